@@ -1,0 +1,307 @@
+"""Fingerprint a set of static folders: content-hashed names, references between
+assets rewritten, dependencies first so that a file's hash covers the hashes of
+everything it points at."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from .digest import Digest, Edit, digest_bytes, digest_chunks, published_size, read_all, read_chunks
+from .errors import UserError
+from .references import JS_TAIL_BYTES, css_spans, js_map_span
+from .rules import Headers, Rule, headers_for
+from .scan import Scan, SourceFile
+
+HASH_LENGTH = 10
+
+# Names a bundler already fingerprinted (Vite/webpack `index-4f3a9c1d.js`,
+# `chunk.9f8e7d6c.js`) and cdnpub's own output: renaming them again would give
+# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A digit is
+# required so that words such as `app-deadbeef.js` are not taken for hashes.
+DEFAULT_FINGERPRINTED_PATTERN = r"[.-](?=[0-9a-f]*[0-9])[0-9a-f]{8,64}\.[^./]+$"
+
+_SKIP = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")  # data:, https:, //cdn, #id
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One static folder and where it lives in URL space and in the bucket."""
+
+    scan: Scan
+    url_path: str = "/static"  # local URL of the folder, for root-relative references
+    sub: str = ""  # sub-prefix of its keys (a blueprint's name), "" for the app
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    prefix: str = "static"  # key prefix in the bucket (the URL path on the CDN)
+    rules: tuple[Rule, ...] = ()
+    fingerprinted_pattern: str = DEFAULT_FINGERPRINTED_PATTERN
+    strict: bool = False
+    jobs: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    path: str  # logical path: sub-prefix + path in its folder
+    fs_path: str
+    key: str  # S3 key of the fingerprinted object (or of the bundler's own name)
+    plain_key: str | None  # S3 key of the plain-name copy; None when the name was hashed already
+    size: int
+    sha256: str
+    etag: str
+    integrity: str
+    headers: Headers
+    edits: tuple[Edit, ...] = ()
+    source_size: int = 0  # size on disk before edits
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    prefix: str
+    assets: tuple[Asset, ...]  # dependencies before dependents
+    warnings: tuple[str, ...] = ()
+    rewritten: int = 0  # references rewritten
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(a.size for a in self.assets)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    start: int  # offsets: bytes in a script, characters in a stylesheet
+    end: int
+    raw: str  # as written
+    target: str  # logical path
+    quoted: bool  # the span is a whole CSS string token
+    keeps_relative: bool  # same folder: the relative form stays valid on the CDN
+
+
+@dataclass(slots=True)
+class _Node:
+    file: SourceFile
+    logical: str
+    url: str  # local URL path of the file
+    source: Source
+    refs: list[_Ref] = field(default_factory=list)
+    text: str | None = None  # decoded CSS, kept until rewritten
+
+
+def hashed_name(path: str, sha256: str) -> str:
+    """`css/app.css` -> `css/app.3f2a1b9c0d.css` (the last extension stays last)."""
+    head, _, name = path.rpartition("/")
+    return f"{head}/{_with_hash(name, sha256)}" if head else _with_hash(name, sha256)
+
+
+def _with_hash(name: str, sha256: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem:
+        return f"{stem}.{sha256[:HASH_LENGTH]}.{ext}"
+    return f"{name}.{sha256[:HASH_LENGTH]}"
+
+
+def join_key(*parts: str) -> str:
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))
+
+
+def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> Build:
+    """Fingerprint every file of `sources`; pure but for reading the files."""
+    try:
+        fingerprinted = re.compile(options.fingerprinted_pattern)
+    except re.error as err:
+        raise UserError(f"bad fingerprinted-file pattern: {err}") from None
+    nodes = _nodes(sources)
+    if not nodes:
+        roots = ", ".join(s.scan.root for s in sources)
+        raise UserError(f"no files to publish in {roots} (empty, or everything is ignored)")
+    warnings: list[str] = [w for s in sources for w in s.scan.warnings]
+    by_url = sorted(sources, key=lambda s: len(s.url_path), reverse=True)
+    for node in nodes.values():
+        _find_references(node, nodes, by_url, warnings)
+    if options.strict and warnings:
+        raise UserError(warnings[0] + " (--strict)")
+    assets: dict[str, Asset] = {}
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        for level in _levels(nodes):
+            done = pool.map(lambda n: _asset(n, assets, options, fingerprinted), level)
+            assets.update((a.path, a) for a in done)
+    rewritten = sum(len(n.refs) for n in nodes.values())
+    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten)
+
+
+def _nodes(sources: Sequence[Source]) -> dict[str, _Node]:
+    nodes: dict[str, _Node] = {}
+    subs = {s.sub for s in sources if s.sub}
+    for source in sources:
+        for f in source.scan.files:
+            logical = join_key(source.sub, f.path)
+            if not source.sub and f.path.split("/", 1)[0] in subs:
+                top = f.path.split("/", 1)[0]
+                raise UserError(
+                    f"{f.fs_path}: the folder {top}/ clashes with the blueprint {top!r}, "
+                    "whose static files are published under the same name"
+                )
+            nodes[logical] = _Node(f, logical, join_key(source.url_path, f.path), source)
+    return nodes
+
+
+def _find_references(node: _Node, nodes: dict[str, _Node], by_url: list[Source], warnings: list[str]) -> None:
+    path = node.file.path
+    if path.endswith(".css"):
+        data = read_all(node.file.fs_path, node.file.size)
+        node.text = data.decode("utf-8", "surrogateescape")
+        spans = [(s.start, s.end, s.value, s.quoted) for s in css_spans(node.text)]
+    elif path.endswith((".js", ".mjs", ".cjs")):
+        tail = _tail(node.file)
+        found = js_map_span(tail)
+        offset = node.file.size - len(tail)
+        spans = [] if found is None else [(offset + found[0], offset + found[1], found[2], False)]
+    else:
+        return
+    for start, end, raw, quoted in spans:
+        target = _resolve(raw, node, by_url)
+        if target is None:
+            continue
+        if target not in nodes:
+            warnings.append(
+                f"{node.file.fs_path}: {raw!r} points to /{target_url(raw, node)}, "
+                "which is not in the static folder"
+            )
+            continue
+        if target == node.logical:
+            continue  # a sprite that points into itself
+        keeps = not raw.startswith("/") and nodes[target].source is node.source
+        node.refs.append(_Ref(start, end, raw, target, quoted, keeps))
+
+
+def target_url(raw: str, node: _Node) -> str:
+    ref = unquote(re.split(r"[?#]", raw, maxsplit=1)[0])
+    if ref.startswith("/"):
+        return ref.lstrip("/")
+    return posixpath.normpath(posixpath.join("/" + posixpath.dirname(node.url), ref)).lstrip("/")
+
+
+def _resolve(raw: str, node: _Node, by_url: list[Source]) -> str | None:
+    """The logical path a reference points to, or None when it is not ours to rewrite."""
+    if not raw or _SKIP.match(raw) or raw.startswith("?"):
+        return None
+    url = "/" + target_url(raw, node)
+    for source in by_url:
+        base = "/" + source.url_path.strip("/")
+        if base == "/":
+            return join_key(source.sub, url)
+        if url.startswith(base + "/"):
+            return join_key(source.sub, url[len(base) + 1 :])
+    return url.lstrip("/")  # outside every static folder: reported as missing
+
+
+def _tail(f: SourceFile) -> bytes:
+    try:
+        with open(f.fs_path, "rb") as fh:
+            if f.size > JS_TAIL_BYTES:
+                fh.seek(f.size - JS_TAIL_BYTES)
+            return fh.read(JS_TAIL_BYTES)
+    except OSError as err:
+        raise UserError(f"cannot read {f.fs_path}: {err.strerror}") from None
+
+
+def _levels(nodes: dict[str, _Node]) -> Iterator[list[_Node]]:
+    """Nodes grouped so that each group depends only on earlier groups; a cycle is an error."""
+    depth: dict[str, int] = {}
+    visiting: list[str] = []
+
+    def visit(name: str) -> int:
+        if name in depth:
+            return depth[name]
+        if name in visiting:
+            cycle = [*visiting[visiting.index(name) :], name]
+            raise UserError("reference cycle: " + " -> ".join(cycle))
+        visiting.append(name)
+        d = 1 + max((visit(r.target) for r in nodes[name].refs), default=-1)
+        visiting.pop()
+        depth[name] = d
+        return d
+
+    levels: list[list[_Node]] = []
+    for name in nodes:
+        d = visit(name)
+        while len(levels) <= d:
+            levels.append([])
+        levels[d].append(nodes[name])
+    yield from levels
+
+
+def _asset(
+    node: _Node, done: dict[str, Asset], options: BuildOptions, fingerprinted: re.Pattern[str]
+) -> Asset:
+    edits = tuple(_edits(node, done))
+    f = node.file
+    if node.text is not None:
+        digest: Digest = digest_bytes(apply_edits(node.text.encode("utf-8", "surrogateescape"), edits))
+    else:
+        size = published_size(f.size, edits)
+        digest = digest_chunks(read_chunks(f.fs_path, f.size, edits), size)
+    already = fingerprinted.search(posixpath.basename(f.path)) is not None
+    name = node.logical if already else hashed_name(node.logical, digest.sha256)
+    return Asset(
+        path=node.logical,
+        fs_path=f.fs_path,
+        key=join_key(options.prefix, name),
+        plain_key=None if already else join_key(options.prefix, node.logical),
+        size=digest.size,
+        sha256=digest.sha256,
+        etag=digest.etag,
+        integrity=digest.integrity,
+        headers=headers_for(node.logical, options.rules),
+        edits=edits,
+        source_size=f.size,
+    )
+
+
+def _new_reference(ref: _Ref, target: Asset) -> str:
+    """The reference rewritten to the fingerprinted name, in the form it was written."""
+    raw = ref.raw
+    if target.plain_key is None:
+        return raw
+    cut = len(re.split(r"[?#]", raw, maxsplit=1)[0])
+    path, suffix = raw[:cut], raw[cut:]
+    if not ref.keeps_relative:
+        return "/" + target.key + suffix
+    return hashed_name(path, target.sha256) + suffix
+
+
+def _edits(node: _Node, done: dict[str, Asset]) -> Iterator[Edit]:
+    """Byte-offset edits of the source file: the streamed form of the rewrite."""
+    encoded_upto, byte_pos = 0, 0
+    for ref in node.refs:
+        new = _new_reference(ref, done[ref.target])
+        if node.text is None:  # a script: offsets are bytes already
+            yield Edit(ref.start, ref.end, new.encode("utf-8"))
+            continue
+        chunk = node.text[encoded_upto : ref.start].encode("utf-8", "surrogateescape")
+        byte_pos += len(chunk)
+        byte_end = byte_pos + len(node.text[ref.start : ref.end].encode("utf-8", "surrogateescape"))
+        yield Edit(byte_pos, byte_end, _css_text(new, ref.quoted).encode("utf-8", "surrogateescape"))
+        encoded_upto, byte_pos = ref.end, byte_end
+
+
+def _css_text(reference: str, quoted: bool) -> str:
+    if not quoted:
+        return reference
+    return '"' + reference.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def apply_edits(data: bytes, edits: Sequence[Edit]) -> bytes:
+    out: list[bytes] = []
+    pos = 0
+    for edit in edits:
+        out += (data[pos : edit.start], edit.text)
+        pos = edit.end
+    out.append(data[pos:])
+    return b"".join(out)

@@ -1,0 +1,356 @@
+"""CloudFront invalidation: paths, collapsing, limits, retries.
+
+Only plain-name keys whose bytes changed under an unchanged URL need an invalidation;
+fingerprinted keys never do. Everything up to `CloudFront` is pure; the class is the one
+place that talks to CloudFront.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import string
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from botocore.exceptions import (
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from cdnpub.errors import RemoteError, UserError
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudfront import CloudFrontClient
+    from mypy_boto3_cloudfront.type_defs import DistributionTypeDef, InvalidationTypeDef
+
+T = TypeVar("T")
+
+#: Default of `--invalidate-threshold`: past this many paths, collapse into wildcards.
+DEFAULT_THRESHOLD = 25
+#: CloudFront's cap on paths in one invalidation batch.
+MAX_PATHS = 3000
+#: CloudFront's cap on wildcard paths in progress at once for a distribution.
+MAX_WILDCARDS = 15
+
+# Bytes kept as they are: the RFC 1738 safe and reserved characters that may stand in an
+# HTTP path. CloudFront wants non-ASCII and RFC 1738 "unsafe" characters percent-encoded
+# and nothing else ("Don't URL-encode any other characters in the path, or CloudFront will
+# not invalidate the old version"). Beyond the unsafe set (space " # % < > [ \ ] ^ ` { | }
+# ~ and controls) we also encode `?` (it would start a query) and `*` (a literal `*` is
+# CloudFront's wildcard). `+` stays: in a URL path, S3's REST endpoint and CloudFront read
+# it as a literal plus, never as a space.
+_KEEP = frozenset((string.ascii_letters + string.digits + "/$-_.+!'(),;:@=&").encode("ascii"))
+
+
+def invalidation_path(key: str) -> str:
+    """The invalidation path CloudFront matches for the object at S3 key `key`."""
+    return "/" + "".join(chr(b) if b in _KEEP else f"%{b:02X}" for b in key.lstrip("/").encode("utf-8"))
+
+
+def _is_wildcard(path: str) -> bool:
+    return path.endswith("*")
+
+
+def _parent(directory: str) -> str:
+    """`/a/b/` -> `/a/`; `/` stays `/`."""
+    return directory[: directory.rstrip("/").rfind("/") + 1] or "/"
+
+
+def _dir_at(path: str, depth: int) -> str | None:
+    """The ancestor directory of `path` with `depth` segments (`/` is depth 0), if any."""
+    parts = path.split("/")[1:-1]  # directories only: "/a/b/c.css" -> ["a", "b"]
+    if depth > len(parts):
+        return None
+    return "/" + "".join(p + "/" for p in parts[:depth])
+
+
+def _allowed(directory: str, floor: str) -> bool:
+    if not floor:
+        return directory != "/"
+    return directory.startswith(floor)
+
+
+def collapse(paths: Sequence[str], threshold: int, floor: str = "") -> tuple[str, ...]:
+    """At most `threshold` paths covering `paths`, by merging siblings into wildcards.
+
+    `floor` is the shallowest directory a wildcard may name (`/static/` allows `/static/*`
+    but not `/*`); the default "" allows any directory but the root, so a publish never
+    invalidates the whole distribution unless `floor` is "/". If the floor stops the
+    climb, the result may still exceed `threshold`: `batches` copes with any count.
+    """
+    current = set(paths)
+    if len(current) <= threshold:
+        return tuple(sorted(current))
+    if floor:
+        floor = "/" + floor.strip("/") + "/" if floor.strip("/") else "/"
+    # A wildcard costs one path, and paths past the monthly free quota of 1,000 cost
+    # money: past the threshold, climb the tree from the deepest level up, and at each
+    # level merge the largest sibling groups first into `dir/*`, stopping as soon as the
+    # count fits. Deepest first keeps every wildcard as narrow as the count allows.
+    deepest = max(p.count("/") - 1 for p in current)
+    for depth in range(deepest, -1, -1):
+        groups: dict[str, list[str]] = {}
+        for path in current:
+            directory = _dir_at(path, depth)
+            if directory is not None and _allowed(directory, floor):
+                groups.setdefault(directory, []).append(path)
+        for directory, members in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])):
+            if len(current) <= threshold:
+                return tuple(sorted(current))
+            if len(members) < 2:
+                break  # sorted by size: no group left at this level reduces the count
+            current.difference_update(members)
+            current.add(directory + "*")
+    return tuple(sorted(current))
+
+
+def batches(
+    paths: Sequence[str], max_paths: int = MAX_PATHS, max_wildcards: int = MAX_WILDCARDS
+) -> tuple[tuple[str, ...], ...]:
+    """Split `paths` into the fewest invalidation batches within CloudFront's limits.
+
+    Wildcards go `max_wildcards` to a batch, plain paths fill the room left, then
+    batches of plain paths alone. The wildcard limit counts paths *in progress* per
+    distribution, so a later batch may meet TooManyInvalidationsInProgress until an
+    earlier one completes: `CloudFront.invalidate` waits and retries.
+    """
+    if max_paths < 1 or max_wildcards < 1:
+        raise ValueError("max_paths and max_wildcards must be at least 1")
+    unique = sorted(set(paths))
+    wildcards = [p for p in unique if _is_wildcard(p)]
+    plain = [p for p in unique if not _is_wildcard(p)]
+    step = min(max_wildcards, max_paths)
+    out = [wildcards[i : i + step] for i in range(0, len(wildcards), step)]
+    for batch in out:
+        room = max_paths - len(batch)
+        batch.extend(plain[:room])
+        del plain[:room]
+    out.extend(plain[i : i + max_paths] for i in range(0, len(plain), max_paths))
+    return tuple(tuple(sorted(batch)) for batch in out)
+
+
+def caller_reference(release_id: str, paths: Sequence[str]) -> str:
+    """A CallerReference that is the same whenever the release and its paths are.
+
+    CloudFront answers a repeated reference with the same paths by returning the
+    invalidation it already made, so re-running a publish creates no second one.
+    """
+    digest = hashlib.sha256("\n".join([release_id, *sorted(set(paths))]).encode("utf-8"))
+    return "cdnpub-" + digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidation:
+    id: str
+    status: str  # "InProgress" or "Completed"
+    paths: tuple[str, ...]
+    caller_reference: str
+
+    @property
+    def completed(self) -> bool:
+        # Case-insensitive: CloudFront says "Completed", moto says "COMPLETED".
+        return self.status.lower() == "completed"
+
+
+def _invalidation(data: InvalidationTypeDef) -> Invalidation:
+    batch = data["InvalidationBatch"]
+    return Invalidation(
+        id=data["Id"],
+        status=data["Status"],
+        paths=tuple(batch["Paths"].get("Items", ())),
+        caller_reference=batch["CallerReference"],
+    )
+
+
+# Retried by our loop. botocore's standard retry mode already retries throttling and 5xx
+# a few times within one call; this loop mostly waits out TooManyInvalidationsInProgress,
+# which clears only when earlier invalidations complete (minutes, not milliseconds).
+_RETRY_CODES = frozenset({"TooManyInvalidationsInProgress", "Throttling", "ThrottlingException"})
+_CREDENTIAL_CODES = frozenset(
+    {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
+)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class CloudFront:
+    """One distribution's invalidations, with botocore errors turned into cdnpub's."""
+
+    def __init__(
+        self,
+        client: CloudFrontClient,
+        distribution_id: str,
+        *,
+        max_attempts: int = 10,
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+        poll_interval: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._client = client
+        self.distribution_id = distribution_id
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._poll_interval = poll_interval
+        self._sleep = sleep
+        self._clock = clock
+        self._distribution: DistributionTypeDef | None = None
+
+    # -- distribution -------------------------------------------------------------
+
+    def _get_distribution(self) -> DistributionTypeDef:
+        if self._distribution is None:
+            response = self._call(
+                "GetDistribution", partial(self._client.get_distribution, Id=self.distribution_id)
+            )
+            self._distribution = response["Distribution"]
+        return self._distribution
+
+    def domain_name(self) -> str:
+        """The distribution's `*.cloudfront.net` name (one GetDistribution, then cached)."""
+        return self._get_distribution()["DomainName"]
+
+    def origin_domains(self) -> tuple[str, ...]:
+        origins = self._get_distribution()["DistributionConfig"]["Origins"].get("Items", [])
+        return tuple(o["DomainName"] for o in origins)
+
+    def serves_bucket(self, bucket: str) -> bool:
+        """Whether an origin is this bucket, so the caller can warn when none is."""
+        return any(d.startswith(bucket + ".s3") for d in self.origin_domains())
+
+    # -- invalidations ------------------------------------------------------------
+
+    def invalidate(self, paths: Sequence[str], release_id: str) -> tuple[Invalidation, ...]:
+        """Create one invalidation per batch of `paths`; nothing to do sends nothing.
+
+        The CallerReference depends only on the release and the batch, so running the
+        same publish again returns the existing invalidations instead of paying twice.
+        """
+        groups = batches(paths)
+        created = []
+        for index, batch in enumerate(groups):
+            reference = caller_reference(release_id, batch)
+            if len(groups) > 1:
+                reference += f"-{index}"
+            response = self._call(
+                "CreateInvalidation",
+                partial(
+                    self._client.create_invalidation,
+                    DistributionId=self.distribution_id,
+                    InvalidationBatch={
+                        "Paths": {"Quantity": len(batch), "Items": list(batch)},
+                        "CallerReference": reference,
+                    },
+                ),
+            )
+            created.append(_invalidation(response["Invalidation"]))
+        return tuple(created)
+
+    def wait(
+        self,
+        invalidations: Sequence[Invalidation],
+        timeout: float,
+        on_poll: Callable[[Invalidation], None] | None = None,
+    ) -> tuple[Invalidation, ...]:
+        """Poll until every invalidation completes; RemoteError past `timeout` seconds."""
+        latest = {inv.id: inv for inv in invalidations}
+        deadline = self._clock() + timeout
+        while True:
+            for inv_id, inv in latest.items():
+                if inv.completed:
+                    continue
+                response = self._call(
+                    "GetInvalidation",
+                    partial(
+                        self._client.get_invalidation,
+                        DistributionId=self.distribution_id,
+                        Id=inv_id,
+                    ),
+                )
+                latest[inv_id] = _invalidation(response["Invalidation"])
+                if on_poll is not None:
+                    on_poll(latest[inv_id])
+            pending = [inv for inv in latest.values() if not inv.completed]
+            if not pending:
+                return tuple(latest[inv.id] for inv in invalidations)
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise RemoteError(
+                    f"invalidation {pending[0].id} on CloudFront distribution "
+                    f"{self.distribution_id} did not complete within {timeout:g}s; "
+                    "it keeps running at CloudFront"
+                )
+            self._sleep(min(self._poll_interval, remaining))
+
+    # -- errors and retries -------------------------------------------------------
+
+    def _call(self, action: str, request: Callable[[], T]) -> T:
+        """Run `request`, retrying what waiting can fix, mapping the rest to cdnpub errors."""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return request()
+            except ClientError as err:
+                if attempt < self._max_attempts and self._retryable(err):
+                    delay = min(self._max_delay, self._base_delay * 2 ** (attempt - 1))
+                    self._sleep(random.uniform(delay / 2, delay))  # jitter spreads retries
+                    continue
+                raise self._client_error(action, err, attempt) from err
+            except (NoCredentialsError, PartialCredentialsError) as err:
+                raise UserError(
+                    f"no usable AWS credentials for CloudFront distribution "
+                    f"{self.distribution_id} (set AWS_PROFILE or use --profile)"
+                ) from err
+            except (BotoConnectionError, HTTPClientError) as err:
+                raise RemoteError(
+                    f"cannot reach CloudFront for distribution {self.distribution_id}: {_one_line(str(err))}"
+                ) from err
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _retryable(err: ClientError) -> bool:
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return _code(err) in _RETRY_CODES or status >= 500
+
+    def _client_error(self, action: str, err: ClientError, attempts: int) -> Exception:
+        dist = self.distribution_id
+        code = _code(err)
+        message = _one_line(err.response.get("Error", {}).get("Message", "") or str(err))
+        if code == "NoSuchDistribution":
+            return UserError(f"CloudFront distribution {dist} does not exist (check --distribution-id)")
+        if code in ("AccessDenied", "AccessDeniedException"):
+            return UserError(
+                f"access denied to CloudFront distribution {dist}: the credentials need cloudfront:{action}"
+            )
+        if code in _CREDENTIAL_CODES:
+            return UserError(f"AWS rejected the credentials for CloudFront distribution {dist} ({code})")
+        if code == "InvalidationBatchAlreadyExists":
+            # The reference hashes the release id and the batch's paths, so this means
+            # something other than this release used it: never reuse it silently.
+            return RemoteError(
+                f"CloudFront distribution {dist} already holds a different invalidation "
+                f"under the same CallerReference: {message}"
+            )
+        if code == "TooManyInvalidationsInProgress":
+            return RemoteError(
+                f"CloudFront distribution {dist} still had too many invalidations in "
+                f"progress after {attempts} attempts; try again when they complete"
+            )
+        return RemoteError(f"CloudFront distribution {dist}: {action} failed: {code}: {message}")
+
+
+def _code(err: ClientError) -> str:
+    error: Any = err.response.get("Error", {})
+    return str(error.get("Code", ""))

@@ -1,0 +1,148 @@
+"""The manifest: logical path -> fingerprinted key and what the app and the next
+publish need to know of it. Versioned; byte-identical for the same input."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .fingerprint import Build
+
+FORMAT = "cdnpub-manifest"
+VERSION = 1
+DEFAULT_PATH = "cdnpub-manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    key: str  # S3 key = URL path on the CDN of the fingerprinted object
+    plain_key: str | None
+    size: int
+    sha256: str
+    etag: str
+    integrity: str
+    content_type: str
+    cache_control: str  # of the fingerprinted key
+    immutable: bool  # the key's name changes with its content
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    prefix: str
+    entries: Mapping[str, Entry]  # logical path -> entry
+
+
+def from_build(build: Build) -> Manifest:
+    entries = {
+        a.path: Entry(
+            key=a.key,
+            plain_key=a.plain_key,
+            size=a.size,
+            sha256=a.sha256,
+            etag=a.etag,
+            integrity=a.integrity,
+            content_type=a.headers.content_type,
+            cache_control=a.headers.fingerprinted_cache_control,
+            immutable=True,
+        )
+        for a in build.assets
+    }
+    return Manifest(prefix=build.prefix, entries=dict(sorted(entries.items())))
+
+
+def to_document(manifest: Manifest) -> dict[str, Any]:
+    assets = {}
+    for path, e in sorted(manifest.entries.items()):
+        assets[path] = {
+            "key": e.key,
+            "plain_key": e.plain_key,
+            "size": e.size,
+            "sha256": e.sha256,
+            "etag": e.etag,
+            "integrity": e.integrity,
+            "content_type": e.content_type,
+            "cache_control": e.cache_control,
+            "immutable": e.immutable,
+        }
+    return {"format": FORMAT, "version": VERSION, "prefix": manifest.prefix, "assets": assets}
+
+
+def dumps(manifest: Manifest) -> bytes:
+    return (json.dumps(to_document(manifest), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def from_document(doc: Any, origin: str) -> Manifest:
+    """Parse a manifest document; any defect is a UserError naming `origin`."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise UserError(f"{origin} is not a cdnpub manifest")
+    if doc.get("version") != VERSION:
+        raise UserError(
+            f"{origin} is a version {doc.get('version')} manifest; this cdnpub reads version {VERSION}"
+        )
+    try:
+        entries = {str(path): _entry(raw) for path, raw in doc["assets"].items()}
+        return Manifest(prefix=str(doc["prefix"]), entries=entries)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise UserError(f"{origin} is corrupt ({type(err).__name__}: {err})") from None
+
+
+def _entry(raw: Mapping[str, Any]) -> Entry:
+    plain = raw["plain_key"]
+    return Entry(
+        key=str(raw["key"]),
+        plain_key=None if plain is None else str(plain),
+        size=int(raw["size"]),
+        sha256=str(raw["sha256"]),
+        etag=str(raw["etag"]),
+        integrity=str(raw["integrity"]),
+        content_type=str(raw["content_type"]),
+        cache_control=str(raw["cache_control"]),
+        immutable=bool(raw["immutable"]),
+    )
+
+
+def loads(data: bytes, origin: str) -> Manifest:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise UserError(f"{origin} is corrupt: not JSON ({err})") from None
+    return from_document(doc, origin)
+
+
+def read(path: str | os.PathLike[str]) -> Manifest:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserError(
+            f"manifest {path} does not exist; write it with `cdnpub build` or `flask cdn build`"
+        ) from None
+    except OSError as err:
+        raise UserError(f"cannot read manifest {path}: {err.strerror}") from None
+    return loads(data, f"manifest {path}")
+
+
+def write(manifest: Manifest, path: str | os.PathLike[str]) -> None:
+    """Atomic: an app starting mid-write must read the old manifest or the new, never half."""
+    write_atomic(Path(path), dumps(manifest))
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError as err:
+        raise UserError(f"cannot write {target}: {err.strerror}") from None
