@@ -125,7 +125,6 @@ def print_warnings(result: Build) -> None:
 @click.argument("static_dir", type=click.Path(path_type=str))
 @click.option(
     "--manifest",
-    "manifest_path",
     default=DEFAULT_PATH,
     show_default=True,
     envvar="CDNPUB_MANIFEST",
@@ -151,7 +150,7 @@ def print_warnings(result: Build) -> None:
 def build_command(
     ctx: click.Context,
     static_dir: str,
-    manifest_path: str,
+    manifest: str,
     out: Path | None,
     prefix: str,
     exclude: tuple[str, ...],
@@ -162,7 +161,7 @@ def build_command(
 ) -> None:
     """Fingerprint STATIC_DIR and write the manifest; no network."""
     result = run_build(ctx, static_dir, prefix, exclude, strict, url_path, fingerprinted_pattern)
-    write(from_build(result), manifest_path)
+    write(from_build(result), manifest)
     written = export(result, out) if out is not None else 0
     print_warnings(result)
     summary = {
@@ -170,7 +169,7 @@ def build_command(
         "bytes": result.total_bytes,
         "rewritten_references": result.rewritten,
         "warnings": list(result.warnings),
-        "manifest": manifest_path,
+        "manifest": manifest,
         "out": str(out) if out else None,
         "written": written,
     }
@@ -180,7 +179,7 @@ def build_command(
     click.echo(
         f"Built {len(result.assets)} files ({_size(result.total_bytes)}), "
         f"{result.rewritten} references rewritten, {len(result.warnings)} warnings; "
-        f"manifest: {manifest_path}" + (f"; {written} files in {out}" if out else "")
+        f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
     )
 
 

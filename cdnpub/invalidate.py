@@ -58,11 +58,6 @@ def _is_wildcard(path: str) -> bool:
     return path.endswith("*")
 
 
-def _parent(directory: str) -> str:
-    """`/a/b/` -> `/a/`; `/` stays `/`."""
-    return directory[: directory.rstrip("/").rfind("/") + 1] or "/"
-
-
 def _dir_at(path: str, depth: int) -> str | None:
     """The ancestor directory of `path` with `depth` segments (`/` is depth 0), if any."""
     parts = path.split("/")[1:-1]  # directories only: "/a/b/c.css" -> ["a", "b"]
@@ -80,15 +75,16 @@ def _allowed(directory: str, floor: str) -> bool:
 def collapse(paths: Sequence[str], threshold: int, floor: str = "") -> tuple[str, ...]:
     """At most `threshold` paths covering `paths`, by merging siblings into wildcards.
 
-    `floor` is the shallowest directory a wildcard may name (`/static/` allows `/static/*`
-    but not `/*`); the default "" allows any directory but the root, so a publish never
-    invalidates the whole distribution unless `floor` is "/". If the floor stops the
-    climb, the result may still exceed `threshold`: `batches` copes with any count.
+    `floor` is the shallowest directory a wildcard may name, as an invalidation path
+    (`/static/` allows `/static/*` but not `/*`); the default "" allows any directory
+    but the root, so a publish never invalidates the whole distribution unless `floor`
+    is "/". If the floor stops the climb, the result may still exceed `threshold`:
+    `batches` copes with any count.
     """
     current = set(paths)
     if len(current) <= threshold:
         return tuple(sorted(current))
-    if floor:
+    if floor:  # "static", "/static" and "/static/" all mean "/static/"
         floor = "/" + floor.strip("/") + "/" if floor.strip("/") else "/"
     # A wildcard costs one path, and paths past the monthly free quota of 1,000 cost
     # money: past the threshold, climb the tree from the deepest level up, and at each

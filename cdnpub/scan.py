@@ -29,7 +29,7 @@ DEFAULT_IGNORES: tuple[str, ...] = (
     "*.swp",
     "*.swo",
     "*.swx",
-    "#*#",
+    "\\#*#",  # emacs autosave; a leading # would start a comment
     "Thumbs.db",
     "desktop.ini",
 )

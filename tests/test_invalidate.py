@@ -43,7 +43,7 @@ DIST = "EDFDVBD6EXAMPLE"
         ("static/café.css", "/static/caf%C3%A9.css"),
         ("static/日本.png", "/static/%E6%97%A5%E6%9C%AC.png"),
         ("static/a*", "/static/a%2A"),  # never an accidental wildcard
-        ("static/~x/[1]{2}|^`<>\"\\.js", "/static/%7Ex/%5B1%5D%7B2%7D%7C%5E%60%3C%3E%22%5C.js"),
+        ('static/~x/[1]{2}|^`<>"\\.js', "/static/%7Ex/%5B1%5D%7B2%7D%7C%5E%60%3C%3E%22%5C.js"),
         ("static/a-b_c.d!$'(),;:@=&.js", "/static/a-b_c.d!$'(),;:@=&.js"),
     ],
 )
@@ -169,7 +169,7 @@ def fake_time() -> FakeTime:
 def moto_cf() -> Iterator[tuple[Any, str]]:
     """An in-process moto CloudFront with one distribution in front of `bucket`."""
     with mock_aws():
-        client = boto3.client("cloudfront")
+        client = new_client()
         response = client.create_distribution(
             DistributionConfig={
                 "CallerReference": "test",
@@ -200,9 +200,7 @@ def caller_reference_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     original = CloudFrontBackend.create_invalidation
 
-    def create_invalidation(
-        self: CloudFrontBackend, dist_id: str, paths: list[str], caller_ref: str
-    ) -> Any:
+    def create_invalidation(self: CloudFrontBackend, dist_id: str, paths: list[str], caller_ref: str) -> Any:
         for existing in self.invalidations.get(dist_id, []):
             if existing.caller_ref == caller_ref:
                 if sorted(existing.paths) != sorted(paths):
@@ -227,17 +225,28 @@ def listed(client: Any, dist_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def new_client(**options: Any) -> Any:
+    """A client from a fresh session: boto3's default session caches credentials."""
+    return boto3.Session().client("cloudfront", **options)
+
+
 def stubbed(fake_time: FakeTime, **options: Any) -> tuple[CloudFront, Stubber]:
-    client = boto3.client("cloudfront")
+    client = new_client()
     stubber = Stubber(client)
     stubber.activate()
     cdn = CloudFront(client, DIST, sleep=fake_time.sleep, clock=fake_time.clock, **options)
     return cdn, stubber
 
 
-def invalidation_response(inv_id: str, status: str, paths: list[str]) -> dict[str, Any]:
+def created(inv_id: str, status: str, paths: list[str]) -> dict[str, Any]:
+    """A CreateInvalidation response."""
+    location = f"https://cloudfront.amazonaws.com/2020-05-31/distribution/{DIST}/invalidation"
+    return {"Location": f"{location}/{inv_id}", **polled(inv_id, status, paths)}
+
+
+def polled(inv_id: str, status: str, paths: list[str]) -> dict[str, Any]:
+    """A GetInvalidation response."""
     return {
-        "Location": f"https://cloudfront.amazonaws.com/2020-05-31/distribution/{DIST}/invalidation/{inv_id}",
         "Invalidation": {
             "Id": inv_id,
             "Status": status,
@@ -320,9 +329,7 @@ def test_domain_name_is_fetched_once(moto_cf: tuple[Any, str]) -> None:
 
 
 @pytest.mark.parametrize(("bucket", "served"), [("bucket", True), ("other", False), ("buck", False)])
-def test_serves_bucket_checks_the_origins(
-    moto_cf: tuple[Any, str], bucket: str, served: bool
-) -> None:
+def test_serves_bucket_checks_the_origins(moto_cf: tuple[Any, str], bucket: str, served: bool) -> None:
     client, dist_id = moto_cf
     assert CloudFront(client, dist_id).serves_bucket(bucket) is served
 
@@ -334,7 +341,7 @@ def test_invalidate_retries_too_many_invalidations_in_progress(fake_time: FakeTi
     cdn, stubber = stubbed(fake_time)
     for _ in range(2):
         stubber.add_client_error("create_invalidation", "TooManyInvalidationsInProgress", "busy")
-    stubber.add_response("create_invalidation", invalidation_response("I1", "InProgress", ["/a"]))
+    stubber.add_response("create_invalidation", created("I1", "InProgress", ["/a"]))
     (inv,) = cdn.invalidate(["/a"], "r1")
     assert inv.id == "I1"
     assert len(fake_time.sleeps) == 2
@@ -343,12 +350,10 @@ def test_invalidate_retries_too_many_invalidations_in_progress(fake_time: FakeTi
 
 
 @pytest.mark.parametrize(("code", "status"), [("Throttling", 400), ("InternalError", 503)])
-def test_invalidate_retries_throttling_and_server_errors(
-    fake_time: FakeTime, code: str, status: int
-) -> None:
+def test_invalidate_retries_throttling_and_server_errors(fake_time: FakeTime, code: str, status: int) -> None:
     cdn, stubber = stubbed(fake_time)
     stubber.add_client_error("create_invalidation", code, "slow down", http_status_code=status)
-    stubber.add_response("create_invalidation", invalidation_response("I1", "InProgress", ["/a"]))
+    stubber.add_response("create_invalidation", created("I1", "InProgress", ["/a"]))
     assert [inv.id for inv in cdn.invalidate(["/a"], "r1")] == ["I1"]
     assert len(fake_time.sleeps) == 1
 
@@ -364,22 +369,22 @@ def test_invalidate_gives_up_after_max_attempts(fake_time: FakeTime) -> None:
 
 def test_wait_polls_until_completed(fake_time: FakeTime) -> None:
     cdn, stubber = stubbed(fake_time, poll_interval=5)
-    stubber.add_response("get_invalidation", invalidation_response("I1", "InProgress", ["/a"]))
-    stubber.add_response("get_invalidation", invalidation_response("I1", "Completed", ["/a"]))
-    polled: list[str] = []
+    stubber.add_response("get_invalidation", polled("I1", "InProgress", ["/a"]))
+    stubber.add_response("get_invalidation", polled("I1", "Completed", ["/a"]))
+    seen: list[str] = []
     started = Invalidation("I1", "InProgress", ("/a",), "ref")
-    (done,) = cdn.wait([started], timeout=60, on_poll=lambda inv: polled.append(inv.status))
+    (done,) = cdn.wait([started], timeout=60, on_poll=lambda inv: seen.append(inv.status))
     assert done.status == "Completed"
-    assert polled == ["InProgress", "Completed"]
+    assert seen == ["InProgress", "Completed"]
     assert fake_time.sleeps == [5]
 
 
 def test_wait_timeout_is_a_remote_error_naming_the_invalidation(fake_time: FakeTime) -> None:
     cdn, stubber = stubbed(fake_time, poll_interval=10)
     for _ in range(4):
-        stubber.add_response("get_invalidation", invalidation_response("I1", "InProgress", ["/a"]))
+        stubber.add_response("get_invalidation", polled("I1", "InProgress", ["/a"]))
     started = Invalidation("I1", "InProgress", ("/a",), "ref")
-    with pytest.raises(RemoteError, match="invalidation I1 .* keeps running"):
+    with pytest.raises(RemoteError, match=r"invalidation I1 .* keeps running"):
         cdn.wait([started], timeout=30)
     assert fake_time.now == 30
 
@@ -419,15 +424,14 @@ def test_other_client_errors_are_remote_errors_with_the_code(fake_time: FakeTime
 def test_missing_credentials_are_a_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    client = boto3.client("cloudfront")
+    client = new_client(endpoint_url="http://127.0.0.1:9")  # never AWS, whatever happens
     with pytest.raises(UserError, match=f"no usable AWS credentials for .* {DIST}"):
         CloudFront(client, DIST).invalidate(["/a"], "r1")
 
 
 def test_unreachable_endpoint_is_a_remote_error() -> None:
     # Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
-    client = boto3.client(
-        "cloudfront",
+    client = new_client(
         endpoint_url="http://127.0.0.1:9",
         config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
     )

@@ -1,0 +1,240 @@
+"""The Flask face: `url_for('static', ...)` points at the CDN through the manifest the
+build wrote, a template helper gives the SRI integrity, and `flask cdn` (end of file)
+runs the release step with the app's config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import click
+from flask import Flask, current_app, has_request_context, request
+from werkzeug.datastructures import iter_multi_items
+
+from . import manifest as _manifest
+from .errors import UserError
+from .manifest import Entry
+
+_Stamp = tuple[int, int, int]
+# Werkzeug's and Flask's safe sets, so a CDN URL's query and anchor read as the local URL's would.
+_QUERY_SAFE = "!$'()*,/:;?@"
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+class MissingAssetError(UserError, LookupError):
+    """CDN_STRICT is on and a page asked for a static file the manifest does not hold:
+    on the CDN that URL would be a 404 (or a stale copy), so fail where it is asked for."""
+
+
+def manifest_path(app: Flask) -> Path:
+    """CDN_MANIFEST against `app.root_path` (absolute paths win), as Flask's own
+    `config.from_file` does: the same file whatever directory the server starts in,
+    and the one `flask cdn build` writes."""
+    return Path(app.root_path, os.fspath(app.config["CDN_MANIFEST"]))
+
+
+class _State:
+    """Per-app state in `app.extensions["cdn"]`: the manifest and the URLs built from it."""
+
+    __slots__ = ("base", "enabled", "entries", "path", "stamp", "strict", "urls", "warned")
+
+    def __init__(self, app: Flask) -> None:
+        domain = str(app.config["CDN_DOMAIN"] or "").strip().rstrip("/")
+        if "://" in domain:
+            raise UserError(f"CDN_DOMAIN is a host name such as cdn.example.com, not a URL: {domain!r}")
+        self.enabled = bool(domain)
+        self.base = f"{'https' if app.config['CDN_HTTPS'] else 'http'}://{domain}/"
+        self.strict = bool(app.config["CDN_STRICT"])
+        self.path = manifest_path(app)
+        self.entries: Mapping[str, Entry] = {}
+        self.urls: dict[tuple[str, str], str] = {}  # (endpoint, filename) -> CDN URL
+        self.warned: set[str] = set()
+        self.stamp: _Stamp | None = None
+        if self.enabled:
+            self.load()
+
+    def load(self) -> None:
+        # Stat before reading: a rebuild between the two is then seen at the next check.
+        self.stamp = _stamp(self.path)
+        self.entries = _manifest.read(self.path).entries
+        self.urls, self.warned = {}, set()
+
+    def refresh(self) -> None:
+        """Debug only: a rebuilt manifest (written by os.replace: new inode) is picked up."""
+        if _stamp(self.path) != self.stamp:
+            self.load()
+
+    def entry(self, app: Flask, logical: str) -> Entry | None:
+        found = self.entries.get(logical)
+        if found is None:
+            if self.strict:
+                raise MissingAssetError(
+                    f"{logical} is not in the manifest {self.path}; "
+                    "rebuild it with `flask cdn build` (CDN_STRICT is on)"
+                )
+            if logical not in self.warned:
+                self.warned.add(logical)
+                app.logger.warning(
+                    "cdnpub: %s is not in the manifest %s; serving the app's own copy", logical, self.path
+                )
+        return found
+
+    def resolve(self, app: Flask, endpoint: str, filename: str) -> str | None:
+        """The CDN URL of a static endpoint's file, or None: not a static endpoint, or a miss."""
+        absolute = endpoint
+        if endpoint[:1] == ".":  # relative to the current request's blueprint, as Flask does
+            blueprint = request.blueprint if has_request_context() else None
+            absolute = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+        if absolute == "static":
+            if not app.has_static_folder:
+                return None
+            logical = filename
+        else:
+            name, _, tail = absolute.rpartition(".")
+            # Looked up per miss, not at init_app: blueprints registered later work too.
+            bp = app.blueprints.get(name)
+            if tail != "static" or bp is None or not bp.has_static_folder:
+                return None
+            logical = f"{name}/{filename}"
+        found = self.entry(app, logical)
+        if found is None:
+            return None
+        url = self.base + quote(found.key)  # quote() keeps "/" and escapes "+", which S3 reads as a space
+        if absolute is endpoint:
+            self.urls[(endpoint, filename)] = url
+        return url
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _decorate(app: Flask, endpoint: str, url: str, values: dict[str, Any], anchor: str | None) -> str:
+    """Query string and anchor the way Flask and Werkzeug build them for a local URL."""
+    values = dict(values)
+    if app.url_default_functions:
+        app.inject_url_defaults(endpoint, values)
+    values.pop("filename", None)
+    items = [(k, v) for k, v in iter_multi_items(values) if v is not None]
+    if app.url_map.sort_parameters:
+        items.sort(key=app.url_map.sort_key)
+    if items:
+        url = f"{url}?{urlencode(items, safe=_QUERY_SAFE)}"
+    if anchor is not None:
+        url = f"{url}#{quote(anchor, safe=_ANCHOR_SAFE)}"
+    return url
+
+
+def _hook(app: Flask, state: _State) -> Callable[..., str]:
+    """A per-instance `app.url_for`: Flask's `url_for` and the Jinja global both call it
+    (Flask >= 2.2 documents it as the method to override), so Python and templates agree."""
+    plain = app.url_for  # Flask's method, or another extension's wrapper: chained either way
+
+    def url_for(
+        endpoint: str,
+        /,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        filename = values.get("filename")
+        # Hot path: one dict lookup. A CDN URL is absolute already, so _external changes nothing.
+        if filename is not None and endpoint[-6:] == "static":
+            url = state.urls.get((endpoint, filename)) or state.resolve(app, endpoint, filename)
+            if url is not None:
+                if len(values) == 1 and _anchor is None and _scheme is None and not app.url_default_functions:
+                    return url
+                if _scheme is not None:
+                    if _external is False:
+                        raise ValueError("When specifying '_scheme', '_external' must be True.")
+                    url = _scheme + url[url.index(":") :]
+                return _decorate(app, endpoint, url, values, _anchor)
+        return plain(
+            endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
+        )
+
+    return url_for
+
+
+def cdn_integrity(filename: str, blueprint: str | None = None) -> str:
+    """Template global: the SRI string (`sha384-...`) of the published file, for the
+    app's static folder or, with `blueprint=`, that blueprint's. "" when CDN_DOMAIN is
+    unset: the app then serves its working copy, which may differ from the last build,
+    and an empty integrity attribute makes the browser skip the check."""
+    state: _State = current_app.extensions["cdn"]
+    if not state.enabled:
+        return ""
+    found = state.entry(current_app, f"{blueprint}/{filename}" if blueprint else filename)
+    return found.integrity if found is not None else ""
+
+
+class CDN:
+    """Flask extension: `CDN(app)`, or `cdn = CDN()` then `cdn.init_app(app)` in a factory."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Read the manifest (once, here) and point the app's static URLs at the CDN.
+
+        Config keys, all set with `setdefault`:
+
+        - `CDN_DOMAIN` (""): CDN host, e.g. `d111111abcdef8.cloudfront.net`; unset or
+          empty: nothing changes and no manifest is needed.
+        - `CDN_HTTPS` (True): `https://` URLs; False gives `http://`.
+        - `CDN_MANIFEST` ("cdnpub-manifest.json"): the build's manifest, relative to
+          `app.root_path`. Missing or corrupt with CDN_DOMAIN set: `UserError` here.
+        - `CDN_STRICT` (False): a file missing from the manifest raises
+          `MissingAssetError`; otherwise one warning per file and the local URL.
+        - `CDN_BUCKET` (None), `CDN_PREFIX` (the static URL path, "static"),
+          `CDN_DISTRIBUTION_ID` (None), `CDN_REGION` (None), `CDN_ENDPOINT_URL` (None):
+          read by the `flask cdn` commands only.
+
+        In debug mode the manifest's mtime is checked once per request and a rebuilt
+        manifest is read again, so no restart is needed.
+        """
+        if "cdn" in app.extensions:
+            raise RuntimeError("cdnpub's CDN is already registered on this app")
+        app.config.setdefault("CDN_DOMAIN", "")
+        app.config.setdefault("CDN_HTTPS", True)
+        app.config.setdefault("CDN_MANIFEST", _manifest.DEFAULT_PATH)
+        app.config.setdefault("CDN_STRICT", False)
+        app.config.setdefault("CDN_BUCKET", None)
+        app.config.setdefault("CDN_PREFIX", (app.static_url_path or "").strip("/") or "static")
+        app.config.setdefault("CDN_DISTRIBUTION_ID", None)
+        app.config.setdefault("CDN_REGION", None)
+        app.config.setdefault("CDN_ENDPOINT_URL", None)
+        state = _State(app)
+        app.extensions["cdn"] = state
+        if state.enabled:
+            plain = app.url_for
+            hook = _hook(app, state)
+            app.url_for = hook  # type: ignore[method-assign]  # per instance, see _hook
+            # A Jinja env created before init_app holds the old bound method.
+            if app.jinja_env.globals.get("url_for") == plain:
+                app.jinja_env.globals["url_for"] = hook
+
+            @app.before_request
+            def _cdn_reload() -> None:
+                if app.debug:
+                    state.refresh()
+
+        app.add_template_global(cdn_integrity)
+
+
+# --- `flask cdn` commands -------------------------------------------------------
+# Reserved for the build / plan / publish commands (added separately). The entry
+# point `flask.commands: cdn = cdnpub.flask:cdn_cli` in pyproject.toml loads this group.
+
+cdn_cli = click.Group("cdn", help="Fingerprint the app's static files and publish them to S3 + CloudFront.")

@@ -1,0 +1,48 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from cdnpub.digest import (
+    MULTIPART_CHUNKSIZE,
+    MULTIPART_THRESHOLD,
+    Edit,
+    digest_bytes,
+    digest_chunks,
+    read_chunks,
+)
+from cdnpub.errors import UserError
+
+
+def test_small_content_etag_is_its_md5() -> None:
+    assert digest_bytes(b"hello").etag == hashlib.md5(b"hello").hexdigest()
+
+
+def test_integrity_is_sri_sha384() -> None:
+    import base64
+
+    expected = "sha384-" + base64.b64encode(hashlib.sha384(b"x").digest()).decode()
+    assert digest_bytes(b"x").integrity == expected
+
+
+def test_big_content_etag_is_the_multipart_form_with_the_upload_part_size() -> None:
+    data = b"a" * MULTIPART_CHUNKSIZE + b"b" * 10
+    assert len(data) >= MULTIPART_THRESHOLD
+    parts = [data[:MULTIPART_CHUNKSIZE], data[MULTIPART_CHUNKSIZE:]]
+    expected = hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest() + "-2"
+    chunks = (data[i : i + 1000_003] for i in range(0, len(data), 1000_003))  # odd chunking on purpose
+    assert digest_chunks(chunks, len(data)).etag == expected
+
+
+def test_read_chunks_applies_edits_while_streaming(tmp_path: Path) -> None:
+    f = tmp_path / "a.js"
+    f.write_bytes(b"0123456789")
+    edits = (Edit(2, 4, b"AB_"), Edit(8, 9, b""))
+    assert b"".join(read_chunks(str(f), 10, edits, chunk_size=3)) == b"01AB_4567" + b"9"
+
+
+def test_file_that_changed_size_since_the_scan_is_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "a.js"
+    f.write_bytes(b"0123456789")
+    with pytest.raises(UserError, match="changed while cdnpub was reading it"):
+        b"".join(read_chunks(str(f), 5))

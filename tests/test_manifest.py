@@ -1,0 +1,64 @@
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cdnpub.errors import UserError
+from cdnpub.fingerprint import BuildOptions, Source, build
+from cdnpub.manifest import dumps, from_build, read, write
+from cdnpub.scan import scan
+
+MakeTree = Callable[..., Path]
+
+
+@pytest.fixture
+def site(make_tree: MakeTree) -> Path:
+    return make_tree({"css/a.css": "a{background:url(../i.png)}", "i.png": b"png", "z.js": "x"})
+
+
+def test_manifest_maps_logical_paths_to_keys_sizes_hashes_and_headers(site: Path, tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    write(from_build(build([Source(scan(site))])), path)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "cdnpub-manifest" and doc["version"] == 1 and doc["prefix"] == "static"
+    entry = doc["assets"]["i.png"]
+    assert entry["key"].startswith("static/i.") and entry["plain_key"] == "static/i.png"
+    assert entry["size"] == 3 and len(entry["sha256"]) == 64
+    assert entry["integrity"].startswith("sha384-")
+    assert entry["content_type"] == "image/png"
+    assert entry["cache_control"] == "public, max-age=31536000, immutable"
+    assert entry["immutable"] is True
+
+
+def test_same_input_gives_byte_identical_manifest(site: Path) -> None:
+    first = dumps(from_build(build([Source(scan(site))], BuildOptions(jobs=1))))
+    second = dumps(from_build(build([Source(scan(site))], BuildOptions(jobs=8))))
+    assert first == second
+    assert list(json.loads(first)["assets"]) == sorted(json.loads(first)["assets"])
+
+
+def test_manifest_round_trips(site: Path, tmp_path: Path) -> None:
+    manifest = from_build(build([Source(scan(site))]))
+    write(manifest, tmp_path / "m.json")
+    assert read(tmp_path / "m.json") == manifest
+
+
+def test_missing_manifest_names_the_path_and_the_command(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"manifest .*nope.json does not exist; write it with `cdnpub build`"):
+        read(tmp_path / "nope.json")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not JSON"),
+        ('{"format": "other"}', "not a cdnpub manifest"),
+        ('{"format": "cdnpub-manifest", "version": 99}', "version 99"),
+        ('{"format": "cdnpub-manifest", "version": 1, "prefix": "s", "assets": {"a": {}}}', "corrupt"),
+    ],
+)
+def test_corrupt_manifest_is_a_user_error(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "m.json").write_text(content)
+    with pytest.raises(UserError, match=message):
+        read(tmp_path / "m.json")
