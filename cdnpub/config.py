@@ -4,13 +4,20 @@ the pyproject table and turns it into click's default_map."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .fingerprint import BuildOptions
+from .invalidate import DEFAULT_THRESHOLD
+from .plan import DEFAULT_MAX_DELETE
 from .rules import Rule, parse_rules
+from .store import Connection
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,3 +60,39 @@ def rules_from(table: Mapping[str, Any], origin: str) -> tuple[Rule, ...]:
     if not isinstance(raw, list):
         raise UserError(f"{origin}: 'rules' must be an array of tables ([[tool.cdnpub.rules]])")
     return parse_rules(raw, origin=f"{origin} [[tool.cdnpub.rules]]")
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix/` -> ("bucket", "some/prefix")."""
+    if not url.startswith("s3://"):
+        raise UserError(f"{url!r} is not an s3:// URL (expected s3://BUCKET[/PREFIX])")
+    bucket, _, prefix = url[5:].partition("/")
+    if not bucket or not _BUCKET.fullmatch(bucket):
+        raise UserError(f"{url!r}: {bucket!r} is not a valid bucket name")
+    prefix = prefix.strip("/")
+    if any(seg in ("", ".", "..") for seg in prefix.split("/")) and prefix:
+        raise UserError(f"{url!r}: the prefix must not hold empty, '.' or '..' segments")
+    return bucket, prefix
+
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,253}[a-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything one publish needs, wherever each value came from."""
+
+    bucket: str
+    prefix: str
+    connection: Connection = field(default_factory=Connection)
+    build: BuildOptions = field(default_factory=BuildOptions)
+    jobs: int = 16
+    dry_run: bool = False
+    plain_copies: bool = True
+    prune_older_than: timedelta | None = None
+    max_delete: int = DEFAULT_MAX_DELETE
+    distribution_id: str | None = None
+    wait: bool = False
+    wait_timeout: float = 900.0
+    invalidate_threshold: int = DEFAULT_THRESHOLD
+    manifest: str | None = None  # where to write the app's manifest after success

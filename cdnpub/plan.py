@@ -1,0 +1,206 @@
+"""Diff a build against one listing of the bucket and the last release record.
+
+A pure function: values in, a Plan out. The dry run is this module's output
+printed; publish executes it phase by phase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .errors import UserError
+from .fingerprint import Asset, Build
+from .release import RELEASES_DIR, ObjectRecord, Release, new_release, releases_prefix
+
+MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
+DEFAULT_MAX_DELETE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteObject:
+    key: str
+    size: int
+    etag: str  # without quotes
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    prefix: str
+    objects: Mapping[str, RemoteObject]
+    requests: int = 1  # ListObjectsV2 pages it took
+
+    def release_keys(self) -> list[RemoteObject]:
+        """Release records, oldest first (their keys sort by time)."""
+        start = releases_prefix(self.prefix)
+        return sorted((o for k, o in self.objects.items() if k.startswith(start)), key=lambda o: o.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """One object the release wants at `key`: an asset's bytes with headers."""
+
+    key: str
+    asset: Asset
+    plain: bool  # a plain-name copy (short cache, invalidated on change)
+    content_type: str
+    cache_control: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def record(self) -> ObjectRecord:
+        a = self.asset
+        return ObjectRecord(
+            a.sha256, a.etag, a.size, self.content_type, self.cache_control, self.extra, self.plain
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    blob: Blob
+    reason: str  # "new", "changed" (bytes differ), "headers" (copy in place)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    bucket: str
+    prefix: str
+    fingerprinted: tuple[Action, ...]  # phase 1: uploads and header fixes of immutable keys
+    plain: tuple[Action, ...]  # phase 2: plain-name copies, after every phase-1 write succeeded
+    release: Release  # phase 3: the record, last
+    write_release: bool
+    prune: tuple[str, ...] = ()  # phase 4: deletes, only when asked
+    skipped: int = 0
+    invalidate: tuple[str, ...] = ()  # keys whose bytes or headers changed under the same URL
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def uploads(self) -> tuple[Action, ...]:
+        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason != "headers")
+
+    @property
+    def header_fixes(self) -> tuple[Action, ...]:
+        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason == "headers")
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(a.blob.asset.size for a in self.uploads)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not (self.fingerprinted or self.plain or self.write_release or self.prune)
+
+
+def blobs(build: Build, plain_copies: bool = True) -> Iterator[Blob]:
+    """Every object the build wants in the bucket, dependencies first."""
+    for a in build.assets:
+        h = a.headers
+        yield Blob(a.key, a, False, h.content_type, h.fingerprinted_cache_control, h.extra)
+        if plain_copies and a.plain_key is not None:
+            yield Blob(a.plain_key, a, True, h.content_type, h.cache_control, h.extra)
+
+
+def check_key(blob: Blob) -> None:
+    key = blob.key
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise UserError(f"{blob.asset.fs_path}: its key is longer than S3's {MAX_KEY_BYTES} bytes")
+    if key.startswith("/") or any(seg in ("", ".", "..") for seg in key.split("/")):
+        raise UserError(f"{blob.asset.fs_path}: refusing the unsafe key {key!r}")
+
+
+def plan(
+    build: Build,
+    bucket: str,
+    listing: Listing,
+    last: Release | None,
+    *,
+    manifest: Mapping[str, Any],
+    now: datetime,
+    plain_copies: bool = True,
+    prune_older_than: timedelta | None = None,
+    recent: Sequence[Release] = (),
+    max_delete: int = DEFAULT_MAX_DELETE,
+) -> Plan:
+    """What to write so that the bucket holds `build`, and what may be deleted."""
+    wanted = list(blobs(build, plain_copies))
+    for blob in wanted:
+        check_key(blob)
+    known = last.objects if last else {}
+    phases: dict[bool, list[Action]] = {False: [], True: []}
+    invalidate: list[str] = []
+    skipped = 0
+    for blob in wanted:
+        reason = _reason(blob, listing.objects.get(blob.key), known.get(blob.key))
+        if reason is None:
+            skipped += 1
+            continue
+        phases[blob.plain].append(Action(blob, reason))
+        if blob.plain and reason != "new":
+            invalidate.append(blob.key)
+    release = new_release(build.prefix, {b.key: b.record() for b in wanted}, manifest, now)
+    write_release = last is None or last.id != release.id or bool(phases[False] or phases[True])
+    prune: tuple[str, ...] = ()
+    if prune_older_than is not None:
+        prune = _prune(listing, release, last, recent, now - prune_older_than)
+        if len(prune) > max_delete:
+            raise UserError(
+                f"pruning would delete {len(prune)} objects, more than --max-delete {max_delete}; "
+                f"check with --dry-run, then run again with --max-delete {len(prune)}"
+            )
+        invalidate += [k for k in prune if last and k in last.objects and last.objects[k].plain]
+    return Plan(
+        bucket=bucket,
+        prefix=build.prefix,
+        fingerprinted=tuple(phases[False]),
+        plain=tuple(phases[True]),
+        release=release,
+        write_release=write_release,
+        prune=prune,
+        skipped=skipped,
+        invalidate=tuple(sorted(set(invalidate))),
+        warnings=build.warnings,
+    )
+
+
+def _reason(blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None) -> str | None:
+    if remote is None:
+        return "new"
+    asset = blob.asset
+    if remote.size != asset.size:
+        return "changed"
+    # A fingerprinted key names its content, so the size check is enough. A
+    # plain-name copy is compared by content: the ETag S3 computed against the
+    # local one, or (SSE-KMS ETags are not MD5s) against what the last release
+    # recorded for the same bytes.
+    if blob.plain and remote.etag != asset.etag:
+        recorded_same = record is not None and record.sha256 == asset.sha256 and record.etag == remote.etag
+        if not recorded_same:
+            return "changed"
+    if record is None or record.headers() != blob.record().headers():
+        return "headers"  # bytes are right, headers unknown or different: copy in place
+    return None
+
+
+def _prune(
+    listing: Listing, release: Release, last: Release | None, recent: Sequence[Release], cutoff: datetime
+) -> tuple[str, ...]:
+    """Objects no release newer than `cutoff` references, themselves older than `cutoff`;
+    and release records older than it, except the current one."""
+    keep: set[str] = set(release.objects)
+    for r in recent:
+        if r.created >= cutoff:
+            keep.update(r.objects)
+    records = releases_prefix(listing.prefix)
+    current = {release.key} | ({last.key} if last else set())
+    doomed = []
+    for key, obj in listing.objects.items():
+        if obj.last_modified >= cutoff or key in keep:
+            continue
+        if key.startswith(records):
+            if key not in current:
+                doomed.append(key)
+        elif f"/{RELEASES_DIR}/" not in f"/{key}":
+            doomed.append(key)
+    return tuple(sorted(doomed))

@@ -1,0 +1,192 @@
+"""The one place that runs the chain: build -> plan -> execute -> invalidate.
+
+Execution goes in phases so that the live site never references a missing
+object: every fingerprinted object first, then the plain-name copies (which
+reference fingerprinted names), then the release record, then deletes. A phase
+starts only when the one before it fully succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+from .config import Settings
+from .errors import CdnpubError
+from .fingerprint import Build
+from .invalidate import CloudFront, Invalidation, collapse, invalidation_path
+from .manifest import from_build, to_document
+from .plan import Action, Plan, plan
+from .release import Release, dumps
+from .store import S3Store
+
+
+class Progress(Protocol):
+    def phase(self, name: str, total: int, total_bytes: int) -> None: ...
+    def advance(self, action: Action | None, nbytes: int) -> None: ...
+
+
+class NoProgress:
+    def phase(self, name: str, total: int, total_bytes: int) -> None:
+        pass
+
+    def advance(self, action: Action | None, nbytes: int) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    uploaded: int = 0
+    uploaded_bytes: int = 0
+    fixed: int = 0
+    deleted: int = 0
+    release_written: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    plan: Plan
+    done: Done | None  # None for a dry run
+    invalidation_paths: tuple[str, ...] = ()
+    invalidations: tuple[Invalidation, ...] = ()
+    cdn_domain: str | None = None
+    invalidation_error: CdnpubError | None = None
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = field(default=())
+
+
+def prepare(
+    build: Build, store: S3Store, settings: Settings, now: datetime, warn: Callable[[str], None]
+) -> Plan:
+    """One listing, the last release record (and, to prune, the recent ones), then the plan."""
+    listing = store.listing(build.prefix)
+    records = listing.release_keys()
+    last = store.release(records[-1].key, warn) if records else None
+    recent: list[Release] = []
+    if settings.prune_older_than is not None:
+        cutoff = now - settings.prune_older_than
+        for obj in records[:-1]:
+            if obj.last_modified >= cutoff:
+                r = store.release(obj.key, warn)
+                if r is not None:
+                    recent.append(r)
+        recent += [last] if last else []
+    return plan(
+        build,
+        store.bucket,
+        listing,
+        last,
+        manifest=to_document(from_build(build)),
+        now=now,
+        plain_copies=settings.plain_copies,
+        prune_older_than=settings.prune_older_than,
+        recent=recent,
+        max_delete=settings.max_delete,
+    )
+
+
+def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress) -> Done:
+    """Write the plan phase by phase; the first failure stops before the next phase."""
+    uploaded = fixed = 0
+    nbytes = 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cdnpub") as pool:
+        for name, actions in (("fingerprinted", todo.fingerprinted), ("plain", todo.plain)):
+            _run_phase(pool, name, actions, store, progress)
+            uploads = [a for a in actions if a.reason != "headers"]
+            uploaded += len(uploads)
+            nbytes += sum(a.blob.asset.size for a in uploads)
+            fixed += len(actions) - len(uploads)
+    if todo.write_release:
+        progress.phase("release", 1, 0)
+        store.put_release(todo.release, dumps(todo.release))
+        progress.advance(None, 0)
+    if todo.prune:
+        progress.phase("prune", len(todo.prune), 0)
+        store.delete(todo.prune)
+        progress.advance(None, 0)
+    return Done(uploaded, nbytes, fixed, len(todo.prune), todo.write_release)
+
+
+def _run_phase(
+    pool: ThreadPoolExecutor, name: str, actions: Sequence[Action], store: S3Store, progress: Progress
+) -> None:
+    if not actions:
+        return
+    progress.phase(name, len(actions), sum(a.blob.asset.size for a in actions if a.reason != "headers"))
+
+    def run(action: Action) -> None:
+        if action.reason == "headers":
+            store.copy_in_place(action.blob)
+            progress.advance(action, 0)
+        else:
+            store.upload(action.blob)
+            progress.advance(action, action.blob.asset.size)
+
+    futures: list[Future[None]] = [pool.submit(run, a) for a in actions]  # dependencies first
+    finished, pending = wait(futures, return_when=FIRST_EXCEPTION)
+    failed = [f for f in finished if f.exception() is not None]
+    if not failed:
+        return
+    for f in pending:
+        f.cancel()
+    wait(pending)
+    error = failed[0].exception()
+    assert error is not None
+    raise error
+
+
+def invalidate(
+    todo: Plan, cdn: CloudFront, settings: Settings
+) -> tuple[tuple[str, ...], tuple[Invalidation, ...]]:
+    paths = invalidation_paths(todo, settings.invalidate_threshold)
+    if settings.dry_run or not paths:
+        return paths, ()
+    done = cdn.invalidate(paths, todo.release.id)
+    if settings.wait:
+        done = cdn.wait(done, settings.wait_timeout)
+    return paths, done
+
+
+def invalidation_paths(todo: Plan, threshold: int) -> tuple[str, ...]:
+    paths = [invalidation_path(k) for k in todo.invalidate]
+    floor = invalidation_path(todo.prefix) + "/" if todo.prefix else "/"
+    return collapse(paths, threshold, floor=floor)
+
+
+def publish(
+    build: Build,
+    store: S3Store,
+    settings: Settings,
+    cdn: CloudFront | None = None,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+    now: datetime | None = None,
+) -> Report:
+    started = time.monotonic()
+    progress = progress or NoProgress()
+    now = now or datetime.now(timezone.utc)
+    cdn_domain = None
+    if cdn is not None:
+        cdn_domain = cdn.domain_name()  # fails early, before any write, on a wrong distribution id
+        if not cdn.serves_bucket(store.bucket):
+            warn(
+                f"CloudFront distribution {settings.distribution_id} has no origin for bucket {store.bucket}"
+            )
+    todo = prepare(build, store, settings, now, warn)
+    if settings.dry_run:
+        planned = invalidation_paths(todo, settings.invalidate_threshold) if cdn else ()
+        return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
+    done = execute(todo, store, settings.jobs, progress)
+    paths: tuple[str, ...] = ()
+    invalidations: tuple[Invalidation, ...] = ()
+    error: CdnpubError | None = None
+    if cdn is not None:
+        try:
+            paths, invalidations = invalidate(todo, cdn, settings)
+        except CdnpubError as err:  # the upload stands; report it with the failure
+            paths, error = invalidation_paths(todo, settings.invalidate_threshold), err
+    return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)

@@ -1,0 +1,240 @@
+"""S3 I/O: one listing, uploads, copies in place, deletes, release records.
+
+Knows S3, not plans. botocore's errors become cdnpub's here, once, with the
+bucket or key in the message; botocore's own retry mode does the retrying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.exceptions
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+
+from .digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
+from .errors import RemoteError, UserError
+from .fingerprint import Asset
+from .plan import Blob, Listing, RemoteObject
+from .release import Release, loads
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_EXTRA_PARAMS = {
+    "content-disposition": "ContentDisposition",
+    "content-encoding": "ContentEncoding",
+    "content-language": "ContentLanguage",
+    "expires": "Expires",
+}
+_USER_CODES = {
+    "AccessDenied": "access denied to s3://{where}: the credentials lack s3:ListBucket, "
+    "s3:GetObject, s3:PutObject or s3:DeleteObject on it",
+    "AllAccessDisabled": "access denied to s3://{where}",
+    "NoSuchBucket": "bucket {bucket} does not exist (create it, or check the s3:// URL and --endpoint-url)",
+    "InvalidAccessKeyId": "the AWS access key is not valid (check the credentials or --profile)",
+    "SignatureDoesNotMatch": "the AWS secret key does not match the access key (check the credentials)",
+    "ExpiredToken": "the AWS session token has expired; renew the credentials",
+    "InvalidToken": "the AWS session token is not valid; renew the credentials",
+    "PermanentRedirect": "bucket {bucket} is in another region; pass --region with the bucket's region",
+    "AuthorizationHeaderMalformed": "bucket {bucket} is in another region; pass --region with its region",
+    "IllegalLocationConstraintException": "bucket {bucket} is in another region; pass --region",
+    "InvalidBucketName": "{bucket} is not a valid bucket name",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """How to reach the store: the three things a user sets, nothing else."""
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+def s3_client(conn: Connection, jobs: int) -> S3Client:
+    """One client shared by every worker thread (clients are thread-safe), with a pool
+    as wide as the workers and botocore's standard retry mode (backoff with jitter,
+    retries on throttling, 5xx and dropped connections)."""
+    try:
+        session = boto3.Session(profile_name=conn.profile, region_name=conn.region)
+    except botocore.exceptions.ProfileNotFound as err:
+        raise UserError(str(err)) from None
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 8},
+        max_pool_connections=max(10, jobs * 2),
+        connect_timeout=10,
+        read_timeout=60,
+    )
+    return session.client("s3", endpoint_url=conn.endpoint_url, config=config)
+
+
+@contextmanager
+def s3_errors(bucket: str, key: str = "") -> Iterator[None]:
+    """Turn botocore's exceptions into one-line cdnpub errors naming what failed."""
+    where = f"{bucket}/{key}" if key else bucket
+    try:
+        yield
+    except botocore.exceptions.NoCredentialsError:
+        raise UserError(
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE "
+            "or --profile, or run where an IAM role applies"
+        ) from None
+    except botocore.exceptions.PartialCredentialsError as err:
+        raise UserError(f"incomplete AWS credentials: {err}") from None
+    except botocore.exceptions.ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "")
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _USER_CODES:
+            raise UserError(_USER_CODES[code].format(bucket=bucket, where=where)) from None
+        if code in ("403", "Forbidden") or status == 403:
+            raise UserError(_USER_CODES["AccessDenied"].format(where=where)) from None
+        if code in ("301", "MovedPermanently") or status == 301:
+            raise UserError(_USER_CODES["PermanentRedirect"].format(bucket=bucket)) from None
+        message = err.response.get("Error", {}).get("Message", "") or str(err)
+        raise RemoteError(f"s3://{where}: {code or status} {message}".strip()) from None
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as err:
+        raise RemoteError(f"cannot reach the S3 endpoint for s3://{where}: {err}") from None
+    except botocore.exceptions.BotoCoreError as err:
+        raise RemoteError(f"s3://{where}: {err}") from None
+
+
+class _VerifyingReader(io.RawIOBase):
+    """Streams an asset's published bytes to s3transfer, hashing them on the way, so a
+    file that changed since the build is caught without a second read."""
+
+    def __init__(self, asset: Asset) -> None:
+        self._chunks = read_chunks(asset.fs_path, asset.source_size, asset.edits)
+        self._buffer = b""
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self.sha256.update(chunk)
+            self._buffer = chunk
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def _changed(asset: Asset) -> UserError:
+    return UserError(f"{asset.fs_path} changed since the build; run again when it is stable")
+
+
+class S3Store:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self._transfer = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD,
+            multipart_chunksize=MULTIPART_CHUNKSIZE,
+            max_concurrency=4,  # bounds memory: a non-seekable stream buffers this many parts
+        )
+
+    def listing(self, prefix: str) -> Listing:
+        """Every object under the prefix: one paginated ListObjectsV2, never a HEAD per file."""
+        objects: dict[str, RemoteObject] = {}
+        pages = 0
+        with s3_errors(self.bucket, prefix):
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{prefix}/" if prefix else ""):
+                pages += 1
+                for o in page.get("Contents", []):
+                    key = o["Key"]
+                    objects[key] = RemoteObject(key, o["Size"], o["ETag"].strip('"'), o["LastModified"])
+        return Listing(prefix, objects, pages)
+
+    def release(self, key: str, warn: Callable[[str], None]) -> Release | None:
+        """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
+        with s3_errors(self.bucket, key):
+            data = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            return loads(data, f"s3://{self.bucket}/{key}")
+        except UserError as err:
+            warn(f"{err}; ignoring it")
+            return None
+
+    def upload(self, blob: Blob) -> None:
+        asset = blob.asset
+        params = self._headers(blob)
+        with s3_errors(self.bucket, blob.key):
+            if asset.size < MULTIPART_THRESHOLD:
+                body = read_all(asset.fs_path, asset.source_size, asset.edits)
+                if hashlib.sha256(body).hexdigest() != asset.sha256:
+                    raise _changed(asset)
+                self.client.put_object(Bucket=self.bucket, Key=blob.key, Body=body, **params)
+                return
+            reader = _VerifyingReader(asset)
+            self.client.upload_fileobj(
+                io.BufferedReader(reader, MULTIPART_CHUNKSIZE),
+                self.bucket,
+                blob.key,
+                ExtraArgs=params,
+                Config=self._transfer,
+            )
+        if reader.sha256.hexdigest() != asset.sha256:
+            # The key names other bytes than it holds: take it away before failing.
+            self.delete([blob.key])
+            raise _changed(asset)
+
+    def copy_in_place(self, blob: Blob) -> None:
+        """Fix headers without re-sending the bytes (CopyObject onto itself, REPLACE)."""
+        with s3_errors(self.bucket, blob.key):
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=blob.key,
+                CopySource={"Bucket": self.bucket, "Key": blob.key},
+                MetadataDirective="REPLACE",
+                **self._headers(blob),
+            )
+
+    def put_release(self, release: Release, body: bytes) -> None:
+        with s3_errors(self.bucket, release.key):
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=release.key,
+                Body=body,
+                ContentType="application/json",
+                CacheControl="no-store",
+            )
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys a call
+            batch = keys[start : start + 1000]
+            with s3_errors(self.bucket, batch[0]):
+                result = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
+                )
+            errors = result.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise RemoteError(
+                    f"could not delete {len(errors)} objects, first s3://{self.bucket}/{first.get('Key')}: "
+                    f"{first.get('Code')} {first.get('Message')}"
+                )
+
+    @staticmethod
+    def _headers(blob: Blob) -> dict[str, Any]:
+        params: dict[str, Any] = {"ContentType": blob.content_type, "CacheControl": blob.cache_control}
+        metadata = {}
+        for name, value in blob.extra:
+            if name.startswith("x-amz-meta-"):
+                metadata[name.removeprefix("x-amz-meta-")] = value
+            else:
+                params[_EXTRA_PARAMS[name]] = value
+        if metadata:
+            params["Metadata"] = metadata
+        return params
