@@ -9,18 +9,25 @@ import json
 import sys
 import traceback
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from . import __version__
-from .config import PYPROJECT, default_map, read_table, rules_from
+from .config import PYPROJECT, Settings, default_map, parse_s3_url, read_table, rules_from
 from .errors import CdnpubError, UserError
 from .export import export
 from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN, Build, BuildOptions, Source, build
+from .invalidate import DEFAULT_THRESHOLD, CloudFront, cloudfront_client, collapse, invalidation_path
 from .manifest import DEFAULT_PATH, from_build, write
+from .plan import DEFAULT_MAX_DELETE
+from .publish import publish
+from .report import BarProgress, LineProgress, document, human_size, plan_table, summary_lines
 from .scan import scan
+from .store import Connection, S3Store, s3_client
 
 
 class CdnpubGroup(click.Group):
@@ -177,18 +184,220 @@ def build_command(
         click.echo(json.dumps(summary, indent=2))
         return
     click.echo(
-        f"Built {len(result.assets)} files ({_size(result.total_bytes)}), "
+        f"Built {len(result.assets)} files ({human_size(result.total_bytes)}), "
         f"{result.rewritten} references rewritten, {len(result.warnings)} warnings; "
         f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
     )
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError
+def connection_options(f: Any) -> Any:
+    options = [
+        click.option(
+            "--endpoint-url",
+            envvar="CDNPUB_ENDPOINT_URL",
+            metavar="URL",
+            help="S3 (and CloudFront) API endpoint: MinIO, R2, a local emulator.",
+        ),
+        click.option("--region", envvar="CDNPUB_REGION", help="AWS region of the bucket."),
+        click.option("--profile", envvar="CDNPUB_PROFILE", help="AWS profile from ~/.aws/config."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@cli.command("publish")
+@click.argument("static_dir", type=click.Path(path_type=str))
+@click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
+@click.option(
+    "--dry-run", is_flag=True, envvar="CDNPUB_DRY_RUN", help="Print the plan; send no write request at all."
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    envvar="CDNPUB_JOBS",
+    help="Concurrent uploads.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan and the result as one JSON document.")
+@connection_options
+@click.option(
+    "--prune-older-than",
+    type=click.FloatRange(min=0),
+    metavar="DAYS",
+    envvar="CDNPUB_PRUNE_OLDER_THAN",
+    help="Delete objects that no release of the last DAYS references (off by default).",
+)
+@click.option(
+    "--max-delete",
+    type=click.IntRange(0),
+    default=DEFAULT_MAX_DELETE,
+    show_default=True,
+    envvar="CDNPUB_MAX_DELETE",
+    help="Refuse to prune more objects than this.",
+)
+@click.option(
+    "--plain-copies/--no-plain-copies",
+    default=True,
+    show_default=True,
+    envvar="CDNPUB_PLAIN_COPIES",
+    help="Also publish each file under its plain name, with a short cache.",
+)
+@click.option(
+    "--distribution-id",
+    envvar="CDNPUB_DISTRIBUTION_ID",
+    metavar="ID",
+    help="CloudFront distribution to invalidate changed plain-name paths on.",
+)
+@click.option("--wait", is_flag=True, envvar="CDNPUB_WAIT", help="Wait for the invalidation to complete.")
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    envvar="CDNPUB_WAIT_TIMEOUT",
+    metavar="SECONDS",
+    help="Give up waiting after this long.",
+)
+@click.option(
+    "--invalidate-threshold",
+    type=click.IntRange(1),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    envvar="CDNPUB_INVALIDATE_THRESHOLD",
+    metavar="N",
+    help="Past N paths, invalidate the fewest directory wildcards that cover them.",
+)
+@click.option(
+    "--manifest",
+    default=DEFAULT_PATH,
+    show_default=True,
+    envvar="CDNPUB_MANIFEST",
+    metavar="FILE",
+    help="Where to write the app's manifest once the publish succeeded.",
+)
+@build_options
+@click.pass_context
+def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **options: Any) -> None:
+    """Build STATIC_DIR and publish it to s3://BUCKET[/PREFIX] (PREFIX defaults to `static`)."""
+    bucket, prefix = parse_s3_url(destination)
+    settings = Settings(
+        bucket=bucket,
+        prefix=prefix or "static",
+        connection=Connection(options["region"], options["profile"], options["endpoint_url"]),
+        build=BuildOptions(
+            prefix=prefix or "static",
+            rules=ctx.meta.get("cdnpub.rules", ()),
+            fingerprinted_pattern=options["fingerprinted_pattern"],
+            strict=options["strict"],
+        ),
+        jobs=options["jobs"],
+        dry_run=options["dry_run"],
+        plain_copies=options["plain_copies"],
+        prune_older_than=None
+        if options["prune_older_than"] is None
+        else timedelta(days=options["prune_older_than"]),
+        max_delete=options["max_delete"],
+        distribution_id=options["distribution_id"],
+        wait=options["wait"],
+        wait_timeout=options["wait_timeout"],
+        invalidate_threshold=options["invalidate_threshold"],
+        manifest=options["manifest"],
+    )
+    url_path = options["url_path"] if options["url_path"] is not None else "/" + settings.prefix
+    result = build([Source(scan(static_dir, options["exclude"]), url_path=url_path)], settings.build)
+    run_publish(result, settings, as_json=options["as_json"])
+
+
+def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
+    """Publish a build and print what happened; shared by `cdnpub publish` and `flask cdn`."""
+    console = Console(stderr=True)
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        click.echo(f"warning: {message}", err=True)
+
+    print_warnings(result)
+    store = S3Store(s3_client(settings.connection, settings.jobs), settings.bucket)
+    cdn = None
+    if settings.distribution_id:
+        cdn = CloudFront(cloudfront_client(settings.connection), settings.distribution_id)
+    if as_json or not console.is_terminal:
+        report = publish(result, store, settings, cdn, LineProgress() if not as_json else None, warn)
+    else:
+        with BarProgress(console) as bar:
+            report = publish(result, store, settings, cdn, bar, warn)
+    if settings.manifest and report.done is not None:
+        write(from_build(result), settings.manifest)  # only once the bucket holds every object
+    if as_json:
+        click.echo(json.dumps(document(report), indent=2, ensure_ascii=False))
+    else:
+        if settings.dry_run and not report.plan.nothing_to_do:
+            Console().print(plan_table(report.plan))
+        for line in summary_lines(report):
+            click.echo(line)
+    if report.invalidation_error is not None:
+        raise report.invalidation_error
+
+
+@cli.command("invalidate")
+@click.option(
+    "--distribution-id",
+    required=True,
+    envvar="CDNPUB_DISTRIBUTION_ID",
+    metavar="ID",
+    help="CloudFront distribution.",
+)
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--invalidate-threshold",
+    type=click.IntRange(1),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    envvar="CDNPUB_INVALIDATE_THRESHOLD",
+    metavar="N",
+    help="Past N paths, invalidate the fewest directory wildcards that cover them.",
+)
+@click.option("--wait", is_flag=True, envvar="CDNPUB_WAIT", help="Wait for the invalidation to complete.")
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=1),
+    default=900,
+    show_default=True,
+    envvar="CDNPUB_WAIT_TIMEOUT",
+    metavar="SECONDS",
+    help="Give up waiting after this long.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the invalidation as one JSON document.")
+@connection_options
+def invalidate_command(
+    distribution_id: str,
+    paths: tuple[str, ...],
+    invalidate_threshold: int,
+    wait: bool,
+    wait_timeout: float,
+    as_json: bool,
+    endpoint_url: str | None,
+    region: str | None,
+    profile: str | None,
+) -> None:
+    """Invalidate PATHs (URL paths or keys, e.g. /static/app.css or static/css/*) on a distribution."""
+    encoded = [
+        invalidation_path(p.strip("/").removesuffix("*")) + ("*" if p.endswith("*") else "") for p in paths
+    ]
+    collapsed = collapse(encoded, invalidate_threshold, floor="/")
+    cdn = CloudFront(cloudfront_client(Connection(region, profile, endpoint_url)), distribution_id)
+    done = cdn.invalidate(collapsed, datetime.now(timezone.utc).isoformat())
+    if wait:
+        done = cdn.wait(done, wait_timeout)
+    if as_json:
+        doc = {"paths": list(collapsed), "ids": [i.id for i in done], "status": [i.status for i in done]}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    for inv in done:
+        click.echo(f"Invalidation {inv.id} ({inv.status}): {len(inv.paths)} paths")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     HTTPClientError,
@@ -25,6 +26,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from cdnpub.errors import RemoteError, UserError
+from cdnpub.store import Connection, boto_session
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudfront import CloudFrontClient
@@ -350,3 +352,12 @@ class CloudFront:
 def _code(err: ClientError) -> str:
     error: Any = err.response.get("Error", {})
     return str(error.get("Code", ""))
+
+
+def cloudfront_client(conn: Connection) -> CloudFrontClient:
+    """CloudFront is global: its API lives in us-east-1 whatever the bucket's region."""
+    config = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+    session = boto_session(conn)
+    return session.client(
+        "cloudfront", region_name="us-east-1", endpoint_url=conn.endpoint_url, config=config
+    )

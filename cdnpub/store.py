@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,16 +59,21 @@ class Connection:
     endpoint_url: str | None = None
 
 
+def boto_session(conn: Connection) -> boto3.Session:
+    """A session of our own: boto3's default one caches credentials across calls."""
+    try:
+        return boto3.Session(profile_name=conn.profile, region_name=conn.region)
+    except botocore.exceptions.ProfileNotFound as err:
+        raise UserError(str(err)) from None
+
+
 def s3_client(conn: Connection, jobs: int) -> S3Client:
     """One client shared by every worker thread (clients are thread-safe), with a pool
     as wide as the workers and botocore's standard retry mode (backoff with jitter,
     retries on throttling, 5xx and dropped connections)."""
-    try:
-        session = boto3.Session(profile_name=conn.profile, region_name=conn.region)
-    except botocore.exceptions.ProfileNotFound as err:
-        raise UserError(str(err)) from None
+    session = boto_session(conn)
     config = Config(
-        retries={"mode": "standard", "max_attempts": 8},
+        retries={"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5"))},
         max_pool_connections=max(10, jobs * 2),
         connect_timeout=10,
         read_timeout=60,

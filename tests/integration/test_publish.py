@@ -1,0 +1,291 @@
+"""cdnpub publish against a moto server over HTTP: stored objects, headers, request counts."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import SITE, MotoServer, publish, run_cli
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=300"
+
+
+def manifest(cwd: Path = Path()) -> dict[str, Any]:
+    return json.loads((cwd / "cdnpub-manifest.json").read_text())["assets"]
+
+
+def keys(server: MotoServer, bucket: str) -> set[str]:
+    pages = server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {o["Key"] for page in pages for o in page.get("Contents", [])}
+
+
+def put_keys(server: MotoServer) -> list[str]:
+    """Keys PUT, in the order the server saw them."""
+    return [r.path.split("/", 2)[2] for r in server.puts()]
+
+
+def release_keys(server: MotoServer, bucket: str) -> list[str]:
+    return sorted(k for k in keys(server, bucket) if "/.cdnpub/releases/" in k)
+
+
+def test_first_publish_uploads_every_object_with_its_headers(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    result = publish(site, bucket, moto_server)
+    assert result.exit_code == 0, result.output
+    s3 = moto_server.client()
+    for path, entry in manifest().items():
+        for key, cache in ((entry["key"], IMMUTABLE), (entry["plain_key"], SHORT)):
+            if key is None:
+                continue
+            head = s3.head_object(Bucket=bucket, Key=key)
+            assert head["ContentType"] == entry["content_type"], key
+            assert head["CacheControl"] == cache, key
+            assert head["ContentLength"] == entry["size"]
+    assert s3.head_object(Bucket=bucket, Key="static/css/app.css")["ContentType"] == "text/css; charset=utf-8"
+    assert s3.head_object(Bucket=bucket, Key="static/fonts/f.woff2")["ContentType"] == "font/woff2"
+    assert len(release_keys(moto_server, bucket)) == 1
+
+
+def test_published_bytes_are_the_rewritten_ones(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    publish(site, bucket, moto_server)
+    m = manifest()
+    css = moto_server.client().get_object(Bucket=bucket, Key=m["css/app.css"]["key"])["Body"].read().decode()
+    logo = m["img/logo.png"]["key"].removeprefix("static/img/")
+    assert f"url(../img/{logo})" in css
+
+
+def test_bundler_fingerprinted_file_keeps_its_name_and_gets_no_plain_copy(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    stored = keys(moto_server, bucket)
+    assert "static/vendor/lib-4f3a9c1d.js" in stored
+    assert not any(k.startswith("static/vendor/lib-4f3a9c1d.") and k.count(".") > 1 for k in stored)
+    head = moto_server.client().head_object(Bucket=bucket, Key="static/vendor/lib-4f3a9c1d.js")
+    assert head["CacheControl"] == IMMUTABLE
+
+
+def test_unchanged_republish_makes_only_reads_and_no_put(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server)
+    assert result.exit_code == 0
+    assert moto_server.writes() == []
+    assert [r.method for r in moto_server.requests()] == ["GET", "GET"]  # one listing, one release record
+    assert "up to date" in result.output
+
+
+def test_republish_after_touching_every_mtime_sends_no_put(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    for path in site.rglob("*"):
+        os.utime(path, (1_000_000_000, 1_000_000_000))  # a fresh CI checkout
+    moto_server.reset_log()
+    assert publish(site, bucket, moto_server).exit_code == 0
+    assert moto_server.writes() == []
+    assert len(moto_server.requests()) == 2
+
+
+def test_one_changed_image_uploads_it_and_the_stylesheets_that_reference_it(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    before = manifest()
+    (site / "img/icon.svg").write_text("<svg><circle/></svg>")
+    moto_server.reset_log()
+    assert publish(site, bucket, moto_server).exit_code == 0
+    after = manifest()
+    changed = ["img/icon.svg", "css/base.css", "css/app.css"]
+    expected = [after[p]["key"] for p in changed] + [after[p]["plain_key"] for p in changed]
+    uploaded = put_keys(moto_server)
+    records = [k for k in uploaded if "/.cdnpub/releases/" in k]
+    assert len(records) == 1
+    assert sorted(k for k in uploaded if k not in records) == sorted(expected)
+    assert uploaded.index(records[0]) == len(uploaded) - 1  # the record goes last
+    assert before["img/logo.png"] == after["img/logo.png"]
+
+
+def test_plain_copies_land_after_every_fingerprinted_object(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    m = manifest()
+    order = [r.path.split("/", 2)[2] for r in moto_server.puts()]
+    fingerprinted = {e["key"] for e in m.values()}
+    plain = {e["plain_key"] for e in m.values() if e["plain_key"]}
+    last_fingerprinted = max(order.index(k) for k in fingerprinted)
+    first_plain = min(order.index(k) for k in plain)
+    assert last_fingerprinted < first_plain
+
+
+def test_dry_run_sends_no_write_and_prints_the_plan(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    result = publish(site, bucket, moto_server, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert moto_server.writes() == []
+    assert "Dry run" in result.output and "would upload 17 objects" in result.output
+    assert not Path("cdnpub-manifest.json").exists()
+
+
+def test_json_prints_the_plan_and_the_result(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    doc = json.loads(publish(site, bucket, moto_server, "--json").stdout)
+    assert doc["dry_run"] is False
+    assert doc["result"]["uploaded"] == doc["plan"]["uploads"] == 17
+    assert doc["release"]["write"] is True
+    assert {a["path"] for a in doc["plan"]["plain"]} == {p for p in SITE if "lib-4f3a9c1d" not in p}
+
+
+def test_rules_change_fixes_headers_with_a_copy_in_place(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    Path("pyproject.toml").write_text('[[tool.cdnpub.rules]]\nmatch = "*.svg"\ncache_control = "no-cache"\n')
+    moto_server.reset_log()
+    assert publish(site, bucket, moto_server).exit_code == 0
+    copies = [r for r in moto_server.puts() if "/.cdnpub/" not in r.path]
+    assert [r.path for r in copies] == [f"/{bucket}/static/img/icon.svg"]
+    head = moto_server.client().head_object(Bucket=bucket, Key="static/img/icon.svg")
+    assert head["CacheControl"] == "no-cache"
+
+
+def test_failure_in_the_fingerprinted_phase_leaves_no_plain_object_or_release(
+    moto_server: MotoServer, bucket: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server)
+    (site / "img/logo.png").write_bytes(b"\x89PNG-new-logo")
+    before = {
+        k: moto_server.client().head_object(Bucket=bucket, Key=k)["ETag"] for k in keys(moto_server, bucket)
+    }
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    moto_server.fail = lambda r: 500 if r.method == "PUT" and "/img/logo." in r.path else None
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server)
+    sent = moto_server.requests()
+    assert result.exit_code == 1
+    assert result.stderr.startswith("cdnpub: ") and "Traceback" not in result.output
+    after = {
+        k: moto_server.client().head_object(Bucket=bucket, Key=k)["ETag"] for k in keys(moto_server, bucket)
+    }
+    new_keys = set(after) - set(before)
+    assert all(".cdnpub" not in k for k in new_keys)  # no release record
+    assert all(after[k] == before[k] for k in before)  # no plain-name object changed
+    assert not any(r.method == "PUT" and r.path.endswith("/static/css/app.css") for r in sent)
+
+
+def test_rerun_after_a_failure_uploads_only_what_did_not_land(
+    moto_server: MotoServer, bucket: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    moto_server.fail = lambda r: 500 if r.method == "PUT" and "/img/logo." in r.path else None
+    assert publish(site, bucket, moto_server).exit_code == 1
+    landed = keys(moto_server, bucket)
+    moto_server.fail = lambda r: None
+    moto_server.reset_log()
+    assert publish(site, bucket, moto_server).exit_code == 0
+    reuploaded = {r.path.split("/", 2)[2] for r in moto_server.uploads()} & landed
+    assert reuploaded == set()  # what landed gets at most a header fix (a copy, no bytes)
+
+
+def test_prune_keeps_what_a_recent_release_references(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    first = manifest()
+    (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
+    publish(site, bucket, moto_server)
+    result = publish(site, bucket, moto_server, "--prune-older-than", "1")
+    assert result.exit_code == 0
+    assert first["img/logo.png"]["key"] in keys(moto_server, bucket)  # the previous release still needs it
+
+
+def test_prune_deletes_what_no_recent_release_references(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    old = manifest()["img/unused.png"]
+    (site / "img/unused.png").unlink()
+    publish(site, bucket, moto_server)
+    result = publish(site, bucket, moto_server, "--prune-older-than", "0", "--json")
+    doc = json.loads(result.stdout)
+    assert old["key"] in doc["plan"]["prune"] and old["plain_key"] in doc["plan"]["prune"]
+    stored = keys(moto_server, bucket)
+    assert old["key"] not in stored and old["plain_key"] not in stored
+    assert manifest()["img/logo.png"]["key"] in stored
+    assert len(release_keys(moto_server, bucket)) == 1
+
+
+def test_prune_above_max_delete_refuses_before_writing(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    (site / "img/unused.png").unlink()
+    (site / "img/icon.svg").unlink()
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server, "--prune-older-than", "0", "--max-delete", "1")
+    assert result.exit_code == 2
+    assert "--max-delete" in result.stderr
+    assert moto_server.writes() == []
+
+
+def test_manifest_is_written_only_after_a_successful_publish(
+    moto_server: MotoServer, bucket: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    moto_server.fail = lambda r: 500 if r.method == "PUT" else None
+    assert publish(site, bucket, moto_server).exit_code == 1
+    assert not Path("cdnpub-manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["s3://no-such-bucket/static"], 2, "bucket no-such-bucket does not exist"),
+        (["http://bucket/static"], 2, "is not an s3:// URL"),
+        (["s3://Bad_Bucket!/x"], 2, "is not a valid bucket name"),
+    ],
+)
+def test_remote_user_errors_are_one_line(
+    moto_server: MotoServer, site: Path, args: list[str], code: int, message: str
+) -> None:
+    result = run_cli("publish", str(site), *args, "--endpoint-url", moto_server.url)
+    assert result.exit_code == code
+    assert result.stderr.startswith("cdnpub: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_credentials_is_exit_2(
+    moto_server: MotoServer, bucket: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = publish(site, bucket, moto_server)
+    assert result.exit_code == 2
+    assert "no AWS credentials found" in result.stderr
+
+
+def test_unreachable_endpoint_is_exit_1(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    result = run_cli("publish", str(site), "s3://bucket/static", "--endpoint-url", "http://127.0.0.1:9")
+    assert result.exit_code == 1
+    assert "cannot reach the S3 endpoint" in result.stderr
+
+
+def test_credentials_never_appear_in_output(
+    moto_server: MotoServer, bucket: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLESECRETID")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very/secret+key")
+    for extra in ([], ["--json"], ["--debug"]):
+        result = run_cli(
+            "publish", str(site), f"s3://{bucket}/static", "--endpoint-url", moto_server.url, *extra
+        )
+        assert "AKIAEXAMPLESECRETID" not in result.output and "very/secret+key" not in result.output
