@@ -39,7 +39,7 @@ def test_first_publish_uploads_every_object_with_its_headers(
     result = publish(site, bucket, moto_server)
     assert result.exit_code == 0, result.output
     s3 = moto_server.client()
-    for path, entry in manifest().items():
+    for entry in manifest().values():
         for key, cache in ((entry["key"], IMMUTABLE), (entry["plain_key"], SHORT)):
             if key is None:
                 continue
