@@ -26,7 +26,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from cdnpub.errors import RemoteError, UserError
-from cdnpub.store import Connection, boto_session
+from cdnpub.store import Connection, boto_session, retries
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudfront import CloudFrontClient
@@ -167,10 +167,10 @@ def _invalidation(data: InvalidationTypeDef) -> Invalidation:
     )
 
 
-# Retried by our loop. botocore's standard retry mode already retries throttling and 5xx
-# a few times within one call; this loop mostly waits out TooManyInvalidationsInProgress,
-# which clears only when earlier invalidations complete (minutes, not milliseconds).
-_RETRY_CODES = frozenset({"TooManyInvalidationsInProgress", "Throttling", "ThrottlingException"})
+# Retried by our loop: TooManyInvalidationsInProgress clears only when earlier
+# invalidations complete (minutes, not milliseconds). Throttling and 5xx are left to
+# botocore's standard retry mode, so a failing endpoint is not retried twice over.
+_RETRY_CODES = frozenset({"TooManyInvalidationsInProgress"})
 _CREDENTIAL_CODES = frozenset(
     {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
 )
@@ -319,8 +319,7 @@ class CloudFront:
 
     @staticmethod
     def _retryable(err: ClientError) -> bool:
-        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return _code(err) in _RETRY_CODES or status >= 500
+        return _code(err) in _RETRY_CODES
 
     def _client_error(self, action: str, err: ClientError, attempts: int) -> Exception:
         dist = self.distribution_id
@@ -356,7 +355,7 @@ def _code(err: ClientError) -> str:
 
 def cloudfront_client(conn: Connection) -> CloudFrontClient:
     """CloudFront is global: its API lives in us-east-1 whatever the bucket's region."""
-    config = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+    config = Config(retries=retries(), connect_timeout=10, read_timeout=60)
     session = boto_session(conn)
     return session.client(
         "cloudfront", region_name="us-east-1", endpoint_url=conn.endpoint_url, config=config

@@ -67,13 +67,19 @@ def boto_session(conn: Connection) -> boto3.Session:
         raise UserError(str(err)) from None
 
 
+def retries() -> Any:
+    """botocore's standard mode: backoff with jitter on throttling, 5xx and dropped
+    connections; AWS_MAX_ATTEMPTS (the variable botocore documents) sets the attempts."""
+    return {"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5"))}
+
+
 def s3_client(conn: Connection, jobs: int) -> S3Client:
     """One client shared by every worker thread (clients are thread-safe), with a pool
     as wide as the workers and botocore's standard retry mode (backoff with jitter,
     retries on throttling, 5xx and dropped connections)."""
     session = boto_session(conn)
     config = Config(
-        retries={"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5"))},
+        retries=retries(),
         max_pool_connections=max(10, jobs * 2),
         connect_timeout=10,
         read_timeout=60,

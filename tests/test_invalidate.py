@@ -350,12 +350,14 @@ def test_invalidate_retries_too_many_invalidations_in_progress(fake_time: FakeTi
 
 
 @pytest.mark.parametrize(("code", "status"), [("Throttling", 400), ("InternalError", 503)])
-def test_invalidate_retries_throttling_and_server_errors(fake_time: FakeTime, code: str, status: int) -> None:
+def test_throttling_and_server_errors_are_left_to_botocore_retries(
+    fake_time: FakeTime, code: str, status: int
+) -> None:
     cdn, stubber = stubbed(fake_time)
     stubber.add_client_error("create_invalidation", code, "slow down", http_status_code=status)
-    stubber.add_response("create_invalidation", created("I1", "InProgress", ["/a"]))
-    assert [inv.id for inv in cdn.invalidate(["/a"], "r1")] == ["I1"]
-    assert len(fake_time.sleeps) == 1
+    with pytest.raises(RemoteError, match=code):
+        cdn.invalidate(["/a"], "r1")
+    assert fake_time.sleeps == []
 
 
 def test_invalidate_gives_up_after_max_attempts(fake_time: FakeTime) -> None:

@@ -1,0 +1,188 @@
+"""Invalidation after publish, read back from the moto server's CloudFront."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import MotoServer, publish, run_cli
+
+
+def create_distribution(server: MotoServer, bucket: str) -> str:
+    cf = server.client("cloudfront")
+    origin = {
+        "Id": "s3",
+        "DomainName": f"{bucket}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config: dict[str, Any] = {
+        "CallerReference": bucket,
+        "Comment": "test",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
+    }
+    return str(cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
+
+
+@pytest.fixture
+def distribution(moto_server: MotoServer, bucket: str) -> str:
+    return create_distribution(moto_server, bucket)
+
+
+def invalidations(server: MotoServer, distribution: str) -> list[list[str]]:
+    cf = server.client("cloudfront")
+    summaries = cf.list_invalidations(DistributionId=distribution)["InvalidationList"].get("Items", [])
+    return [
+        sorted(
+            cf.get_invalidation(DistributionId=distribution, Id=s["Id"])["Invalidation"]["InvalidationBatch"][
+                "Paths"
+            ]["Items"]
+        )
+        for s in summaries
+    ]
+
+
+def cloudfront_posts(server: MotoServer) -> list[str]:
+    return [r.path for r in server.requests() if r.method == "POST" and "/invalidation" in r.path]
+
+
+def test_first_publish_and_unchanged_rerun_send_no_invalidation(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert cloudfront_posts(moto_server) == []
+    assert invalidations(moto_server, distribution) == []
+
+
+def test_changed_file_invalidates_exactly_the_changed_plain_paths(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "img/icon.svg").write_text("<svg><rect/></svg>")
+    result = publish(site, bucket, moto_server, "--distribution-id", distribution)
+    assert result.exit_code == 0, result.output
+    assert invalidations(moto_server, distribution) == [
+        ["/static/css/app.css", "/static/css/base.css", "/static/img/icon.svg"]
+    ]
+
+
+def test_rerun_after_a_change_sends_no_second_invalidation(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    assert len(invalidations(moto_server, distribution)) == 1
+
+
+def test_past_the_threshold_paths_collapse_into_wildcards(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "img/icon.svg").write_text("<svg><rect/></svg>")
+    (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
+    result = publish(
+        site, bucket, moto_server, "--distribution-id", distribution, "--invalidate-threshold", "2"
+    )
+    assert result.exit_code == 0, result.output
+    (paths,) = invalidations(moto_server, distribution)
+    assert len(paths) <= 2 and all(p.endswith("/*") for p in paths)
+    assert "/static/img/*" in paths or "/static/*" in paths
+
+
+def test_json_reports_the_invalidation_and_the_cdn_domain(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log(2);\n//# sourceMappingURL=app.js.map\n")
+    doc = json.loads(publish(site, bucket, moto_server, "--distribution-id", distribution, "--json").stdout)
+    assert doc["invalidation"]["paths"] == ["/static/js/app.js"]
+    assert len(doc["invalidation"]["ids"]) == 1
+    assert doc["cdn_domain"].endswith(".cloudfront.net")
+
+
+def test_dry_run_shows_the_paths_it_would_invalidate_and_sends_none(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log(3);\n")
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server, "--distribution-id", distribution, "--dry-run", "--json")
+    assert json.loads(result.stdout)["invalidation"]["paths"] == ["/static/js/app.js"]
+    assert moto_server.writes() == []
+
+
+def test_deleted_plain_file_is_invalidated_when_pruned(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "img/unused.png").unlink()
+    result = publish(site, bucket, moto_server, "--distribution-id", distribution, "--prune-older-than", "0")
+    assert result.exit_code == 0, result.output
+    assert invalidations(moto_server, distribution) == [["/static/img/unused.png"]]
+
+
+def test_wait_reports_completion(moto_server: MotoServer, bucket: str, site: Path, distribution: str) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log(4);\n")
+    doc = json.loads(
+        publish(site, bucket, moto_server, "--distribution-id", distribution, "--wait", "--json").stdout
+    )
+    assert [s.lower() for s in doc["invalidation"]["status"]] == ["completed"]
+
+
+def test_unknown_distribution_is_exit_2_before_any_write(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    result = publish(site, bucket, moto_server, "--distribution-id", "E000000000000")
+    assert result.exit_code == 2
+    assert "E000000000000" in result.stderr and "Traceback" not in result.output
+    assert moto_server.writes() == []
+
+
+def test_distribution_without_the_bucket_as_origin_warns(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    other = create_distribution(moto_server, "some-other-bucket")
+    result = publish(site, bucket, moto_server, "--distribution-id", other)
+    assert result.exit_code == 0
+    assert f"has no origin for bucket {bucket}" in result.stderr
+
+
+def test_failed_invalidation_still_reports_the_upload_and_exits_1(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log(5);\n")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    moto_server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+    result = publish(site, bucket, moto_server, "--distribution-id", distribution)
+    assert result.exit_code == 1
+    assert "Published to" in result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith("cdnpub: ")
+    assert Path("cdnpub-manifest.json").exists()  # the bucket is right: the app may use it
+
+
+def test_standalone_invalidate_encodes_and_collapses(
+    moto_server: MotoServer, bucket: str, distribution: str
+) -> None:
+    result = run_cli(
+        "invalidate",
+        "--distribution-id",
+        distribution,
+        "--endpoint-url",
+        moto_server.url,
+        "/static/a b.css",
+        "static/caf\u00e9.js",
+        "/static/img/*",
+    )
+    assert result.exit_code == 0, result.output
+    assert invalidations(moto_server, distribution) == [
+        ["/static/a%20b.css", "/static/caf%C3%A9.js", "/static/img/*"]
+    ]
