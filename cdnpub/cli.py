@@ -213,6 +213,13 @@ def connection_options(f: Any) -> Any:
     "--dry-run", is_flag=True, envvar="CDNPUB_DRY_RUN", help="Print the plan; send no write request at all."
 )
 @click.option(
+    "--verify",
+    is_flag=True,
+    envvar="CDNPUB_VERIFY",
+    help="Compare every object with the bucket even when the last release record is this build "
+    "(repairs objects deleted by hand).",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 256),
     default=16,
@@ -294,6 +301,7 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
         ),
         jobs=options["jobs"],
         dry_run=options["dry_run"],
+        verify=options["verify"],
         plain_copies=options["plain_copies"],
         prune_older_than=None
         if options["prune_older_than"] is None

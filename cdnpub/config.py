@@ -88,6 +88,7 @@ class Settings:
     build: BuildOptions = field(default_factory=BuildOptions)
     jobs: int = 16
     dry_run: bool = False
+    verify: bool = False  # list the whole prefix even when the last release is this build
     plain_copies: bool = True
     prune_older_than: timedelta | None = None
     max_delete: int = DEFAULT_MAX_DELETE

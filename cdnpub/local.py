@@ -1,16 +1,27 @@
 """The embedded S3 + CloudFront emulator: moto's server on loopback, so the whole
-release step runs on a laptop or a CI box with no AWS account.
+release step runs on a laptop or a CI box with no AWS account; the CDN preview server
+(the app is in preview.py); `ensure_local`, the bucket and distribution a local publish
+needs; and the `cdnpub local` command that runs them.
 
 Needs the `local` extra (moto[server])."""
 
 from __future__ import annotations
 
+import signal
+import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
+import botocore.exceptions
+import click
+from botocore.config import Config
+
 from .errors import UserError
+from .preview import Preview
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -32,6 +43,26 @@ def _moto_app() -> WSGIApp:
     return app
 
 
+def serve(app: WSGIApp, port: int, what: str, **options: Any) -> Any:
+    """A threaded werkzeug server for `app` on 127.0.0.1:`port` (0: a free one), not yet
+    serving. The socket is bound here, so that a port in use is a UserError (exit 2)
+    rather than werkzeug's own message and sys.exit(1)."""
+    from werkzeug.serving import make_server
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        raise UserError(f"cannot serve {what} on 127.0.0.1:{port}: {err.strerror}") from None
+    try:
+        return make_server("127.0.0.1", port, app, threaded=True, fd=sock.fileno(), **options)
+    finally:
+        sock.close()  # the server holds its own duplicate of the socket
+
+
 _ERROR = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected</Message></Error>'
 _CODES = {500: "InternalError", 503: "SlowDown"}
 
@@ -45,7 +76,6 @@ class Emulator:
 
     def __init__(self, port: int = 0, on_request: Callable[[Request], int | None] | None = None) -> None:
         from moto.moto_server.werkzeug_app import MotoRequestHandler
-        from werkzeug.serving import make_server
 
         moto = _moto_app()
 
@@ -64,7 +94,7 @@ class Emulator:
                     return [body]
             return moto(environ, start_response)
 
-        self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._server = serve(app, port, "the emulator", request_handler=MotoRequestHandler)
         self.port: int = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
@@ -85,3 +115,198 @@ class Emulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# --- local set-up: the bucket and a distribution on the emulator -----------------
+
+LOCAL_BUCKET = "cdnpub-local"
+# moto accepts any key; these keep boto3 from looking for real credentials.
+_DUMMY_CREDENTIALS = {
+    "aws_access_key_id": "local",
+    "aws_secret_access_key": "local",
+    "region_name": "us-east-1",
+}
+
+
+def local_client(service: str, endpoint_url: str) -> Any:
+    """A boto3 client for the emulator, with dummy credentials of its own."""
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint_url,
+        config=config,
+        **_DUMMY_CREDENTIALS,
+    )
+
+
+def _comment(bucket: str) -> str:
+    return f"cdnpub-local {bucket}"
+
+
+def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
+    """Create `bucket` and a CloudFront distribution in front of it on the emulator,
+    unless they exist, and return the distribution's id. Idempotent: the distribution
+    is found again by its Comment. `cdn_domain` (the preview's host:port) is noted in
+    the Comment so that `aws cloudfront list-distributions` tells where to look."""
+    try:
+        _ensure_bucket(local_client("s3", endpoint_url), bucket)
+        return _ensure_distribution(local_client("cloudfront", endpoint_url), bucket, cdn_domain)
+    except botocore.exceptions.EndpointConnectionError:
+        raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
+    except botocore.exceptions.ClientError as err:
+        raise UserError(f"cannot set up s3://{bucket} on {endpoint_url}: {err}") from None
+
+
+def _ensure_bucket(s3: Any, bucket: str) -> None:
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except botocore.exceptions.ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+            raise
+
+
+def _ensure_distribution(cloudfront: Any, bucket: str, cdn_domain: str) -> str:
+    tag = _comment(bucket)
+    for page in cloudfront.get_paginator("list_distributions").paginate():
+        for item in page.get("DistributionList", {}).get("Items", []):
+            comment = str(item.get("Comment", ""))
+            if comment == tag or comment.startswith(tag + ":"):
+                return str(item["Id"])
+    origin = f"{bucket}.s3.amazonaws.com"
+    s3_origin = {"Id": origin, "DomainName": origin, "S3OriginConfig": {"OriginAccessIdentity": ""}}
+    created = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": tag,
+            "Comment": f"{tag}: preview at http://{cdn_domain}/",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [s3_origin]},
+            "DefaultCacheBehavior": {
+                "TargetOriginId": origin,
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "Compress": True,
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",  # AWS's managed CachingOptimized
+            },
+        }
+    )
+    return str(created["Distribution"]["Id"])
+
+
+# --- the CDN preview ------------------------------------------------------------
+
+
+class PreviewServer:
+    """The CDN preview on 127.0.0.1: `with PreviewServer(emulator.url, bucket) as cdn:`;
+    `cdn.domain` is what CDN_DOMAIN takes (with CDN_HTTPS=False)."""
+
+    def __init__(self, endpoint_url: str, bucket: str, port: int = 0) -> None:
+        app = Preview(local_client("s3", endpoint_url), bucket)
+        self._server = serve(app, port, "the CDN preview")
+        self.port: int = self._server.server_address[1]
+        self.domain = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.domain}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="cdnpub-preview", daemon=True)
+
+    def start(self) -> PreviewServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self.close()
+        self._thread.join()
+
+    def close(self) -> None:
+        """Release the port; alone, for a server that never started."""
+        self._server.server_close()
+
+    def __enter__(self) -> PreviewServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- `cdnpub local` ---------------------------------------------------------------
+
+
+def _usage(emulator: str, preview: str, bucket: str, distribution_id: str) -> str:
+    domain = preview.removeprefix("http://")
+    return f"""\
+cdnpub local: S3 + CloudFront emulator at {emulator}, CDN preview of s3://{bucket} at {preview}/
+  distribution {distribution_id} (in memory: everything goes when this stops)
+
+Publish to it (any credentials do):
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+  cdnpub publish static s3://{bucket}/static --endpoint-url {emulator} --distribution-id {distribution_id}
+
+Point the Flask app at the preview:
+  CDN_DOMAIN={domain} CDN_HTTPS=False
+
+Ctrl-C stops it."""
+
+
+@click.command("local")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=4566,
+    show_default=True,
+    envvar="CDNPUB_LOCAL_PORT",
+    help="Port of the S3 + CloudFront emulator (the --endpoint-url to publish to); 0 picks a free one.",
+)
+@click.option(
+    "--cdn-port",
+    type=click.IntRange(0, 65535),
+    default=4567,
+    show_default=True,
+    envvar="CDNPUB_LOCAL_CDN_PORT",
+    help="Port of the CDN preview (CDN_DOMAIN=127.0.0.1:PORT); 0 picks a free one.",
+)
+@click.option(
+    "--bucket",
+    default=LOCAL_BUCKET,
+    show_default=True,
+    envvar="CDNPUB_LOCAL_BUCKET",
+    help="Bucket to create and serve on the preview.",
+)
+def local_command(port: int, cdn_port: int, bucket: str) -> None:
+    """Run S3 + CloudFront on 127.0.0.1 (moto) and a CDN preview serving the bucket."""
+    with _stop_on_signals() as stop, Emulator(port=port) as emulator:
+        preview = PreviewServer(emulator.url, bucket, cdn_port)  # bound, not serving yet
+        try:
+            distribution_id = ensure_local(emulator.url, bucket, preview.domain)
+        except BaseException:
+            preview.close()
+            raise
+        with preview:
+            click.echo(_usage(emulator.url, preview.url, bucket, distribution_id))
+            # The timeout keeps the main thread returning to the interpreter, where
+            # Python runs signal handlers.
+            while not stop.wait(1.0):
+                pass
+    click.echo("cdnpub local: stopped")
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event that SIGINT or SIGTERM sets, installed before anything starts so that
+    a signal at any point shuts the servers down in order."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+if __name__ == "__main__":  # `python -m cdnpub.local`, the same as `cdnpub local`
+    try:
+        local_command.main(prog_name="cdnpub local")
+    except UserError as err:
+        click.echo(f"cdnpub: {err}", err=True)
+        raise SystemExit(err.exit_code) from None

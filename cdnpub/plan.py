@@ -110,6 +110,31 @@ def check_key(blob: Blob) -> None:
         raise UserError(f"{blob.asset.fs_path}: refusing the unsafe key {key!r}")
 
 
+def desired_release(
+    build: Build, manifest: Mapping[str, Any], now: datetime, plain_copies: bool = True
+) -> Release:
+    """The release record this build would write (its id names its content)."""
+    wanted = list(blobs(build, plain_copies))
+    return new_release(build.prefix, {b.key: b.record() for b in wanted}, manifest, now)
+
+
+def unchanged(bucket: str, build: Build, last: Release | None, release: Release) -> Plan | None:
+    """The plan when the newest release record already is this build: nothing to write,
+    known without listing the whole prefix. None when the full diff is needed."""
+    if last is None or last.id != release.id:
+        return None
+    return Plan(
+        bucket=bucket,
+        prefix=build.prefix,
+        fingerprinted=(),
+        plain=(),
+        release=last,
+        write_release=False,
+        skipped=len(last.objects),
+        warnings=build.warnings,
+    )
+
+
 def plan(
     build: Build,
     bucket: str,
@@ -139,8 +164,8 @@ def plan(
         phases[blob.plain].append(Action(blob, reason))
         if blob.plain and reason != "new":
             invalidate.append(blob.key)
-    release = new_release(build.prefix, {b.key: b.record() for b in wanted}, manifest, now)
-    write_release = last is None or last.id != release.id or bool(phases[False] or phases[True])
+    release = desired_release(build, manifest, now, plain_copies)
+    write_release = last is None or last.id != release.id  # a repair of the same release keeps its record
     prune: tuple[str, ...] = ()
     if prune_older_than is not None:
         prune = _prune(listing, release, last, recent, now - prune_older_than)

@@ -20,8 +20,8 @@ from .errors import CdnpubError
 from .fingerprint import Build
 from .invalidate import CloudFront, Invalidation, collapse, invalidation_path
 from .manifest import from_build, to_document
-from .plan import Action, Plan, plan
-from .release import Release, dumps
+from .plan import Action, Plan, desired_release, plan, unchanged
+from .release import Release, dumps, releases_prefix
 from .store import S3Store
 
 
@@ -62,10 +62,18 @@ class Report:
 def prepare(
     build: Build, store: S3Store, settings: Settings, now: datetime, warn: Callable[[str], None]
 ) -> Plan:
-    """One listing, the last release record (and, to prune, the recent ones), then the plan."""
-    listing = store.listing(build.prefix)
-    records = listing.release_keys()
+    """The release records and the newest of them; when that one is this very build,
+    nothing to do (two requests whatever the size of the tree). Otherwise one listing
+    of the prefix (and, to prune, the recent records), then the plan."""
+    manifest = to_document(from_build(build))
+    records = store.listing(build.prefix, within=releases_prefix(build.prefix)).release_keys()
     last = store.release(records[-1].key, warn) if records else None
+    if settings.prune_older_than is None and not settings.verify:
+        wanted = desired_release(build, manifest, now, settings.plain_copies)
+        done = unchanged(store.bucket, build, last, wanted)
+        if done is not None:
+            return done
+    listing = store.listing(build.prefix)
     recent: list[Release] = []
     if settings.prune_older_than is not None:
         cutoff = now - settings.prune_older_than
@@ -80,7 +88,7 @@ def prepare(
         store.bucket,
         listing,
         last,
-        manifest=to_document(from_build(build)),
+        manifest=manifest,
         now=now,
         plain_copies=settings.plain_copies,
         prune_older_than=settings.prune_older_than,

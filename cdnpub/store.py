@@ -156,13 +156,15 @@ class S3Store:
             max_concurrency=4,  # bounds memory: a non-seekable stream buffers this many parts
         )
 
-    def listing(self, prefix: str) -> Listing:
-        """Every object under the prefix: one paginated ListObjectsV2, never a HEAD per file."""
+    def listing(self, prefix: str, within: str | None = None) -> Listing:
+        """Every object under the prefix (or under `within`, a deeper key prefix): one
+        paginated ListObjectsV2, never a HEAD per file."""
         objects: dict[str, RemoteObject] = {}
         pages = 0
-        with s3_errors(self.bucket, prefix):
+        start = within if within is not None else (f"{prefix}/" if prefix else "")
+        with s3_errors(self.bucket, start):
             paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{prefix}/" if prefix else ""):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
                 pages += 1
                 for o in page.get("Contents", []):
                     key = o["Key"]
@@ -219,7 +221,7 @@ class S3Store:
                 Bucket=self.bucket,
                 Key=release.key,
                 Body=body,
-                ContentType="application/json",
+                ContentType="application/gzip",
                 CacheControl="no-store",
             )
 

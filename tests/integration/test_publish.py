@@ -289,3 +289,26 @@ def test_credentials_never_appear_in_output(
             "publish", str(site), f"s3://{bucket}/static", "--endpoint-url", moto_server.url, *extra
         )
         assert "AKIAEXAMPLESECRETID" not in result.output and "very/secret+key" not in result.output
+
+
+def test_verify_restores_an_object_deleted_by_hand(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    publish(site, bucket, moto_server)
+    key = manifest()["img/logo.png"]["key"]
+    moto_server.client().delete_object(Bucket=bucket, Key=key)
+    moto_server.reset_log()
+    assert publish(site, bucket, moto_server).exit_code == 0
+    assert moto_server.writes() == []  # the release record vouches for the bucket
+    assert publish(site, bucket, moto_server, "--verify").exit_code == 0
+    assert [r.path for r in moto_server.uploads()] == [f"/{bucket}/{key}"]
+
+
+def test_corrupt_release_record_is_a_warning_and_the_publish_repairs(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    (record,) = release_keys(moto_server, bucket)
+    moto_server.client().put_object(Bucket=bucket, Key=record, Body=b"garbage")
+    result = publish(site, bucket, moto_server)
+    assert result.exit_code == 0
+    assert "is corrupt" in result.stderr and "ignoring it" in result.stderr
+    assert publish(site, bucket, moto_server).stderr == ""

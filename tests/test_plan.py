@@ -1,0 +1,150 @@
+"""plan() is pure: builds, listings and release records in, a Plan out. No S3 here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from cdnpub.errors import UserError
+from cdnpub.fingerprint import Build, BuildOptions, Source, build
+from cdnpub.plan import Listing, Plan, RemoteObject, blobs, desired_release, plan, unchanged
+from cdnpub.release import Release
+from cdnpub.rules import parse_rules
+from cdnpub.scan import scan
+
+MakeTree = Callable[..., Path]
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+OLD = NOW - timedelta(days=30)
+
+
+@pytest.fixture
+def site(make_tree: MakeTree) -> Build:
+    root = make_tree(
+        {"css/a.css": "a{background:url(../img/i.png)}", "img/i.png": b"png", "js/x-4f3a9c1d.js": "x"}
+    )
+    return build([Source(scan(root))])
+
+
+def listing_of(result: Build, when: datetime = OLD, **overrides: RemoteObject) -> Listing:
+    objects = {b.key: RemoteObject(b.key, b.asset.size, b.asset.etag, when) for b in blobs(result)}
+    objects.update(overrides)
+    return Listing(result.prefix, objects)
+
+
+def release_of(result: Build, when: datetime = OLD) -> Release:
+    return desired_release(result, {}, when)
+
+
+def make_plan(result: Build, listing: Listing, last: Release | None, **kwargs: object) -> Plan:
+    return plan(result, "bucket", listing, last, manifest={}, now=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def test_empty_bucket_uploads_everything_fingerprinted_first(site: Build) -> None:
+    todo = make_plan(site, Listing("static", {}), None)
+    assert {a.reason for a in todo.uploads} == {"new"}
+    assert len(todo.fingerprinted) == 3 and len(todo.plain) == 2  # the bundler's file has no plain copy
+    assert all(not a.blob.plain for a in todo.fingerprinted) and all(a.blob.plain for a in todo.plain)
+    assert todo.write_release and todo.invalidate == ()
+
+
+def test_identical_bucket_and_record_skip_everything(site: Build) -> None:
+    todo = make_plan(site, listing_of(site), release_of(site))
+    assert todo.nothing_to_do and todo.skipped == 5
+
+
+def test_unchanged_plan_needs_no_listing(site: Build) -> None:
+    quick = unchanged("bucket", site, release_of(site), desired_release(site, {}, NOW))
+    assert quick is not None and quick.nothing_to_do and quick.skipped == 5
+
+
+def test_unchanged_is_none_when_the_record_differs(site: Build, make_tree: MakeTree) -> None:
+    other = build([Source(scan(make_tree({"b.css": "b{}"}, name="other")))])
+    assert unchanged("bucket", site, release_of(other), desired_release(site, {}, NOW)) is None
+    assert unchanged("bucket", site, None, desired_release(site, {}, NOW)) is None
+
+
+def test_changed_plain_copy_is_uploaded_and_invalidated(site: Build) -> None:
+    stale = RemoteObject("static/img/i.png", 3, "0" * 32, OLD)
+    todo = make_plan(site, listing_of(site, **{"static/img/i.png": stale}), release_of(site))
+    assert [(a.blob.key, a.reason) for a in todo.uploads] == [("static/img/i.png", "changed")]
+    assert todo.invalidate == ("static/img/i.png",)
+
+
+def test_fingerprinted_key_with_the_same_size_is_skipped_whatever_its_etag(site: Build) -> None:
+    key = next(b.key for b in blobs(site) if b.asset.path == "img/i.png" and not b.plain)
+    odd = RemoteObject(key, 3, "kms-style-etag", OLD)
+    assert make_plan(site, listing_of(site, **{key: odd}), release_of(site)).nothing_to_do
+
+
+def test_plain_copy_with_a_non_md5_etag_is_vouched_for_by_the_record(site: Build) -> None:
+    kms = RemoteObject("static/img/i.png", 3, "kms-etag", OLD)
+    last = release_of(site)
+    objects = dict(last.objects)
+    objects["static/img/i.png"] = replace(objects["static/img/i.png"], etag="kms-etag")
+    todo = make_plan(site, listing_of(site, **{"static/img/i.png": kms}), replace(last, objects=objects))
+    assert todo.uploads == ()
+
+
+def test_rule_change_is_a_header_fix_not_an_upload(site: Build, make_tree: MakeTree) -> None:
+    last = release_of(site)
+    rules = parse_rules([{"match": "*.png", "cache_control": "no-cache"}])
+    changed = build([Source(scan(Path(site.assets[0].fs_path).parents[1]))], BuildOptions(rules=rules))
+    todo = make_plan(changed, listing_of(changed), last)
+    assert [(a.blob.key, a.reason) for a in todo.header_fixes] == [("static/img/i.png", "headers")]
+    assert todo.uploads == ()
+    assert todo.invalidate == ("static/img/i.png",)
+
+
+def test_objects_without_a_record_get_a_header_fix(site: Build) -> None:
+    todo = make_plan(site, listing_of(site), None)
+    assert len(todo.header_fixes) == 5 and todo.uploads == ()
+
+
+def test_no_plain_copies_plans_only_fingerprinted_keys(site: Build) -> None:
+    todo = make_plan(site, Listing("static", {}), None, plain_copies=False)
+    assert todo.plain == () and len(todo.fingerprinted) == 3
+
+
+def test_key_longer_than_s3_allows_is_a_user_error(make_tree: MakeTree) -> None:
+    deep = "/".join(["d" * 200] * 5) + "/a.css"
+    result = build([Source(scan(make_tree({deep: "a{}"})))])
+    with pytest.raises(UserError, match="longer than S3's 1024 bytes"):
+        make_plan(result, Listing("static", {}), None)
+
+
+def test_prune_spares_what_a_recent_release_references(site: Build) -> None:
+    gone = RemoteObject("static/img/old.0123456789.png", 1, "e", OLD)
+    recent = replace(
+        release_of(site), objects={gone.key: release_of(site).objects["static/img/i.png"]}, created=NOW
+    )
+    todo = make_plan(
+        site,
+        listing_of(site, **{gone.key: gone}),
+        release_of(site),
+        prune_older_than=timedelta(days=7),
+        recent=[recent],
+    )
+    assert todo.prune == ()
+
+
+def test_prune_deletes_old_unreferenced_objects_only(site: Build) -> None:
+    old = RemoteObject("static/img/old.0123456789.png", 1, "e", OLD)
+    fresh = RemoteObject("static/img/fresh.0123456789.png", 1, "e", NOW)
+    listing = listing_of(site, **{old.key: old, fresh.key: fresh})
+    todo = make_plan(site, listing, release_of(site), prune_older_than=timedelta(days=7))
+    assert todo.prune == (old.key,)
+
+
+def test_prune_past_max_delete_refuses(site: Build) -> None:
+    extra = {f"static/x{i}.png": RemoteObject(f"static/x{i}.png", 1, "e", OLD) for i in range(3)}
+    with pytest.raises(UserError, match="would delete 3 objects, more than --max-delete 2"):
+        make_plan(site, listing_of(site, **extra), None, prune_older_than=timedelta(days=1), max_delete=2)
+
+
+def test_release_id_names_the_content(site: Build) -> None:
+    assert release_of(site, OLD).id == release_of(site, NOW).id
+    assert release_of(site).key.startswith("static/.cdnpub/releases/")
