@@ -6,6 +6,7 @@ Exit codes: 0 done (or nothing to do), 1 failure at the remote, 2 user error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -30,17 +31,22 @@ from .scan import scan
 from .store import Connection, S3Store, s3_client
 
 
-class CdnpubGroup(click.Group):
-    """Turns expected errors into `cdnpub: <message>` and their exit code."""
+class ExpectedErrors:
+    """Mixin for click groups: expected errors become `cdnpub: <message>` and their exit
+    code; anything else is a bug and keeps its traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
         except CdnpubError as err:
-            if ctx.params.get("debug"):
+            if ctx.params.get("debug") or os.environ.get("CDNPUB_DEBUG"):
                 traceback.print_exc()
             click.echo(f"cdnpub: {err}", err=True)
             ctx.exit(err.exit_code)
+
+
+class CdnpubGroup(ExpectedErrors, click.Group):
+    pass
 
 
 def _load_config(ctx: click.Context) -> None:

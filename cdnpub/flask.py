@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import click
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.datastructures import iter_multi_items
 
@@ -231,10 +230,3 @@ class CDN:
                     state.refresh()
 
         app.add_template_global(cdn_integrity)
-
-
-# --- `flask cdn` commands -------------------------------------------------------
-# Reserved for the build / plan / publish commands (added separately). The entry
-# point `flask.commands: cdn = cdnpub.flask:cdn_cli` in pyproject.toml loads this group.
-
-cdn_cli = click.Group("cdn", help="Fingerprint the app's static files and publish them to S3 + CloudFront.")

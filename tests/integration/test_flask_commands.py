@@ -1,0 +1,102 @@
+"""`flask cdn ...` against the moto server: the same bucket as `cdnpub publish`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Blueprint, Flask
+
+from cdnpub.flask import CDN
+from cdnpub.flask_commands import cdn_cli
+from tests.conftest import write_tree
+from tests.integration.conftest import SITE, MotoServer, publish
+from tests.integration.test_publish import keys
+
+
+def make_app(root: Path, server: MotoServer, bucket: str, with_blueprint: bool = True) -> Flask:
+    write_tree(root / "static", SITE)
+    app = Flask("shop", root_path=str(root))
+    app.config.update(CDN_BUCKET=bucket, CDN_ENDPOINT_URL=server.url, CDN_MANIFEST="build/manifest.json")
+    if with_blueprint:
+        write_tree(root / "admin_static", {"admin.css": "a{background:url(/static/img/logo.png)}"})
+        app.register_blueprint(
+            Blueprint("admin", "shop", static_folder=str(root / "admin_static"), url_prefix="/admin")
+        )
+    CDN(app)
+    return app
+
+
+def flask_cdn(app: Flask, *args: str) -> Any:
+    return app.test_cli_runner().invoke(cdn_cli, list(args))
+
+
+def test_flask_cdn_publish_makes_the_same_bucket_as_cdnpub_publish(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    s3 = moto_server.client()
+    for name in ("via-flask", "via-cli"):
+        s3.create_bucket(Bucket=name)
+    app = make_app(tmp_path / "app", moto_server, "via-flask", with_blueprint=False)
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 0, result.output
+    assert publish(tmp_path / "app/static", "via-cli", moto_server).exit_code == 0
+
+    def objects(bucket: str) -> dict[str, tuple[str, str, str]]:
+        out = {}
+        for key in keys(moto_server, bucket):
+            if "/.cdnpub/" in key:
+                continue
+            head = s3.head_object(Bucket=bucket, Key=key)
+            out[key] = (head["ETag"], head["ContentType"], head["CacheControl"])
+        return out
+
+    assert objects("via-flask") == objects("via-cli")
+
+
+def test_flask_cdn_publish_carries_blueprint_static_folders_in_one_release(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path / "app", moto_server, bucket)
+    assert flask_cdn(app, "publish").exit_code == 0
+    manifest = json.loads((tmp_path / "app/build/manifest.json").read_text())["assets"]
+    admin = manifest["admin/admin.css"]
+    assert admin["key"].startswith("static/admin/admin.") and admin["plain_key"] == "static/admin/admin.css"
+    body = moto_server.client().get_object(Bucket=bucket, Key=admin["key"])["Body"].read().decode()
+    assert f"url(/{manifest['img/logo.png']['key']})" in body
+    assert len([k for k in keys(moto_server, bucket) if "/.cdnpub/releases/" in k]) == 1
+
+
+def test_flask_cdn_plan_sends_no_write(moto_server: MotoServer, bucket: str, tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", moto_server, bucket)
+    result = flask_cdn(app, "plan", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["dry_run"] is True
+    assert moto_server.writes() == []
+    assert not (tmp_path / "app/build/manifest.json").exists()
+
+
+def test_flask_cdn_build_writes_the_manifest_the_app_reads(moto_server: MotoServer, tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", moto_server, "unused")
+    moto_server.reset_log()
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 0, result.output
+    assert "admin/admin.css" in json.loads((tmp_path / "app/build/manifest.json").read_text())["assets"]
+    assert moto_server.requests() == []
+
+
+def test_missing_bucket_config_is_exit_2(moto_server: MotoServer, tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", moto_server, "")
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 2
+    assert "CDN_BUCKET is not set" in result.output
+
+
+@pytest.mark.parametrize("command", ["build", "plan", "publish"])
+def test_commands_are_registered_for_the_flask_cli(command: str) -> None:
+    from importlib.metadata import entry_points
+
+    (entry,) = [e for e in entry_points(group="flask.commands") if e.name == "cdn"]
+    assert command in entry.load().commands
