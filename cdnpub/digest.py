@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from s3transfer.utils import ChunksizeAdjuster
@@ -42,40 +43,61 @@ def part_size(size: int) -> int:
     return int(ChunksizeAdjuster().adjust_chunksize(MULTIPART_CHUNKSIZE, size))
 
 
+# Past this size the three digests run on threads of their own: hashlib releases the
+# GIL on big updates, so a multi-MB file costs the slowest digest, not all three.
+PARALLEL_MIN_SIZE = 4 * 1024 * 1024
+_HASHERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cdnpub-hash")
+
+
 def digest_chunks(chunks: Iterable[bytes], size: int) -> Digest:
     """Digest a stream whose total size is known in advance (it picks the ETag form)."""
-    sha256 = hashlib.sha256()
-    sha384 = hashlib.sha384()
-    multipart = size >= MULTIPART_THRESHOLD
-    part_limit = part_size(size) if multipart else 0
-    md5 = hashlib.md5()
-    part_md5s: list[bytes] = []
-    in_part = 0
+    sha256, sha384, etag = hashlib.sha256(), hashlib.sha384(), _ETag(size)
+    parallel = size >= PARALLEL_MIN_SIZE
     total = 0
     for chunk in chunks:
         total += len(chunk)
-        sha256.update(chunk)
-        sha384.update(chunk)
-        if not multipart:
-            md5.update(chunk)
-            continue
+        if parallel:
+            side = (_HASHERS.submit(sha384.update, chunk), _HASHERS.submit(etag.update, chunk))
+            sha256.update(chunk)
+            for future in side:
+                future.result()
+        else:
+            sha256.update(chunk)
+            sha384.update(chunk)
+            etag.update(chunk)
+    integrity = "sha384-" + base64.b64encode(sha384.digest()).decode("ascii")
+    return Digest(size=total, sha256=sha256.hexdigest(), integrity=integrity, etag=etag.hexdigest())
+
+
+class _ETag:
+    """The ETag S3 reports: the MD5, or for a multipart upload md5(part md5s)-N."""
+
+    def __init__(self, size: int) -> None:
+        self.multipart = size >= MULTIPART_THRESHOLD
+        self.part_limit = part_size(size) if self.multipart else 0
+        self.md5 = hashlib.md5()
+        self.parts: list[bytes] = []
+        self.in_part = 0
+
+    def update(self, chunk: bytes) -> None:
+        if not self.multipart:
+            self.md5.update(chunk)
+            return
         view = memoryview(chunk)
         while view:
-            take = min(len(view), part_limit - in_part)
-            md5.update(view[:take])
-            in_part += take
+            take = min(len(view), self.part_limit - self.in_part)
+            self.md5.update(view[:take])
+            self.in_part += take
             view = view[take:]
-            if in_part == part_limit:
-                part_md5s.append(md5.digest())
-                md5, in_part = hashlib.md5(), 0
-    if multipart and in_part:
-        part_md5s.append(md5.digest())
-    if multipart:
-        etag = f"{hashlib.md5(b''.join(part_md5s)).hexdigest()}-{len(part_md5s)}"
-    else:
-        etag = md5.hexdigest()
-    integrity = "sha384-" + base64.b64encode(sha384.digest()).decode("ascii")
-    return Digest(size=total, sha256=sha256.hexdigest(), integrity=integrity, etag=etag)
+            if self.in_part == self.part_limit:
+                self.parts.append(self.md5.digest())
+                self.md5, self.in_part = hashlib.md5(), 0
+
+    def hexdigest(self) -> str:
+        if not self.multipart:
+            return self.md5.hexdigest()
+        parts = self.parts + ([self.md5.digest()] if self.in_part else [])
+        return f"{hashlib.md5(b''.join(parts)).hexdigest()}-{len(parts)}"
 
 
 def digest_bytes(data: bytes) -> Digest:

@@ -18,6 +18,7 @@ from .rules import Headers, Rule, headers_for
 from .scan import Scan, SourceFile
 
 HASH_LENGTH = 10
+POOL_MIN_SIZE = 256 * 1024
 
 # Names a bundler already fingerprinted (Vite/webpack `index-4f3a9c1d.js`,
 # `chunk.9f8e7d6c.js`) and cdnpub's own output: renaming them again would give
@@ -129,8 +130,14 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
     assets: dict[str, Asset] = {}
     with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         for level in _levels(nodes):
-            done = pool.map(lambda n: _asset(n, assets, options, fingerprinted), level)
-            assets.update((a.path, a) for a in done)
+            # Big files go to the pool (hashlib releases the GIL, so they hash in
+            # parallel); small ones are cheaper inline than as a future each.
+            big = [n for n in level if n.file.size >= POOL_MIN_SIZE]
+            futures = [pool.submit(_asset, n, assets, options, fingerprinted) for n in big]
+            small = [_asset(n, assets, options, fingerprinted) for n in level if n.file.size < POOL_MIN_SIZE]
+            done = small + [f.result() for f in futures]
+            by_path = {a.path: a for a in done}
+            assets.update((n.logical, by_path[n.logical]) for n in level)
     rewritten = sum(len(n.refs) for n in nodes.values())
     return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten)
 
