@@ -197,8 +197,8 @@ class CDN:
         - `CDN_STRICT` (False): a file missing from the manifest raises
           `MissingAssetError`; otherwise one warning per file and the local URL.
         - `CDN_BUCKET` (None), `CDN_PREFIX` (the static URL path, "static"),
-          `CDN_DISTRIBUTION_ID` (None), `CDN_REGION` (None), `CDN_ENDPOINT_URL` (None):
-          read by the `flask cdn` commands only.
+          `CDN_DISTRIBUTION_ID` (None), `CDN_REGION` (None), `CDN_PROFILE` (None),
+          `CDN_ENDPOINT_URL` (None): read by the `flask cdn` commands only.
 
         In debug mode the manifest's mtime is checked once per request and a rebuilt
         manifest is read again, so no restart is needed.
@@ -213,6 +213,7 @@ class CDN:
         app.config.setdefault("CDN_PREFIX", (app.static_url_path or "").strip("/") or "static")
         app.config.setdefault("CDN_DISTRIBUTION_ID", None)
         app.config.setdefault("CDN_REGION", None)
+        app.config.setdefault("CDN_PROFILE", None)
         app.config.setdefault("CDN_ENDPOINT_URL", None)
         state = _State(app)
         app.extensions["cdn"] = state

@@ -1,0 +1,74 @@
+"""The docs are what a user reads: every option, variable and key they name must exist,
+and everything that exists must be in the reference."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+from flask import Flask
+
+from cdnpub.cli import cli
+from cdnpub.flask import CDN
+from cdnpub.flask_commands import cdn_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = (ROOT / "docs/configuration.md").read_text()
+
+
+def options(group: click.Group) -> list[tuple[str, str, str | None]]:
+    found = []
+    for name, command in group.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                for flag in [*param.opts, *param.secondary_opts]:
+                    if flag.startswith("--") and flag != "--help":
+                        envvar = param.envvar if isinstance(param.envvar, str) else None
+                        found.append((name, flag, envvar))
+    return found
+
+
+@pytest.mark.parametrize(("command", "flag", "envvar"), options(cli))
+def test_every_cdnpub_option_and_variable_is_in_the_reference(
+    command: str, flag: str, envvar: str | None
+) -> None:
+    assert f"`{flag}" in REFERENCE, f"cdnpub {command} {flag}"
+    if envvar:
+        assert f"`{envvar}`" in REFERENCE
+
+
+@pytest.mark.parametrize(("command", "flag", "envvar"), options(cdn_cli))
+def test_every_flask_cdn_option_is_in_the_reference(command: str, flag: str, envvar: str | None) -> None:
+    assert flag in REFERENCE, f"flask cdn {command} {flag}"
+
+
+def test_every_flask_config_key_is_documented() -> None:
+    app = Flask("docs")
+    before = set(app.config)
+    CDN(app)
+    keys = sorted(set(app.config) - before)
+    assert keys, "CDN sets its config defaults"
+    flask_guide = (ROOT / "docs/flask.md").read_text()
+    for key in keys:
+        assert f"`{key}`" in REFERENCE and key in flask_guide, key
+
+
+def test_every_documented_cdnpub_flag_exists() -> None:
+    known = {flag for _, flag, _ in options(cli)} | {flag for _, flag, _ in options(cdn_cli)}
+    known |= {"--debug", "--version", "--help", "--port", "--cdn-port", "--bucket"}
+    for page in (ROOT / "docs").glob("*.md"):
+        for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```", page.read_text(), re.S):
+            for line in block.splitlines():
+                if line.strip().startswith(("cdnpub ", "flask ")):
+                    for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]+", line):
+                        assert flag in known, f"{page.name}: {line.strip()}"
+
+
+def test_readme_commands_exist() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for line in re.findall(r"^(?:\./|bash )?(scripts/\w+)", readme, re.M):
+        assert (ROOT / line).is_file(), line
+    for sub in re.findall(r"^cdnpub (\w+)", readme, re.M):
+        assert sub in cli.commands, sub
