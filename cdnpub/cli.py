@@ -23,6 +23,7 @@ from .errors import CdnpubError, UserError
 from .export import export
 from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN, Build, BuildOptions, Source, build
 from .invalidate import DEFAULT_THRESHOLD, CloudFront, cloudfront_client, collapse, invalidation_path
+from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local, local_command
 from .manifest import DEFAULT_PATH, from_build, write
 from .plan import DEFAULT_MAX_DELETE
 from .publish import publish
@@ -236,6 +237,13 @@ def connection_options(f: Any) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and the result as one JSON document.")
 @connection_options
 @click.option(
+    "--local",
+    is_flag=True,
+    envvar="CDNPUB_LOCAL",
+    help="Publish to the emulator started by `cdnpub local` (no AWS account): dummy credentials, "
+    "the bucket and a distribution created when missing.",
+)
+@click.option(
     "--prune-older-than",
     type=click.FloatRange(min=0),
     metavar="DAYS",
@@ -295,6 +303,8 @@ def connection_options(f: Any) -> Any:
 def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **options: Any) -> None:
     """Build STATIC_DIR and publish it to s3://BUCKET[/PREFIX] (PREFIX defaults to `static`)."""
     bucket, prefix = parse_s3_url(destination)
+    if options["local"]:
+        options.update(_local_target(bucket, options["endpoint_url"], options["distribution_id"]))
     settings = Settings(
         bucket=bucket,
         prefix=prefix or "static",
@@ -322,6 +332,20 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
     url_path = options["url_path"] if options["url_path"] is not None else "/" + settings.prefix
     result = build([Source(scan(static_dir, options["exclude"]), url_path=url_path)], settings.build)
     run_publish(result, settings, as_json=options["as_json"])
+
+
+def _local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
+    """Settings for the embedded emulator; the user's real credentials stay out of it."""
+    endpoint = endpoint_url or LOCAL_ENDPOINT
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = "local"
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    return {
+        "endpoint_url": endpoint,
+        "region": "us-east-1",
+        "profile": None,
+        "distribution_id": distribution_id or ensure_local(endpoint, bucket, LOCAL_CDN_DOMAIN),
+    }
 
 
 def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
@@ -412,6 +436,9 @@ def invalidate_command(
         return
     for inv in done:
         click.echo(f"Invalidation {inv.id} ({inv.status}): {len(inv.paths)} paths")
+
+
+cli.add_command(local_command)  # needs the `local` extra (moto) only when it runs
 
 
 def main() -> None:

@@ -97,7 +97,8 @@ def summary_lines(report: Report) -> list[str]:
         ]
     elif todo.nothing_to_do:
         lines = [
-            f"{where} is up to date: {todo.skipped} objects checked, nothing written ({report.seconds:.1f}s)."
+            f"{where} is up to date (release {todo.release.id[:12]}, {todo.skipped} objects): "
+            f"nothing written ({report.seconds:.1f}s)."
         ]
     else:
         lines = [

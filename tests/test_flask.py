@@ -252,6 +252,7 @@ def test_config_defaults_are_set_and_kept(site: Site) -> None:
         "CDN_PREFIX": "static",
         "CDN_DISTRIBUTION_ID": None,
         "CDN_REGION": None,
+        "CDN_PROFILE": None,
         "CDN_ENDPOINT_URL": None,
     }
 

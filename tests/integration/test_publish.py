@@ -312,3 +312,23 @@ def test_corrupt_release_record_is_a_warning_and_the_publish_repairs(
     assert result.exit_code == 0
     assert "is corrupt" in result.stderr and "ignoring it" in result.stderr
     assert publish(site, bucket, moto_server).stderr == ""
+
+
+def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoServer, site: Path) -> None:
+    result = run_cli(
+        "publish",
+        str(site),
+        "s3://cdnpub-local-test/static",
+        "--local",
+        "--endpoint-url",
+        moto_server.url,
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["result"]["uploaded"] == 17
+    assert "static/css/app.css" in keys(moto_server, "cdnpub-local-test")
+    again = run_cli(
+        "publish", str(site), "s3://cdnpub-local-test/static", "--local", "--endpoint-url", moto_server.url
+    )
+    assert again.exit_code == 0 and "up to date" in again.output

@@ -1,0 +1,179 @@
+"""cdnpub.local: the CDN preview over a real emulator on a free port, ensure_local,
+and the `cdnpub local` command's start-up and shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from cdnpub.errors import UserError
+from cdnpub.local import Emulator, PreviewServer, ensure_local, local_client
+
+BUCKET = "preview-test"
+KEY = "static/css/app.3f2a1b9c0d.css"
+BODY = b"body{margin:0}\n"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def s3(emulator: Emulator) -> Any:
+    client = local_client("s3", emulator.url)
+    client.create_bucket(Bucket=BUCKET)
+    client.put_object(
+        Bucket=BUCKET,
+        Key=KEY,
+        Body=BODY,
+        ContentType="text/css; charset=utf-8",
+        CacheControl="public, max-age=31536000, immutable",
+        Metadata={"origin": "cdnpub"},
+    )
+    return client
+
+
+@pytest.fixture(scope="module")
+def cdn(emulator: Emulator, s3: Any) -> Iterator[str]:
+    with PreviewServer(emulator.url, BUCKET) as preview:
+        yield preview.url
+
+
+def test_get_serves_the_bytes_with_the_stored_headers(cdn: str, s3: Any) -> None:
+    stored = s3.head_object(Bucket=BUCKET, Key=KEY)
+    r = requests.get(f"{cdn}/{KEY}", timeout=5)
+    assert r.status_code == 200
+    assert r.content == BODY
+    assert r.headers["Content-Type"] == "text/css; charset=utf-8"
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert r.headers["ETag"] == stored["ETag"]
+    assert r.headers["Content-Length"] == str(len(BODY))
+
+
+def test_get_passes_user_metadata_on(cdn: str) -> None:
+    assert requests.get(f"{cdn}/{KEY}", timeout=5).headers["x-amz-meta-origin"] == "cdnpub"
+
+
+def test_if_none_match_with_the_etag_answers_304_without_body(cdn: str) -> None:
+    etag = requests.head(f"{cdn}/{KEY}", timeout=5).headers["ETag"]
+    r = requests.get(f"{cdn}/{KEY}", headers={"If-None-Match": f'"other", W/{etag}'}, timeout=5)
+    assert r.status_code == 304
+    assert r.content == b""
+    assert (r.headers["ETag"], r.headers["Cache-Control"]) == (etag, "public, max-age=31536000, immutable")
+
+
+def test_if_none_match_with_another_etag_answers_200(cdn: str) -> None:
+    r = requests.get(f"{cdn}/{KEY}", headers={"If-None-Match": '"stale"'}, timeout=5)
+    assert (r.status_code, r.content) == (200, BODY)
+
+
+def test_missing_key_answers_404(cdn: str) -> None:
+    assert requests.get(f"{cdn}/static/nope.css", timeout=5).status_code == 404
+
+
+def test_root_answers_404(cdn: str) -> None:
+    assert requests.get(f"{cdn}/", timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize("path", [KEY, "static/nope.css"])
+def test_every_answer_allows_any_origin(cdn: str, path: str) -> None:
+    r = requests.get(f"{cdn}/{path}", headers={"Origin": "http://127.0.0.1:5000"}, timeout=5)
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_head_gives_the_headers_without_the_body(cdn: str) -> None:
+    r = requests.head(f"{cdn}/{KEY}", timeout=5)
+    assert (r.status_code, r.content) == (200, b"")
+    assert r.headers["Content-Type"] == "text/css; charset=utf-8"
+    assert r.headers["Content-Length"] == str(len(BODY))
+
+
+def test_options_answers_the_cors_preflight(cdn: str) -> None:
+    r = requests.options(
+        f"{cdn}/{KEY}",
+        headers={
+            "Origin": "http://127.0.0.1:5000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "range",
+        },
+        timeout=5,
+    )
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in r.headers["Access-Control-Allow-Methods"]
+    assert r.headers["Access-Control-Allow-Headers"] == "range"
+
+
+def test_writes_are_refused(cdn: str) -> None:
+    assert requests.put(f"{cdn}/{KEY}", data=b"x", timeout=5).status_code == 405
+
+
+def test_keys_with_spaces_and_plus_signs_are_served(cdn: str, s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="static/img/my photo+1.png", Body=b"png", ContentType="image/png")
+    r = requests.get(f"{cdn}/static/img/my%20photo%2B1.png", timeout=5)
+    assert (r.status_code, r.content) == (200, b"png")
+
+
+def test_ensure_local_creates_the_bucket_and_a_distribution_on_it(emulator: Emulator) -> None:
+    distribution_id = ensure_local(emulator.url, "fresh-bucket", "127.0.0.1:4567")
+    local_client("s3", emulator.url).head_bucket(Bucket="fresh-bucket")
+    config = local_client("cloudfront", emulator.url).get_distribution(Id=distribution_id)
+    origins = config["Distribution"]["DistributionConfig"]["Origins"]["Items"]
+    assert [o["DomainName"] for o in origins] == ["fresh-bucket.s3.amazonaws.com"]
+
+
+def test_ensure_local_twice_returns_the_same_distribution(emulator: Emulator) -> None:
+    first = ensure_local(emulator.url, "twice-bucket", "127.0.0.1:4567")
+    assert ensure_local(emulator.url, "twice-bucket", "127.0.0.1:4999") == first
+    items = local_client("cloudfront", emulator.url).list_distributions()["DistributionList"]["Items"]
+    assert [i["Comment"].startswith("cdnpub-local twice-bucket") for i in items].count(True) == 1
+
+
+def test_ensure_local_without_an_emulator_is_a_user_error() -> None:
+    with Emulator() as gone:
+        url = gone.url
+    with pytest.raises(UserError, match="no emulator answers"):
+        ensure_local(url, "any-bucket", "127.0.0.1:4567")
+
+
+def _read_lines(proc: subprocess.Popen[str], into: list[str]) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        into.append(line)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_local_command_prints_its_settings_and_stops_on_signal(sig: signal.Signals) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "cdnpub.local", "--port", "0", "--cdn-port", "0"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    lines: list[str] = []
+    reader = threading.Thread(target=_read_lines, args=(proc, lines), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not any("Ctrl-C" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.05)
+        text = "".join(lines)
+        assert "--endpoint-url http://127.0.0.1:" in text
+        assert "CDN_DOMAIN=127.0.0.1:" in text and "CDN_HTTPS=False" in text
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0
+        reader.join(timeout=5)
+        assert lines[-1].strip() == "cdnpub local: stopped"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
