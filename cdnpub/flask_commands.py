@@ -14,14 +14,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .cli import ExpectedErrors, print_warnings, run_publish
 from .config import PYPROJECT, Settings, read_table, rules_from
+from .console import ExpectedErrors, print_warnings, run_publish
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
 from .flask import manifest_path
 from .manifest import from_build, write
-from .plan import DEFAULT_MAX_DELETE
+from .options import PUBLISH, options, publish_settings
 from .scan import scan
 from .store import Connection
 
@@ -73,20 +73,21 @@ def app_build(app: Flask, strict: bool) -> Build:
     return result
 
 
-def app_settings(app: Flask, **flags: Any) -> Settings:
+def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
     bucket = app.config.get("CDN_BUCKET")
     if not bucket:
         raise UserError("CDN_BUCKET is not set in the app's config (the bucket to publish to)")
-    prefix = _prefix(app)
-    return Settings(
+    config = app.config
+    return publish_settings(
+        values,
         bucket=str(bucket),
-        prefix=prefix,
+        prefix=_prefix(app),
+        build=BuildOptions(prefix=_prefix(app), rules=_rules(), strict=values["strict"]),
         connection=Connection(
-            app.config.get("CDN_REGION"), app.config.get("CDN_PROFILE"), app.config.get("CDN_ENDPOINT_URL")
+            config.get("CDN_REGION"), config.get("CDN_PROFILE"), config.get("CDN_ENDPOINT_URL")
         ),
-        distribution_id=app.config.get("CDN_DISTRIBUTION_ID") or None,
+        distribution_id=config.get("CDN_DISTRIBUTION_ID") or None,
         manifest=str(manifest_path(app)),
-        **flags,
     )
 
 
@@ -94,7 +95,7 @@ def app_settings(app: Flask, **flags: Any) -> Settings:
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Also write the built tree here."
 )
-@click.option("--strict", is_flag=True, help="A reference to a missing file is an error.")
+@options("strict")
 def build_command(out: Path | None, strict: bool) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -109,64 +110,25 @@ def build_command(out: Path | None, strict: bool) -> None:
         click.echo(f"{written} files in {out}")
 
 
-def _publish_options(f: Any) -> Any:
-    options = [
-        click.option(
-            "--json", "as_json", is_flag=True, help="Print the plan and the result as one JSON document."
-        ),
-        click.option("--strict", is_flag=True, help="A reference to a missing file is an error."),
-        click.option(
-            "--jobs", type=click.IntRange(1, 256), default=16, show_default=True, help="Concurrent uploads."
-        ),
-        click.option(
-            "--prune-older-than",
-            type=click.FloatRange(min=0),
-            metavar="DAYS",
-            help="Delete objects that no release of the last DAYS references.",
-        ),
-        click.option(
-            "--max-delete",
-            type=click.IntRange(0),
-            default=DEFAULT_MAX_DELETE,
-            show_default=True,
-            help="Refuse to prune more objects than this.",
-        ),
-        click.option(
-            "--plain-copies/--no-plain-copies",
-            default=True,
-            show_default=True,
-            help="Also publish each file under its plain name.",
-        ),
-        click.option(
-            "--verify", is_flag=True, help="Compare every object even when the last release is this build."
-        ),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def _run(dry_run: bool, as_json: bool, strict: bool, prune_older_than: float | None, **flags: Any) -> None:
-    from datetime import timedelta
-
+def _run(dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    prune = None if prune_older_than is None else timedelta(days=prune_older_than)
-    settings = app_settings(app, dry_run=dry_run, prune_older_than=prune, **flags)
-    result = app_build(app, strict)
-    run_publish(result, settings, as_json=as_json)
+    settings = app_settings(app, dict(values, dry_run=dry_run))
+    result = app_build(app, values["strict"])
+    run_publish(result, settings, as_json=values["as_json"])
+
+
+_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), "strict")
 
 
 @cdn_cli.command("plan")
-@_publish_options
-def plan_command(**options: Any) -> None:
+@options(*_FLAGS)
+def plan_command(**values: Any) -> None:
     """Show what `flask cdn publish` would do; send no write."""
-    _run(dry_run=True, **options)
+    _run(dry_run=True, **values)
 
 
 @cdn_cli.command("publish")
-@_publish_options
-@click.option("--dry-run", is_flag=True, help="Print the plan; send no write request at all.")
-@click.option("--wait", is_flag=True, help="Wait for the CloudFront invalidation to complete.")
-def publish_command(**options: Any) -> None:
+@options("dry_run", *_FLAGS)
+def publish_command(**values: Any) -> None:
     """Build and publish every static folder of the app; then write the manifest."""
-    _run(**options)
+    _run(**values)

@@ -1,13 +1,10 @@
-"""How a publish looks to a person (a plan table, progress, a summary) and to a
-machine (one JSON document). Rendering only: no decisions here."""
+"""How a publish looks to a person (a plan table, a summary) and to a machine (one
+JSON document). Rendering only: no decisions and no I/O here."""
 
 from __future__ import annotations
 
-import sys
-from typing import Any, TextIO
+from typing import Any
 
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .plan import Action, Plan
@@ -22,49 +19,6 @@ def human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     raise AssertionError("unreachable")
-
-
-class LineProgress:
-    """For CI logs: a line per phase, no bars redrawn a hundred times."""
-
-    def __init__(self, out: TextIO = sys.stderr) -> None:
-        self.out = out
-
-    def phase(self, name: str, total: int, total_bytes: int) -> None:
-        size = f" ({human_size(total_bytes)})" if total_bytes else ""
-        print(f"{name}: {total} to write{size}", file=self.out, flush=True)
-
-    def advance(self, action: Action | None, nbytes: int) -> None:
-        pass
-
-
-class BarProgress:
-    """For a terminal: one bar per phase, by bytes when there are bytes to send."""
-
-    def __init__(self, console: Console) -> None:
-        self.bar = Progress(
-            TextColumn("{task.description:>14}"),
-            BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=False,
-        )
-        self.task: Any = None
-
-    def __enter__(self) -> BarProgress:
-        self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def phase(self, name: str, total: int, total_bytes: int) -> None:
-        self.task = self.bar.add_task(name, total=total)
-
-    def advance(self, action: Action | None, nbytes: int) -> None:
-        self.bar.advance(self.task, 1)
 
 
 def plan_table(todo: Plan) -> Table:

@@ -1,0 +1,132 @@
+"""The person at the other end: progress on a terminal or quiet lines in a CI log,
+warnings, the summary or one JSON document, and expected errors as one line with
+their exit code. Shared by both faces, `cdnpub` and `flask cdn`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Any, TextIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from .config import Settings
+from .errors import CdnpubError
+from .fingerprint import Build
+from .invalidate import CloudFront, cloudfront_client
+from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local
+from .manifest import from_build, write
+from .plan import Action
+from .publish import publish
+from .report import document, human_size, plan_table, summary_lines
+from .store import S3Store, s3_client
+
+
+class ExpectedErrors:
+    """Mixin for click groups: expected errors become `cdnpub: <message>` and their exit
+    code; anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except CdnpubError as err:
+            if ctx.params.get("debug") or os.environ.get("CDNPUB_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"cdnpub: {err}", err=True)
+            ctx.exit(err.exit_code)
+
+
+def print_warnings(result: Build) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+class LineProgress:
+    """For CI logs: a line per phase, no bars redrawn a hundred times."""
+
+    def __init__(self, out: TextIO = sys.stderr) -> None:
+        self.out = out
+
+    def phase(self, name: str, total: int, total_bytes: int) -> None:
+        size = f" ({human_size(total_bytes)})" if total_bytes else ""
+        print(f"{name}: {total} to write{size}", file=self.out, flush=True)
+
+    def advance(self, action: Action | None, nbytes: int) -> None:
+        pass
+
+
+class BarProgress:
+    """For a terminal: one bar per phase, by bytes when there are bytes to send."""
+
+    def __init__(self, console: Console) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description:>14}"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> BarProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def phase(self, name: str, total: int, total_bytes: int) -> None:
+        self.task = self.bar.add_task(name, total=total)
+
+    def advance(self, action: Action | None, nbytes: int) -> None:
+        self.bar.advance(self.task, 1)
+
+
+def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
+    """Option values for the embedded emulator; the user's real credentials stay out of it."""
+    endpoint = endpoint_url or LOCAL_ENDPOINT
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = "local"
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    return {
+        "endpoint_url": endpoint,
+        "region": "us-east-1",
+        "profile": None,
+        "distribution_id": distribution_id or ensure_local(endpoint, bucket, LOCAL_CDN_DOMAIN),
+    }
+
+
+def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
+    """Publish a build and tell what happened."""
+    console = Console(stderr=True)
+
+    def warn(message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    print_warnings(result)
+    store = S3Store(s3_client(settings.connection, settings.jobs), settings.bucket)
+    cdn = None
+    if settings.distribution_id:
+        cdn = CloudFront(cloudfront_client(settings.connection), settings.distribution_id)
+    if as_json or not console.is_terminal:
+        report = publish(result, store, settings, cdn, LineProgress() if not as_json else None, warn)
+    else:
+        with BarProgress(console) as bar:
+            report = publish(result, store, settings, cdn, bar, warn)
+    if settings.manifest and report.done is not None:
+        write(from_build(result), settings.manifest)  # only once the bucket holds every object
+    if as_json:
+        click.echo(json.dumps(document(report), indent=2, ensure_ascii=False))
+    else:
+        if settings.dry_run and not report.plan.nothing_to_do:
+            Console().print(plan_table(report.plan))
+        for line in summary_lines(report):
+            click.echo(line)
+    if report.invalidation_error is not None:
+        raise report.invalidation_error
