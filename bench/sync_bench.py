@@ -481,6 +481,10 @@ class Run:
     report: Mapping[str, Any] | None = None  # cdnpub's --json document
 
     @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
     def requests(self) -> int:
         return sum(self.methods.values())
 
@@ -739,10 +743,17 @@ def main(argv: list[str] | None = None) -> None:
         "changed_expected_puts": expected,
         "request_budget": budget,
         "targets_met": {
-            "unchanged": ours["unchanged"].requests <= budget and ours["unchanged"].puts == 0,
-            "retouched": ours["retouched"].requests <= budget and ours["retouched"].puts == 0,
-            "changed": expected is not None and ours["changed"].puts == expected,
-            "first_upload": first_ratio is not None and first_ratio <= FIRST_RATIO_TARGET,
+            # A run that failed meets nothing, however few requests it sent.
+            "unchanged": ours["unchanged"].ok
+            and ours["unchanged"].requests <= budget
+            and ours["unchanged"].puts == 0,
+            "retouched": ours["retouched"].ok
+            and ours["retouched"].requests <= budget
+            and ours["retouched"].puts == 0,
+            "changed": ours["changed"].ok and expected is not None and ours["changed"].puts == expected,
+            "first_upload": ours["first"].ok
+            and first_ratio is not None
+            and first_ratio <= FIRST_RATIO_TARGET,
         },
         "errors": {s: r.error for s, r in ours.items() if r.error} or None,
         "own_clock_s": own,
