@@ -60,6 +60,7 @@ class Asset:
     headers: Headers
     edits: tuple[Edit, ...] = ()
     source_size: int = 0  # size on disk before edits
+    source_mtime_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,7 @@ def _asset(
         headers=headers_for(node.logical, options.rules),
         edits=edits,
         source_size=f.size,
+        source_mtime_ns=f.mtime_ns,
     )
 
 

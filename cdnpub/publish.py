@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from .config import Settings
@@ -68,6 +68,8 @@ def prepare(
     manifest = to_document(from_build(build))
     records = store.listing(build.prefix, within=releases_prefix(build.prefix)).release_keys()
     last = store.release(records[-1].key, warn) if records else None
+    if records:
+        now = after_newest(records[-1].key, now)
     if settings.prune_older_than is None and not settings.verify:
         wanted = desired_release(build, manifest, now, settings.plain_copies)
         done = unchanged(store.bucket, build, last, wanted)
@@ -95,6 +97,19 @@ def prepare(
         recent=recent,
         max_delete=settings.max_delete,
     )
+
+
+def after_newest(newest_key: str, now: datetime) -> datetime:
+    """A time whose record key sorts after `newest_key`. Keys hold the time to the second,
+    then the id: a second publish within the same second (or a clock behind the last
+    writer's) would otherwise write a record that sorts before the newest one, and the
+    next publish would take the older record (or a corrupt one) for the current release."""
+    stamp = newest_key.rsplit("/", 1)[-1][:16]
+    try:
+        newest = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return now
+    return max(now, newest + timedelta(seconds=1))
 
 
 def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress) -> Done:

@@ -40,6 +40,7 @@ class SourceFile:
     path: str  # logical POSIX path relative to the static root, NFC-normalised
     fs_path: str  # where to read it on this machine
     size: int
+    mtime_ns: int = 0  # with size, tells whether the file changed after the scan
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ def _walk(
             raise UserError(f"cannot read {entry.path}: {err.strerror}") from None
         if not stat.S_ISREG(st.st_mode):
             continue  # sockets, fifos, devices: nothing a CDN serves
-        yield SourceFile(path=path, fs_path=entry.path, size=st.st_size)
+        yield SourceFile(path=path, fs_path=entry.path, size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
 def _confined_target(link: str, real_root: str) -> str:

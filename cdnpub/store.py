@@ -142,6 +142,14 @@ class _VerifyingReader(io.RawIOBase):
         return n
 
 
+def _stamp(asset: Asset) -> tuple[int, int]:
+    try:
+        st = os.stat(asset.fs_path)
+    except OSError as err:
+        raise UserError(f"cannot read {asset.fs_path}: {err.strerror}") from None
+    return st.st_size, st.st_mtime_ns
+
+
 def _changed(asset: Asset) -> UserError:
     return UserError(f"{asset.fs_path} changed since the build; run again when it is stable")
 
@@ -153,8 +161,11 @@ class S3Store:
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD,
             multipart_chunksize=MULTIPART_CHUNKSIZE,
-            max_concurrency=4,  # bounds memory: a non-seekable stream buffers this many parts
+            max_concurrency=4,
         )
+        # A rewritten (streamed) big file buffers up to this many parts (s3transfer's own
+        # setting, which boto3's constructor does not take).
+        self._transfer.max_in_memory_upload_chunks = 4
 
     def listing(self, prefix: str, within: str | None = None) -> Listing:
         """Every object under the prefix (or under `within`, a deeper key prefix): one
@@ -191,15 +202,27 @@ class S3Store:
                     raise _changed(asset)
                 self.client.put_object(Bucket=self.bucket, Key=blob.key, Body=body, **params)
                 return
-            reader = _VerifyingReader(asset)
-            self.client.upload_fileobj(
-                io.BufferedReader(reader, MULTIPART_CHUNKSIZE),
-                self.bucket,
-                blob.key,
-                ExtraArgs=params,
-                Config=self._transfer,
-            )
-        if reader.sha256.hexdigest() != asset.sha256:
+            if not asset.edits:
+                # By name: s3transfer reads each part from the file when it sends it, so
+                # memory stays a few parts whatever the size. Size and mtime, before and
+                # after, stand in for re-hashing gigabytes.
+                if _stamp(asset) != (asset.source_size, asset.source_mtime_ns):
+                    raise _changed(asset)
+                self.client.upload_file(
+                    asset.fs_path, self.bucket, blob.key, ExtraArgs=params, Config=self._transfer
+                )
+                intact = _stamp(asset) == (asset.source_size, asset.source_mtime_ns)
+            else:
+                reader = _VerifyingReader(asset)
+                self.client.upload_fileobj(
+                    io.BufferedReader(reader, MULTIPART_CHUNKSIZE),
+                    self.bucket,
+                    blob.key,
+                    ExtraArgs=params,
+                    Config=self._transfer,
+                )
+                intact = reader.sha256.hexdigest() == asset.sha256
+        if not intact:
             # The key names other bytes than it holds: take it away before failing.
             self.delete([blob.key])
             raise _changed(asset)

@@ -1,0 +1,121 @@
+"""Nothing private leaves the machine: no dotfile or dot-folder is uploaded, keys stay
+inside the prefix, credentials and signatures never reach output, logs or --json, and no
+request asks for a public ACL."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_tree
+from tests.integration.conftest import MotoServer
+from tests.reliability.conftest import SITE, FaultProxy, listing, publish, run_cli
+
+SECRETS = {
+    ".env": "DATABASE_URL=postgres://secret",
+    ".git/config": "[remote]",
+    ".git/objects/ab/cdef": "blob",
+    ".ssh/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "img/.secrets/token.txt": "token",
+    "deep/er/.aws/credentials": "[default]",
+    "css/.DS_Store": "junk",
+    ".well-known/security.txt": "contact",
+    ".cdnpubignore": "",
+}
+
+
+def test_no_dotfile_or_dot_folder_is_uploaded(moto_server: MotoServer, bucket: str, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "static", {**SITE, **SECRETS})
+    assert publish(root, bucket, moto_server.url).exit_code == 0
+    stored = [k for k in listing(moto_server, bucket) if "/.cdnpub/releases/" not in k]
+    assert stored
+    leaked = [k for k in stored if any(seg.startswith(".") for seg in k.split("/"))]
+    assert leaked == []
+    assert not any(word in k for k in stored for word in ("env", "git", "id_rsa", "secrets", "credentials"))
+    body = b"".join(
+        moto_server.client().get_object(Bucket=bucket, Key=k)["Body"].read()
+        for k in listing(moto_server, bucket)
+    )
+    assert b"BEGIN OPENSSH" not in body and b"postgres://secret" not in body
+
+
+def test_keys_never_leave_the_prefix(moto_server: MotoServer, bucket: str, tmp_path: Path) -> None:
+    names = {
+        "a..b.css": "a{}",
+        "...txt": "dots",
+        "x/..y/z.js": "z()",
+        "back\\..\\slash.txt": "b",
+        " lead.txt": "s",
+    }
+    root = write_tree(tmp_path / "static", names)
+    assert publish(root, bucket, moto_server.url).exit_code == 0
+    for key in listing(moto_server, bucket):
+        assert not key.startswith("/"), key
+        assert key.startswith("static/"), key
+        assert not {"", ".", ".."} & set(key.split("/")), key
+
+
+FAKE_ID = "AKIAFAKEFAKE7XQ2ZZ"
+FAKE_SECRET = "fAkE/SeCrEt+KeY/0123456789abcdefghijKLMN"
+FAKE_TOKEN = "FaKeSeSsIoNtOkEn0987654321"
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"], ["--debug"], ["--debug", "--json"]])
+def test_credentials_and_signatures_never_reach_output_logs_or_json(
+    moto_server: MotoServer,
+    bucket: str,
+    site: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    extra: list[str],
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_TOKEN)
+    caplog.set_level(logging.DEBUG)
+    debug = ["--debug"] if "--debug" in extra else []  # an option of the group
+    rest = [a for a in extra if a != "--debug"]
+    with FaultProxy(moto_server.url) as proxy:
+        args = ["publish", str(site), f"s3://{bucket}/static", "--endpoint-url", proxy.url, *rest]
+        ok = run_cli(*debug, *args)
+        (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
+        proxy.rule = lambda seen: "403" if seen.is_write else None  # an error path too
+        denied = run_cli(*debug, *args)
+    assert ok.exit_code == 0 and denied.exit_code == 2, ok.output + denied.output
+    if debug:
+        assert "Traceback" in denied.stderr  # --debug does show the expected error's traceback
+    signatures = {
+        h.split("Signature=")[1].strip()
+        for s in proxy.seen
+        if (h := s.header("Authorization") or "") and "Signature=" in h
+    }
+    assert signatures
+    printed = ok.output + denied.output
+    for secret in (FAKE_ID, FAKE_SECRET, FAKE_TOKEN, *signatures):
+        assert secret not in printed
+    # botocore's own DEBUG records carry the signed headers; anything at INFO and up, and
+    # anything cdnpub logs, must not. The secret key never appears at all.
+    for record in caplog.records:
+        text = record.getMessage()
+        assert FAKE_SECRET not in text
+        if record.levelno >= logging.INFO or record.name.startswith("cdnpub"):
+            for secret in (FAKE_ID, FAKE_TOKEN, *signatures):
+                assert secret not in text, record.name
+
+
+def test_no_request_asks_for_a_public_acl(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    with FaultProxy(moto_server.url) as proxy:
+        assert publish(site, bucket, proxy.url).exit_code == 0
+        (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
+        assert publish(site, bucket, proxy.url, "--prune-older-than", "0").exit_code == 0
+    writes = [s for s in proxy.seen if s.is_write]
+    assert writes
+    for s in writes:
+        assert not any(k.lower() == "x-amz-acl" or k.lower().startswith("x-amz-grant-") for k, _ in s.headers)
+        assert "acl" not in s.path.split("?", 1)[-1].split("&") if "?" in s.path else True
+    s3 = moto_server.client()
+    for key in listing(moto_server, bucket):
+        grants = s3.get_object_acl(Bucket=bucket, Key=key)["Grants"]
+        assert not any("AllUsers" in str(g.get("Grantee", {})) for g in grants), key
