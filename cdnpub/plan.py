@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import UserError
 from .fingerprint import Asset, Build
-from .release import RELEASES_DIR, ObjectRecord, Release, new_release, releases_prefix
+from .release import META_DIR, ObjectRecord, Release, new_release, releases_prefix
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
 DEFAULT_MAX_DELETE = 1000
@@ -74,6 +74,7 @@ class Plan:
     prune: tuple[str, ...] = ()  # phase 4: deletes, only when asked
     skipped: int = 0
     invalidate: tuple[str, ...] = ()  # keys whose bytes or headers changed under the same URL
+    pending: str | None = None  # marker of an earlier failed invalidation, retried with this one
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -226,6 +227,6 @@ def _prune(
         if key.startswith(records):
             if key not in current:
                 doomed.append(key)
-        elif f"/{RELEASES_DIR}/" not in f"/{key}":
+        elif f"/{META_DIR}/" not in f"/{key}":
             doomed.append(key)
     return tuple(sorted(doomed))

@@ -11,17 +11,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
 from .config import Settings
-from .errors import CdnpubError
+from .errors import CdnpubError, UserError
 from .fingerprint import Build
 from .invalidate import CloudFront, Invalidation, collapse, invalidation_path
 from .manifest import from_build, to_document
-from .plan import Action, Plan, desired_release, plan, unchanged
-from .release import Release, dumps, releases_prefix
+from .pending import dumps as dumps_pending
+from .pending import loads as loads_pending
+from .pending import meta_prefix, pending_key
+from .plan import Action, Plan, RemoteObject, desired_release, plan, unchanged
+from .release import Release, dumps
 from .store import S3Store
 
 
@@ -66,15 +69,32 @@ def prepare(
     nothing to do (two requests whatever the size of the tree). Otherwise one listing
     of the prefix (and, to prune, the recent records), then the plan."""
     manifest = to_document(from_build(build))
-    records = store.listing(build.prefix, within=releases_prefix(build.prefix)).release_keys()
+    meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
+    records = meta.release_keys()
     last = store.release(records[-1].key, warn) if records else None
     if records:
         now = after_newest(records[-1].key, now)
+    todo = None
     if settings.prune_older_than is None and not settings.verify:
         wanted = desired_release(build, manifest, now, settings.plain_copies)
-        done = unchanged(store.bucket, build, last, wanted)
-        if done is not None:
-            return done
+        todo = unchanged(store.bucket, build, last, wanted)
+    if todo is None:
+        todo = _full_plan(build, store, settings, now, warn, manifest, records, last)
+    if pending_key(build.prefix) in meta.objects:
+        todo = _with_pending(todo, store, settings, warn)
+    return todo
+
+
+def _full_plan(
+    build: Build,
+    store: S3Store,
+    settings: Settings,
+    now: datetime,
+    warn: Callable[[str], None],
+    manifest: dict[str, Any],
+    records: list[RemoteObject],
+    last: Release | None,
+) -> Plan:
     listing = store.listing(build.prefix)
     recent: list[Release] = []
     if settings.prune_older_than is not None:
@@ -97,6 +117,25 @@ def prepare(
         recent=recent,
         max_delete=settings.max_delete,
     )
+
+
+def _with_pending(todo: Plan, store: S3Store, settings: Settings, warn: Callable[[str], None]) -> Plan:
+    """Add the paths of an earlier failed invalidation to this publish's."""
+    key = pending_key(todo.prefix)
+    try:
+        pending = loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}")
+    except UserError as err:
+        warn(f"{err}; ignoring it")
+        return todo
+    if settings.distribution_id != pending.distribution_id:
+        warn(
+            f"an earlier invalidation of {len(pending.keys)} paths on CloudFront distribution "
+            f"{pending.distribution_id} failed; publish with --distribution-id {pending.distribution_id} "
+            "to retry it"
+        )
+        return todo
+    keys = tuple(sorted({*todo.invalidate, *pending.keys}))
+    return replace(todo, invalidate=keys, pending=key)
 
 
 def after_newest(newest_key: str, now: datetime) -> datetime:
@@ -125,7 +164,7 @@ def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress) -> Done:
             fixed += len(actions) - len(uploads)
     if todo.write_release:
         progress.phase("release", 1, 0)
-        store.put_release(todo.release, dumps(todo.release))
+        store.put_private(todo.release.key, dumps(todo.release), "application/gzip")
         progress.advance(None, 0)
     if todo.prune:
         progress.phase("prune", len(todo.prune), 0)
@@ -160,6 +199,21 @@ def _run_phase(
     error = failed[0].exception()
     assert error is not None
     raise error
+
+
+def _remember(
+    todo: Plan, store: S3Store, cdn: CloudFront, err: CdnpubError, paths: Sequence[str]
+) -> CdnpubError:
+    """Leave a marker so the next publish retries the failed invalidation; say so."""
+    if not todo.invalidate:
+        return err
+    try:
+        marker = dumps_pending(cdn.distribution_id, todo.invalidate)
+        store.put_private(pending_key(todo.prefix), marker, "application/json")
+    except CdnpubError:
+        command = f"cdnpub invalidate --distribution-id {cdn.distribution_id} " + " ".join(paths)
+        return type(err)(f"{err}; the uploads stand: invalidate by hand with `{command}`")
+    return type(err)(f"{err}; the uploads stand, and the next publish retries the invalidation")
 
 
 def invalidate(
@@ -210,6 +264,9 @@ def publish(
     if cdn is not None:
         try:
             paths, invalidations = invalidate(todo, cdn, settings)
+            if todo.pending:
+                store.delete([todo.pending])
         except CdnpubError as err:  # the upload stands; report it with the failure
-            paths, error = invalidation_paths(todo, settings.invalidate_threshold), err
+            paths = invalidation_paths(todo, settings.invalidate_threshold)
+            error = _remember(todo, store, cdn, err, paths)
     return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)

@@ -16,7 +16,8 @@ from .errors import UserError
 
 FORMAT = "cdnpub-release"
 VERSION = 1
-RELEASES_DIR = ".cdnpub/releases"
+META_DIR = ".cdnpub"  # cdnpub's own bookkeeping under the prefix: never pruned as an asset
+RELEASES_DIR = f"{META_DIR}/releases"
 
 
 @dataclass(frozen=True, slots=True)

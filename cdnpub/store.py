@@ -184,8 +184,7 @@ class S3Store:
 
     def release(self, key: str, warn: Callable[[str], None]) -> Release | None:
         """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
-        with s3_errors(self.bucket, key):
-            data = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        data = self.get_bytes(key)
         try:
             return loads(data, f"s3://{self.bucket}/{key}")
         except UserError as err:
@@ -238,15 +237,16 @@ class S3Store:
                 **self._headers(blob),
             )
 
-    def put_release(self, release: Release, body: bytes) -> None:
-        with s3_errors(self.bucket, release.key):
+    def put_private(self, key: str, body: bytes, content_type: str) -> None:
+        """cdnpub's own bookkeeping (release records, markers): never cached."""
+        with s3_errors(self.bucket, key):
             self.client.put_object(
-                Bucket=self.bucket,
-                Key=release.key,
-                Body=body,
-                ContentType="application/gzip",
-                CacheControl="no-store",
+                Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, CacheControl="no-store"
             )
+
+    def get_bytes(self, key: str) -> bytes:
+        with s3_errors(self.bucket, key):
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def delete(self, keys: Sequence[str]) -> None:
         for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys a call

@@ -186,3 +186,34 @@ def test_standalone_invalidate_encodes_and_collapses(
     assert invalidations(moto_server, distribution) == [
         ["/static/a%20b.css", "/static/caf%C3%A9.js", "/static/img/*"]
     ]
+
+
+def test_failed_invalidation_is_retried_by_the_next_publish(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log(6);\n")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    moto_server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+    failed = publish(site, bucket, moto_server, "--distribution-id", distribution)
+    assert failed.exit_code == 1 and "the next publish retries the invalidation" in failed.stderr
+    moto_server.fail = lambda r: None
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert invalidations(moto_server, distribution) == [["/static/js/app.js"]]
+    moto_server.reset_log()
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert cloudfront_posts(moto_server) == []  # retried once, then forgotten
+
+
+def test_pending_invalidation_for_another_distribution_warns(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log(7);\n")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    moto_server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    moto_server.fail = lambda r: None
+    result = publish(site, bucket, moto_server)
+    assert result.exit_code == 0
+    assert f"publish with --distribution-id {distribution} to retry it" in result.stderr
