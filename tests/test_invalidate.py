@@ -24,6 +24,7 @@ from cdnpub.invalidate import (
     collapse,
     invalidation_path,
 )
+from tests.conftest import fake_aws_env
 
 DIST = "EDFDVBD6EXAMPLE"
 
@@ -135,14 +136,8 @@ def test_caller_reference_depends_only_on_release_and_path_set(
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Fake credentials only; no shared config, no instance metadata, no real AWS."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    fake_aws_env(monkeypatch, tmp_path)
 
 
 class FakeTime:

@@ -19,6 +19,7 @@ from cdnpub.flask_commands import cdn_cli
 from cdnpub.local import Emulator, PreviewServer, ensure_local
 from cdnpub.manifest import Manifest
 from tests.browser.cdp import Browser
+from tests.conftest import fake_aws_env
 
 BUCKET = "cdnpub-browser"
 
@@ -61,15 +62,8 @@ def publish_example(endpoint_url: str, distribution_id: str, manifest: Path) -> 
 
 @pytest.fixture(scope="session")
 def aws_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    home = tmp_path_factory.mktemp("aws")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-            mp.delenv(name, raising=False)
-        mp.setenv("AWS_ACCESS_KEY_ID", "local")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "local")
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_CONFIG_FILE", str(home / "config"))
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+        fake_aws_env(mp, tmp_path_factory.mktemp("aws"))
         yield
 
 

@@ -27,8 +27,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cdnpub.cli import cli
-from tests.conftest import write_tree
-from tests.integration.conftest import MotoServer
+from tests.conftest import MotoServer, write_tree
 from tests.reliability.plugin import full_run
 
 # A small tree whose stylesheets reference images and fonts, so that plain-name CSS
@@ -60,36 +59,9 @@ def full(request: pytest.FixtureRequest) -> bool:
     return full_run(request.config)
 
 
-@pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer()
-    yield server
-    server.emulator.stop()
-
-
 @pytest.fixture(autouse=True)
-def no_faults(moto_server: MotoServer) -> Iterator[None]:
-    yield
-    moto_server.fail = lambda request: None
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in (
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_MAX_ATTEMPTS",
-        "CDNPUB_DEBUG",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.chdir(tmp_path)
+def isolated(fake_aws: None, server_without_faults: MotoServer) -> None:
+    """Every reliability test: fake credentials, its own directory, no leftover fault."""
 
 
 _counter = iter(range(10**6))
