@@ -46,6 +46,12 @@ def invalidations(server: MotoServer, distribution: str) -> list[list[str]]:
     ]
 
 
+def fail_invalidations(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CloudFront answers 500 to every CreateInvalidation, and botocore does not retry."""
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+
+
 def cloudfront_posts(server: MotoServer) -> list[str]:
     return [r.path for r in server.requests() if r.method == "POST" and "/invalidation" in r.path]
 
@@ -160,8 +166,7 @@ def test_failed_invalidation_still_reports_the_upload_and_exits_1(
 ) -> None:
     publish(site, bucket, moto_server, "--distribution-id", distribution)
     (site / "js/app.js").write_text("console.log(5);\n")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    moto_server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+    fail_invalidations(moto_server, monkeypatch)
     result = publish(site, bucket, moto_server, "--distribution-id", distribution)
     assert result.exit_code == 1
     assert "Published to" in result.stdout
@@ -193,8 +198,7 @@ def test_failed_invalidation_is_retried_by_the_next_publish(
 ) -> None:
     publish(site, bucket, moto_server, "--distribution-id", distribution)
     (site / "js/app.js").write_text("console.log(6);\n")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    moto_server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+    fail_invalidations(moto_server, monkeypatch)
     failed = publish(site, bucket, moto_server, "--distribution-id", distribution)
     assert failed.exit_code == 1 and "the next publish retries the invalidation" in failed.stderr
     moto_server.fail = lambda r: None
@@ -210,8 +214,7 @@ def test_pending_invalidation_for_another_distribution_warns(
 ) -> None:
     publish(site, bucket, moto_server, "--distribution-id", distribution)
     (site / "js/app.js").write_text("console.log(7);\n")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    moto_server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+    fail_invalidations(moto_server, monkeypatch)
     publish(site, bucket, moto_server, "--distribution-id", distribution)
     moto_server.fail = lambda r: None
     result = publish(site, bucket, moto_server)
