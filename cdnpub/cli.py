@@ -170,7 +170,7 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
     help="The distribution.",
 )
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@options("invalidate_threshold", "wait", "wait_timeout")
+@options("invalidate_threshold", "wait", "wait_timeout", "debug")
 @click.option("--json", "as_json", is_flag=True, help="Print the invalidation as one JSON document.")
 @options(*CONNECTION)
 def invalidate_command(

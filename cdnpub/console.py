@@ -34,7 +34,7 @@ class ExpectedErrors:
         try:
             return super().invoke(ctx)  # type: ignore[misc]
         except CdnpubError as err:
-            if ctx.params.get("debug") or os.environ.get("CDNPUB_DEBUG"):
+            if ctx.params.get("debug") or ctx.meta.get("cdnpub.debug") or os.environ.get("CDNPUB_DEBUG"):
                 traceback.print_exc()
             click.echo(f"cdnpub: {err}", err=True)
             ctx.exit(err.exit_code)

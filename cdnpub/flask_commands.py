@@ -95,7 +95,7 @@ def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Also write the built tree here."
 )
-@options("strict")
+@options("strict", "debug")
 def build_command(out: Path | None, strict: bool) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -117,7 +117,7 @@ def _run(dry_run: bool, **values: Any) -> None:
     run_publish(result, settings, as_json=values["as_json"])
 
 
-_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), "strict")
+_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), "strict", "debug")
 
 
 @cdn_cli.command("plan")

@@ -18,7 +18,17 @@ from .store import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["cdnpub.debug"] = True  # meta is shared by the whole command chain
+
+
 _OPTIONS: dict[str, Callable[[Any], Any]] = {
+    "debug": click.option(
+        "--debug", is_flag=True, expose_value=False, callback=_debug,
+        help="Show tracebacks for expected errors too.",
+    ),
     "manifest": click.option(
         "--manifest", default=DEFAULT_PATH, show_default=True, envvar="CDNPUB_MANIFEST", metavar="FILE",
         help="Where to write the manifest (after a publish: only once it succeeded).",
@@ -98,7 +108,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     ),
 }  # fmt: skip
 
-BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern")
+BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern", "debug")
 CONNECTION = ("endpoint_url", "region", "profile")
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",

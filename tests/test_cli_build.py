@@ -123,3 +123,10 @@ def test_unknown_pyproject_key_is_exit_2(runner: CliRunner, site: Path, tmp_path
     result = runner.invoke(cli, ["build", str(site)])
     assert result.exit_code == 2
     assert "unknown key 'prefx'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--debug", "build", "nope"], ["build", "nope", "--debug"]])
+def test_debug_shows_the_traceback_before_or_after_the_command(runner: CliRunner, args: list[str]) -> None:
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and result.stderr.strip().endswith("cdnpub: nope does not exist")
