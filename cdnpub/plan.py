@@ -62,6 +62,11 @@ class Action:
     blob: Blob
     reason: str  # "new", "changed" (bytes differ), "headers" (copy in place)
 
+    @property
+    def sent_bytes(self) -> int:
+        """Bytes that travel: a header fix is a server-side copy."""
+        return 0 if self.reason == "headers" else self.blob.asset.size
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -87,7 +92,7 @@ class Plan:
 
     @property
     def upload_bytes(self) -> int:
-        return sum(a.blob.asset.size for a in self.uploads)
+        return sum(a.sent_bytes for a in self.uploads)
 
     @property
     def nothing_to_do(self) -> bool:

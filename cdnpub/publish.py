@@ -160,7 +160,7 @@ def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress) -> Done:
             _run_phase(pool, name, actions, store, progress)
             uploads = [a for a in actions if a.reason != "headers"]
             uploaded += len(uploads)
-            nbytes += sum(a.blob.asset.size for a in uploads)
+            nbytes += sum(a.sent_bytes for a in actions)
             fixed += len(actions) - len(uploads)
     if todo.write_release:
         progress.phase("release", 1, 0)
@@ -178,15 +178,18 @@ def _run_phase(
 ) -> None:
     if not actions:
         return
-    progress.phase(name, len(actions), sum(a.blob.asset.size for a in actions if a.reason != "headers"))
+    progress.phase(name, len(actions), sum(a.sent_bytes for a in actions))
 
     def run(action: Action) -> None:
+        blob = action.blob
+        # Plain-name copies are uploaded, not copied from the fingerprinted key: a
+        # server-side copy of a multipart object gets a single-part ETag, which the next
+        # publish could no longer compare with the local one.
         if action.reason == "headers":
-            store.copy_in_place(action.blob)
-            progress.advance(action, 0)
+            store.copy(blob, blob.key)
         else:
-            store.upload(action.blob)
-            progress.advance(action, action.blob.asset.size)
+            store.upload(blob)
+        progress.advance(action, action.sent_bytes)
 
     futures: list[Future[None]] = [pool.submit(run, a) for a in actions]  # dependencies first
     finished, pending = wait(futures, return_when=FIRST_EXCEPTION)

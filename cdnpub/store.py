@@ -27,6 +27,9 @@ from .release import Release, loads
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef
+
+COPY_OBJECT_LIMIT = 5 * 1024**3  # bytes one CopyObject may copy
 
 _EXTRA_PARAMS = {
     "content-disposition": "ContentDisposition",
@@ -226,16 +229,19 @@ class S3Store:
             self.delete([blob.key])
             raise _changed(asset)
 
-    def copy_in_place(self, blob: Blob) -> None:
-        """Fix headers without re-sending the bytes (CopyObject onto itself, REPLACE)."""
+    def copy(self, blob: Blob, source: str) -> None:
+        """Write `blob` from the bytes at `source` in the same bucket, with the blob's
+        headers: server-side, no bytes sent (a header fix is a copy onto the key itself)."""
+        params = self._headers(blob)
+        origin: CopySourceTypeDef = {"Bucket": self.bucket, "Key": source}
         with s3_errors(self.bucket, blob.key):
-            self.client.copy_object(
-                Bucket=self.bucket,
-                Key=blob.key,
-                CopySource={"Bucket": self.bucket, "Key": blob.key},
-                MetadataDirective="REPLACE",
-                **self._headers(blob),
-            )
+            if blob.asset.size < COPY_OBJECT_LIMIT:
+                self.client.copy_object(
+                    Bucket=self.bucket, Key=blob.key, CopySource=origin, MetadataDirective="REPLACE", **params
+                )
+            else:  # past CopyObject's limit: s3transfer's multipart copy (UploadPartCopy)
+                extra = {**params, "MetadataDirective": "REPLACE"}
+                self.client.copy(origin, self.bucket, blob.key, ExtraArgs=extra, Config=self._transfer)
 
     def put_private(self, key: str, body: bytes, content_type: str) -> None:
         """cdnpub's own bookkeeping (release records, markers): never cached."""

@@ -288,7 +288,9 @@ class FaultProxy:
             fault = self.rule(seen)
             if fault is None and self.rate and self.rng.random() < self.rate:
                 ident = (seen.method, seen.path)
-                kind = self.rng.choice(self.kinds)
+                # Which requests fail is random; the kinds take turns, so every kind
+                # occurs once a handful of faults happened, whatever the thread order.
+                kind = self.kinds[sum(self.injected.values()) % len(self.kinds)]
                 if kind == "delay":
                     fault = kind
                 elif self._faults[ident] < self.max_faults:
