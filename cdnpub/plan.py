@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import UserError
-from .fingerprint import Asset, Build
+from .fingerprint import HASHED_NAME, Asset, Build
 from .release import META_DIR, ObjectRecord, Release, new_release, releases_prefix
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
@@ -180,7 +180,9 @@ def plan(
                 f"pruning would delete {len(prune)} objects, more than --max-delete {max_delete}; "
                 f"check with --dry-run, then run again with --max-delete {len(prune)}"
             )
-        invalidate += [k for k in prune if last and k in last.objects and last.objects[k].plain]
+        # A pruned key belongs to a release no longer fetched: tell a plain name from a
+        # fingerprinted one by cdnpub's naming (a bundler's name costs one needless path).
+        invalidate += [k for k in prune if not HASHED_NAME.search(k) and f"/{META_DIR}/" not in f"/{k}"]
     return Plan(
         bucket=bucket,
         prefix=build.prefix,
@@ -217,14 +219,16 @@ def _reason(blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None
 def _prune(
     listing: Listing, release: Release, last: Release | None, recent: Sequence[Release], cutoff: datetime
 ) -> tuple[str, ...]:
-    """Objects no release newer than `cutoff` references, themselves older than `cutoff`;
-    and release records older than it, except the current one."""
-    keep: set[str] = set(release.objects)
-    for r in recent:
-        if r.created >= cutoff:
-            keep.update(r.objects)
+    """Objects that no release live within the grace period references, themselves older
+    than `cutoff`; and the records of releases that were not live in it.
+
+    A release is live until its successor lands: the one before this publish (`last`)
+    still serves pages however old it is, and `recent` holds every release that was
+    live at some point after `cutoff` (the caller picks them from the record times)."""
+    live = [release, *recent, *([last] if last else [])]
+    keep: set[str] = {key for r in live for key in r.objects}
     records = releases_prefix(listing.prefix)
-    current = {release.key} | ({last.key} if last else set())
+    current = {r.key for r in live}
     doomed = []
     for key, obj in listing.objects.items():
         if obj.last_modified >= cutoff or key in keep:

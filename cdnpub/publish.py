@@ -98,13 +98,10 @@ def _full_plan(
     listing = store.listing(build.prefix)
     recent: list[Release] = []
     if settings.prune_older_than is not None:
-        cutoff = now - settings.prune_older_than
-        for obj in records[:-1]:
-            if obj.last_modified >= cutoff:
-                r = store.release(obj.key, warn)
-                if r is not None:
-                    recent.append(r)
-        recent += [last] if last else []
+        for obj in live_in_grace(records, now - settings.prune_older_than)[:-1]:
+            r = store.release(obj.key, warn)
+            if r is not None:
+                recent.append(r)
     return plan(
         build,
         store.bucket,
@@ -117,6 +114,14 @@ def _full_plan(
         recent=recent,
         max_delete=settings.max_delete,
     )
+
+
+def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence[RemoteObject]:
+    """Records (oldest first) of the releases live at some point after `cutoff`: those
+    written after it, and the one that was live when it began (a release is live until
+    its successor lands). Always at least the newest."""
+    first = next((i for i, r in enumerate(records) if r.last_modified >= cutoff), len(records))
+    return records[max(first - 1, 0) :]
 
 
 def _with_pending(todo: Plan, store: S3Store, settings: Settings, warn: Callable[[str], None]) -> Plan:

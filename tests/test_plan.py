@@ -148,3 +148,23 @@ def test_prune_past_max_delete_refuses(site: Build) -> None:
 def test_release_id_names_the_content(site: Build) -> None:
     assert release_of(site, OLD).id == release_of(site, NOW).id
     assert release_of(site).key.startswith("static/.cdnpub/releases/")
+
+
+def test_prune_keeps_the_live_release_however_old(site: Build, make_tree: MakeTree) -> None:
+    """The release before this publish serves pages until the new app is rolled out."""
+    previous = build([Source(scan(make_tree({"old.css": "a{}"}, name="previous")))])
+    live = desired_release(previous, {}, OLD)
+    listing = listing_of(site, **{b.key: RemoteObject(b.key, 1, "e", OLD) for b in blobs(previous)})
+    todo = make_plan(site, listing, live, prune_older_than=timedelta(days=1))
+    assert todo.prune == ()
+
+
+def test_live_in_grace_includes_the_release_live_when_the_grace_began() -> None:
+    from cdnpub.publish import live_in_grace
+
+    records = [
+        RemoteObject(f"r{i}", 1, "e", NOW - timedelta(days=d)) for i, d in enumerate([30, 20, 10, 0.5])
+    ]
+    assert [r.key for r in live_in_grace(records, NOW - timedelta(days=1))] == ["r2", "r3"]
+    assert [r.key for r in live_in_grace(records, NOW - timedelta(days=15))] == ["r1", "r2", "r3"]
+    assert [r.key for r in live_in_grace(records[:3], NOW - timedelta(days=1))] == ["r2"]

@@ -129,6 +129,7 @@ def test_deleted_plain_file_is_invalidated_when_pruned(
 ) -> None:
     publish(site, bucket, moto_server, "--distribution-id", distribution)
     (site / "img/unused.png").unlink()
+    publish(site, bucket, moto_server, "--distribution-id", distribution)  # unused.png's last release goes
     result = publish(site, bucket, moto_server, "--distribution-id", distribution, "--prune-older-than", "0")
     assert result.exit_code == 0, result.output
     assert invalidations(moto_server, distribution) == [["/static/img/unused.png"]]
