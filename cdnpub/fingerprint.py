@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from .digest import Digest, Edit, digest_bytes, digest_chunks, published_size, read_all, read_chunks
 from .errors import UserError
@@ -281,8 +281,8 @@ def _new_reference(ref: _Ref, target: Asset) -> str:
         return raw
     cut = len(re.split(r"[?#]", raw, maxsplit=1)[0])
     path, suffix = raw[:cut], raw[cut:]
-    if not ref.keeps_relative:
-        return "/" + target.key + suffix
+    if not ref.keeps_relative:  # the key is a name, the reference a URL: encode it
+        return "/" + quote(target.key, safe="/") + suffix
     return hashed_name(path, target.sha256) + suffix
 
 

@@ -98,7 +98,7 @@ def _url_span(text: str, start: int, token: ast.URLToken) -> Span | None:
     if text[start : start + 4].lower() != "url(":
         return None  # written with escapes: leave it alone
     i = start + 4
-    while text[i] in " \t\n\r\f":
+    while i < len(text) and text[i] in " \t\n\r\f":
         i += 1
     end = i
     while end < len(text) and text[end] not in " \t\n\r\f)":

@@ -289,3 +289,25 @@ def test_unreadable_file_is_a_user_error(make_tree: MakeTree, monkeypatch: pytes
 
 def test_same_input_gives_the_same_build(site: Path) -> None:
     assert built(site) == built(site)
+
+
+@pytest.mark.parametrize(
+    ("name", "encoded"), [("a b.png", "a%20b"), ("c#1.png", "c%231"), ("100%.png", "100%25")]
+)
+def test_root_relative_references_to_odd_names_stay_valid_urls(
+    make_tree: MakeTree, name: str, encoded: str
+) -> None:
+    ref = "/static/img/" + encoded + ".png"
+    root = make_tree({"css/a.css": f"x{{background:url('{ref}')}}", f"img/{name}": PNG})
+    result = built(root)
+    digest = asset(result, f"img/{name}").sha256[:10]
+    assert (
+        body(asset(result, "css/a.css")).decode()
+        == f"x{{background:url('/static/img/{encoded}.{digest}.png')}}"
+    )
+
+
+@pytest.mark.parametrize("css", ["a{background:url(", "a{background:url(  ", "@import '", 'a{b:url("x.png'])
+def test_truncated_stylesheet_builds_without_a_crash(make_tree: MakeTree, css: str) -> None:
+    root = make_tree({"a.css": css, "x.png": PNG})
+    assert asset(built(root), "a.css").size >= len(css)  # built (an unclosed string may be rewritten)
