@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import click
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.datastructures import iter_multi_items
 
@@ -23,6 +24,9 @@ _QUERY_SAFE = "!$'()*,/:;?@"
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
+WRITING_MANIFEST = "cdnpub.writing_manifest"  # click context meta key set by `flask cdn`
+
+
 class MissingAssetError(UserError, LookupError):
     """CDN_STRICT is on and a page asked for a static file the manifest does not hold:
     on the CDN that URL would be a 404 (or a stale copy), so fail where it is asked for."""
@@ -33,6 +37,13 @@ def manifest_path(app: Flask) -> Path:
     `config.from_file` does: the same file whatever directory the server starts in,
     and the one `flask cdn build` writes."""
     return Path(app.root_path, os.fspath(app.config["CDN_MANIFEST"]))
+
+
+def _writing_the_manifest() -> bool:
+    """True while `flask cdn build/plan/publish` loads the app: the manifest may not exist
+    yet (a fresh checkout) and those commands never build a CDN URL."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get(WRITING_MANIFEST))
 
 
 class _State:
@@ -52,7 +63,7 @@ class _State:
         self.urls: dict[tuple[str, str], str] = {}  # (endpoint, filename) -> CDN URL
         self.warned: set[str] = set()
         self.stamp: _Stamp | None = None
-        if self.enabled:
+        if self.enabled and not _writing_the_manifest():
             self.load()
 
     def load(self) -> None:

@@ -19,7 +19,7 @@ from .console import ExpectedErrors, print_warnings, run_publish
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
-from .flask import manifest_path
+from .flask import WRITING_MANIFEST, manifest_path
 from .manifest import from_build, write
 from .options import PUBLISH, options, publish_settings
 from .scan import scan
@@ -27,7 +27,9 @@ from .store import Connection
 
 
 class _CdnGroup(ExpectedErrors, AppGroup):
-    pass
+    def invoke(self, ctx: click.Context) -> Any:
+        ctx.meta[WRITING_MANIFEST] = True  # the app loads without the manifest these commands write
+        return super().invoke(ctx)
 
 
 cdn_cli = _CdnGroup("cdn", help="Fingerprint the app's static files and publish them to S3 + CloudFront.")

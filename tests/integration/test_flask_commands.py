@@ -100,3 +100,34 @@ def test_commands_are_registered_for_the_flask_cli(command: str) -> None:
 
     (entry,) = [e for e in entry_points(group="flask.commands") if e.name == "cdn"]
     assert command in entry.load().commands
+
+
+def test_flask_cdn_build_runs_on_a_fresh_checkout_with_cdn_domain_set(tmp_path: Path) -> None:
+    """The app's CDN_DOMAIN is set and no manifest exists yet: the release step writes it."""
+    from click.testing import CliRunner
+    from flask.cli import FlaskGroup
+
+    write_tree(tmp_path / "app/static", SITE)
+
+    def create_app() -> Flask:
+        app = Flask("shop", root_path=str(tmp_path / "app"))
+        app.config.update(CDN_DOMAIN="cdn.example.com")
+        CDN(app)
+        return app
+
+    result = CliRunner().invoke(FlaskGroup(create_app=create_app), ["cdn", "build"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "app/cdnpub-manifest.json").is_file()
+    with create_app().test_request_context():  # and the app starts with it
+        from flask import url_for
+
+        assert url_for("static", filename="css/app.css").startswith("https://cdn.example.com/static/css/app.")
+
+
+def test_app_start_without_the_manifest_still_fails_loudly(tmp_path: Path) -> None:
+    from cdnpub.errors import UserError
+
+    app = Flask("shop", root_path=str(tmp_path))
+    app.config.update(CDN_DOMAIN="cdn.example.com")
+    with pytest.raises(UserError, match="does not exist; write it with"):
+        CDN(app)
