@@ -230,7 +230,9 @@ def invalidate(
     paths = invalidation_paths(todo, settings.invalidate_threshold)
     if settings.dry_run or not paths:
         return paths, ()
-    done = cdn.invalidate(paths, todo.release.id)
+    # The record key (time + content id), not the content id alone: publishing A, B, A, B
+    # again must invalidate again, while a retry of the same release must not.
+    done = cdn.invalidate(paths, todo.release.key)
     if settings.wait:
         done = cdn.wait(done, settings.wait_timeout)
     return paths, done

@@ -109,3 +109,26 @@ def server_without_faults(moto_server: MotoServer) -> Iterator[MotoServer]:
     """The shared server; whatever fault a test injects ends with the test."""
     yield moto_server
     moto_server.fail = lambda request: None
+
+
+@pytest.fixture
+def caller_reference_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give moto CloudFront's documented CallerReference behaviour, which moto 5 lacks.
+
+    CloudFront returns the existing invalidation for a repeated reference with the same
+    paths, and InvalidationBatchAlreadyExists when the paths differ.
+    """
+    from moto.cloudfront.exceptions import CloudFrontException
+    from moto.cloudfront.models import CloudFrontBackend
+
+    original = CloudFrontBackend.create_invalidation
+
+    def create_invalidation(self: Any, dist_id: str, paths: list[str], caller_ref: str) -> Any:
+        for existing in self.invalidations.get(dist_id, []):
+            if existing.caller_ref == caller_ref:
+                if sorted(existing.paths) != sorted(paths):
+                    raise CloudFrontException("InvalidationBatchAlreadyExists", "in use")
+                return existing
+        return original(self, dist_id, paths, caller_ref)
+
+    monkeypatch.setattr(CloudFrontBackend, "create_invalidation", create_invalidation)

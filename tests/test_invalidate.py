@@ -11,8 +11,6 @@ import pytest
 from botocore.config import Config
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
-from moto.cloudfront.exceptions import CloudFrontException
-from moto.cloudfront.models import CloudFrontBackend
 
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.invalidate import (
@@ -184,26 +182,6 @@ def moto_cf() -> Iterator[tuple[Any, str]]:
             }
         )
         yield client, response["Distribution"]["Id"]
-
-
-@pytest.fixture
-def caller_reference_semantics(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give moto CloudFront's documented CallerReference behaviour, which moto 5 lacks.
-
-    CloudFront returns the existing invalidation for a repeated reference with the same
-    paths, and InvalidationBatchAlreadyExists when the paths differ.
-    """
-    original = CloudFrontBackend.create_invalidation
-
-    def create_invalidation(self: CloudFrontBackend, dist_id: str, paths: list[str], caller_ref: str) -> Any:
-        for existing in self.invalidations.get(dist_id, []):
-            if existing.caller_ref == caller_ref:
-                if sorted(existing.paths) != sorted(paths):
-                    raise CloudFrontException("InvalidationBatchAlreadyExists", "in use")
-                return existing
-        return original(self, dist_id, paths, caller_ref)
-
-    monkeypatch.setattr(CloudFrontBackend, "create_invalidation", create_invalidation)
 
 
 def count_requests(client: Any) -> list[str]:

@@ -78,7 +78,7 @@ def test_changed_file_invalidates_exactly_the_changed_plain_paths(
 
 
 def test_rerun_after_a_change_sends_no_second_invalidation(
-    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, caller_reference_semantics: None
 ) -> None:
     publish(site, bucket, moto_server, "--distribution-id", distribution)
     (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
@@ -221,3 +221,19 @@ def test_pending_invalidation_for_another_distribution_warns(
     result = publish(site, bucket, moto_server)
     assert result.exit_code == 0
     assert f"publish with --distribution-id {distribution} to retry it" in result.stderr
+
+
+def test_going_back_and_forth_invalidates_every_time(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, caller_reference_semantics: None
+) -> None:
+    """A, B, A, B: a rollback and its undo are new releases with the same content ids."""
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    sent = []
+    for body in ("console.log('b');\n", "console.log('hi');\n//# sourceMappingURL=app.js.map\n") * 2:
+        (site / "js/app.js").write_text(body)
+        doc = json.loads(
+            publish(site, bucket, moto_server, "--distribution-id", distribution, "--json").stdout
+        )
+        sent.append(doc["invalidation"]["ids"])
+    assert all(len(ids) == 1 for ids in sent)
+    assert len({ids[0] for ids in sent}) == 4
