@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import PYPROJECT, default_map, parse_s3_url, read_table, rules_from
+from .config import parse_s3_url
 from .console import ExpectedErrors, local_target, print_warnings, run_publish
 from .errors import UserError
 from .export import export
@@ -23,7 +23,7 @@ from .fingerprint import Build, BuildOptions, Source, build
 from .invalidate import CloudFront, cloudfront_client, collapse, invalidation_path
 from .local import local_command
 from .manifest import from_build, write
-from .options import BUILD, CONNECTION, PUBLISH, options, publish_settings
+from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
 from .report import human_size
 from .scan import scan
 from .store import Connection
@@ -33,25 +33,22 @@ class CdnpubGroup(ExpectedErrors, click.Group):
     pass
 
 
-def _load_config(ctx: click.Context) -> None:
-    path = Path(PYPROJECT)
-    table = read_table(path)
-    commands = {
-        name: {p.name for p in cmd.params if p.name}
-        for name, cmd in cli.commands.items()
-        if isinstance(cmd, click.Command)
-    }
-    ctx.default_map = default_map(table, commands, str(path))
-    ctx.meta["cdnpub.rules"] = rules_from(table, str(path))
-
-
 @click.group(cls=CdnpubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, envvar="CDNPUB_DEBUG", help="Show tracebacks for expected errors too.")
 @click.version_option(__version__, prog_name="cdnpub")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Fingerprint static files, publish them to S3 + CloudFront, keep them there."""
-    _load_config(ctx)
+    load_config(ctx, cli, _flask_group())
+
+
+def _flask_group() -> click.Group | None:
+    """`flask cdn`, whose options are keys of [tool.cdnpub] too (Flask is an extra)."""
+    try:
+        from .flask_commands import cdn_cli
+    except ImportError:
+        return None
+    return cdn_cli
 
 
 def run_build(
@@ -65,7 +62,7 @@ def run_build(
 ) -> Build:
     options = BuildOptions(
         prefix=prefix.strip("/"),
-        rules=ctx.meta.get("cdnpub.rules", ()),
+        rules=ctx.meta.get(RULES, ()),
         fingerprinted_pattern=fingerprinted_pattern,
         strict=strict,
     )
@@ -143,7 +140,7 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
         values.update(local_target(bucket, values["endpoint_url"], values["distribution_id"]))
     build_options = BuildOptions(
         prefix=prefix,
-        rules=ctx.meta.get("cdnpub.rules", ()),
+        rules=ctx.meta.get(RULES, ()),
         fingerprinted_pattern=values["fingerprinted_pattern"],
         strict=values["strict"],
     )

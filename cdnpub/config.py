@@ -41,13 +41,15 @@ def read_table(path: Path) -> dict[str, Any]:
     return table
 
 
-def default_map(table: Mapping[str, Any], commands: Mapping[str, set[str]], origin: str) -> dict[str, Any]:
+def default_map(
+    table: Mapping[str, Any], commands: Mapping[str, set[str]], origin: str, known: set[str] | None = None
+) -> dict[str, Any]:
     """Spread one flat table over the commands whose options it names.
 
-    `commands` maps a command name to its option names (underscored); a key no
-    command knows is a typo and fails loudly.
+    `commands` maps a command name to its option names (underscored); a key that no
+    command (nor `known`, the options of the other face) takes is a typo and fails loudly.
     """
-    known = set().union(*commands.values()) | {"rules"}
+    known = set().union(*commands.values(), known or ()) | {"rules"}
     for key in table:
         if key.replace("-", "_") not in known:
             raise UserError(f"{origin}: unknown key {key!r} in [tool.cdnpub]")

@@ -7,6 +7,7 @@ Registered through the `flask.commands` entry point, so any app gets them:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .config import PYPROJECT, Settings, read_table, rules_from
+from .config import Settings
 from .console import ExpectedErrors, print_warnings, run_publish
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
 from .flask import WRITING_MANIFEST, manifest_path
 from .manifest import from_build, write
-from .options import PUBLISH, options, publish_settings
+from .options import BUILD, PUBLISH, RULES, load_config, options, publish_settings
 from .scan import scan
 from .store import Connection
 
@@ -29,13 +30,16 @@ from .store import Connection
 class _CdnGroup(ExpectedErrors, AppGroup):
     def invoke(self, ctx: click.Context) -> Any:
         ctx.meta[WRITING_MANIFEST] = True  # the app loads without the manifest these commands write
+        from .cli import cli
+
+        load_config(ctx, self, cli)  # [tool.cdnpub] as for `cdnpub`
         return super().invoke(ctx)
 
 
 cdn_cli = _CdnGroup("cdn", help="Fingerprint the app's static files and publish them to S3 + CloudFront.")
 
 
-def static_sources(app: Flask) -> list[Source]:
+def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
     """The app's static folder and each blueprint's, with the URL path Flask serves it
     at (for root-relative references) and the blueprint's registered name as sub-prefix
     (the name its `<name>.static` endpoint uses, dotted for nested blueprints)."""
@@ -52,7 +56,7 @@ def static_sources(app: Flask) -> list[Source]:
         if folder is None or not Path(folder).is_dir():
             continue
         url_path = rule.rule.removesuffix("/<path:filename>") or "/"
-        sources.append(Source(scan(folder), url_path=url_path, sub=sub))
+        sources.append(Source(scan(folder, exclude), url_path=url_path, sub=sub))
     if not sources:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
     return sorted(sources, key=lambda s: s.sub)
@@ -63,14 +67,17 @@ def _prefix(app: Flask) -> str:
     return str(prefix).strip("/")
 
 
-def _rules() -> Any:
-    path = Path(PYPROJECT)
-    return rules_from(read_table(path), str(path))
+def build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
+    return BuildOptions(
+        prefix=_prefix(app),
+        rules=click.get_current_context().meta.get(RULES, ()),
+        fingerprinted_pattern=values["fingerprinted_pattern"],
+        strict=values["strict"],
+    )
 
 
-def app_build(app: Flask, strict: bool) -> Build:
-    options = BuildOptions(prefix=_prefix(app), rules=_rules(), strict=strict)
-    result = build(static_sources(app), options)
+def app_build(app: Flask, values: Mapping[str, Any]) -> Build:
+    result = build(static_sources(app, values["exclude"]), build_options(app, values))
     print_warnings(result)
     return result
 
@@ -84,7 +91,7 @@ def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
         values,
         bucket=str(bucket),
         prefix=_prefix(app),
-        build=BuildOptions(prefix=_prefix(app), rules=_rules(), strict=values["strict"]),
+        build=build_options(app, values),
         connection=Connection(
             config.get("CDN_REGION"), config.get("CDN_PROFILE"), config.get("CDN_ENDPOINT_URL")
         ),
@@ -93,15 +100,19 @@ def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
     )
 
 
+# The build options of `cdnpub`, but --url-path: Flask says where each folder is served.
+_BUILD = tuple(name for name in BUILD if name != "url_path")
+
+
 @cdn_cli.command("build")
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Also write the built tree here."
 )
-@options("strict", "debug")
-def build_command(out: Path | None, strict: bool) -> None:
+@options(*_BUILD)
+def build_command(out: Path | None, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    result = app_build(app, strict)
+    result = app_build(app, values)
     target = manifest_path(app)
     write(from_build(result), target)
     written = export(result, out) if out else 0
@@ -115,11 +126,11 @@ def build_command(out: Path | None, strict: bool) -> None:
 def _run(dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app_settings(app, dict(values, dry_run=dry_run))
-    result = app_build(app, values["strict"])
+    result = app_build(app, values)
     run_publish(result, settings, as_json=values["as_json"])
 
 
-_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), "strict", "debug")
+_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *_BUILD)
 
 
 @cdn_cli.command("plan")

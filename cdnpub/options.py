@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from .config import Settings
+from .config import PYPROJECT, Settings, default_map, read_table, rules_from
 from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
 from .invalidate import DEFAULT_THRESHOLD
 from .manifest import DEFAULT_PATH
@@ -17,6 +18,7 @@ from .plan import DEFAULT_MAX_DELETE
 from .store import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
+RULES = "cdnpub.rules"  # ctx.meta key of the header rules from pyproject.toml
 
 
 def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -114,6 +116,24 @@ PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",
     "wait", "wait_timeout", "invalidate_threshold",
 )  # fmt: skip
+
+
+def option_names(group: click.Group) -> dict[str, set[str]]:
+    return {
+        name: {p.name for p in cmd.params if p.name and isinstance(p, click.Option)}
+        for name, cmd in group.commands.items()
+    }
+
+
+def load_config(ctx: click.Context, group: click.Group, other: click.Group | None = None) -> None:
+    """[tool.cdnpub] of ./pyproject.toml as the group's defaults (flags and CDNPUB_*
+    variables win), and its header rules into ctx.meta. `other` is the other face,
+    whose option names are known keys too."""
+    path = Path(PYPROJECT)
+    table = read_table(path)
+    known = set().union(*option_names(other).values()) if other else set()
+    ctx.default_map = default_map(table, option_names(group), str(path), known)
+    ctx.meta[RULES] = rules_from(table, str(path))
 
 
 def options(*names: str) -> Callable[[F], F]:

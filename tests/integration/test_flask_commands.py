@@ -131,3 +131,16 @@ def test_app_start_without_the_manifest_still_fails_loudly(tmp_path: Path) -> No
     app.config.update(CDN_DOMAIN="cdn.example.com")
     with pytest.raises(UserError, match="does not exist; write it with"):
         CDN(app)
+
+
+def test_flask_cdn_reads_tool_cdnpub_and_cdnpub_variables(
+    moto_server: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path / "app", moto_server, "unused")
+    write_tree(tmp_path / "app/static", {"drafts/secret.txt": "s", "notes.txt": "n"})
+    Path("pyproject.toml").write_text('[tool.cdnpub]\nexclude = ["drafts/"]\nprefix = "ignored-by-flask"\n')
+    monkeypatch.setenv("CDNPUB_STRICT", "1")
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 0, result.output
+    assets = json.loads((tmp_path / "app/build/manifest.json").read_text())["assets"]
+    assert "notes.txt" in assets and "drafts/secret.txt" not in assets
