@@ -23,9 +23,10 @@ HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub'
 
 # Names a bundler already fingerprinted (Vite/webpack `index-4f3a9c1d.js`,
 # `chunk.9f8e7d6c.js`) and cdnpub's own output: renaming them again would give
-# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A digit is
-# required so that words such as `app-deadbeef.js` are not taken for hashes.
-DEFAULT_FINGERPRINTED_PATTERN = r"[.-](?=[0-9a-f]*[0-9])[0-9a-f]{8,64}\.[^./]+$"
+# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A digit
+# and a letter are required so that words (`app-deadbeef.js`) and dates or counters
+# (`report-20240101.pdf`, `frame-00000001.png`) are not taken for hashes.
+DEFAULT_FINGERPRINTED_PATTERN = r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}\.[^./]+$"
 
 _SKIP = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")  # data:, https:, //cdn, #id
 
@@ -256,7 +257,8 @@ def _asset(
     else:
         size = published_size(f.size, edits)
         digest = digest_chunks(read_chunks(f.fs_path, f.size, edits), size)
-    already = fingerprinted.search(posixpath.basename(f.path)) is not None
+    base = posixpath.basename(f.path)
+    already = fingerprinted.search(base) is not None or HASHED_NAME.search(base) is not None
     name = node.logical if already else hashed_name(node.logical, digest.sha256)
     return Asset(
         path=node.logical,

@@ -8,6 +8,7 @@ starts only when the one before it fully succeeded.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -80,6 +81,8 @@ def prepare(
         todo = unchanged(store.bucket, build, last, wanted)
     if todo is None:
         todo = _full_plan(build, store, settings, now, warn, manifest, records, last)
+    if settings.dry_run and len(todo.prune) > settings.max_delete:
+        warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if pending_key(build.prefix) in meta.objects:
         todo = _with_pending(todo, store, settings, warn)
     return todo
@@ -112,7 +115,8 @@ def _full_plan(
         plain_copies=settings.plain_copies,
         prune_older_than=settings.prune_older_than,
         recent=recent,
-        max_delete=settings.max_delete,
+        # A dry run shows the whole prune, however long: that is how to check it.
+        max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
     )
 
 

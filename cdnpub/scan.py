@@ -101,6 +101,10 @@ def _walk(
         real = entry.path
         if entry.is_symlink():
             real = _confined_target(entry.path, real_root)
+            # The rules hold for what a link points at too: `config.txt -> .env` is `.env`.
+            target = os.path.relpath(real, real_root).replace(os.sep, "/")
+            if spec.match_file(f"{target}/" if is_dir else target):
+                continue
         if is_dir:
             real_dir = os.path.realpath(real)
             if real_dir in ancestors:  # a link back up the tree: walking it never ends

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import boto3.exceptions
 import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from .digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
-from .errors import RemoteError, UserError
+from .errors import CdnpubError, RemoteError, UserError
 from .fingerprint import Asset
 from .plan import Blob, Listing, RemoteObject
 from .release import Release, loads
@@ -50,6 +51,7 @@ _USER_CODES = {
     "AuthorizationHeaderMalformed": "bucket {bucket} is in another region; pass --region with its region",
     "IllegalLocationConstraintException": "bucket {bucket} is in another region; pass --region",
     "InvalidBucketName": "{bucket} is not a valid bucket name",
+    "RequestTimeTooSkewed": "this machine's clock is too far from S3's: set it right (NTP) and run again",
 }
 
 
@@ -96,28 +98,36 @@ def s3_errors(bucket: str, key: str = "") -> Iterator[None]:
     where = f"{bucket}/{key}" if key else bucket
     try:
         yield
-    except botocore.exceptions.NoCredentialsError:
-        raise UserError(
+    except boto3.exceptions.S3UploadFailedError as err:
+        # s3transfer wraps the ClientError of a multipart upload: map what it wraps.
+        cause = err.__cause__ or err.__context__
+        raise _translate(cause if isinstance(cause, Exception) else err, bucket, where) from None
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
+        raise _translate(err, bucket, where) from None
+
+
+def _translate(err: Exception, bucket: str, where: str) -> CdnpubError:
+    if isinstance(err, botocore.exceptions.NoCredentialsError):
+        return UserError(
             "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE "
             "or --profile, or run where an IAM role applies"
-        ) from None
-    except botocore.exceptions.PartialCredentialsError as err:
-        raise UserError(f"incomplete AWS credentials: {err}") from None
-    except botocore.exceptions.ClientError as err:
+        )
+    if isinstance(err, botocore.exceptions.PartialCredentialsError):
+        return UserError(f"incomplete AWS credentials: {err}")
+    if isinstance(err, botocore.exceptions.ClientError):
         code = err.response.get("Error", {}).get("Code", "")
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in _USER_CODES:
-            raise UserError(_USER_CODES[code].format(bucket=bucket, where=where)) from None
-        if code in ("403", "Forbidden") or status == 403:
-            raise UserError(_USER_CODES["AccessDenied"].format(where=where)) from None
+            return UserError(_USER_CODES[code].format(bucket=bucket, where=where))
+        if code in ("403", "Forbidden"):  # a HEAD's 403 has no body, hence no better code
+            return UserError(_USER_CODES["AccessDenied"].format(where=where))
         if code in ("301", "MovedPermanently") or status == 301:
-            raise UserError(_USER_CODES["PermanentRedirect"].format(bucket=bucket)) from None
+            return UserError(_USER_CODES["PermanentRedirect"].format(bucket=bucket))
         message = err.response.get("Error", {}).get("Message", "") or str(err)
-        raise RemoteError(f"s3://{where}: {code or status} {message}".strip()) from None
-    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as err:
-        raise RemoteError(f"cannot reach the S3 endpoint for s3://{where}: {err}") from None
-    except botocore.exceptions.BotoCoreError as err:
-        raise RemoteError(f"s3://{where}: {err}") from None
+        return RemoteError(f"s3://{where}: {code or status} {message}".strip())
+    if isinstance(err, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError)):
+        return RemoteError(f"cannot reach the S3 endpoint for s3://{where}: {err}")
+    return RemoteError(f"s3://{where}: {err}")
 
 
 class _VerifyingReader(io.RawIOBase):

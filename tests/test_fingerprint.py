@@ -174,7 +174,9 @@ def test_bundler_fingerprinted_files_keep_their_name_and_get_no_plain_copy(site:
     assert a.plain_key is None
 
 
-@pytest.mark.parametrize("name", ["app-settings.js", "app-deadbeef.js", "v1.2.js"])
+@pytest.mark.parametrize(
+    "name", ["app-settings.js", "app-deadbeef.js", "v1.2.js", "report-20240101.pdf", "frame-00000001.png"]
+)
 def test_ordinary_names_are_not_taken_for_bundler_hashes(make_tree: MakeTree, name: str) -> None:
     root = make_tree({name: "x"})
     assert asset(built(root), name).plain_key is not None
@@ -311,3 +313,8 @@ def test_root_relative_references_to_odd_names_stay_valid_urls(
 def test_truncated_stylesheet_builds_without_a_crash(make_tree: MakeTree, css: str) -> None:
     root = make_tree({"a.css": css, "x.png": PNG})
     assert asset(built(root), "a.css").size >= len(css)  # built (an unclosed string may be rewritten)
+
+
+def test_cdnpub_names_with_an_all_digit_hash_are_not_fingerprinted_again(make_tree: MakeTree) -> None:
+    root = make_tree({"app.0123456789.css": "a{}"})
+    assert asset(built(root), "app.0123456789.css").plain_key is None

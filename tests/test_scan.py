@@ -117,3 +117,10 @@ def test_names_differing_only_in_case_warn(make_tree: MakeTree) -> None:
 def test_decomposed_unicode_names_are_normalised(make_tree: MakeTree) -> None:
     root = make_tree({"cafe\u0301.css": ""})
     assert paths(root) == ["caf\u00e9.css"]
+
+
+def test_link_to_an_ignored_file_or_folder_is_left_out(make_tree: MakeTree) -> None:
+    root = make_tree({"a.css": "", ".env": "SECRET=1", ".git/config": "[core]"})
+    os.symlink(".env", root / "config.txt")
+    os.symlink(".git", root / "gitdir")
+    assert paths(root) == ["a.css"]

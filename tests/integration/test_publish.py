@@ -332,3 +332,17 @@ def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoSe
         "publish", str(site), "s3://cdnpub-local-test/static", "--local", "--endpoint-url", moto_server.url
     )
     assert again.exit_code == 0 and "up to date" in again.output
+
+
+def test_dry_run_shows_a_prune_past_max_delete_with_a_warning(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    publish(site, bucket, moto_server)
+    (site / "img/unused.png").unlink()
+    publish(site, bucket, moto_server)
+    result = publish(
+        site, bucket, moto_server, "--prune-older-than", "0", "--max-delete", "1", "--dry-run", "--json"
+    )
+    assert result.exit_code == 0
+    assert len(json.loads(result.stdout)["plan"]["prune"]) == 2
+    assert "more than --max-delete 1" in result.stderr
