@@ -1,6 +1,6 @@
 """The Flask face: `url_for('static', ...)` points at the CDN through the manifest the
-build wrote, a template helper gives the SRI integrity, and `flask cdn` (end of file)
-runs the release step with the app's config."""
+build wrote, and a template helper gives the SRI integrity. The `flask cdn` commands
+are in flask_commands.py."""
 
 from __future__ import annotations
 
