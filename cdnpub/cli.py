@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -51,23 +51,16 @@ def _flask_group() -> click.Group | None:
     return cdn_cli
 
 
-def run_build(
-    ctx: click.Context,
-    static_dir: str,
-    prefix: str,
-    exclude: Sequence[str],
-    strict: bool,
-    url_path: str | None,
-    fingerprinted_pattern: str,
-) -> Build:
+def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[str, Any]) -> Build:
+    """Build one static folder from the BUILD options' values."""
     options = BuildOptions(
         prefix=prefix.strip("/"),
         rules=ctx.meta.get(RULES, ()),
-        fingerprinted_pattern=fingerprinted_pattern,
-        strict=strict,
+        fingerprinted_pattern=values["fingerprinted_pattern"],
+        strict=values["strict"],
     )
-    url = url_path if url_path is not None else "/" + options.prefix
-    return build([Source(scan(static_dir, exclude), url_path=url)], options)
+    url = values["url_path"] if values["url_path"] is not None else "/" + options.prefix
+    return build([Source(scan(static_dir, values["exclude"]), url_path=url)], options)
 
 
 @cli.command("build")
@@ -91,18 +84,16 @@ def run_build(
 @click.pass_context
 def build_command(
     ctx: click.Context,
+    /,
     static_dir: str,
     manifest: str,
     out: Path | None,
     prefix: str,
-    exclude: tuple[str, ...],
-    strict: bool,
-    url_path: str | None,
-    fingerprinted_pattern: str,
     as_json: bool,
+    **values: Any,
 ) -> None:
     """Fingerprint STATIC_DIR and write the manifest; no network."""
-    result = run_build(ctx, static_dir, prefix, exclude, strict, url_path, fingerprinted_pattern)
+    result = run_build(ctx, static_dir, prefix, values)
     write(from_build(result), manifest)
     written = export(result, out) if out is not None else 0
     print_warnings(result)
@@ -138,24 +129,15 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
     prefix = prefix or "static"
     if values["local"]:
         values.update(local_target(bucket, values["endpoint_url"], values["distribution_id"]))
-    build_options = BuildOptions(
-        prefix=prefix,
-        rules=ctx.meta.get(RULES, ()),
-        fingerprinted_pattern=values["fingerprinted_pattern"],
-        strict=values["strict"],
-    )
     settings = publish_settings(
         values,
         bucket=bucket,
         prefix=prefix,
-        build=build_options,
         connection=Connection(values["region"], values["profile"], values["endpoint_url"]),
         distribution_id=values["distribution_id"],
         manifest=values["manifest"],
     )
-    url_path = values["url_path"] if values["url_path"] is not None else "/" + prefix
-    result = build([Source(scan(static_dir, values["exclude"]), url_path=url_path)], build_options)
-    run_publish(result, settings, as_json=values["as_json"])
+    run_publish(run_build(ctx, static_dir, prefix, values), settings, as_json=values["as_json"])
 
 
 @cli.command("invalidate")

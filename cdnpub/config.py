@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .fingerprint import BuildOptions
 from .invalidate import DEFAULT_THRESHOLD
 from .plan import DEFAULT_MAX_DELETE
 from .rules import Rule, parse_rules
@@ -87,7 +86,6 @@ class Settings:
     bucket: str
     prefix: str
     connection: Connection = field(default_factory=Connection)
-    build: BuildOptions = field(default_factory=BuildOptions)
     jobs: int = 16
     dry_run: bool = False
     verify: bool = False  # list the whole prefix even when the last release is this build

@@ -91,7 +91,6 @@ def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
         values,
         bucket=str(bucket),
         prefix=_prefix(app),
-        build=build_options(app, values),
         connection=Connection(
             config.get("CDN_REGION"), config.get("CDN_PROFILE"), config.get("CDN_ENDPOINT_URL")
         ),

@@ -29,7 +29,7 @@ class Entry:
     integrity: str
     content_type: str
     cache_control: str  # of the fingerprinted key
-    immutable: bool  # the key's name changes with its content
+    immutable: bool  # the key is served as never changing (Cache-Control: immutable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def from_build(build: Build) -> Manifest:
             integrity=a.integrity,
             content_type=a.headers.content_type,
             cache_control=a.headers.fingerprinted_cache_control,
-            immutable=True,
+            immutable="immutable" in a.headers.fingerprinted_cache_control,
         )
         for a in build.assets
     }

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from .config import PYPROJECT, Settings, default_map, read_table, rules_from
-from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
+from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN
 from .invalidate import DEFAULT_THRESHOLD
 from .manifest import DEFAULT_PATH
 from .plan import DEFAULT_MAX_DELETE
@@ -148,7 +148,7 @@ def options(*names: str) -> Callable[[F], F]:
 
 
 def publish_settings(
-    values: Mapping[str, Any], *, bucket: str, prefix: str, build: BuildOptions, connection: Connection,
+    values: Mapping[str, Any], *, bucket: str, prefix: str, connection: Connection,
     distribution_id: str | None, manifest: str | None,
 ) -> Settings:  # fmt: skip
     """Settings of a publish from the PUBLISH options' values."""
@@ -157,7 +157,6 @@ def publish_settings(
         bucket=bucket,
         prefix=prefix,
         connection=connection,
-        build=build,
         jobs=values["jobs"],
         dry_run=values["dry_run"],
         verify=values["verify"],

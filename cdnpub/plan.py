@@ -31,7 +31,6 @@ class RemoteObject:
 class Listing:
     prefix: str
     objects: Mapping[str, RemoteObject]
-    requests: int = 1  # ListObjectsV2 pages it took
 
     def release_keys(self) -> list[RemoteObject]:
         """Release records, oldest first (their keys sort by time)."""

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -60,7 +60,6 @@ class Report:
     cdn_domain: str | None = None
     invalidation_error: CdnpubError | None = None
     seconds: float = 0.0
-    warnings: tuple[str, ...] = field(default=())
 
 
 def prepare(

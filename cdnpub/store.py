@@ -184,16 +184,14 @@ class S3Store:
         """Every object under the prefix (or under `within`, a deeper key prefix): one
         paginated ListObjectsV2, never a HEAD per file."""
         objects: dict[str, RemoteObject] = {}
-        pages = 0
         start = within if within is not None else (f"{prefix}/" if prefix else "")
         with s3_errors(self.bucket, start):
             paginator = self.client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
-                pages += 1
                 for o in page.get("Contents", []):
                     key = o["Key"]
                     objects[key] = RemoteObject(key, o["Size"], o["ETag"].strip('"'), o["LastModified"])
-        return Listing(prefix, objects, pages)
+        return Listing(prefix, objects)
 
     def release(self, key: str, warn: Callable[[str], None]) -> Release | None:
         """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
