@@ -4,21 +4,25 @@ everything it points at."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import posixpath
 import re
+import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from .digest import Digest, Edit, digest_bytes, digest_chunks, published_size, read_all, read_chunks
 from .errors import UserError
-from .references import JS_TAIL_BYTES, css_spans, js_map_span
+from .references import JS_TAIL_BYTES, Span, css_spans, js_map_span
 from .rules import Headers, Rule, headers_for
 from .scan import Scan, SourceFile
 
 HASH_LENGTH = 10
 POOL_MIN_SIZE = 256 * 1024
+PARALLEL_CSS_BYTES = 1024 * 1024
 HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub's own fingerprinted names
 
 # Names a bundler already fingerprinted (Vite/webpack `index-4f3a9c1d.js`,
@@ -126,8 +130,9 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         raise UserError(f"no files to publish in {roots} (empty, or everything is ignored)")
     warnings: list[str] = [w for s in sources for w in s.scan.warnings]
     by_url = sorted(sources, key=lambda s: len(s.url_path), reverse=True)
+    sheets = _stylesheet_spans(nodes)
     for node in nodes.values():
-        _find_references(node, nodes, by_url, warnings)
+        _find_references(node, nodes, by_url, warnings, sheets.get(node.logical, []))
     if options.strict and warnings:
         raise UserError(warnings[0] + " (--strict)")
     assets: dict[str, Asset] = {}
@@ -161,12 +166,33 @@ def _nodes(sources: Sequence[Source]) -> dict[str, _Node]:
     return nodes
 
 
-def _find_references(node: _Node, nodes: dict[str, _Node], by_url: list[Source], warnings: list[str]) -> None:
+def _stylesheet_spans(nodes: dict[str, _Node]) -> dict[str, list[Span]]:
+    """Read every stylesheet (kept on its node) and find its references.
+
+    Tokenizing is the costly part of a build and tinycss2 is pure Python: past
+    PARALLEL_CSS_BYTES it runs in forked worker processes, one per core. Only when this
+    process has no other thread, since a fork copies locks another thread may hold.
+    """
+    sheets = [n for n in nodes.values() if n.file.path.endswith(".css")]
+    for node in sheets:
+        node.text = read_all(node.file.fs_path, node.file.size).decode("utf-8", "surrogateescape")
+    texts = [n.text or "" for n in sheets]
+    cores = os.cpu_count() or 1
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if sum(map(len, texts)) < PARALLEL_CSS_BYTES or cores < 2 or not forkable:
+        found = [css_spans(t) for t in texts]
+    else:
+        with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork")) as pool:
+            found = list(pool.map(css_spans, texts, chunksize=max(1, len(texts) // (cores * 4))))
+    return {n.logical: spans for n, spans in zip(sheets, found, strict=True)}
+
+
+def _find_references(
+    node: _Node, nodes: dict[str, _Node], by_url: list[Source], warnings: list[str], sheet: list[Span]
+) -> None:
     path = node.file.path
     if path.endswith(".css"):
-        data = read_all(node.file.fs_path, node.file.size)
-        node.text = data.decode("utf-8", "surrogateescape")
-        spans = [(s.start, s.end, s.value, s.quoted) for s in css_spans(node.text)]
+        spans = [(s.start, s.end, s.value, s.quoted) for s in sheet]
     elif path.endswith((".js", ".mjs", ".cjs")):
         tail = _tail(node.file)
         found = js_map_span(tail)

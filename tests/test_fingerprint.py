@@ -318,3 +318,33 @@ def test_truncated_stylesheet_builds_without_a_crash(make_tree: MakeTree, css: s
 def test_cdnpub_names_with_an_all_digit_hash_are_not_fingerprinted_again(make_tree: MakeTree) -> None:
     root = make_tree({"app.0123456789.css": "a{}"})
     assert asset(built(root), "app.0123456789.css").plain_key is None
+
+
+def test_stylesheets_tokenized_in_worker_processes_build_the_same(
+    make_tree: MakeTree, tmp_path: Path
+) -> None:
+    """Past PARALLEL_CSS_BYTES, in a process with no other thread (a fresh one: this test
+    process runs servers), stylesheets are tokenized in forked workers."""
+    import json
+    import subprocess
+    import sys
+
+    files: dict[str, str | bytes] = {f"img/{i}.png": PNG + bytes([i]) for i in range(20)}
+    files.update({f"css/{i}.css": f"a{{background:url(../img/{i % 20}.png)}}\n" * 40 for i in range(60)})
+    root = make_tree(files)
+    script = """
+import json, sys
+import cdnpub.fingerprint as f
+from cdnpub.scan import scan
+f.PARALLEL_CSS_BYTES = int(sys.argv[2])
+b = f.build([f.Source(scan(sys.argv[1]))])
+print(json.dumps({a.path: a.sha256 for a in b.assets}))
+"""
+
+    def run(threshold: int) -> dict[str, str]:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(root), str(threshold)], capture_output=True, check=True
+        )
+        return dict(json.loads(out.stdout))
+
+    assert run(1) == run(10**9) == {a.path: a.sha256 for a in built(root).assets}
