@@ -22,7 +22,7 @@ from .scan import Scan, SourceFile
 
 HASH_LENGTH = 10
 POOL_MIN_SIZE = 256 * 1024
-PARALLEL_CSS_BYTES = 1024 * 1024
+PARALLEL_CSS_BYTES = 256 * 1024
 HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub's own fingerprinted names
 
 # Names a bundler already fingerprinted (Vite/webpack `index-4f3a9c1d.js`,
