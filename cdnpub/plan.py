@@ -152,6 +152,7 @@ def plan(
     prune_older_than: timedelta | None = None,
     recent: Sequence[Release] = (),
     max_delete: int = DEFAULT_MAX_DELETE,
+    release: Release | None = None,
 ) -> Plan:
     """What to write so that the bucket holds `build`, and what may be deleted."""
     wanted = list(blobs(build, plain_copies))
@@ -169,7 +170,7 @@ def plan(
         phases[blob.plain].append(Action(blob, reason))
         if blob.plain and reason != "new":
             invalidate.append(blob.key)
-    release = desired_release(build, manifest, now, plain_copies)
+    release = release or desired_release(build, manifest, now, plain_copies)  # the caller's, if it has it
     write_release = last is None or last.id != release.id  # a repair of the same release keeps its record
     prune: tuple[str, ...] = ()
     if prune_older_than is not None:

@@ -74,12 +74,12 @@ def prepare(
     last = store.release(records[-1].key, warn) if records else None
     if records:
         now = after_newest(records[-1].key, now)
+    wanted = desired_release(build, manifest, now, settings.plain_copies)
     todo = None
     if settings.prune_older_than is None and not settings.verify:
-        wanted = desired_release(build, manifest, now, settings.plain_copies)
         todo = unchanged(store.bucket, build, last, wanted)
     if todo is None:
-        todo = _full_plan(build, store, settings, now, warn, manifest, records, last)
+        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if pending_key(build.prefix) in meta.objects:
@@ -96,6 +96,7 @@ def _full_plan(
     manifest: dict[str, Any],
     records: list[RemoteObject],
     last: Release | None,
+    wanted: Release,
 ) -> Plan:
     listing = store.listing(build.prefix)
     recent: list[Release] = []
@@ -116,6 +117,7 @@ def _full_plan(
         recent=recent,
         # A dry run shows the whole prune, however long: that is how to check it.
         max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
+        release=wanted,
     )
 
 
