@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 
 from tests.integration.conftest import MotoServer, publish, run_cli
 
@@ -50,6 +51,16 @@ def fail_invalidations(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> N
     """CloudFront answers 500 to every CreateInvalidation, and botocore does not retry."""
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     server.fail = lambda r: 500 if r.method == "POST" and "/invalidation" in r.path else None
+
+
+def publish_change_with_failing_cloudfront(
+    server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> Result:
+    """A first publish, a changed script, and a second publish whose invalidation fails."""
+    publish(site, bucket, server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log('changed');\n")
+    fail_invalidations(server, monkeypatch)
+    return publish(site, bucket, server, "--distribution-id", distribution)
 
 
 def cloudfront_posts(server: MotoServer) -> list[str]:
@@ -165,10 +176,7 @@ def test_distribution_without_the_bucket_as_origin_warns(
 def test_failed_invalidation_still_reports_the_upload_and_exits_1(
     moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    publish(site, bucket, moto_server, "--distribution-id", distribution)
-    (site / "js/app.js").write_text("console.log(5);\n")
-    fail_invalidations(moto_server, monkeypatch)
-    result = publish(site, bucket, moto_server, "--distribution-id", distribution)
+    result = publish_change_with_failing_cloudfront(moto_server, bucket, site, distribution, monkeypatch)
     assert result.exit_code == 1
     assert "Published to" in result.stdout
     assert result.stderr.strip().splitlines()[-1].startswith("cdnpub: ")
@@ -197,10 +205,7 @@ def test_standalone_invalidate_encodes_and_collapses(
 def test_failed_invalidation_is_retried_by_the_next_publish(
     moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    publish(site, bucket, moto_server, "--distribution-id", distribution)
-    (site / "js/app.js").write_text("console.log(6);\n")
-    fail_invalidations(moto_server, monkeypatch)
-    failed = publish(site, bucket, moto_server, "--distribution-id", distribution)
+    failed = publish_change_with_failing_cloudfront(moto_server, bucket, site, distribution, monkeypatch)
     assert failed.exit_code == 1 and "the next publish retries the invalidation" in failed.stderr
     moto_server.fail = lambda r: None
     assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
@@ -213,10 +218,7 @@ def test_failed_invalidation_is_retried_by_the_next_publish(
 def test_pending_invalidation_for_another_distribution_warns(
     moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    publish(site, bucket, moto_server, "--distribution-id", distribution)
-    (site / "js/app.js").write_text("console.log(7);\n")
-    fail_invalidations(moto_server, monkeypatch)
-    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    publish_change_with_failing_cloudfront(moto_server, bucket, site, distribution, monkeypatch)
     moto_server.fail = lambda r: None
     result = publish(site, bucket, moto_server)
     assert result.exit_code == 0
