@@ -46,22 +46,25 @@ def part_size(size: int) -> int:
 # Past this size the three digests run on threads of their own: hashlib releases the
 # GIL on big updates, so a multi-MB file costs the slowest digest, not all three.
 PARALLEL_MIN_SIZE = 4 * 1024 * 1024
-_HASHERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cdnpub-hash")
 
 
 def digest_chunks(chunks: Iterable[bytes], size: int) -> Digest:
     """Digest a stream whose total size is known in advance (it picks the ETag form)."""
     sha256, sha384, etag = hashlib.sha256(), hashlib.sha384(), _ETag(size)
-    parallel = size >= PARALLEL_MIN_SIZE
     total = 0
-    for chunk in chunks:
-        total += len(chunk)
-        if parallel:
-            side = (_HASHERS.submit(sha384.update, chunk), _HASHERS.submit(etag.update, chunk))
-            sha256.update(chunk)
-            for future in side:
-                future.result()
-        else:
+    if size >= PARALLEL_MIN_SIZE:
+        # Threads of this file's own: none outlives the build, so the next build in
+        # this process may still fork its stylesheet workers (see fingerprint.py).
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cdnpub-hash") as hashers:
+            for chunk in chunks:
+                total += len(chunk)
+                side = (hashers.submit(sha384.update, chunk), hashers.submit(etag.update, chunk))
+                sha256.update(chunk)
+                for future in side:
+                    future.result()
+    else:
+        for chunk in chunks:
+            total += len(chunk)
             sha256.update(chunk)
             sha384.update(chunk)
             etag.update(chunk)
@@ -101,7 +104,19 @@ class _ETag:
 
 
 def digest_bytes(data: bytes) -> Digest:
-    return digest_chunks((data,), len(data))
+    if len(data) >= PARALLEL_MIN_SIZE or len(data) >= MULTIPART_THRESHOLD:
+        return digest_chunks((data,), len(data))
+    # Most static files are a few KB: for them the generator and the helper objects
+    # of digest_chunks cost more than the hashing.
+    integrity = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
+    return Digest(len(data), hashlib.sha256(data).hexdigest(), integrity, hashlib.md5(data).hexdigest())
+
+
+def digest_file(fs_path: str, size: int, edits: tuple[Edit, ...] = ()) -> Digest:
+    """The digest of a file as published (with `edits`), streamed when it is big."""
+    if size >= READ_CHUNK:
+        return digest_chunks(read_chunks(fs_path, size, edits), published_size(size, edits))
+    return digest_bytes(read_all(fs_path, size, edits))
 
 
 def published_size(size: int, edits: Iterable[Edit]) -> int:
@@ -141,4 +156,13 @@ def read_chunks(
 
 
 def read_all(fs_path: str, expected_size: int, edits: tuple[Edit, ...] = ()) -> bytes:
-    return b"".join(read_chunks(fs_path, expected_size, edits, chunk_size=max(expected_size, 1)))
+    if edits:
+        return b"".join(read_chunks(fs_path, expected_size, edits, chunk_size=max(expected_size, 1)))
+    try:
+        with open(fs_path, "rb") as f:
+            data = f.read(expected_size + 1)  # one byte more: a file that grew is caught
+    except OSError as err:
+        raise UserError(f"cannot read {fs_path}: {err.strerror or err}") from None
+    if len(data) != expected_size:
+        raise UserError(f"{fs_path} changed while cdnpub was reading it; run again when it is stable")
+    return data

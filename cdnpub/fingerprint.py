@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
-from .digest import Digest, Edit, digest_bytes, digest_chunks, published_size, read_all, read_chunks
+from .digest import Digest, Edit, digest_bytes, digest_file, read_all
 from .errors import UserError
 from .references import JS_TAIL_BYTES, Span, css_spans, js_map_span
 from .rules import Headers, Rule, headers_for
@@ -119,7 +119,10 @@ def join_key(*parts: str) -> str:
 
 
 def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> Build:
-    """Fingerprint every file of `sources`; pure but for reading the files."""
+    """Fingerprint every file of `sources`; pure but for reading the files.
+
+    Files that point at nothing (images, fonts, maps: most of the bytes) are hashed
+    while the stylesheets are tokenized, the two costly parts of a build."""
     try:
         fingerprinted = re.compile(options.fingerprinted_pattern)
     except re.error as err:
@@ -128,26 +131,45 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
     if not nodes:
         roots = ", ".join(s.scan.root for s in sources)
         raise UserError(f"no files to publish in {roots} (empty, or everything is ignored)")
-    warnings: list[str] = [w for s in sources for w in s.scan.warnings]
     by_url = sorted(sources, key=lambda s: len(s.url_path), reverse=True)
-    sheets = _stylesheet_spans(nodes)
-    for node in nodes.values():
-        _find_references(node, nodes, by_url, warnings, sheets.get(node.logical, []))
-    if options.strict and warnings:
-        raise UserError(warnings[0] + " (--strict)")
+    found: dict[str, list[str]] = {}  # warnings by node, reported in node order
+    sheets = _Stylesheets(nodes)  # forks its workers first, before any thread starts
     assets: dict[str, Asset] = {}
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+    with sheets, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
+        leaves = []
+        for node in nodes.values():
+            if node.text is None:
+                found[node.logical] = _find_references(node, nodes, by_url, [])
+                if not node.refs:
+                    leaves.append(node)
+        _add_assets(leaves, assets, pool, options, fingerprinted)
+        for node, spans in sheets.spans():
+            found[node.logical] = _find_references(node, nodes, by_url, spans)
+        warnings = [w for s in sources for w in s.scan.warnings]
+        warnings += [w for name in nodes for w in found[name]]
+        if options.strict and warnings:
+            raise UserError(warnings[0] + " (--strict)")
         for level in _levels(nodes):
-            # Big files go to the pool (hashlib releases the GIL, so they hash in
-            # parallel); small ones are cheaper inline than as a future each.
-            big = [n for n in level if n.file.size >= POOL_MIN_SIZE]
-            futures = [pool.submit(_asset, n, assets, options, fingerprinted) for n in big]
-            small = [_asset(n, assets, options, fingerprinted) for n in level if n.file.size < POOL_MIN_SIZE]
-            done = small + [f.result() for f in futures]
-            by_path = {a.path: a for a in done}
-            assets.update((n.logical, by_path[n.logical]) for n in level)
+            _add_assets([n for n in level if n.logical not in assets], assets, pool, options, fingerprinted)
     rewritten = sum(len(n.refs) for n in nodes.values())
     return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten)
+
+
+def _add_assets(
+    level: list[_Node],
+    assets: dict[str, Asset],
+    pool: ThreadPoolExecutor,
+    options: BuildOptions,
+    fingerprinted: re.Pattern[str],
+) -> None:
+    """Fingerprint nodes that depend only on `assets`. Big files go to the pool
+    (hashlib releases the GIL, so they hash in parallel); small ones are cheaper
+    inline than as a future each."""
+    big = [n for n in level if n.file.size >= POOL_MIN_SIZE]
+    futures = [pool.submit(_asset, n, assets, options, fingerprinted) for n in big]
+    small = [_asset(n, assets, options, fingerprinted) for n in level if n.file.size < POOL_MIN_SIZE]
+    by_path = {a.path: a for a in small + [f.result() for f in futures]}
+    assets.update((n.logical, by_path[n.logical]) for n in level)
 
 
 def _nodes(sources: Sequence[Source]) -> dict[str, _Node]:
@@ -166,30 +188,50 @@ def _nodes(sources: Sequence[Source]) -> dict[str, _Node]:
     return nodes
 
 
-def _stylesheet_spans(nodes: dict[str, _Node]) -> dict[str, list[Span]]:
-    """Read every stylesheet (kept on its node) and find its references.
+class _Stylesheets:
+    """Every stylesheet read (the text kept on its node) and tokenized for references.
 
     Tokenizing is the costly part of a build and tinycss2 is pure Python: past
-    PARALLEL_CSS_BYTES it runs in forked worker processes, one per core. Only when this
-    process has no other thread, since a fork copies locks another thread may hold.
+    PARALLEL_CSS_BYTES it runs in forked worker processes, one per core, started here
+    so that the caller hashes other files meanwhile. Only when this process has no
+    other thread yet, since a fork copies locks another thread may hold.
     """
-    sheets = [n for n in nodes.values() if n.file.path.endswith(".css")]
-    for node in sheets:
-        node.text = read_all(node.file.fs_path, node.file.size).decode("utf-8", "surrogateescape")
-    texts = [n.text or "" for n in sheets]
-    cores = os.cpu_count() or 1
-    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    if sum(map(len, texts)) < PARALLEL_CSS_BYTES or cores < 2 or not forkable:
-        found = [css_spans(t) for t in texts]
-    else:
-        with ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork")) as pool:
-            found = list(pool.map(css_spans, texts, chunksize=max(1, len(texts) // (cores * 4))))
-    return {n.logical: spans for n, spans in zip(sheets, found, strict=True)}
+
+    def __init__(self, nodes: dict[str, _Node]) -> None:
+        self._sheets = [n for n in nodes.values() if n.file.path.endswith(".css")]
+        for node in self._sheets:
+            node.text = read_all(node.file.fs_path, node.file.size).decode("utf-8", "surrogateescape")
+        texts = [n.text or "" for n in self._sheets]
+        cores = os.cpu_count() or 1
+        forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: Iterator[list[Span]] | None = None
+        if sum(map(len, texts)) >= PARALLEL_CSS_BYTES and cores >= 2 and forkable:
+            self._pool = ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("fork"))
+            chunk = max(1, len(texts) // (cores * 4))
+            self._pending = self._pool.map(css_spans, texts, chunksize=chunk)  # forks now
+
+    def spans(self) -> Iterator[tuple[_Node, list[Span]]]:
+        if self._pending is None:
+            found: Iterator[list[Span]] = (css_spans(n.text or "") for n in self._sheets)
+        else:
+            found = self._pending
+        return zip(self._sheets, found, strict=True)
+
+    def __enter__(self) -> _Stylesheets:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def _find_references(
-    node: _Node, nodes: dict[str, _Node], by_url: list[Source], warnings: list[str], sheet: list[Span]
-) -> None:
+    node: _Node, nodes: dict[str, _Node], by_url: list[Source], sheet: list[Span]
+) -> list[str]:
+    """Record the node's references to other files; the warnings about those that
+    point at nothing."""
+    warnings: list[str] = []
     path = node.file.path
     if path.endswith(".css"):
         spans = [(s.start, s.end, s.value, s.quoted) for s in sheet]
@@ -199,7 +241,7 @@ def _find_references(
         offset = node.file.size - len(tail)
         spans = [] if found is None else [(offset + found[0], offset + found[1], found[2], False)]
     else:
-        return
+        return warnings
     for start, end, raw, quoted in spans:
         target = _resolve(raw, node, by_url)
         if target is None:
@@ -214,6 +256,7 @@ def _find_references(
             continue  # a sprite that points into itself
         keeps = not raw.startswith("/") and nodes[target].source is node.source
         node.refs.append(_Ref(start, end, raw, target, quoted, keeps))
+    return warnings
 
 
 def target_url(raw: str, node: _Node) -> str:
@@ -281,8 +324,7 @@ def _asset(
     if node.text is not None:
         digest: Digest = digest_bytes(apply_edits(node.text.encode("utf-8", "surrogateescape"), edits))
     else:
-        size = published_size(f.size, edits)
-        digest = digest_chunks(read_chunks(f.fs_path, f.size, edits), size)
+        digest = digest_file(f.fs_path, f.size, edits)
     base = posixpath.basename(f.path)
     already = fingerprinted.search(base) is not None or HASHED_NAME.search(base) is not None
     name = node.logical if already else hashed_name(node.logical, digest.sha256)

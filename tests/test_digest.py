@@ -1,4 +1,5 @@
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -6,9 +7,13 @@ import pytest
 from cdnpub.digest import (
     MULTIPART_CHUNKSIZE,
     MULTIPART_THRESHOLD,
+    PARALLEL_MIN_SIZE,
+    READ_CHUNK,
     Edit,
     digest_bytes,
     digest_chunks,
+    digest_file,
+    read_all,
     read_chunks,
 )
 from cdnpub.errors import UserError
@@ -46,3 +51,32 @@ def test_file_that_changed_size_since_the_scan_is_an_error(tmp_path: Path) -> No
     f.write_bytes(b"0123456789")
     with pytest.raises(UserError, match="changed while cdnpub was reading it"):
         b"".join(read_chunks(str(f), 5))
+
+
+@pytest.mark.parametrize("size", [0, 1, 2047, 2048, READ_CHUNK - 1, READ_CHUNK, PARALLEL_MIN_SIZE + 5])
+def test_digest_of_bytes_in_one_piece_equals_the_streamed_digest(size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    chunks = (data[i : i + 4096] for i in range(0, len(data), 4096))
+    assert digest_bytes(data) == digest_chunks(chunks, len(data))
+
+
+def test_digest_file_reads_small_and_big_files_alike(tmp_path: Path) -> None:
+    for size in (10, READ_CHUNK + 10):
+        f = tmp_path / f"{size}.bin"
+        f.write_bytes(b"q" * size)
+        assert digest_file(str(f), size) == digest_bytes(b"q" * size)
+
+
+def test_file_that_grew_since_the_scan_is_an_error(tmp_path: Path) -> None:
+    f = tmp_path / "a.js"
+    f.write_bytes(b"0123456789")
+    with pytest.raises(UserError, match="changed while cdnpub was reading it"):
+        read_all(str(f), 9)
+
+
+def test_digest_of_a_big_file_leaves_no_thread_behind() -> None:
+    """A lingering hashing thread would keep the next build in this process from
+    forking its stylesheet workers."""
+    before = threading.active_count()
+    digest_bytes(b"x" * (PARALLEL_MIN_SIZE + 1))
+    assert threading.active_count() == before

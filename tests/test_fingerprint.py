@@ -348,3 +348,22 @@ print(json.dumps({a.path: a.sha256 for a in b.assets}))
         return dict(json.loads(out.stdout))
 
     assert run(1) == run(10**9) == {a.path: a.sha256 for a in built(root).assets}
+
+
+def test_script_pointing_at_a_stylesheet_is_built_after_it(make_tree: MakeTree) -> None:
+    """Files that point at nothing are built first, while stylesheets tokenize; a script
+    whose reference leads to a stylesheet still waits for it."""
+    root = make_tree(
+        {
+            "a.js": "x;\n//# sourceMappingURL=a.css\n",
+            "a.css": "b{background:url(i.png)}",
+            "i.png": PNG,
+        }
+    )
+    first = built(root)
+    (root / "i.png").write_bytes(PNG + b"2")
+    second = built(root)
+    assert hashed(first, "a.js") != hashed(second, "a.js")
+    assert body(asset(second, "a.js")) == f"x;\n//# sourceMappingURL={hashed(second, 'a.css')}\n".encode()
+    order = [a.path for a in second.assets]
+    assert order.index("i.png") < order.index("a.css") < order.index("a.js")

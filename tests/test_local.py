@@ -177,3 +177,23 @@ def test_local_command_prints_its_settings_and_stops_on_signal(sig: signal.Signa
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_emulator_finds_the_backend_of_a_host_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.backends
+
+    calls = []
+    listing = moto.backends.list_of_moto_modules
+
+    def counted() -> Any:
+        calls.append(1)
+        return listing()
+
+    monkeypatch.setattr(moto.backends, "list_of_moto_modules", counted)
+    with Emulator() as server:
+        client = local_client("s3", server.url)
+        client.create_bucket(Bucket="dispatch-test")
+        for n in range(5):
+            client.put_object(Bucket="dispatch-test", Key=f"k{n}", Body=b"x")
+        assert len(client.list_objects_v2(Bucket="dispatch-test")["Contents"]) == 5
+    assert len(calls) == 1
