@@ -26,7 +26,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from cdnpub.errors import RemoteError, UserError
-from cdnpub.store import Connection, boto_session, retries
+from cdnpub.store import Connection, aws_client, retries
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudfront import CloudFrontClient
@@ -356,7 +356,5 @@ def _code(err: ClientError) -> str:
 def cloudfront_client(conn: Connection) -> CloudFrontClient:
     """CloudFront is global: its API lives in us-east-1 whatever the bucket's region."""
     config = Config(retries=retries(), connect_timeout=10, read_timeout=60)
-    session = boto_session(conn)
-    return session.client(
-        "cloudfront", region_name="us-east-1", endpoint_url=conn.endpoint_url, config=config
-    )
+    client: CloudFrontClient = aws_client("cloudfront", conn, config, region="us-east-1")
+    return client

@@ -64,32 +64,51 @@ class Connection:
     endpoint_url: str | None = None
 
 
-def boto_session(conn: Connection) -> boto3.Session:
-    """A session of our own: boto3's default one caches credentials across calls."""
+def aws_client(service: str, conn: Connection, config: Config, region: str | None = None) -> Any:
+    """A client on a session of our own (boto3's default one caches credentials across
+    calls). What fails here is the user's set-up (a bad endpoint URL, region, profile,
+    config file or half-set credentials), before any request: a UserError."""
     try:
-        return boto3.Session(profile_name=conn.profile, region_name=conn.region)
-    except botocore.exceptions.ProfileNotFound as err:
-        raise UserError(str(err)) from None
+        session = boto3.Session(profile_name=conn.profile, region_name=conn.region)
+        return session.client(
+            service,  # type: ignore[call-overload]
+            region_name=region or conn.region,
+            endpoint_url=conn.endpoint_url,
+            config=config,
+        )
+    except botocore.exceptions.PartialCredentialsError as err:
+        raise UserError(f"incomplete AWS credentials: {err}") from None
+    except botocore.exceptions.BotoCoreError as err:
+        raise UserError(f"cannot set up the {service} client: {err}") from None
+    except ValueError as err:  # botocore's "Invalid endpoint: ..."
+        raise UserError(f"{err} (--endpoint-url takes a URL such as http://127.0.0.1:4566)") from None
 
 
 def retries() -> Any:
     """botocore's standard mode: backoff with jitter on throttling, 5xx and dropped
     connections; AWS_MAX_ATTEMPTS (the variable botocore documents) sets the attempts."""
-    return {"mode": "standard", "max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "5"))}
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "5")
+    try:
+        attempts = int(value)
+    except ValueError:
+        attempts = 0
+    if attempts < 1:
+        raise UserError(f"AWS_MAX_ATTEMPTS={value!r}: must be a whole number of at least 1")
+    return {"mode": "standard", "max_attempts": attempts}
 
 
 def s3_client(conn: Connection, jobs: int) -> S3Client:
     """One client shared by every worker thread (clients are thread-safe), with a pool
     as wide as the workers and botocore's standard retry mode (backoff with jitter,
     retries on throttling, 5xx and dropped connections)."""
-    session = boto_session(conn)
     config = Config(
         retries=retries(),
         max_pool_connections=max(10, jobs * 2),
         connect_timeout=10,
         read_timeout=60,
     )
-    return session.client("s3", endpoint_url=conn.endpoint_url, config=config)
+    client: S3Client = aws_client("s3", conn, config)
+    return client
 
 
 @contextmanager

@@ -259,6 +259,52 @@ def test_no_credentials_is_exit_2(
     no_writes(moto_server)
 
 
+_SET_UPS = {
+    "endpoint": (("--endpoint-url", "notaurl"), {}, "Invalid endpoint"),
+    "half-credentials": ((), {"AWS_SECRET_ACCESS_KEY": None}, "incomplete AWS credentials"),
+    "config-file": ((), {"AWS_CONFIG_FILE": "BROKEN"}, "cannot set up"),
+    "max-attempts": ((), {"AWS_MAX_ATTEMPTS": "abc"}, "AWS_MAX_ATTEMPTS"),
+}
+_BAD_REGION = (("--region", "bad region!"), {}, "region")  # CloudFront's API is global
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "env", "phrase"),
+    [
+        *[pytest.param(c, *v, id=f"{c}-{k}") for c in ("publish", "invalidate") for k, v in _SET_UPS.items()],
+        pytest.param("publish", *_BAD_REGION, id="publish-region"),
+    ],
+)
+def test_bad_client_set_up_is_exit_2(
+    moto_server: MotoServer,
+    bucket: str,
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    args: tuple[str, ...],
+    env: dict[str, str | None],
+    phrase: str,
+) -> None:
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        elif value == "BROKEN":
+            broken = tmp_path / "aws-config"
+            broken.write_text("[default\nregion = \n  = x\n")
+            monkeypatch.setenv(name, str(broken))
+        else:
+            monkeypatch.setenv(name, value)
+    endpoint = [] if "--endpoint-url" in args else ["--endpoint-url", moto_server.url]
+    moto_server.reset_log()
+    if command == "publish":
+        result = run_cli("publish", str(site), f"s3://{bucket}/static", *endpoint, *args)
+    else:
+        result = run_cli("invalidate", "--distribution-id", "E1", "/x", *endpoint, *args)
+    one_line_error(result, 2, phrase)
+    no_writes(moto_server)
+
+
 def test_no_such_bucket_is_exit_2(moto_server: MotoServer, site: Path) -> None:
     moto_server.reset_log()
     one_line_error(publish(site, "no-such-bucket-here", moto_server.url), 2, "does not exist")
