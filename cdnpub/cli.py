@@ -94,8 +94,8 @@ def build_command(
 ) -> None:
     """Fingerprint STATIC_DIR and write the manifest; no network."""
     result = run_build(ctx, static_dir, prefix, values)
-    write(from_build(result), manifest)
     written = export(result, out) if out is not None else 0
+    write(from_build(result), manifest)
     print_warnings(result)
     summary = {
         "files": len(result.assets),

@@ -19,7 +19,7 @@ from .errors import CdnpubError
 from .fingerprint import Build
 from .invalidate import CloudFront, cloudfront_client
 from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local
-from .manifest import from_build, write
+from .manifest import from_build, writable, write
 from .plan import Action
 from .publish import publish
 from .report import document, human_size, plan_table, summary_lines
@@ -105,10 +105,14 @@ def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | N
 def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
     """Publish a build and tell what happened."""
     console = Console(stderr=True)
+    said: list[str] = []
 
     def warn(message: str) -> None:
+        said.append(message)
         click.echo(f"warning: {message}", err=True)
 
+    if settings.manifest and not settings.dry_run:
+        writable(settings.manifest)  # found out now, not after every upload
     print_warnings(result)
     store = S3Store(s3_client(settings.connection, settings.jobs), settings.bucket)
     cdn = None
@@ -119,10 +123,12 @@ def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
     else:
         with BarProgress(console) as bar:
             report = publish(result, store, settings, cdn, bar, warn)
+    manifest = None
     if settings.manifest and report.done is not None:
         write(from_build(result), settings.manifest)  # only once the bucket holds every object
+        manifest = settings.manifest
     if as_json:
-        click.echo(json.dumps(document(report), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(document(report, said, manifest), indent=2, ensure_ascii=False))
     else:
         if settings.dry_run and not report.plan.nothing_to_do:
             Console().print(plan_table(report.plan))

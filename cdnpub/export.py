@@ -16,6 +16,13 @@ def relative(key: str, prefix: str) -> str:
 
 def export(build: Build, out: Path) -> int:
     """Fingerprinted files and plain-name copies under `out`; returns the files written."""
+    target = out.resolve()
+    for root in build.roots:
+        source = Path(root).resolve()
+        if target == source or source in target.parents:
+            # The rewritten files would replace their sources, and the next build would
+            # fingerprint the fingerprinted copies again.
+            raise UserError(f"--out {out} is inside the static folder {root}: choose a folder outside it")
     written = 0
     for asset in build.assets:
         names = [asset.key] + ([asset.plain_key] if asset.plain_key else [])

@@ -75,6 +75,7 @@ class Build:
     assets: tuple[Asset, ...]  # dependencies before dependents
     warnings: tuple[str, ...] = ()
     rewritten: int = 0  # references rewritten
+    roots: tuple[str, ...] = ()  # the static folders built
 
     @property
     def total_bytes(self) -> int:
@@ -129,8 +130,8 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         raise UserError(f"bad fingerprinted-file pattern: {err}") from None
     nodes = _nodes(sources)
     if not nodes:
-        roots = ", ".join(s.scan.root for s in sources)
-        raise UserError(f"no files to publish in {roots} (empty, or everything is ignored)")
+        folders = ", ".join(s.scan.root for s in sources)
+        raise UserError(f"no files to publish in {folders} (empty, or everything is ignored)")
     by_url = sorted(sources, key=lambda s: len(s.url_path), reverse=True)
     found: dict[str, list[str]] = {}  # warnings by node, reported in node order
     sheets = _Stylesheets(nodes)  # forks its workers first, before any thread starts
@@ -152,7 +153,8 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         for level in _levels(nodes):
             _add_assets([n for n in level if n.logical not in assets], assets, pool, options, fingerprinted)
     rewritten = sum(len(n.refs) for n in nodes.values())
-    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten)
+    roots = tuple(s.scan.root for s in sources)
+    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots)
 
 
 def _add_assets(

@@ -113,8 +113,8 @@ def build_command(out: Path | None, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     result = app_build(app, values)
     target = manifest_path(app)
-    write(from_build(result), target)
     written = export(result, out) if out else 0
+    write(from_build(result), target)
     click.echo(
         f"Built {len(result.assets)} files, {result.rewritten} references rewritten; manifest: {target}"
     )

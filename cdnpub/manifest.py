@@ -132,6 +132,17 @@ def write(manifest: Manifest, path: str | os.PathLike[str]) -> None:
     write_atomic(Path(path), dumps(manifest))
 
 
+def writable(path: str | os.PathLike[str]) -> None:
+    """Fail now, before a publish writes anything, if the manifest could not be written
+    after it: a folder in the way, or a parent that cannot be created or written."""
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"cannot write the manifest {target}: it is a folder")
+    parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("."))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write the manifest {target}: {parent} is not a writable folder")
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     try:
@@ -140,9 +151,16 @@ def write_atomic(target: Path, data: bytes) -> None:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: the app may run as another user
             os.replace(tmp, target)
         except BaseException:
             os.unlink(tmp)
             raise
     except OSError as err:
         raise UserError(f"cannot write {target}: {err.strerror}") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it
+    os.umask(mask)
+    return mask

@@ -3,6 +3,7 @@ JSON document). Rendering only: no decisions and no I/O here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
@@ -60,7 +61,11 @@ def summary_lines(report: Report) -> list[str]:
             f"({human_size(done.uploaded_bytes)}), {done.fixed} header fixes, {todo.skipped} skipped, "
             f"{done.deleted} deleted; release {todo.release.id[:12]}."
         ]
-    if report.invalidation_paths:
+    if report.invalidation_error is not None:
+        lines.append(
+            f"Could not invalidate {len(report.invalidation_paths)} paths on {report.cdn_domain} (see below)."
+        )
+    elif report.invalidation_paths:
         verb = "Would invalidate" if done is None else "Invalidated"
         ids = ", ".join(i.id for i in report.invalidations)
         lines.append(
@@ -75,8 +80,10 @@ def _action_doc(a: Action) -> dict[str, Any]:
     return {"key": a.blob.key, "path": a.blob.asset.path, "reason": a.reason, "size": a.blob.asset.size}
 
 
-def document(report: Report) -> dict[str, Any]:
-    """The --json output: the plan and the result, stable keys, nothing secret."""
+def document(report: Report, warnings: Sequence[str] = (), manifest: str | None = None) -> dict[str, Any]:
+    """The --json output: the plan and the result, stable keys, nothing secret.
+    `warnings` are those of the run itself (a corrupt record, a retried invalidation),
+    after the build's; `manifest` the file written for the app, if any."""
     todo, done = report.plan, report.done
     return {
         "dry_run": done is None,
@@ -108,6 +115,7 @@ def document(report: Report) -> dict[str, Any]:
             "error": str(report.invalidation_error) if report.invalidation_error else None,
         },
         "cdn_domain": report.cdn_domain,
-        "warnings": list(todo.warnings),
+        "warnings": [*todo.warnings, *warnings],
+        "manifest": manifest,
         "seconds": round(report.seconds, 3),
     }

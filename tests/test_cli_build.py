@@ -130,3 +130,15 @@ def test_debug_shows_the_traceback_before_or_after_the_command(runner: CliRunner
     result = runner.invoke(cli, args)
     assert result.exit_code == 2
     assert "Traceback" in result.stderr and result.stderr.strip().endswith("cdnpub: nope does not exist")
+
+
+@pytest.mark.parametrize("inside", ["", "dist"])
+def test_build_out_in_the_static_folder_is_exit_2_and_writes_nothing(
+    runner: CliRunner, site: Path, tmp_path: Path, inside: str
+) -> None:
+    before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    result = runner.invoke(cli, ["build", str(site), "--out", str(site / inside)])
+    assert result.exit_code == 2
+    assert "inside the static folder" in result.stderr and "Traceback" not in result.output
+    assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    assert not (tmp_path / "cdnpub-manifest.json").exists()

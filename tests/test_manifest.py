@@ -1,4 +1,6 @@
 import json
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,3 +64,13 @@ def test_corrupt_manifest_is_a_user_error(tmp_path: Path, content: str, message:
     (tmp_path / "m.json").write_text(content)
     with pytest.raises(UserError, match=message):
         read(tmp_path / "m.json")
+
+
+def test_written_manifest_is_readable_as_the_umask_allows(site: Path, tmp_path: Path) -> None:
+    """Not mkstemp's 0600: the app that reads it may run as another user than the build."""
+    old = os.umask(0o022)
+    try:
+        write(from_build(build([Source(scan(site))], BuildOptions())), tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o644

@@ -183,6 +183,37 @@ def test_failed_invalidation_still_reports_the_upload_and_exits_1(
     assert Path("cdnpub-manifest.json").exists()  # the bucket is right: the app may use it
 
 
+def test_failed_invalidation_is_not_reported_as_done(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = publish_change_with_failing_cloudfront(moto_server, bucket, site, distribution, monkeypatch)
+    assert "Could not invalidate 1 paths" in result.stdout
+    assert "Invalidated" not in result.stdout
+
+
+def test_json_of_a_failed_invalidation_has_the_error_and_no_ids(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    (site / "js/app.js").write_text("console.log('changed');\n")
+    fail_invalidations(moto_server, monkeypatch)
+    result = publish(site, bucket, moto_server, "--distribution-id", distribution, "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)["invalidation"]
+    assert doc["ids"] == [] and doc["error"] and doc["paths"] == ["/static/js/app.js"]
+
+
+def test_json_warnings_hold_the_warnings_of_the_run(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish_change_with_failing_cloudfront(moto_server, bucket, site, distribution, monkeypatch)
+    moto_server.fail = lambda r: None
+    result = publish(site, bucket, moto_server, "--json")
+    assert result.exit_code == 0
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any(f"publish with --distribution-id {distribution} to retry it" in w for w in warnings)
+
+
 def test_standalone_invalidate_encodes_and_collapses(
     moto_server: MotoServer, bucket: str, distribution: str
 ) -> None:

@@ -244,6 +244,23 @@ def test_manifest_is_written_only_after_a_successful_publish(
     assert not Path("cdnpub-manifest.json").exists()
 
 
+@pytest.mark.parametrize("where", ["a-folder", "under-a-file/m.json"])
+def test_unwritable_manifest_path_is_exit_2_before_any_write(
+    moto_server: MotoServer, bucket: str, site: Path, tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "under-a-file").write_text("")
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server, "--manifest", str(tmp_path / where))
+    assert result.exit_code == 2 and "cannot write the manifest" in result.stderr
+    assert moto_server.writes() == []
+
+
+def test_json_names_the_manifest_written(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    doc = json.loads(publish(site, bucket, moto_server, "--json", "--manifest", "m.json").stdout)
+    assert doc["manifest"] == "m.json" and Path("m.json").is_file()
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
