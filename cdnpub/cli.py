@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import parse_s3_url
-from .console import ExpectedErrors, local_target, print_warnings, run_publish
+from .config import check_prefix, parse_s3_url
+from .console import ExpectedErrors, local_target, print_warnings, report_build, run_publish
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
@@ -24,7 +24,6 @@ from .invalidate import CloudFront, cloudfront_client, collapse, invalidation_pa
 from .local import local_command
 from .manifest import from_build, write
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
-from .report import human_size
 from .scan import scan
 from .store import Connection
 
@@ -53,8 +52,11 @@ def _flask_group() -> click.Group | None:
 
 def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[str, Any]) -> Build:
     """Build one static folder from the BUILD options' values."""
+    url_path = values["url_path"]
+    if url_path is not None and not url_path.startswith("/"):
+        raise UserError(f"--url-path {url_path!r}: a URL path starts with / (such as /static)")
     options = BuildOptions(
-        prefix=prefix.strip("/"),
+        prefix=check_prefix(prefix, "--prefix"),
         rules=ctx.meta.get(RULES, ()),
         fingerprinted_pattern=values["fingerprinted_pattern"],
         strict=values["strict"],
@@ -79,8 +81,7 @@ def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[
     envvar="CDNPUB_PREFIX",
     help="Key prefix the files will have on the CDN (the URL path).",
 )
-@options(*BUILD)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON document.")
+@options(*BUILD, "build_json")
 @click.pass_context
 def build_command(
     ctx: click.Context,
@@ -97,23 +98,7 @@ def build_command(
     written = export(result, out) if out is not None else 0
     write(from_build(result), manifest)
     print_warnings(result)
-    summary = {
-        "files": len(result.assets),
-        "bytes": result.total_bytes,
-        "rewritten_references": result.rewritten,
-        "warnings": list(result.warnings),
-        "manifest": manifest,
-        "out": str(out) if out else None,
-        "written": written,
-    }
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
-        return
-    click.echo(
-        f"Built {len(result.assets)} files ({human_size(result.total_bytes)}), "
-        f"{result.rewritten} references rewritten, {len(result.warnings)} warnings; "
-        f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
-    )
+    report_build(result, manifest, out, written, as_json)
 
 
 @cli.command("publish")

@@ -68,12 +68,22 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     if not url.startswith("s3://"):
         raise UserError(f"{url!r} is not an s3:// URL (expected s3://BUCKET[/PREFIX])")
     bucket, _, prefix = url[5:].partition("/")
+    return check_bucket(bucket, repr(url)), check_prefix(prefix, repr(url))
+
+
+def check_bucket(bucket: str, origin: str) -> str:
     if not bucket or not _BUCKET.fullmatch(bucket):
-        raise UserError(f"{url!r}: {bucket!r} is not a valid bucket name")
+        raise UserError(f"{origin}: {bucket!r} is not a valid bucket name")
+    return bucket
+
+
+def check_prefix(prefix: str, origin: str) -> str:
+    """The key prefix without its outer slashes; no empty, '.' or '..' segment, which S3
+    would keep literally and a browser would not."""
     prefix = prefix.strip("/")
-    if any(seg in ("", ".", "..") for seg in prefix.split("/")) and prefix:
-        raise UserError(f"{url!r}: the prefix must not hold empty, '.' or '..' segments")
-    return bucket, prefix
+    if prefix and any(seg in ("", ".", "..") for seg in prefix.split("/")):
+        raise UserError(f"{origin}: the prefix must not hold empty, '.' or '..' segments")
+    return prefix
 
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,253}[a-z0-9]")

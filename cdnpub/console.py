@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -30,14 +31,44 @@ class ExpectedErrors:
     """Mixin for click groups: expected errors become `cdnpub: <message>` and their exit
     code; anything else is a bug and keeps its traceback."""
 
+    def prepare(self, ctx: click.Context) -> None:
+        """Set-up before the command runs (reading pyproject.toml), under the same rule."""
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            self.prepare(ctx)
             return super().invoke(ctx)  # type: ignore[misc]
         except CdnpubError as err:
-            if ctx.params.get("debug") or ctx.meta.get("cdnpub.debug") or os.environ.get("CDNPUB_DEBUG"):
+            if ctx.params.get("debug") or ctx.meta.get("cdnpub.debug") or debug_from_env():
                 traceback.print_exc()
             click.echo(f"cdnpub: {err}", err=True)
             ctx.exit(err.exit_code)
+
+
+def debug_from_env() -> bool:
+    """CDNPUB_DEBUG read as click reads a flag's variable: 0, false, no and off are off."""
+    return os.environ.get("CDNPUB_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off", "f", "n")
+
+
+def report_build(result: Build, manifest: str, out: Path | None, written: int, as_json: bool) -> None:
+    """The summary of a build, for a person or (with --json) for a machine."""
+    if as_json:
+        summary = {
+            "files": len(result.assets),
+            "bytes": result.total_bytes,
+            "rewritten_references": result.rewritten,
+            "warnings": list(result.warnings),
+            "manifest": manifest,
+            "out": str(out) if out else None,
+            "written": written,
+        }
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"Built {len(result.assets)} files ({human_size(result.total_bytes)}), "
+        f"{result.rewritten} references rewritten, {len(result.warnings)} warnings; "
+        f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
+    )
 
 
 def print_warnings(result: Build) -> None:

@@ -36,7 +36,7 @@ def manifest_path(app: Flask) -> Path:
     """CDN_MANIFEST against `app.root_path` (absolute paths win), as Flask's own
     `config.from_file` does: the same file whatever directory the server starts in,
     and the one `flask cdn build` writes."""
-    return Path(app.root_path, os.fspath(app.config["CDN_MANIFEST"]))
+    return Path(app.root_path, os.fspath(app.config.get("CDN_MANIFEST") or _manifest.DEFAULT_PATH))
 
 
 def _writing_the_manifest() -> bool:

@@ -15,28 +15,31 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .config import Settings
-from .console import ExpectedErrors, print_warnings, run_publish
+from .config import Settings, check_bucket, check_prefix
+from .console import ExpectedErrors, print_warnings, report_build, run_publish
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
 from .flask import WRITING_MANIFEST, manifest_path
 from .manifest import from_build, write
-from .options import BUILD, PUBLISH, RULES, load_config, options, publish_settings
+from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
 from .scan import scan
 from .store import Connection
 
 
 class _CdnGroup(ExpectedErrors, AppGroup):
-    def invoke(self, ctx: click.Context) -> Any:
+    def prepare(self, ctx: click.Context) -> None:
         ctx.meta[WRITING_MANIFEST] = True  # the app loads without the manifest these commands write
         from .cli import cli
 
         load_config(ctx, self, cli)  # [tool.cdnpub] as for `cdnpub`
-        return super().invoke(ctx)
 
 
-cdn_cli = _CdnGroup("cdn", help="Fingerprint the app's static files and publish them to S3 + CloudFront.")
+cdn_cli = _CdnGroup(
+    "cdn",
+    help="Fingerprint the app's static files and publish them to S3 + CloudFront.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 
 def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
@@ -64,7 +67,7 @@ def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
 
 def _prefix(app: Flask) -> str:
     prefix = app.config.get("CDN_PREFIX") or (app.static_url_path or "/static")
-    return str(prefix).strip("/")
+    return check_prefix(str(prefix), "CDN_PREFIX")
 
 
 def build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
@@ -83,18 +86,26 @@ def app_build(app: Flask, values: Mapping[str, Any]) -> Build:
 
 
 def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
-    bucket = app.config.get("CDN_BUCKET")
+    """The app's CDN_* config, under what the flags, CDNPUB_* variables and
+    [tool.cdnpub] say (they win, as everywhere else)."""
+    config = app.config
+    bucket = config.get("CDN_BUCKET")
     if not bucket:
         raise UserError("CDN_BUCKET is not set in the app's config (the bucket to publish to)")
-    config = app.config
+
+    def setting(name: str, key: str) -> Any:
+        return values[name] if values.get(name) is not None else config.get(key) or None
+
     return publish_settings(
         values,
-        bucket=str(bucket),
+        bucket=check_bucket(str(bucket), "CDN_BUCKET"),
         prefix=_prefix(app),
         connection=Connection(
-            config.get("CDN_REGION"), config.get("CDN_PROFILE"), config.get("CDN_ENDPOINT_URL")
+            setting("region", "CDN_REGION"),
+            setting("profile", "CDN_PROFILE"),
+            setting("endpoint_url", "CDN_ENDPOINT_URL"),
         ),
-        distribution_id=config.get("CDN_DISTRIBUTION_ID") or None,
+        distribution_id=setting("distribution_id", "CDN_DISTRIBUTION_ID"),
         manifest=str(manifest_path(app)),
     )
 
@@ -107,19 +118,15 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Also write the built tree here."
 )
-@options(*_BUILD)
-def build_command(out: Path | None, **values: Any) -> None:
+@options(*_BUILD, "build_json")
+def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     result = app_build(app, values)
     target = manifest_path(app)
     written = export(result, out) if out else 0
     write(from_build(result), target)
-    click.echo(
-        f"Built {len(result.assets)} files, {result.rewritten} references rewritten; manifest: {target}"
-    )
-    if out:
-        click.echo(f"{written} files in {out}")
+    report_build(result, str(target), out, written, as_json)
 
 
 def _run(dry_run: bool, **values: Any) -> None:
@@ -129,7 +136,7 @@ def _run(dry_run: bool, **values: Any) -> None:
     run_publish(result, settings, as_json=values["as_json"])
 
 
-_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *_BUILD)
+_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "distribution_id", *_BUILD)
 
 
 @cdn_cli.command("plan")

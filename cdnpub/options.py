@@ -69,6 +69,9 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "as_json": click.option(
         "--json", "as_json", is_flag=True, help="Print the plan and the result as one JSON document."
     ),
+    "build_json": click.option(
+        "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
+    ),
     "endpoint_url": click.option(
         "--endpoint-url", envvar="CDNPUB_ENDPOINT_URL", metavar="URL",
         help="S3 (and CloudFront) API endpoint: MinIO, R2, a local emulator.",

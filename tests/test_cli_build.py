@@ -64,6 +64,14 @@ def test_build_json_prints_one_document(runner: CliRunner, site: Path) -> None:
     [
         (["build", "nope"], "cdnpub: nope does not exist"),
         (["build", "file.txt"], "cdnpub: file.txt is not a folder"),
+        (
+            ["build", ".", "--prefix", "../x"],
+            "cdnpub: --prefix: the prefix must not hold empty, '.' or '..' segments",
+        ),
+        (
+            ["build", ".", "--url-path", "static"],
+            "cdnpub: --url-path 'static': a URL path starts with / (such as /static)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
@@ -142,3 +150,9 @@ def test_build_out_in_the_static_folder_is_exit_2_and_writes_nothing(
     assert "inside the static folder" in result.stderr and "Traceback" not in result.output
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
     assert not (tmp_path / "cdnpub-manifest.json").exists()
+
+
+def test_cdnpub_debug_set_to_0_shows_no_traceback(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDNPUB_DEBUG", "0")
+    result = runner.invoke(cli, ["build", "nope"])
+    assert result.exit_code == 2 and "Traceback" not in result.output

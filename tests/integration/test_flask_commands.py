@@ -144,3 +144,64 @@ def test_flask_cdn_reads_tool_cdnpub_and_cdnpub_variables(
     assert result.exit_code == 0, result.output
     assets = json.loads((tmp_path / "app/build/manifest.json").read_text())["assets"]
     assert "notes.txt" in assets and "drafts/secret.txt" not in assets
+
+
+def test_flask_cdn_build_works_in_an_app_without_the_extension(tmp_path: Path) -> None:
+    write_tree(tmp_path / "app/static", SITE)
+    app = Flask("plain", root_path=str(tmp_path / "app"))
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "app/cdnpub-manifest.json").is_file()
+
+
+def test_flask_cdn_build_json_prints_one_document(moto_server: MotoServer, tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", moto_server, "unused")
+    result = flask_cdn(app, "build", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["files"] == len(json.loads((tmp_path / "app/build/manifest.json").read_text())["assets"])
+    assert doc["manifest"] == str(tmp_path / "app/build/manifest.json")
+
+
+@pytest.mark.parametrize(
+    "table", ['prefx = "a"', "exclude = [", '[[tool.cdnpub.rules]]\nmatch = 3\ncache_control = "x"']
+)
+def test_flask_cdn_with_a_bad_tool_cdnpub_is_one_line_exit_2(
+    moto_server: MotoServer, tmp_path: Path, table: str
+) -> None:
+    app = make_app(tmp_path / "app", moto_server, "unused")
+    Path("pyproject.toml").write_text(f"[tool.cdnpub]\n{table}\n")
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("cdnpub: ") and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["s3://bucket", "bucket/sub", "Bad_Bucket!"])
+def test_bad_cdn_bucket_is_exit_2_before_any_request(
+    moto_server: MotoServer, tmp_path: Path, value: str
+) -> None:
+    app = make_app(tmp_path / "app", moto_server, value)
+    moto_server.reset_log()
+    result = flask_cdn(app, "plan")
+    assert (
+        result.exit_code == 2 and "CDN_BUCKET" in result.output and "not a valid bucket name" in result.output
+    )
+    assert moto_server.requests() == []
+
+
+def test_cdnpub_variables_win_over_the_app_config_for_the_connection(
+    moto_server: MotoServer, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CDNPUB_ENDPOINT_URL set for a local test must not be ignored (and publish to AWS)."""
+    app = make_app(tmp_path / "app", moto_server, bucket)
+    app.config["CDN_ENDPOINT_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    monkeypatch.setenv("CDNPUB_ENDPOINT_URL", moto_server.url)
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 0, result.output
+    assert any(k.startswith("static/css/app.") for k in keys(moto_server, bucket))
+
+
+def test_flask_cdn_takes_dash_h(moto_server: MotoServer, tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", moto_server, "unused")
+    result = flask_cdn(app, "publish", "-h")
+    assert result.exit_code == 0 and "--endpoint-url" in result.output
