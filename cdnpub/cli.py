@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from . import __version__
 from .config import check_prefix, parse_s3_url
@@ -125,7 +126,7 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
     run_publish(run_build(ctx, static_dir, prefix, values), settings, as_json=values["as_json"])
 
 
-@cli.command("invalidate")
+@cli.command("invalidate", short_help="Invalidate paths on a CloudFront distribution.")
 @click.option(
     "--distribution-id",
     required=True,
@@ -149,6 +150,10 @@ def invalidate_command(
     profile: str | None,
 ) -> None:
     """Invalidate PATHs (URL paths or keys, e.g. /static/app.css or static/css/*) on a distribution."""
+    if any(not p.strip("/*") and p not in ("/*", "*") for p in paths):
+        raise UserError(
+            "an empty path (or /, or *) would invalidate the whole distribution: pass /* for that"
+        )
     encoded = [
         invalidation_path(p.strip("/").removesuffix("*")) + ("*" if p.endswith("*") else "") for p in paths
     ]
@@ -170,7 +175,21 @@ cli.add_command(local_command)  # needs the `local` extra (moto) only when it ru
 
 def main() -> None:
     try:
-        cli.main(prog_name="cdnpub")
+        code = cli.main(prog_name="cdnpub", standalone_mode=False)
     except UserError as err:  # raised while loading config, before a command runs
         click.echo(f"cdnpub: {err}", err=True)
         sys.exit(err.exit_code)
+    except NoArgsIsHelpError as err:  # `cdnpub` alone: the help, as click prints it
+        err.show()
+        sys.exit(err.exit_code)
+    except click.UsageError as err:  # one line, as every other error (click prints three)
+        command = err.ctx.command_path if err.ctx else "cdnpub"
+        click.echo(f"cdnpub: {err.format_message()} (see `{command} --help`)", err=True)
+        sys.exit(err.exit_code)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -20,6 +20,7 @@ import botocore.exceptions
 import click
 from botocore.config import Config
 
+from .config import check_bucket
 from .errors import UserError
 from .preview import Preview
 
@@ -290,6 +291,7 @@ Ctrl-C stops it."""
 )
 def local_command(port: int, cdn_port: int, bucket: str) -> None:
     """Run S3 + CloudFront on 127.0.0.1 (moto) and a CDN preview serving the bucket."""
+    check_bucket(bucket, "--bucket")
     with _stop_on_signals() as stop, Emulator(port=port) as emulator:
         preview = PreviewServer(emulator.url, bucket, cdn_port)  # bound, not serving yet
         try:

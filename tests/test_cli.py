@@ -1,0 +1,70 @@
+"""The `cdnpub` entry point: how it fails on bad usage, as a CI log shows it."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from cdnpub.cli import cli, main
+
+
+def run_main(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str]:
+    monkeypatch.setattr("sys.argv", ["cdnpub", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (("publish", ".", "s3://a-bucket", "--jobs", "0"), "Invalid value for '--jobs'"),
+        (("publish",), "Missing argument 'STATIC_DIR'"),
+        (("nope",), "No such command 'nope'"),
+    ],
+)
+def test_usage_error_is_one_cdnpub_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], phrase: str
+) -> None:
+    code, err = run_main(capsys, monkeypatch, *args)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("cdnpub: ") and phrase in err
+
+
+def test_no_command_prints_the_help(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, err = run_main(capsys, monkeypatch)
+    assert code == 2 and err.startswith("Usage: cdnpub")
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run_main(capsys, monkeypatch, "--version")[0] == 0
+    assert run_main(capsys, monkeypatch, "build", "--help")[0] == 0
+
+
+def test_expected_error_keeps_its_exit_code(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, err = run_main(capsys, monkeypatch, "build", "no-such-folder")
+    assert code == 2 and err == "cdnpub: no-such-folder does not exist\n"
+
+
+@pytest.mark.parametrize("path", ["", "/", "//"])
+def test_invalidate_refuses_a_path_that_means_everything(path: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["invalidate", "--distribution-id", "E1", "--endpoint-url", "http://127.0.0.1:9", path]
+    )
+    assert result.exit_code == 2 and "pass /* for that" in result.stderr
+
+
+def test_invalidate_is_listed_with_a_whole_short_help() -> None:
+    assert "Invalidate paths on a CloudFront distribution." in CliRunner().invoke(cli, ["--help"]).output
+
+
+def test_local_refuses_a_bad_bucket_name_before_starting() -> None:
+    result = CliRunner().invoke(cli, ["local", "--bucket", "Bad_Name", "--port", "0", "--cdn-port", "0"])
+    assert result.exit_code == 2 and "not a valid bucket name" in result.stderr
