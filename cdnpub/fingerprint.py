@@ -256,9 +256,17 @@ def _find_references(
             continue
         if target == node.logical:
             continue  # a sprite that points into itself
-        keeps = not raw.startswith("/") and nodes[target].source is node.source
+        keeps = not raw.startswith("/") and nodes[target].source is node.source and _stays_inside(raw, node)
         node.refs.append(_Ref(start, end, raw, target, quoted, keeps))
     return warnings
+
+
+def _stays_inside(raw: str, node: _Node) -> bool:
+    """A relative reference that climbs out of the static folder (and maybe back in, by
+    the folder's URL name) is only right where that name is the same: not on the CDN."""
+    path = unquote(re.split(r"[?#]", raw, maxsplit=1)[0])
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(node.file.path), path))
+    return resolved != ".." and not resolved.startswith("../")
 
 
 def target_url(raw: str, node: _Node) -> str:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .digest import MULTIPART_THRESHOLD
 from .errors import UserError
 from .fingerprint import HASHED_NAME, Asset, Build
-from .release import META_DIR, ObjectRecord, Release, new_release, releases_prefix
+from .release import META_DIR, ObjectRecord, Release, is_record_key, new_release, releases_prefix
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
 DEFAULT_MAX_DELETE = 1000
@@ -34,8 +35,9 @@ class Listing:
 
     def release_keys(self) -> list[RemoteObject]:
         """Release records, oldest first (their keys sort by time)."""
-        start = releases_prefix(self.prefix)
-        return sorted((o for k, o in self.objects.items() if k.startswith(start)), key=lambda o: o.key)
+        return sorted(
+            (o for k, o in self.objects.items() if is_record_key(k, self.prefix)), key=lambda o: o.key
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +64,18 @@ class Action:
     reason: str  # "new", "changed" (bytes differ), "headers" (copy in place)
 
     @property
+    def copies(self) -> bool:
+        """A header fix is a server-side copy in place, but for a multipart plain-name
+        copy: S3 gives a copy a single-part ETag, which the next publish could no
+        longer compare with the local one, so that one is uploaded again."""
+        return self.reason == "headers" and not (
+            self.blob.plain and self.blob.asset.size >= MULTIPART_THRESHOLD
+        )
+
+    @property
     def sent_bytes(self) -> int:
-        """Bytes that travel: a header fix is a server-side copy."""
-        return 0 if self.reason == "headers" else self.blob.asset.size
+        """Bytes that travel: none for a copy."""
+        return 0 if self.copies else self.blob.asset.size
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +181,11 @@ def plan(
         phases[blob.plain].append(Action(blob, reason))
         if blob.plain and reason != "new":
             invalidate.append(blob.key)
+        elif reason == "headers" and blob.key in known:
+            # New headers on an immutable key that a release served: the edges keep the
+            # old ones for a year unless told. (Unknown to the last release: a repair of
+            # objects no page has fetched yet, nothing to tell.)
+            invalidate.append(blob.key)
     release = release or desired_release(build, manifest, now, plain_copies)  # the caller's, if it has it
     write_release = last is None or last.id != release.id  # a repair of the same release keeps its record
     prune: tuple[str, ...] = ()
@@ -229,12 +245,19 @@ def _prune(
     keep: set[str] = {key for r in live for key in r.objects}
     records = releases_prefix(listing.prefix)
     current = {r.key for r in live}
+    marker = f"/{META_DIR}/"
+    # Deeper prefixes with release records of their own are other publishes: not ours to prune.
+    others = {
+        key[: key.index(marker) + 1]
+        for key in listing.objects
+        if marker in key and not key.startswith(f"{listing.prefix}{marker}".lstrip("/"))
+    }
     doomed = []
     for key, obj in listing.objects.items():
-        if obj.last_modified >= cutoff or key in keep:
+        if obj.last_modified >= cutoff or key in keep or any(key.startswith(o) for o in others):
             continue
         if key.startswith(records):
-            if key not in current:
+            if key not in current and is_record_key(key, listing.prefix):  # not a stray file of someone's
                 doomed.append(key)
         elif f"/{META_DIR}/" not in f"/{key}":
             doomed.append(key)

@@ -101,10 +101,14 @@ def _full_plan(
     listing = store.listing(build.prefix)
     recent: list[Release] = []
     if settings.prune_older_than is not None:
-        for obj in live_in_grace(records, now - settings.prune_older_than)[:-1]:
+        live = live_in_grace(records, now - settings.prune_older_than)
+        if live and last is None:
+            raise _unreadable(live[-1].key)
+        for obj in live[:-1]:
             r = store.release(obj.key, warn)
-            if r is not None:
-                recent.append(r)
+            if r is None:
+                raise _unreadable(obj.key)
+            recent.append(r)
     return plan(
         build,
         store.bucket,
@@ -118,6 +122,15 @@ def _full_plan(
         # A dry run shows the whole prune, however long: that is how to check it.
         max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
         release=wanted,
+    )
+
+
+def _unreadable(key: str) -> UserError:
+    """Pruning without knowing what a live release references could delete its files."""
+    return UserError(
+        f"not pruning: the release record {key}, of a release live within the grace period, "
+        "cannot be read (see the warning above); publish without --prune-older-than, and prune "
+        "once that record is older than the grace period"
     )
 
 
@@ -194,8 +207,8 @@ def _run_phase(
         blob = action.blob
         # Plain-name copies are uploaded, not copied from the fingerprinted key: a
         # server-side copy of a multipart object gets a single-part ETag, which the next
-        # publish could no longer compare with the local one.
-        if action.reason == "headers":
+        # publish could no longer compare with the local one (see Action.copies).
+        if action.copies:
             store.copy(blob, blob.key)
         else:
             store.upload(blob)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -49,6 +50,15 @@ class Release:
 
 def releases_prefix(prefix: str) -> str:
     return f"{prefix}/{RELEASES_DIR}/" if prefix else f"{RELEASES_DIR}/"
+
+
+_RECORD_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}\.json\.gz")
+
+
+def is_record_key(key: str, prefix: str) -> bool:
+    """A release record's key, not some other file left in the releases folder."""
+    start = releases_prefix(prefix)
+    return key.startswith(start) and _RECORD_NAME.fullmatch(key[len(start) :]) is not None
 
 
 def record_key(prefix: str, created: datetime, release_id: str) -> str:

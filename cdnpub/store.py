@@ -252,8 +252,11 @@ class S3Store:
                 )
                 intact = reader.sha256.hexdigest() == asset.sha256
         if not intact:
-            # The key names other bytes than it holds: take it away before failing.
-            self.delete([blob.key])
+            # A fingerprinted key names other bytes than it may hold: take it away before
+            # failing. Never a plain name: its URL is live, and a 404 is worse than bytes
+            # the next publish compares and replaces.
+            if not blob.plain:
+                self.delete([blob.key])
             raise _changed(asset)
 
     def copy(self, blob: Blob, source: str) -> None:

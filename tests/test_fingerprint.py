@@ -367,3 +367,12 @@ def test_script_pointing_at_a_stylesheet_is_built_after_it(make_tree: MakeTree) 
     assert body(asset(second, "a.js")) == f"x;\n//# sourceMappingURL={hashed(second, 'a.css')}\n".encode()
     order = [a.path for a in second.assets]
     assert order.index("i.png") < order.index("a.css") < order.index("a.js")
+
+
+def test_relative_reference_climbing_out_of_the_folder_becomes_root_relative(make_tree: MakeTree) -> None:
+    """`../../static/img/x.png` from a blueprint's css/ climbs out of its folder and back in
+    by the folder's local URL name, which the CDN's key layout does not share."""
+    root = make_tree({"css/admin.css": "a{background:url(../../static/img/x.png)}", "img/x.png": PNG})
+    result = build([Source(scan(root), url_path="/admin/static", sub="admin")], BuildOptions(prefix="static"))
+    png = asset(result, "admin/img/x.png")
+    assert body(asset(result, "admin/css/admin.css")) == f"a{{background:url(/{png.key})}}".encode()

@@ -168,3 +168,54 @@ def test_live_in_grace_includes_the_release_live_when_the_grace_began() -> None:
     assert [r.key for r in live_in_grace(records, NOW - timedelta(days=1))] == ["r2", "r3"]
     assert [r.key for r in live_in_grace(records, NOW - timedelta(days=15))] == ["r1", "r2", "r3"]
     assert [r.key for r in live_in_grace(records[:3], NOW - timedelta(days=1))] == ["r2"]
+
+
+def test_release_keys_are_only_record_names(site: Build) -> None:
+    record = release_of(site).key
+    stray = "static/.cdnpub/releases/README.txt"
+    listing = listing_of(site, **{k: RemoteObject(k, 1, "e", OLD) for k in (record, stray)})
+    assert [o.key for o in listing.release_keys()] == [record]
+
+
+def test_prune_leaves_a_deeper_prefix_with_records_of_its_own_alone(site: Build) -> None:
+    """`s3://b/static/admin` published on its own: its objects are another release's."""
+    theirs = {
+        k: RemoteObject(k, 1, "e", OLD)
+        for k in (
+            "static/admin/css/a.0123456789.css",
+            "static/admin/css/a.css",
+            "static/admin/.cdnpub/releases/20261101T000000Z-0123456789ab.json.gz",
+        )
+    }
+    mine = RemoteObject("static/img/old.0123456789.png", 1, "e", OLD)
+    listing = listing_of(site, **theirs, **{mine.key: mine})
+    todo = make_plan(site, listing, release_of(site), prune_older_than=timedelta(days=1))
+    assert todo.prune == (mine.key,)
+
+
+def test_header_fix_of_a_served_fingerprinted_key_is_invalidated(site: Build) -> None:
+    last = release_of(site)
+    rules = parse_rules([{"match": "*.png", "content_type": "image/x-test"}])
+    changed = build([Source(scan(Path(site.assets[0].fs_path).parents[1]))], BuildOptions(rules=rules))
+    todo = make_plan(changed, listing_of(changed), last)
+    png = next(b.key for b in blobs(changed) if b.asset.path == "img/i.png" and not b.plain)
+    assert png in {a.blob.key for a in todo.header_fixes}
+    assert todo.invalidate == tuple(sorted((png, "static/img/i.png")))
+
+
+def test_header_fix_of_fingerprinted_keys_no_release_served_is_not_invalidated(site: Build) -> None:
+    todo = make_plan(site, listing_of(site), None)
+    fixed = {a.blob.key for a in todo.header_fixes if not a.blob.plain}
+    assert len(fixed) == 3 and not fixed & set(todo.invalidate)
+
+
+def test_header_fix_of_a_multipart_plain_copy_is_an_upload(site: Build) -> None:
+    """A copy would give it a single-part ETag, no longer comparable with the local one."""
+    from cdnpub.digest import MULTIPART_THRESHOLD
+    from cdnpub.plan import Action
+
+    blob = next(b for b in blobs(site) if b.plain)
+    big = replace(blob, asset=replace(blob.asset, size=MULTIPART_THRESHOLD))
+    assert not Action(big, "headers").copies and Action(big, "headers").sent_bytes == MULTIPART_THRESHOLD
+    fingerprinted = replace(big, plain=False)
+    assert Action(fingerprinted, "headers").copies and Action(fingerprinted, "headers").sent_bytes == 0

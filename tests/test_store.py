@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import boto3
 import boto3.exceptions
 import botocore.exceptions
 import pytest
+from moto import mock_aws
 
 from cdnpub.errors import CdnpubError, RemoteError, UserError
 from cdnpub.store import s3_errors
@@ -50,3 +54,30 @@ def test_no_credentials_is_a_user_error() -> None:
 def test_unreachable_endpoint_is_a_remote_error() -> None:
     with pytest.raises(RemoteError, match="cannot reach the S3 endpoint"), s3_errors("b"):
         raise botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_big_file_changed_during_upload_fails_and_only_a_fingerprinted_key_is_removed(
+    fake_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plain: bool
+) -> None:
+    """A fingerprinted key must not name other bytes; a plain name is a live URL, where a
+    404 is worse than the bytes the next publish compares and replaces."""
+    import cdnpub.store
+    from cdnpub.digest import MULTIPART_THRESHOLD
+    from cdnpub.fingerprint import Source, build
+    from cdnpub.plan import blobs
+    from cdnpub.scan import scan
+    from cdnpub.store import S3Store
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static/big.bin").write_bytes(b"b" * MULTIPART_THRESHOLD)
+    asset_blob = next(b for b in blobs(build([Source(scan(str(tmp_path / "static")))])) if b.plain is plain)
+    stamps = iter([(MULTIPART_THRESHOLD, asset_blob.asset.source_mtime_ns), (MULTIPART_THRESHOLD, 1)])
+    monkeypatch.setattr(cdnpub.store, "_stamp", lambda asset: next(stamps))  # touched mid-upload
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="store-test")
+        with pytest.raises(UserError, match="changed since the build"):
+            S3Store(client, "store-test").upload(asset_blob)
+        stored = [o["Key"] for o in client.list_objects_v2(Bucket="store-test").get("Contents", [])]
+    assert stored == ([asset_blob.key] if plain else [])

@@ -331,6 +331,30 @@ def test_corrupt_release_record_is_a_warning_and_the_publish_repairs(
     assert publish(site, bucket, moto_server).stderr == ""
 
 
+@pytest.mark.parametrize("record", [b"garbage", None])
+def test_prune_refuses_when_the_live_release_record_cannot_be_read(
+    moto_server: MotoServer, bucket: str, site: Path, record: bytes | None
+) -> None:
+    """Without knowing what the live release references, a prune could delete its files.
+    (None: a stray file beside the records, which must not be taken for the newest one.)"""
+    publish(site, bucket, moto_server)
+    (newest,) = release_keys(moto_server, bucket)
+    s3 = moto_server.client()
+    if record is None:
+        s3.put_object(Bucket=bucket, Key=newest.rsplit("/", 1)[0] + "/zz-notes.txt", Body=b"x")
+    else:
+        s3.put_object(Bucket=bucket, Key=newest, Body=record)
+    (site / "img/logo.png").write_bytes(b"another logo")
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server, "--prune-older-than", "0")
+    if record is None:
+        assert result.exit_code == 0, result.output
+        assert [r for r in moto_server.requests() if r.method == "POST" and "delete" in r.query] == []
+    else:
+        assert result.exit_code == 2 and "not pruning" in result.stderr
+        assert moto_server.writes() == []
+
+
 def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoServer, site: Path) -> None:
     result = run_cli(
         "publish",
