@@ -526,16 +526,19 @@ def remote_count(client: Any, bucket: str) -> int:
 
 def expected_puts(before: Mapping[str, Any], after: Mapping[str, Any]) -> int:
     """What a one-percent change should upload: each asset whose fingerprinted key is new,
-    its plain copy when its bytes changed, and one release record."""
+    its plain copy when its bytes changed, one release record, and (when a plain copy the
+    last release served changes) the marker of live URLs about to change, written first."""
     old, new = before["assets"], after["assets"]
     puts = 1
+    live_changed = False
     for path, entry in new.items():
         prior = old.get(path)
         if prior is None or prior["key"] != entry["key"]:
             puts += 1
         if entry["plain_key"] and (prior is None or prior["sha256"] != entry["sha256"]):
             puts += 1
-    return puts
+            live_changed = live_changed or prior is not None
+    return puts + live_changed
 
 
 # --- the profile ------------------------------------------------------------------------------

@@ -1,27 +1,46 @@
-"""An invalidation that failed after its release landed.
+"""Live URLs changed, their invalidation not yet confirmed.
 
-The release record then says the bucket is current, so the next publish would find
-nothing changed and never invalidate the stale paths: they wait in a marker under
-PREFIX/.cdnpub/ until an invalidation of them succeeds. The marker lives beside the
-release records, so the publish's first listing sees it at no extra request.
+A publish writes this marker under PREFIX/.cdnpub/ before its first write to a live URL
+(a plain-name copy, a header fix of a served key) and deletes it once the release record
+landed and CloudFront confirmed the invalidation. A marker found by a later publish
+means an earlier one stopped half-way (a failure, a kill, a failed invalidation): the
+bucket may not be what the newest release record says, so that publish compares
+everything with the bucket instead of trusting the record, and invalidates the marked
+keys along with its own. The marker lives beside the release records, so the publish's
+first listing sees it at no extra request.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from .errors import UserError
 from .release import META_DIR
 
 NAME = "pending-invalidation.json"
+NO_DISTRIBUTION = ""  # a publish without --distribution-id: nothing to invalidate, but half-done
 
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    distribution_id: str
-    keys: tuple[str, ...]  # S3 keys whose cached copies are stale
+    """Keys whose cached copies may be stale, by CloudFront distribution id."""
+
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    landed: bool = False  # the release record landed: only invalidations are owed
+
+    def adding(self, distribution_id: str, keys: Sequence[str]) -> Pending:
+        """A publish about to change live URLs: not landed until it says so."""
+        merged = dict(self.keys)
+        merged[distribution_id] = tuple(sorted({*merged.get(distribution_id, ()), *keys}))
+        return Pending(merged, landed=False)
+
+    def settled(self, distribution_id: str) -> Pending:
+        """After a publish landed and invalidated on `distribution_id`: what other
+        distributions are still owed."""
+        keys = {d: k for d, k in self.keys.items() if d not in (distribution_id, NO_DISTRIBUTION)}
+        return Pending(keys, landed=True)
 
 
 def meta_prefix(prefix: str) -> str:
@@ -33,14 +52,20 @@ def pending_key(prefix: str) -> str:
     return meta_prefix(prefix) + NAME
 
 
-def dumps(distribution_id: str, keys: Sequence[str]) -> bytes:
-    doc = {"distribution_id": distribution_id, "keys": sorted(set(keys))}
+def dumps(pending: Pending) -> bytes:
+    doc = {
+        "distributions": {d: sorted(set(k)) for d, k in sorted(pending.keys.items())},
+        "landed": pending.landed,
+    }
     return json.dumps(doc, sort_keys=True).encode()
 
 
 def loads(data: bytes, origin: str) -> Pending:
     try:
         doc = json.loads(data)
-        return Pending(str(doc["distribution_id"]), tuple(str(k) for k in doc["keys"]))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        if "distributions" not in doc:  # the first form: a failed invalidation, after the record
+            return Pending({str(doc["distribution_id"]): tuple(str(k) for k in doc["keys"])}, landed=True)
+        keys = {str(d): tuple(str(k) for k in keys) for d, keys in doc["distributions"].items()}
+        return Pending(keys, landed=doc.get("landed") is True)
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise UserError(f"{origin} is corrupt ({err})") from None

@@ -14,6 +14,7 @@ from typing import Any
 from .digest import MULTIPART_THRESHOLD
 from .errors import UserError
 from .fingerprint import HASHED_NAME, Asset, Build
+from .pending import Pending
 from .release import META_DIR, ObjectRecord, Release, is_record_key, new_release, releases_prefix
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
@@ -89,7 +90,7 @@ class Plan:
     prune: tuple[str, ...] = ()  # phase 4: deletes, only when asked
     skipped: int = 0
     invalidate: tuple[str, ...] = ()  # keys whose bytes or headers changed under the same URL
-    pending: str | None = None  # marker of an earlier failed invalidation, retried with this one
+    pending: Pending | None = None  # the marker an earlier publish left (see pending.py)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property

@@ -21,9 +21,9 @@ from .errors import CdnpubError, UserError
 from .fingerprint import Build
 from .invalidate import CloudFront, Invalidation, collapse, invalidation_path
 from .manifest import from_build, to_document
+from .pending import NO_DISTRIBUTION, Pending, meta_prefix, pending_key
 from .pending import dumps as dumps_pending
 from .pending import loads as loads_pending
-from .pending import meta_prefix, pending_key
 from .plan import Action, Plan, RemoteObject, desired_release, plan, unchanged
 from .release import Release, dumps
 from .store import S3Store
@@ -74,16 +74,19 @@ def prepare(
     last = store.release(records[-1].key, warn) if records else None
     if records:
         now = after_newest(records[-1].key, now)
+    found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
     wanted = desired_release(build, manifest, now, settings.plain_copies)
     todo = None
-    if settings.prune_older_than is None and not settings.verify:
+    # A marker of a publish that stopped half-way: the bucket may not be what the newest
+    # record says, so compare everything.
+    if settings.prune_older_than is None and not settings.verify and (found is None or found.landed):
         todo = unchanged(store.bucket, build, last, wanted)
     if todo is None:
         todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
-    if pending_key(build.prefix) in meta.objects:
-        todo = _with_pending(todo, store, settings, warn)
+    if found is not None:
+        todo = _with_pending(todo, found, settings, warn)
     return todo
 
 
@@ -142,23 +145,26 @@ def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence
     return records[max(first - 1, 0) :]
 
 
-def _with_pending(todo: Plan, store: S3Store, settings: Settings, warn: Callable[[str], None]) -> Plan:
-    """Add the paths of an earlier failed invalidation to this publish's."""
-    key = pending_key(todo.prefix)
+def _pending(store: S3Store, prefix: str, warn: Callable[[str], None]) -> Pending:
+    key = pending_key(prefix)
     try:
-        pending = loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}")
-    except UserError as err:
-        warn(f"{err}; ignoring it")
-        return todo
-    if settings.distribution_id != pending.distribution_id:
-        warn(
-            f"an earlier invalidation of {len(pending.keys)} paths on CloudFront distribution "
-            f"{pending.distribution_id} failed; publish with --distribution-id {pending.distribution_id} "
-            "to retry it"
-        )
-        return todo
-    keys = tuple(sorted({*todo.invalidate, *pending.keys}))
-    return replace(todo, invalidate=keys, pending=key)
+        return loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}")
+    except UserError as err:  # still a sign of a publish that stopped half-way
+        warn(f"{err}; comparing every object with the bucket")
+        return Pending()
+
+
+def _with_pending(todo: Plan, found: Pending, settings: Settings, warn: Callable[[str], None]) -> Plan:
+    """Add the keys an earlier publish left to invalidate on this distribution."""
+    for distribution, keys in found.keys.items():
+        if distribution not in (NO_DISTRIBUTION, settings.distribution_id) and keys:
+            warn(
+                f"an earlier invalidation of {len(keys)} paths on CloudFront distribution "
+                f"{distribution} did not complete; publish with --distribution-id {distribution} "
+                "to retry it"
+            )
+    mine = found.keys.get(settings.distribution_id, ()) if settings.distribution_id else ()
+    return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
 
 
 def after_newest(newest_key: str, now: datetime) -> datetime:
@@ -174,10 +180,21 @@ def after_newest(newest_key: str, now: datetime) -> datetime:
     return max(now, newest + timedelta(seconds=1))
 
 
-def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress) -> Done:
+def marks(todo: Plan, distribution_id: str | None) -> Pending | None:
+    """The marker to leave before this publish's first write to a URL the last release
+    served (its invalidation keys); None when it changes none: new keys alone are no
+    risk, as no record vouches for them."""
+    if not todo.invalidate:
+        return None
+    return (todo.pending or Pending()).adding(distribution_id or NO_DISTRIBUTION, todo.invalidate)
+
+
+def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress, marker: Pending | None = None) -> Done:
     """Write the plan phase by phase; the first failure stops before the next phase."""
     uploaded = fixed = 0
     nbytes = 0
+    if marker is not None:
+        store.put_private(pending_key(todo.prefix), dumps_pending(marker), "application/json")
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cdnpub") as pool:
         for name, actions in (("fingerprinted", todo.fingerprinted), ("plain", todo.plain)):
             _run_phase(pool, name, actions, store, progress)
@@ -227,19 +244,17 @@ def _run_phase(
     raise error
 
 
-def _remember(
-    todo: Plan, store: S3Store, cdn: CloudFront, err: CdnpubError, paths: Sequence[str]
-) -> CdnpubError:
-    """Leave a marker so the next publish retries the failed invalidation; say so."""
-    if not todo.invalidate:
-        return err
-    try:
-        marker = dumps_pending(cdn.distribution_id, todo.invalidate)
-        store.put_private(pending_key(todo.prefix), marker, "application/json")
-    except CdnpubError:
-        command = f"cdnpub invalidate --distribution-id {cdn.distribution_id} " + " ".join(paths)
-        return type(err)(f"{err}; the uploads stand: invalidate by hand with `{command}`")
-    return type(err)(f"{err}; the uploads stand, and the next publish retries the invalidation")
+def _settle(todo: Plan, store: S3Store, marker: Pending | None, distribution_id: str | None) -> None:
+    """The publish landed (and invalidated, if it had a distribution): take its marker
+    away, or leave only what other distributions are still owed."""
+    current = marker or todo.pending
+    if current is None:
+        return
+    left = current.settled(distribution_id or NO_DISTRIBUTION)
+    if not left.keys:
+        store.delete([pending_key(todo.prefix)])
+    elif left != current:
+        store.put_private(pending_key(todo.prefix), dumps_pending(left), "application/json")
 
 
 def invalidate(
@@ -285,16 +300,20 @@ def publish(
     if settings.dry_run:
         planned = invalidation_paths(todo, settings.invalidate_threshold) if cdn else ()
         return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
-    done = execute(todo, store, settings.jobs, progress)
+    marker = marks(todo, settings.distribution_id)
+    done = execute(todo, store, settings.jobs, progress, marker)
     paths: tuple[str, ...] = ()
     invalidations: tuple[Invalidation, ...] = ()
     error: CdnpubError | None = None
     if cdn is not None:
         try:
             paths, invalidations = invalidate(todo, cdn, settings)
-            if todo.pending:
-                store.delete([todo.pending])
-        except CdnpubError as err:  # the upload stands; report it with the failure
+        except CdnpubError as err:  # the upload stands; the marker keeps the paths for the next publish
             paths = invalidation_paths(todo, settings.invalidate_threshold)
-            error = _remember(todo, store, cdn, err, paths)
+            error = type(err)(f"{err}; the uploads stand, and the next publish retries the invalidation")
+    if error is None:
+        try:
+            _settle(todo, store, marker, settings.distribution_id)
+        except CdnpubError as err:  # all landed: the next publish only checks once more
+            warn(f"could not clear s3://{store.bucket}/{pending_key(todo.prefix)}: {err}")
     return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.integration.conftest import MotoServer, publish, run_cli
+from tests.integration.conftest import SITE, MotoServer, publish, run_cli
+from tests.integration.test_publish import keys
 
 
 def create_distribution(server: MotoServer, bucket: str) -> str:
@@ -270,3 +271,90 @@ def test_going_back_and_forth_invalidates_every_time(
         sent.append(doc["invalidation"]["ids"])
     assert all(len(ids) == 1 for ids in sent)
     assert len({ids[0] for ids in sent}) == 4
+
+
+# --- publishes that stopped half-way ---------------------------------------------------
+
+BASE_B = "body{margin:1px}\n.icon{background:url(../img/icon.svg)}\n"
+
+
+def publish_b_stopping_after_a_plain_copy(
+    server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> Result:
+    """Release B changes base.css (and so app.css, which imports it); its plain copy of
+    base.css lands, then the one of app.css fails: the live site is half B."""
+    (site / "css/base.css").write_text(BASE_B)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    server.fail = lambda r: 500 if r.method == "PUT" and r.path.endswith("/static/css/app.css") else None
+    result = publish(site, bucket, server, "--distribution-id", distribution, "--jobs", "1")
+    server.fail = lambda r: None
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    return result
+
+
+def plain_body(server: MotoServer, bucket: str, key: str) -> bytes:
+    return bytes(server.client().get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def invalidated(server: MotoServer, distribution: str) -> set[str]:
+    return {p for batch in invalidations(server, distribution) for p in batch}
+
+
+def test_going_back_after_a_publish_that_stopped_half_way_restores_and_invalidates(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest record is A's again, but the bucket is half B: no shortcut is taken."""
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    failed = publish_b_stopping_after_a_plain_copy(moto_server, bucket, site, distribution, monkeypatch)
+    assert failed.exit_code == 1
+    assert b"margin:1px" in plain_body(moto_server, bucket, "static/css/base.css")
+    (site / "css/base.css").write_text(SITE["css/base.css"])  # back to A
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert b"margin:0" in plain_body(moto_server, bucket, "static/css/base.css")
+    assert "/static/css/base.css" in invalidated(moto_server, distribution)
+    assert not any("pending" in k for k in keys(moto_server, bucket))
+
+
+def test_plain_copy_that_landed_before_a_failure_is_invalidated_by_the_rerun(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    publish_b_stopping_after_a_plain_copy(moto_server, bucket, site, distribution, monkeypatch)
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert {"/static/css/base.css", "/static/css/app.css"} <= invalidated(moto_server, distribution)
+
+
+def test_a_prune_failing_after_the_record_leaves_the_invalidation_to_the_next_publish(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    orphan = "static/img/orphan.0123456789.png"  # no release references it: the prune's work
+    moto_server.client().put_object(Bucket=bucket, Key=orphan, Body=b"x")
+    (site / "js/app.js").write_text("console.log('changed');\n")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    moto_server.fail = lambda r: 500 if r.method == "POST" and r.query == "delete" else None
+    failed = publish(site, bucket, moto_server, "--distribution-id", distribution, "--prune-older-than", "0")
+    assert failed.exit_code == 1 and orphan in keys(moto_server, bucket)
+    assert invalidated(moto_server, distribution) == set()
+    moto_server.fail = lambda r: None
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert invalidated(moto_server, distribution) == {"/static/js/app.js"}
+
+
+def test_failed_invalidations_on_two_distributions_are_both_kept(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = create_distribution(moto_server, bucket + "-2")
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    fail_invalidations(moto_server, monkeypatch)
+    (site / "js/app.js").write_text("console.log('one');\n")
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 1
+    (site / "css/base.css").write_text(BASE_B)
+    result = publish(site, bucket, moto_server, "--distribution-id", other)
+    assert result.exit_code == 1 and f"--distribution-id {distribution} to retry it" in result.stderr
+    moto_server.fail = lambda r: None
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    assert invalidated(moto_server, distribution) == {"/static/js/app.js"}
+    assert publish(site, bucket, moto_server, "--distribution-id", other).exit_code == 0
+    assert {"/static/css/base.css", "/static/css/app.css"} <= invalidated(moto_server, other)
+    assert not any("pending" in k for k in keys(moto_server, bucket))
