@@ -55,13 +55,18 @@ def fail_invalidations(server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def publish_change_with_failing_cloudfront(
-    server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+    server: MotoServer,
+    bucket: str,
+    site: Path,
+    distribution: str,
+    monkeypatch: pytest.MonkeyPatch,
+    *extra: str,
 ) -> Result:
     """A first publish, a changed script, and a second publish whose invalidation fails."""
     publish(site, bucket, server, "--distribution-id", distribution)
     (site / "js/app.js").write_text("console.log('changed');\n")
     fail_invalidations(server, monkeypatch)
-    return publish(site, bucket, server, "--distribution-id", distribution)
+    return publish(site, bucket, server, "--distribution-id", distribution, *extra)
 
 
 def cloudfront_posts(server: MotoServer) -> list[str]:
@@ -195,10 +200,9 @@ def test_failed_invalidation_is_not_reported_as_done(
 def test_json_of_a_failed_invalidation_has_the_error_and_no_ids(
     moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    publish(site, bucket, moto_server, "--distribution-id", distribution)
-    (site / "js/app.js").write_text("console.log('changed');\n")
-    fail_invalidations(moto_server, monkeypatch)
-    result = publish(site, bucket, moto_server, "--distribution-id", distribution, "--json")
+    result = publish_change_with_failing_cloudfront(
+        moto_server, bucket, site, distribution, monkeypatch, "--json"
+    )
     assert result.exit_code == 1
     doc = json.loads(result.stdout)["invalidation"]
     assert doc["ids"] == [] and doc["error"] and doc["paths"] == ["/static/js/app.js"]
