@@ -107,3 +107,4 @@ class Settings:
     wait_timeout: float = 900.0
     invalidate_threshold: int = DEFAULT_THRESHOLD
     manifest: str | None = None  # where to write the app's manifest after success
+    cdn_domain: str | None = None  # what viewers use, when not the distribution's own (the local preview)

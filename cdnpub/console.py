@@ -19,7 +19,7 @@ from .config import Settings
 from .errors import CdnpubError
 from .fingerprint import Build
 from .invalidate import CloudFront, cloudfront_client
-from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local
+from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local, preview_domain
 from .manifest import from_build, writable, write
 from .plan import Action
 from .publish import publish
@@ -125,11 +125,13 @@ def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | N
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "local"
     os.environ.pop("AWS_SESSION_TOKEN", None)
+    distribution_id = distribution_id or ensure_local(endpoint, bucket, LOCAL_CDN_DOMAIN)
     return {
         "endpoint_url": endpoint,
         "region": "us-east-1",
         "profile": None,
-        "distribution_id": distribution_id or ensure_local(endpoint, bucket, LOCAL_CDN_DOMAIN),
+        "distribution_id": distribution_id,
+        "cdn_domain": preview_domain(endpoint, distribution_id) or LOCAL_CDN_DOMAIN,
     }
 
 

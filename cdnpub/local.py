@@ -7,6 +7,7 @@ Needs the `local` extra (moto[server])."""
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import threading
@@ -175,6 +176,17 @@ def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
         raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
     except botocore.exceptions.ClientError as err:
         raise UserError(f"cannot set up s3://{bucket} on {endpoint_url}: {err}") from None
+
+
+def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:
+    """The CDN preview's host:port that `cdnpub local` noted on the distribution: the
+    domain a local app's CDN_DOMAIN takes (moto's own *.cloudfront.net answers nothing)."""
+    try:
+        config = local_client("cloudfront", endpoint_url).get_distribution_config(Id=distribution_id)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        return None
+    found = re.search(r"preview at http://([^/\s]+)/", str(config["DistributionConfig"].get("Comment", "")))
+    return found.group(1) if found else None
 
 
 def _ensure_bucket(s3: Any, bucket: str) -> None:

@@ -171,4 +171,5 @@ def publish_settings(
         wait_timeout=values["wait_timeout"],
         invalidate_threshold=values["invalidate_threshold"],
         manifest=manifest,
+        cdn_domain=values.get("cdn_domain"),
     )

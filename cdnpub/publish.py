@@ -292,6 +292,7 @@ def publish(
     cdn_domain = None
     if cdn is not None:
         cdn_domain = cdn.domain_name()  # fails early, before any write, on a wrong distribution id
+        cdn_domain = settings.cdn_domain or cdn_domain
         if not cdn.serves_bucket(store.bucket):
             warn(
                 f"CloudFront distribution {settings.distribution_id} has no origin for bucket {store.bucket}"

@@ -379,6 +379,23 @@ def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoSe
     assert again.exit_code == 0 and "up to date" in again.output
 
 
+def test_local_reports_the_preview_as_the_cdn_domain(moto_server: MotoServer, site: Path) -> None:
+    """What the app's CDN_DOMAIN takes locally: moto's own *.cloudfront.net answers nothing."""
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "cdnpub-local-preview", "127.0.0.1:5999")  # as `cdnpub local` does
+    result = run_cli(
+        "publish",
+        str(site),
+        "s3://cdnpub-local-preview/static",
+        "--local",
+        "--endpoint-url",
+        moto_server.url,
+        "--json",
+    )
+    assert json.loads(result.stdout)["cdn_domain"] == "127.0.0.1:5999"
+
+
 def test_dry_run_shows_a_prune_past_max_delete_with_a_warning(
     moto_server: MotoServer, bucket: str, site: Path
 ) -> None:
