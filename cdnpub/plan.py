@@ -165,8 +165,10 @@ def plan(
     recent: Sequence[Release] = (),
     max_delete: int = DEFAULT_MAX_DELETE,
     release: Release | None = None,
+    last_written: datetime | None = None,
 ) -> Plan:
-    """What to write so that the bucket holds `build`, and what may be deleted."""
+    """What to write so that the bucket holds `build`, and what may be deleted.
+    `last_written`: when the store wrote the last release's record (its LastModified)."""
     wanted = list(blobs(build, plain_copies))
     for blob in wanted:
         check_key(blob)
@@ -175,7 +177,7 @@ def plan(
     invalidate: list[str] = []
     skipped = 0
     for blob in wanted:
-        reason = _reason(blob, listing.objects.get(blob.key), known.get(blob.key))
+        reason = _reason(blob, listing.objects.get(blob.key), known.get(blob.key), last_written)
         if reason is None:
             skipped += 1
             continue
@@ -214,7 +216,9 @@ def plan(
     )
 
 
-def _reason(blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None) -> str | None:
+def _reason(
+    blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None, last_written: datetime | None
+) -> str | None:
     if remote is None:
         return "new"
     asset = blob.asset
@@ -222,11 +226,20 @@ def _reason(blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None
         return "changed"
     # A fingerprinted key names its content, so the size check is enough. A
     # plain-name copy is compared by content: the ETag S3 computed against the
-    # local one, or (SSE-KMS ETags are not MD5s) against what the last release
-    # recorded for the same bytes.
+    # local one. Where S3's ETag is no MD5 (SSE-KMS, a copy of a multipart object),
+    # the last release vouches for the same bytes if the object was written before
+    # its record was (strictly: S3 gives LastModified to the second, and a write in
+    # the record's own second may have come after it).
     if blob.plain and remote.etag != asset.etag:
-        recorded_same = record is not None and record.sha256 == asset.sha256 and record.etag == remote.etag
-        if not recorded_same:
+        vouched = (
+            record is not None
+            and record.sha256 == asset.sha256
+            and (
+                record.etag == remote.etag
+                or (last_written is not None and remote.last_modified < last_written)
+            )
+        )
+        if not vouched:
             return "changed"
     if record is None or record.headers() != blob.record().headers():
         return "headers"  # bytes are right, headers unknown or different: copy in place

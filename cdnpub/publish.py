@@ -125,6 +125,7 @@ def _full_plan(
         # A dry run shows the whole prune, however long: that is how to check it.
         max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
         release=wanted,
+        last_written=records[-1].last_modified if records and last is not None else None,
     )
 
 

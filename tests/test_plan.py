@@ -219,3 +219,18 @@ def test_header_fix_of_a_multipart_plain_copy_is_an_upload(site: Build) -> None:
     assert not Action(big, "headers").copies and Action(big, "headers").sent_bytes == MULTIPART_THRESHOLD
     fingerprinted = replace(big, plain=False)
     assert Action(fingerprinted, "headers").copies and Action(fingerprinted, "headers").sent_bytes == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [(OLD - timedelta(seconds=1), None), (OLD, "changed"), (OLD + timedelta(hours=1), "changed")],
+    ids=["before", "same-second", "after"],
+)
+def test_plain_copy_with_an_opaque_etag_is_vouched_for_until_written_after_the_record(
+    site: Build, written: datetime, reason: str | None
+) -> None:
+    """SSE-KMS ETags are no MD5s: an object written before the last record was holds the
+    bytes that record names."""
+    kms = RemoteObject("static/img/i.png", 3, "kms-etag", written)
+    todo = make_plan(site, listing_of(site, **{"static/img/i.png": kms}), release_of(site), last_written=OLD)
+    assert [a.reason for a in todo.uploads] == ([reason] if reason else [])
