@@ -5,6 +5,7 @@ are in flask_commands.py."""
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,11 @@ class _State:
 
     def __init__(self, app: Flask) -> None:
         domain = str(app.config["CDN_DOMAIN"] or "").strip().rstrip("/")
-        if "://" in domain:
-            raise UserError(f"CDN_DOMAIN is a host name such as cdn.example.com, not a URL: {domain!r}")
+        if "://" in domain or any(c in domain for c in "/?#@ "):
+            raise UserError(
+                f"CDN_DOMAIN is a host name (with a port, if any) such as cdn.example.com, not a URL "
+                f"or a path: {domain!r} (the CDN serves the bucket's keys at its root)"
+            )
         self.enabled = bool(domain)
         self.base = f"{'https' if app.config['CDN_HTTPS'] else 'http'}://{domain}/"
         self.strict = bool(app.config["CDN_STRICT"])
@@ -69,6 +73,8 @@ class _State:
     def load(self) -> None:
         # Stat before reading: a rebuild between the two is then seen at the next check.
         self.stamp = _stamp(self.path)
+        # Entries first, then a new cache: resolve() reads them in the other order, so a
+        # URL built from the old entries can only land in the old cache.
         self.entries = _manifest.read(self.path).entries
         self.urls, self.warned = {}, set()
 
@@ -77,8 +83,12 @@ class _State:
         if _stamp(self.path) != self.stamp:
             self.load()
 
-    def entry(self, app: Flask, logical: str) -> Entry | None:
-        found = self.entries.get(logical)
+    def entry(
+        self, app: Flask, logical: str, entries: Mapping[str, Entry] | None = None, theirs: bool = False
+    ) -> Entry | None:
+        """The manifest's entry for `logical`; None (or MissingAssetError when strict) for a
+        miss, and for an app file name that is `theirs`: a blueprint's."""
+        found = None if theirs else (self.entries if entries is None else entries).get(logical)
         if found is None:
             if self.strict:
                 raise MissingAssetError(
@@ -92,30 +102,57 @@ class _State:
                 )
         return found
 
-    def resolve(self, app: Flask, endpoint: str, filename: str) -> str | None:
+    def resolve(self, app: Flask, endpoint: str, filename: Any) -> str | None:
         """The CDN URL of a static endpoint's file, or None: not a static endpoint, or a miss."""
-        absolute = endpoint
-        if endpoint[:1] == ".":  # relative to the current request's blueprint, as Flask does
-            blueprint = request.blueprint if has_request_context() else None
-            absolute = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+        urls, entries = self.urls, self.entries  # in this order: see load()
+        absolute = absolute_endpoint(endpoint)
+        name = logical_name(filename)
+        theirs = False
         if absolute == "static":
             if not app.has_static_folder:
                 return None
-            logical = filename
+            logical, theirs = name, blueprints_file(app, name)
         else:
-            name, _, tail = absolute.rpartition(".")
+            blueprint, _, tail = absolute.rpartition(".")
             # Looked up per miss, not at init_app: blueprints registered later work too.
-            bp = app.blueprints.get(name)
+            bp = app.blueprints.get(blueprint)
             if tail != "static" or bp is None or not bp.has_static_folder:
                 return None
-            logical = f"{name}/{filename}"
-        found = self.entry(app, logical)
+            logical = f"{blueprint}/{name}"
+        found = self.entry(app, logical, entries, theirs)
         if found is None:
             return None
         url = self.base + quote(found.key)  # quote() keeps "/" and escapes "+", which S3 reads as a space
         if absolute is endpoint:
-            self.urls[(endpoint, filename)] = url
+            urls[(endpoint, filename)] = url
         return url
+
+
+def absolute_endpoint(endpoint: str) -> str:
+    """`.static` relative to the current request's blueprint, as Flask resolves it."""
+    if endpoint[:1] != ".":
+        return endpoint
+    blueprint = request.blueprint if has_request_context() else None
+    return f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+
+
+def logical_name(filename: Any) -> str:
+    """A filename as the manifest spells it: NFC, as the build read the names (macOS
+    hands out NFD), without `./` in front; a path object is taken as Flask takes it."""
+    name = unicodedata.normalize(
+        "NFC", os.fspath(filename) if isinstance(filename, os.PathLike) else str(filename)
+    )
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
+def blueprints_file(app: Flask, name: str) -> bool:
+    """Whether an app static `name` is in fact a blueprint's file: the manifest holds those
+    under the blueprint's name (the build refuses an app folder of that name), and the
+    app's static view would answer it with a 404."""
+    bp = app.blueprints.get(name.split("/", 1)[0]) if "/" in name else None
+    return bp is not None and bp.has_static_folder
 
 
 def _stamp(path: Path) -> _Stamp | None:
@@ -168,7 +205,7 @@ def _hook(app: Flask, state: _State) -> Callable[..., str]:
                     if _external is False:
                         raise ValueError("When specifying '_scheme', '_external' must be True.")
                     url = _scheme + url[url.index(":") :]
-                return _decorate(app, endpoint, url, values, _anchor)
+                return _decorate(app, absolute_endpoint(endpoint), url, values, _anchor)
         return plain(
             endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
         )
@@ -184,7 +221,11 @@ def cdn_integrity(filename: str, blueprint: str | None = None) -> str:
     state: _State = current_app.extensions["cdn"]
     if not state.enabled:
         return ""
-    found = state.entry(current_app, f"{blueprint}/{filename}" if blueprint else filename)
+    name = logical_name(filename)
+    if blueprint:
+        found = state.entry(current_app, f"{blueprint}/{name}")
+    else:
+        found = state.entry(current_app, name, theirs=blueprints_file(current_app, name))
     return found.integrity if found is not None else ""
 
 

@@ -166,6 +166,52 @@ def test_explicit_scheme_is_kept(site: Site, request_ctx: Flask) -> None:
     assert url == f"http://{DOMAIN}/{site.key('js/app.js')}"
 
 
+def test_url_defaults_see_the_blueprint_of_a_relative_static_endpoint(site: Site, cdn_app: Flask) -> None:
+    seen = []
+
+    @cdn_app.url_defaults
+    def version(endpoint: str, values: dict[str, Any]) -> None:
+        seen.append(endpoint)
+        values.setdefault("v", "7")
+
+    with cdn_app.test_request_context("/admin/"):
+        url = url_for(".static", filename="js/admin.js")
+    assert url == f"https://{DOMAIN}/{site.key('admin/js/admin.js')}?v=7" and seen == ["admin.static"]
+
+
+@pytest.mark.parametrize("spelling", ["./js/app.js", "js/app.js"])
+def test_filename_is_read_as_the_build_spells_it(site: Site, request_ctx: Flask, spelling: str) -> None:
+    from pathlib import PurePosixPath
+
+    expected = f"https://{DOMAIN}/{site.key('js/app.js')}"
+    assert url_for("static", filename=spelling) == expected
+    assert url_for("static", filename=PurePosixPath(spelling)) == expected
+
+
+def test_decomposed_unicode_filename_finds_the_file(site: Site) -> None:
+    """macOS hands out NFD names; the build stores NFC ones."""
+    import unicodedata
+
+    name = unicodedata.normalize("NFC", "img/été.png")
+    write_tree(site.static, {name: b"\x89PNG-ete"})
+    site.rebuild()
+    app = site.app(CDN_DOMAIN=DOMAIN, CDN_STRICT=True)
+    CDN(app)
+    with app.test_request_context("/"):
+        nfd = url_for("static", filename=unicodedata.normalize("NFD", name))
+        assert nfd == url_for("static", filename=name) and "/static/img/" in nfd
+
+
+def test_app_static_does_not_reach_a_blueprints_files(site: Site) -> None:
+    """Locally /static/admin/js/admin.js is a 404: strict mode must say so on the CDN too."""
+    app = site.app(CDN_DOMAIN=DOMAIN, CDN_STRICT=True)
+    CDN(app)
+    with app.test_request_context("/"), pytest.raises(MissingAssetError, match="admin/js/admin.js"):
+        url_for("static", filename="admin/js/admin.js")
+    with app.test_request_context("/"), pytest.raises(MissingAssetError):
+        render_template_string("{{ cdn_integrity('admin/js/admin.js') }}")
+
+
 def test_url_defaults_still_add_their_query_arguments(site: Site, cdn_app: Flask) -> None:
     @cdn_app.url_defaults
     def version(endpoint: str, values: dict[str, Any]) -> None:
@@ -269,9 +315,17 @@ def test_manifest_path_is_relative_to_root_path(
         assert url_for("static", filename="js/app.js").startswith(f"https://{DOMAIN}/static/js/app.")
 
 
-def test_domain_with_scheme_is_a_user_error(site: Site) -> None:
+@pytest.mark.parametrize("domain", ["https://cdn.test", "//cdn.test", "cdn.test/assets", "cdn.test?x=1"])
+def test_domain_that_is_not_a_host_name_is_a_user_error(site: Site, domain: str) -> None:
     with pytest.raises(UserError, match="host name"):
-        CDN(site.app(CDN_DOMAIN="https://cdn.test"))
+        CDN(site.app(CDN_DOMAIN=domain))
+
+
+def test_domain_with_a_port_is_a_host_name(site: Site) -> None:
+    app = site.app(CDN_DOMAIN="127.0.0.1:4567")
+    CDN(app)
+    with app.test_request_context("/"):
+        assert url_for("static", filename="js/app.js").startswith("https://127.0.0.1:4567/static/js/app.")
 
 
 def test_jinja_env_created_before_init_app_uses_the_hook(site: Site) -> None:
@@ -404,3 +458,28 @@ def test_corrupt_manifest_names_path(site: Site) -> None:
     site.manifest.write_text("{not json", encoding="utf-8")
     with pytest.raises(UserError, match=r"cdnpub-manifest.json is corrupt"):
         CDN(site.app(CDN_DOMAIN=DOMAIN))
+
+
+def test_a_reload_during_a_lookup_caches_no_stale_url(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Debug mode: another request reloads the manifest while this one builds a URL from
+    the old entries. That URL must not outlive the old manifest."""
+    import cdnpub.flask
+
+    app = site.app(CDN_DOMAIN=DOMAIN)
+    CDN(app)
+    state = app.extensions["cdn"]
+    old_key = site.key("js/app.js")
+    write_tree(site.static, {"js/app.js": b"console.log('v2');\n"})
+    site.rebuild()
+    real_quote = cdnpub.flask.quote
+
+    def quote_during_a_reload(key: str, *args: Any, **kwargs: Any) -> str:
+        monkeypatch.setattr(cdnpub.flask, "quote", real_quote)
+        state.load()  # the other request
+        return real_quote(key, *args, **kwargs)
+
+    monkeypatch.setattr(cdnpub.flask, "quote", quote_during_a_reload)
+    with app.test_request_context("/"):
+        assert url_for("static", filename="js/app.js").endswith(old_key)  # built from what it read
+        assert url_for("static", filename="js/app.js") == f"https://{DOMAIN}/{site.key('js/app.js')}"
+    assert site.key("js/app.js") != old_key
