@@ -92,17 +92,24 @@ def from_document(doc: Any, origin: str) -> Manifest:
         raise UserError(f"{origin} is corrupt ({type(err).__name__}: {err})") from None
 
 
+def _text(raw: Mapping[str, Any], name: str) -> str:
+    value = raw[name]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} is {value!r}, not a string")
+    return value
+
+
 def _entry(raw: Mapping[str, Any]) -> Entry:
     plain = raw["plain_key"]
     return Entry(
-        key=str(raw["key"]),
-        plain_key=None if plain is None else str(plain),
+        key=_text(raw, "key"),
+        plain_key=None if plain is None else _text(raw, "plain_key"),
         size=int(raw["size"]),
-        sha256=str(raw["sha256"]),
-        etag=str(raw["etag"]),
-        integrity=str(raw["integrity"]),
-        content_type=str(raw["content_type"]),
-        cache_control=str(raw["cache_control"]),
+        sha256=_text(raw, "sha256"),
+        etag=_text(raw, "etag"),
+        integrity=_text(raw, "integrity"),
+        content_type=_text(raw, "content_type"),
+        cache_control=_text(raw, "cache_control"),
         immutable=bool(raw["immutable"]),
     )
 

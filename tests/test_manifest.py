@@ -74,3 +74,16 @@ def test_written_manifest_is_readable_as_the_umask_allows(site: Path, tmp_path: 
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("value", [None, 3, ""])
+def test_manifest_entry_with_a_key_that_is_no_name_is_corrupt(
+    site: Path, tmp_path: Path, value: object
+) -> None:
+    target = tmp_path / "m.json"
+    write(from_build(build([Source(scan(site))], BuildOptions())), target)
+    doc = json.loads(target.read_text())
+    doc["assets"]["z.js"]["key"] = value
+    target.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match="corrupt .*key is"):
+        read(target)
