@@ -82,6 +82,11 @@ def prepare(
     if settings.prune_older_than is None and not settings.verify and (found is None or found.landed):
         todo = unchanged(store.bucket, build, last, wanted)
     if todo is None:
+        if settings.prune_older_than is not None and found is not None and not found.landed:
+            # Live plain copies of that publish may point at objects no record names, and
+            # edges may hold them until this publish's invalidation completes.
+            warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
+            settings = replace(settings, prune_older_than=None)
         todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")

@@ -362,3 +362,20 @@ def test_failed_invalidations_on_two_distributions_are_both_kept(
     assert publish(site, bucket, moto_server, "--distribution-id", other).exit_code == 0
     assert {"/static/css/base.css", "/static/css/app.css"} <= invalidated(moto_server, other)
     assert not any("pending" in k for k in keys(moto_server, bucket))
+
+
+def test_a_publish_repairing_a_half_done_one_does_not_prune_yet(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The half-done publish's live plain copies point at objects no record names, and edges
+    may hold those copies until the repair's invalidation completes."""
+    publish(site, bucket, moto_server, "--distribution-id", distribution)
+    publish_b_stopping_after_a_plain_copy(moto_server, bucket, site, distribution, monkeypatch)
+    stored = {k for k in keys(moto_server, bucket) if "/.cdnpub/" not in k}
+    (site / "css/base.css").write_text(str(SITE["css/base.css"]))  # back to A
+    args = ("--distribution-id", distribution, "--prune-older-than", "0")
+    result = publish(site, bucket, moto_server, *args)
+    assert result.exit_code == 0 and "not pruning while repairing" in result.stderr
+    assert stored <= set(keys(moto_server, bucket))
+    assert publish(site, bucket, moto_server, *args).exit_code == 0
+    assert not stored <= set(keys(moto_server, bucket))  # the next one prunes
