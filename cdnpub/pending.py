@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import UserError
 from .release import META_DIR
@@ -64,8 +65,14 @@ def loads(data: bytes, origin: str) -> Pending:
     try:
         doc = json.loads(data)
         if "distributions" not in doc:  # the first form: a failed invalidation, after the record
-            return Pending({str(doc["distribution_id"]): tuple(str(k) for k in doc["keys"])}, landed=True)
-        keys = {str(d): tuple(str(k) for k in keys) for d, keys in doc["distributions"].items()}
+            return Pending({str(doc["distribution_id"]): _keys(doc["keys"])}, landed=True)
+        keys = {str(d): _keys(listed) for d, listed in doc["distributions"].items()}
         return Pending(keys, landed=doc.get("landed") is True)
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise UserError(f"{origin} is corrupt ({err})") from None
+
+
+def _keys(listed: Any) -> tuple[str, ...]:
+    if not isinstance(listed, list) or not all(isinstance(k, str) for k in listed):
+        raise TypeError(f"keys must be a list of strings, not {listed!r}")
+    return tuple(listed)

@@ -166,9 +166,11 @@ def plan(
     max_delete: int = DEFAULT_MAX_DELETE,
     release: Release | None = None,
     last_written: datetime | None = None,
+    unsure: frozenset[str] = frozenset(),
 ) -> Plan:
     """What to write so that the bucket holds `build`, and what may be deleted.
-    `last_written`: when the store wrote the last release's record (its LastModified)."""
+    `last_written`: when the store wrote the last release's record (its LastModified);
+    `unsure`: keys a publish that stopped half-way may have written since."""
     wanted = list(blobs(build, plain_copies))
     for blob in wanted:
         check_key(blob)
@@ -177,7 +179,8 @@ def plan(
     invalidate: list[str] = []
     skipped = 0
     for blob in wanted:
-        reason = _reason(blob, listing.objects.get(blob.key), known.get(blob.key), last_written)
+        written = None if blob.key in unsure else last_written
+        reason = _reason(blob, listing.objects.get(blob.key), known.get(blob.key), written)
         if reason is None:
             skipped += 1
             continue
@@ -227,16 +230,16 @@ def _reason(
     # A fingerprinted key names its content, so the size check is enough. A
     # plain-name copy is compared by content: the ETag S3 computed against the
     # local one. Where S3's ETag is no MD5 (SSE-KMS, a copy of a multipart object),
-    # the last release vouches for the same bytes if the object was written before
-    # its record was (strictly: S3 gives LastModified to the second, and a write in
-    # the record's own second may have come after it).
+    # the last release vouches for the same bytes if the object was written no later
+    # than its record was (to the second, as S3 gives LastModified; the keys a publish
+    # that stopped half-way may have written since come with no `last_written`).
     if blob.plain and remote.etag != asset.etag:
         vouched = (
             record is not None
             and record.sha256 == asset.sha256
             and (
                 record.etag == remote.etag
-                or (last_written is not None and remote.last_modified < last_written)
+                or (last_written is not None and remote.last_modified <= last_written)
             )
         )
         if not vouched:

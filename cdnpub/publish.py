@@ -71,7 +71,7 @@ def prepare(
     manifest = to_document(from_build(build))
     meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
     records = meta.release_keys()
-    last = store.release(records[-1].key, warn) if records else None
+    last = _record(store, records[-1].key, build.prefix, warn) if records else None
     if records:
         now = after_newest(records[-1].key, now)
     found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
@@ -87,7 +87,10 @@ def prepare(
             # edges may hold them until this publish's invalidation completes.
             warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
             settings = replace(settings, prune_older_than=None)
-        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted)
+        unsure = (
+            frozenset(k for keys in found.keys.values() for k in keys) if found and not found.landed else None
+        )
+        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
@@ -105,6 +108,7 @@ def _full_plan(
     records: list[RemoteObject],
     last: Release | None,
     wanted: Release,
+    unsure: frozenset[str] | None,
 ) -> Plan:
     listing = store.listing(build.prefix)
     recent: list[Release] = []
@@ -113,7 +117,7 @@ def _full_plan(
         if live and last is None:
             raise _unreadable(live[-1].key)
         for obj in live[:-1]:
-            r = store.release(obj.key, warn)
+            r = _record(store, obj.key, build.prefix, warn)
             if r is None:
                 raise _unreadable(obj.key)
             recent.append(r)
@@ -131,15 +135,27 @@ def _full_plan(
         max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
         release=wanted,
         last_written=records[-1].last_modified if records and last is not None else None,
+        unsure=unsure or frozenset(),
     )
+
+
+def _record(store: S3Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:
+    """A release record of this prefix; one copied from another prefix names other keys."""
+    found = store.release(key, warn)
+    if found is not None and found.prefix != prefix:
+        warn(
+            f"s3://{store.bucket}/{key} records a release under {found.prefix!r}, not {prefix!r}; ignoring it"
+        )
+        return None
+    return found
 
 
 def _unreadable(key: str) -> UserError:
     """Pruning without knowing what a live release references could delete its files."""
     return UserError(
         f"not pruning: the release record {key}, of a release live within the grace period, "
-        "cannot be read (see the warning above); publish without --prune-older-than, and prune "
-        "once that record is older than the grace period"
+        "cannot be used (see the warning above); publish without --prune-older-than: pruning "
+        "works again once that release has not been live for the grace period"
     )
 
 
@@ -156,7 +172,10 @@ def _pending(store: S3Store, prefix: str, warn: Callable[[str], None]) -> Pendin
     try:
         return loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}")
     except UserError as err:  # still a sign of a publish that stopped half-way
-        warn(f"{err}; comparing every object with the bucket")
+        warn(
+            f"{err}: the invalidations it held are unknown, so every object is compared with the "
+            f"bucket; to be sure, invalidate /{prefix}/* by hand (cdnpub invalidate)"
+        )
         return Pending()
 
 

@@ -34,7 +34,9 @@ def test_first_form_of_the_marker_is_a_landed_release_owing_an_invalidation() ->
     assert loads(old, "m") == Pending({"E1": ("static/a.css",)}, landed=True)
 
 
-@pytest.mark.parametrize("data", [b"{", b"[]", b'{"distributions": 3}'])
+@pytest.mark.parametrize(
+    "data", [b"{", b"[]", b'{"distributions": 3}', b'{"distributions": {"E1": "static/a.css"}}']
+)
 def test_corrupt_marker_is_a_user_error(data: bytes) -> None:
     with pytest.raises(UserError, match="corrupt"):
         loads(data, "m")

@@ -359,6 +359,31 @@ def test_prune_refuses_when_the_live_release_record_cannot_be_read(
         assert moto_server.writes() == []
 
 
+def test_a_record_copied_from_another_prefix_is_not_taken_for_this_ones(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    """`aws s3 sync s3://b/static s3://b/static2` copies the records, which name static/ keys."""
+    publish(site, bucket, moto_server)
+    s3 = moto_server.client()
+    for key in keys(moto_server, bucket):
+        s3.copy_object(
+            Bucket=bucket, Key="static2/" + key.removeprefix("static/"), CopySource=f"{bucket}/{key}"
+        )
+    copied = set(keys(moto_server, bucket))
+    (site / "img/logo.png").write_bytes(b"another logo")
+    result = run_cli(
+        "publish",
+        str(site),
+        f"s3://{bucket}/static2",
+        "--endpoint-url",
+        moto_server.url,
+        "--prune-older-than",
+        "0",
+    )
+    assert result.exit_code == 2 and "records a release under 'static'" in result.stderr
+    assert "not pruning" in result.stderr and set(keys(moto_server, bucket)) == copied
+
+
 def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoServer, site: Path) -> None:
     result = run_cli(
         "publish",
