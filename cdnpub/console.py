@@ -46,8 +46,12 @@ class ExpectedErrors:
 
 
 def debug_from_env() -> bool:
-    """CDNPUB_DEBUG read as click reads a flag's variable: 0, false, no and off are off."""
-    return os.environ.get("CDNPUB_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off", "f", "n")
+    """CDNPUB_DEBUG read as click reads a flag's variable (0, false, no, off are off)."""
+    value = os.environ.get("CDNPUB_DEBUG", "").strip()
+    try:
+        return bool(value) and bool(click.BOOL.convert(value, None, None))
+    except click.BadParameter:
+        return True  # set to something: the user wants to see more
 
 
 def report_build(result: Build, manifest: str, out: Path | None, written: int, as_json: bool) -> None:

@@ -31,6 +31,11 @@ class Pending:
     keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     landed: bool = False  # the release record landed: only invalidations are owed
 
+    @property
+    def unsure(self) -> frozenset[str]:
+        """Keys a publish that stopped half-way may have written; none once it landed."""
+        return frozenset() if self.landed else frozenset(k for keys in self.keys.values() for k in keys)
+
     def adding(self, distribution_id: str, keys: Sequence[str]) -> Pending:
         """A publish about to change live URLs: not landed until it says so."""
         merged = dict(self.keys)

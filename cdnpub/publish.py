@@ -87,9 +87,7 @@ def prepare(
             # edges may hold them until this publish's invalidation completes.
             warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
             settings = replace(settings, prune_older_than=None)
-        unsure = (
-            frozenset(k for keys in found.keys.values() for k in keys) if found and not found.landed else None
-        )
+        unsure = found.unsure if found is not None else frozenset()
         todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
@@ -108,7 +106,7 @@ def _full_plan(
     records: list[RemoteObject],
     last: Release | None,
     wanted: Release,
-    unsure: frozenset[str] | None,
+    unsure: frozenset[str],
 ) -> Plan:
     listing = store.listing(build.prefix)
     recent: list[Release] = []
@@ -135,7 +133,7 @@ def _full_plan(
         max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
         release=wanted,
         last_written=records[-1].last_modified if records and last is not None else None,
-        unsure=unsure or frozenset(),
+        unsure=unsure,
     )
 
 
@@ -316,8 +314,8 @@ def publish(
     now = now or datetime.now(timezone.utc)
     cdn_domain = None
     if cdn is not None:
-        cdn_domain = cdn.domain_name()  # fails early, before any write, on a wrong distribution id
-        cdn_domain = settings.cdn_domain or cdn_domain
+        domain = cdn.domain_name()  # fails early, before any write, on a wrong distribution id
+        cdn_domain = settings.cdn_domain or domain
         if not cdn.serves_bucket(store.bucket):
             warn(
                 f"CloudFront distribution {settings.distribution_id} has no origin for bucket {store.bucket}"

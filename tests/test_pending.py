@@ -40,3 +40,9 @@ def test_first_form_of_the_marker_is_a_landed_release_owing_an_invalidation() ->
 def test_corrupt_marker_is_a_user_error(data: bytes) -> None:
     with pytest.raises(UserError, match="corrupt"):
         loads(data, "m")
+
+
+def test_unsure_keys_are_those_of_a_publish_that_did_not_land() -> None:
+    marker = Pending({"E1": ("a",), NO_DISTRIBUTION: ("b",)})
+    assert marker.unsure == {"a", "b"}
+    assert marker.settled("E1").unsure == frozenset()
