@@ -1,0 +1,43 @@
+"""How an S3 key becomes the URL path that fetches it through CloudFront, and how a
+file name is spelled: the one rule every URL cdnpub writes goes through.
+
+S3's REST endpoint decodes the request path once and reads a literal `+` as a space
+(a holdover from form encoding), so a key holding `+` must be fetched as `%2B`. Every
+other character RFC 3986 allows unencoded in a path segment (unreserved, sub-delims,
+`:` and `@`) is kept, so that CSS, pages and invalidation paths all spell a key the same
+way and CloudFront matches an invalidation against what viewers send.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote
+
+# RFC 3986 pchar beyond the unreserved set (which quote() always keeps), less "+".
+_PATH_SAFE = "/!$&'()*,;=:@"
+
+
+def url_path(key: str) -> str:
+    """The URL path ("/" + percent-encoded UTF-8) that fetches the object at S3 key `key`.
+
+    >>> url_path("static/css/home+profile.0123456789.css")
+    '/static/css/home%2Bprofile.0123456789.css'
+    """
+    return "/" + quote(key.lstrip("/"), safe=_PATH_SAFE)
+
+
+def url_name(name: str) -> str:
+    """One path segment or relative path written the same way as url_path() writes keys."""
+    return quote(name, safe=_PATH_SAFE)
+
+
+def invalidation_path(key: str) -> str:
+    """The CloudFront invalidation path of `key`: url_path() with `*` encoded too, since a
+    literal `*` is CloudFront's wildcard."""
+    return url_path(key).replace("*", "%2A")
+
+
+def normal_name(name: str) -> str:
+    """The one Unicode form names and references are compared in: NFC (what macOS's
+    NFD file names and an NFD reference typed elsewhere are both folded to)."""
+    return name if unicodedata.is_normalized("NFC", name) else unicodedata.normalize("NFC", name)

@@ -1,0 +1,37 @@
+import pytest
+
+from cdnpub.urls import invalidation_path, normal_name, url_path
+
+
+@pytest.mark.parametrize(
+    ("key", "path"),
+    [
+        ("static/css/app.css", "/static/css/app.css"),
+        ("static/css/home+profile.css", "/static/css/home%2Bprofile.css"),
+        ("static/a b.svg", "/static/a%20b.svg"),
+        ("static/café.txt", "/static/caf%C3%A9.txt"),
+        ("static/100%.png", "/static/100%25.png"),
+        ("static/q?.js", "/static/q%3F.js"),
+        ("static/#x.js", "/static/%23x.js"),
+        ("static/a~b_c-d.e", "/static/a~b_c-d.e"),
+        ("static/it's(1),[2].png", "/static/it's(1),%5B2%5D.png"),
+        ("static/a;b=c&d:e@f!$.txt", "/static/a;b=c&d:e@f!$.txt"),
+        ("static/star*.txt", "/static/star*.txt"),
+        ("static/back\\slash.txt", "/static/back%5Cslash.txt"),
+        ('static/quote".txt', "/static/quote%22.txt"),
+    ],
+)
+def test_url_path_encodes_a_key_as_s3_behind_cloudfront_reads_it(key: str, path: str) -> None:
+    assert url_path(key) == path
+
+
+def test_invalidation_path_encodes_the_wildcard_character_too() -> None:
+    assert invalidation_path("static/star*.txt") == "/static/star%2A.txt"
+
+
+def test_invalidation_path_encodes_plus_as_viewers_fetch_it() -> None:
+    assert invalidation_path("static/a+b.css") == "/static/a%2Bb.css"
+
+
+def test_normal_name_folds_nfd_to_nfc() -> None:
+    assert normal_name("cafe\u0301.css") == "caf\u00e9.css"
