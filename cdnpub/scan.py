@@ -3,6 +3,7 @@ and symlinks confined to the folder."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import unicodedata
@@ -13,6 +14,7 @@ from pathlib import Path
 import pathspec
 
 from .errors import UserError
+from .printable import printable
 
 IGNORE_FILE = ".cdnpubignore"
 
@@ -34,6 +36,26 @@ DEFAULT_IGNORES: tuple[str, ...] = (
     "desktop.ini",
 )
 
+# Secrets that end up in static folders by accident (a deploy key copied next to the
+# assets, a SQLite file of the dev server, a dump before a migration): a public CDN
+# serves them to anyone who guesses the name. Each can be re-included by name with a
+# `!pattern` line in .cdnpubignore or --exclude.
+DEFAULT_DENIED: tuple[str, ...] = (
+    # private keys and keystores
+    "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk",
+    "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.ppk", "*.kdbx",
+    # databases
+    "*.sqlite", "*.sqlite3", "*.db", "*.sqlite-journal", "*.db-journal", "*.mdb", "*.accdb",
+    # backups and dumps
+    "*.bak", "*.orig", "*.old", "*.backup", "*.sql", "*.sql.gz", "*.dump",
+    "*.tar", "*.tar.gz", "*.tgz", "*.tar.bz2", "*.tar.xz", "*backup*.zip", "*backup*.7z",
+)  # fmt: skip
+
+# Where a file's first bytes say "private key" whatever its name (PEM, OpenSSH, PuTTY).
+_KEY_MARKERS = (b"PRIVATE KEY-----", b"PuTTY-User-Key-File-")
+SNIFF_BYTES = 1024
+SNIFF_MAX_SIZE = 64 * 1024  # a private key file is a few KB; larger files are not read
+
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
@@ -52,7 +74,7 @@ class Scan:
 
 def ignore_spec(root: Path, exclude: Sequence[str] = ()) -> pathspec.GitIgnoreSpec:
     """Default rules, then the folder's .cdnpubignore, then --exclude: later lines win."""
-    lines = list(DEFAULT_IGNORES)
+    lines = [*DEFAULT_IGNORES, *DEFAULT_DENIED]
     ignore_file = root / IGNORE_FILE
     if ignore_file.is_file():
         try:
@@ -67,7 +89,10 @@ def ignore_spec(root: Path, exclude: Sequence[str] = ()) -> pathspec.GitIgnoreSp
 
 
 def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
-    """Every publishable file under `root`, sorted by logical path."""
+    """Every publishable file under `root`, sorted by logical path.
+
+    Errors (UserError, naming the file): a name that is not UTF-8 (S3 keys are), two
+    names that are one in NFC (one key), a symlink out of the folder, broken or looping."""
     root_path = Path(root)
     if not root_path.exists():
         raise UserError(f"{root_path} does not exist")
@@ -75,30 +100,30 @@ def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
         raise UserError(f"{root_path} is not a folder")
     spec = ignore_spec(root_path, exclude)
     real_root = os.path.realpath(root_path)
-    files = tuple(_walk(str(root_path), "", real_root, spec, frozenset({real_root})))
-    return Scan(root=str(root_path), files=files, warnings=tuple(_case_clashes(files)))
+    files = tuple(_walk(str(root_path), real_root, spec))
+    _one_spelling(files)
+    warnings = [*_case_clashes(files), *_odd_names(files), *_private_keys(files)]
+    return Scan(root=str(root_path), files=files, warnings=tuple(warnings))
 
 
-def _walk(
-    directory: str,
-    logical: str,
-    real_root: str,
-    spec: pathspec.GitIgnoreSpec,
-    ancestors: frozenset[str],
-) -> Iterator[SourceFile]:
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError as err:
-        raise UserError(f"cannot read folder {directory}: {err.strerror}") from None
-    for entry in entries:
-        name = entry.name
-        if not unicodedata.is_normalized("NFC", name):
-            name = unicodedata.normalize("NFC", name)
-        path = f"{logical}{name}"
-        is_dir = entry.is_dir(follow_symlinks=True)
+def _walk(top: str, real_root: str, spec: pathspec.GitIgnoreSpec) -> Iterator[SourceFile]:
+    """Depth first in name order, with a stack of its own: a tree of any depth walks
+    without Python's recursion limit."""
+    # Each level: its entries, its logical path, its real path and those of its ancestors.
+    stack: list[tuple[Iterator[os.DirEntry[str]], str, str, frozenset[str]]] = [
+        (_entries(top), "", real_root, frozenset({real_root}))
+    ]
+    while stack:
+        entries, logical, real_parent, ancestors = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = f"{logical}{_name(entry)}"
+        is_dir = _is_dir(entry)
         if spec.match_file(f"{path}/" if is_dir else path):
             continue
-        real = entry.path
+        real = os.path.join(real_parent, entry.name)  # no realpath per level: deep trees stay linear
         if entry.is_symlink():
             real = _confined_target(entry.path, real_root)
             # The rules hold for what a link points at too: `config.txt -> .env` is `.env`.
@@ -106,29 +131,115 @@ def _walk(
             if spec.match_file(f"{target}/" if is_dir else target):
                 continue
         if is_dir:
-            real_dir = os.path.realpath(real)
-            if real_dir in ancestors:  # a link back up the tree: walking it never ends
-                raise UserError(f"{entry.path} is a symlink loop")
-            yield from _walk(entry.path, f"{path}/", real_root, spec, ancestors | {real_dir})
+            if real in ancestors:  # a link back up the tree: walking it never ends
+                raise UserError(f"{printable(entry.path)} is a symlink loop")
+            stack.append((_entries(entry.path), f"{path}/", real, ancestors | {real}))
             continue
         try:
             st = entry.stat(follow_symlinks=True)
         except OSError as err:
-            raise UserError(f"cannot read {entry.path}: {err.strerror}") from None
+            raise UserError(f"cannot read {printable(entry.path)}: {err.strerror}") from None
         if not stat.S_ISREG(st.st_mode):
             continue  # sockets, fifos, devices: nothing a CDN serves
         yield SourceFile(path=path, fs_path=entry.path, size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
+def _entries(directory: str) -> Iterator[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as found:
+            entries = sorted(found, key=lambda e: e.name)
+    except OSError as err:
+        raise UserError(f"cannot read folder {printable(directory)}: {err.strerror}") from None
+    return iter(entries)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    """The entry's name in NFC, the one form names are compared and published in."""
+    name = entry.name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8, kept by os.fsdecode as surrogates
+        raise UserError(
+            f"{printable(entry.path)}: the name is not UTF-8, and S3 keys are; rename it "
+            "(for example with convmv -f latin1 -t utf8)"
+        ) from None
+    return name if unicodedata.is_normalized("NFC", name) else unicodedata.normalize("NFC", name)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise UserError(f"{printable(entry.path)} is a symlink loop") from None
+        raise UserError(f"cannot read {printable(entry.path)}: {err.strerror}") from None
+
+
 def _confined_target(link: str, real_root: str) -> str:
+    try:
+        os.stat(link)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise UserError(f"{printable(link)} is a symlink loop") from None
+        raise UserError(
+            f"{printable(link)} is a broken symlink (to {printable(os.readlink(link))})"
+        ) from None
     target = os.path.realpath(link)
-    if not os.path.exists(target):
-        raise UserError(f"{link} is a broken symlink (to {os.readlink(link)})")
     if os.path.commonpath([real_root, target]) != real_root:
         raise UserError(
-            f"{link} is a symlink to {target}, outside the static folder; cdnpub follows links only inside it"
+            f"{printable(link)} is a symlink to {printable(target)}, outside the static folder; "
+            "cdnpub follows links only inside it"
         )
     return target
+
+
+def _one_spelling(files: Sequence[SourceFile]) -> None:
+    """Two names that differ only in their Unicode form (NFC `é` and NFD `e` + U+0301,
+    as macOS and Linux tools each write them) are one key: one file would be lost."""
+    seen: dict[str, SourceFile] = {}
+    for f in files:
+        if f.path in seen:
+            first = seen[f.path].fs_path
+            raise UserError(
+                f"{_spelled(first)} and {_spelled(f.fs_path)} are one name in two Unicode forms "
+                f"and would land on one key ({printable(f.path)}); rename or remove one"
+            )
+        seen[f.path] = f
+
+
+def _spelled(fs_path: str) -> str:
+    """A path with non-ASCII letters escaped, so that two Unicode forms of it differ on screen."""
+    return printable(fs_path).encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _odd_names(files: Iterable[SourceFile]) -> Iterator[str]:
+    """`*` is CloudFront's wildcard, and `~` is where AWS's invalidation rule (RFC 1738:
+    unsafe, encode it) and browsers (send it raw) disagree: such a URL may stay stale."""
+    for f in files:
+        odd = [c for c in "~*" if c in f.path]
+        if odd:
+            chars = " and ".join(f"'{c}'" for c in odd)
+            yield (
+                f"{printable(f.path)}: {chars} in a file name; CloudFront invalidations of its "
+                "plain URL may miss what browsers request (rename it to be sure)"
+            )
+
+
+def _private_keys(files: Iterable[SourceFile]) -> Iterator[str]:
+    """A private key under any name (`config.txt`): the name rules cannot catch it."""
+    for f in files:
+        if f.size > SNIFF_MAX_SIZE or f.size < 32:
+            continue
+        try:
+            with open(f.fs_path, "rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        except OSError:
+            continue  # the build reports what it cannot read
+        if any(marker in head for marker in _KEY_MARKERS):
+            yield (
+                f"{printable(f.fs_path)} looks like a private key and will be public on the CDN; "
+                "remove it, or add it to .cdnpubignore"
+            )
 
 
 def _case_clashes(files: Iterable[SourceFile]) -> Iterator[str]:
@@ -138,6 +249,6 @@ def _case_clashes(files: Iterable[SourceFile]) -> Iterator[str]:
     for f in files:
         folded = f.path.casefold()
         if folded in seen:
-            yield f"{seen[folded]} and {f.path} differ only in case"
+            yield f"{printable(seen[folded])} and {printable(f.path)} differ only in case"
         else:
             seen[folded] = f.path

@@ -124,3 +124,112 @@ def test_link_to_an_ignored_file_or_folder_is_left_out(make_tree: MakeTree) -> N
     os.symlink(".env", root / "config.txt")
     os.symlink(".git", root / "gitdir")
     assert paths(root) == ["a.css"]
+
+
+# --- hostile and careless trees (issue 16, issue 11) ---------------------------------
+
+
+def test_a_symlink_to_itself_is_an_error_naming_the_link(make_tree: MakeTree) -> None:
+    root = make_tree({"a.css": ""})
+    (root / "x").symlink_to("x")
+    with pytest.raises(UserError, match=r"static/x is a symlink loop"):
+        scan(root)
+
+
+def test_two_links_pointing_at_each_other_are_a_loop(make_tree: MakeTree) -> None:
+    root = make_tree({"a.css": ""})
+    (root / "x").symlink_to("y")
+    (root / "y").symlink_to("x")
+    with pytest.raises(UserError, match=r"symlink loop"):
+        scan(root)
+
+
+def test_a_thousand_nested_folders_are_walked_without_recursion(make_tree: MakeTree) -> None:
+    root = make_tree({"a.css": ""})
+    deep = root
+    for _ in range(1000):
+        deep = deep / "d"
+        deep.mkdir()  # os.makedirs recurses
+    (deep / "leaf.txt").write_text("x")
+    found = paths(root)
+    assert found == ["a.css", "d/" * 1000 + "leaf.txt"]
+
+
+def test_a_name_that_is_not_utf8_is_refused_naming_it_escaped(make_tree: MakeTree) -> None:
+    root = make_tree({"a.css": ""})
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.txt"), "wb") as f:
+        f.write(b"x")
+    with pytest.raises(UserError) as caught:
+        scan(root)
+    message = str(caught.value)
+    assert "caf\\xe9.txt" in message and "not UTF-8" in message
+    assert message.isprintable()
+
+
+def test_nfc_and_nfd_spellings_of_one_name_are_refused_naming_both(make_tree: MakeTree) -> None:
+    root = make_tree({"caf\u00e9.css": "a", "cafe\u0301.css": "b"})
+    with pytest.raises(UserError) as caught:
+        scan(root)
+    message = str(caught.value)
+    assert "caf\\xe9.css" in message and "cafe\\u0301.css" in message
+    assert "one key" in message
+
+
+def test_a_newline_in_a_name_is_escaped_in_the_error(make_tree: MakeTree, tmp_path: Path) -> None:
+    root = make_tree({"a.css": ""})
+    (root / "evil\nname").symlink_to(tmp_path)
+    with pytest.raises(UserError) as caught:
+        scan(root)
+    assert "evil\\nname" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "id_rsa",
+        "id_ed25519",
+        "keys/server.pem",
+        "tls.key",
+        "cert.p12",
+        "store.jks",
+        "app.sqlite",
+        "app.sqlite3",
+        "data/app.db",
+        "app.css.bak",
+        "app.js.orig",
+        "dump.sql",
+        "site-backup.zip",
+        "site.tar.gz",
+        "old.tgz",
+    ],
+)
+def test_private_keys_keystores_databases_and_backups_are_not_published_by_default(
+    make_tree: MakeTree, secret: str
+) -> None:
+    root = make_tree({"app.css": "", secret: "secret"})
+    assert paths(root) == ["app.css"]
+
+
+def test_a_denied_pattern_can_be_reincluded_by_name(make_tree: MakeTree) -> None:
+    root = make_tree({".cdnpubignore": "!downloads/*.tar.gz\n", "downloads/src.tar.gz": b"x", "a.db": b""})
+    assert paths(root) == ["downloads/src.tar.gz"]
+
+
+def test_a_private_key_under_any_name_is_a_warning(make_tree: MakeTree) -> None:
+    pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+    root = make_tree({"config.txt": pem, "app.css": "body{}"})
+    warnings = scan(root).warnings
+    assert len(warnings) == 1
+    assert "config.txt looks like a private key" in warnings[0]
+
+
+def test_a_public_key_is_no_warning(make_tree: MakeTree) -> None:
+    root = make_tree({"key.txt": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"})
+    assert scan(root).warnings == ()
+
+
+@pytest.mark.parametrize("name", ["a~b.css", "sprite*.png"])
+def test_tilde_and_star_in_a_name_warn(make_tree: MakeTree, name: str) -> None:
+    root = make_tree({name: "x"})
+    (warning,) = scan(root).warnings
+    assert warning.startswith(f"{name}: ") and "invalidation" in warning
