@@ -376,3 +376,92 @@ def test_relative_reference_climbing_out_of_the_folder_becomes_root_relative(mak
     result = build([Source(scan(root), url_path="/admin/static", sub="admin")], BuildOptions(prefix="static"))
     png = asset(result, "admin/img/x.png")
     assert body(asset(result, "admin/css/admin.css")) == f"a{{background:url(/{png.key})}}".encode()
+
+
+# --- hostile and careless trees (issue 16) -----------------------------------------
+
+
+def test_an_import_chain_1200_long_is_ordered_without_recursion(make_tree: MakeTree) -> None:
+    n = 1200
+    files = {f"c{i}.css": f'@import "c{i + 1}.css";' for i in range(n)}
+    files[f"c{n}.css"] = "b{}"
+    result = built(make_tree(files))
+    order = [a.path for a in result.assets]
+    assert order.index(f"c{n}.css") < order.index(f"c{n - 1}.css") < order.index("c0.css")
+    assert len(result.assets) == n + 1
+
+
+def test_a_long_import_cycle_is_reported_without_recursion(make_tree: MakeTree) -> None:
+    n = 1200
+    files = {f"c{i}.css": f'@import "c{(i + 1) % n}.css";' for i in range(n)}
+    with pytest.raises(UserError, match=r"reference cycle: c0\.css -> c1\.css -> .* -> c0\.css"):
+        built(make_tree(files))
+
+
+def test_a_file_named_like_anothers_fingerprinted_copy_is_refused_naming_both(make_tree: MakeTree) -> None:
+    digest = hashlib.sha256(b"a{}").hexdigest()[:10]
+    root = make_tree({"a.css": "a{}", f"a.{digest}.css": "other{}"})
+    with pytest.raises(UserError) as caught:
+        built(root)
+    message = str(caught.value)
+    assert "static/a.css" in message and f"static/a.{digest}.css" in message
+    assert f"published as static/a.{digest}.css" in message
+
+
+def test_a_folder_holding_cdnpubs_own_output_builds(make_tree: MakeTree) -> None:
+    digest = hashlib.sha256(b"a{}").hexdigest()[:10]
+    result = built(make_tree({"a.css": "a{}", f"a.{digest}.css": "a{}"}))
+    assert sorted(a.key for a in result.assets) == [f"static/a.{digest}.css"] * 2
+
+
+_KILLED_BUILD = """
+import os, sys, time
+from cdnpub import fingerprint
+from cdnpub.scan import scan
+from cdnpub.fingerprint import Source, _nodes, _Stylesheets
+
+sheets = _Stylesheets(_nodes([Source(scan(sys.argv[1]))]))
+assert sheets._pool is not None, "no pool"
+print(*sheets._pool._processes, flush=True)
+time.sleep(600)
+"""
+
+
+def test_no_tokenizer_worker_outlives_a_killed_build(make_tree: MakeTree, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the build forks no tokenizer workers")
+    sheet = "".join(f".c{i}{{background:url(i{i}.png)}}\n" for i in range(12000))
+    root = make_tree({f"s{i}.css": sheet for i in range(2)})
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(root)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    workers = [int(pid) for pid in child.stdout.readline().split()]
+    assert workers
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    # The workers get SIGKILL from the kernel as their parent dies; reaping is asynchronous.
+    for _ in range(200):
+        alive = [pid for pid in workers if _alive(pid)]
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert alive == []
+    assert child.stdout.read() == ""  # EOF: no worker holds the pipe
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        os.kill(pid, 0)
+        return True

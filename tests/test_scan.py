@@ -146,13 +146,17 @@ def test_two_links_pointing_at_each_other_are_a_loop(make_tree: MakeTree) -> Non
 
 def test_a_thousand_nested_folders_are_walked_without_recursion(make_tree: MakeTree) -> None:
     root = make_tree({"a.css": ""})
-    deep = root
-    for _ in range(1000):
-        deep = deep / "d"
-        deep.mkdir()  # os.makedirs recurses
-    (deep / "leaf.txt").write_text("x")
-    found = paths(root)
-    assert found == ["a.css", "d/" * 1000 + "leaf.txt"]
+    chain = [root / ("d/" * (i + 1)) for i in range(1000)]
+    try:
+        for folder in chain:
+            folder.mkdir()  # os.makedirs recurses
+        (chain[-1] / "leaf.txt").write_text("x")
+        assert paths(root) == ["a.css", "d/" * 1000 + "leaf.txt"]
+    finally:  # pytest's own clean-up of old temporary folders recurses too
+        (chain[-1] / "leaf.txt").unlink(missing_ok=True)
+        for folder in reversed(chain):
+            if folder.exists():
+                folder.rmdir()
 
 
 def test_a_name_that_is_not_utf8_is_refused_naming_it_escaped(make_tree: MakeTree) -> None:
