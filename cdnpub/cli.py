@@ -25,6 +25,7 @@ from .invalidate import CloudFront, cloudfront_client, collapse, invalidation_pa
 from .local import local_command
 from .manifest import from_build, write
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
+from .printable import printable
 from .scan import scan
 from .store import Connection
 
@@ -177,14 +178,14 @@ def main() -> None:
     try:
         code = cli.main(prog_name="cdnpub", standalone_mode=False)
     except UserError as err:  # raised while loading config, before a command runs
-        click.echo(f"cdnpub: {err}", err=True)
+        click.echo(f"cdnpub: {printable(str(err))}", err=True)
         sys.exit(err.exit_code)
     except NoArgsIsHelpError as err:  # `cdnpub` alone: the help, as click prints it
         err.show()
         sys.exit(err.exit_code)
     except click.UsageError as err:  # one line, as every other error (click prints three)
         command = err.ctx.command_path if err.ctx else "cdnpub"
-        click.echo(f"cdnpub: {err.format_message()} (see `{command} --help`)", err=True)
+        click.echo(f"cdnpub: {printable(err.format_message())} (see `{command} --help`)", err=True)
         sys.exit(err.exit_code)
     except click.ClickException as err:
         err.show()

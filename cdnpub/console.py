@@ -22,6 +22,7 @@ from .invalidate import CloudFront, cloudfront_client
 from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local, preview_domain
 from .manifest import from_build, writable, write
 from .plan import Action
+from .printable import printable, printable_lines
 from .publish import publish
 from .report import document, human_size, plan_table, summary_lines
 from .store import S3Store, s3_client
@@ -40,8 +41,8 @@ class ExpectedErrors:
             return super().invoke(ctx)  # type: ignore[misc]
         except CdnpubError as err:
             if ctx.params.get("debug") or ctx.meta.get("cdnpub.debug") or debug_from_env():
-                traceback.print_exc()
-            click.echo(f"cdnpub: {err}", err=True)
+                click.echo(printable_lines(traceback.format_exc()), err=True)
+            click.echo(f"cdnpub: {printable(str(err))}", err=True)
             ctx.exit(err.exit_code)
 
 
@@ -77,7 +78,7 @@ def report_build(result: Build, manifest: str, out: Path | None, written: int, a
 
 def print_warnings(result: Build) -> None:
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {printable(warning)}", err=True)
 
 
 class LineProgress:
@@ -146,7 +147,7 @@ def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
 
     def warn(message: str) -> None:
         said.append(message)
-        click.echo(f"warning: {message}", err=True)
+        click.echo(f"warning: {printable(message)}", err=True)
 
     if settings.manifest and not settings.dry_run:
         writable(settings.manifest)  # found out now, not after every upload
@@ -170,6 +171,6 @@ def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
         if settings.dry_run and not report.plan.nothing_to_do:
             Console().print(plan_table(report.plan))
         for line in summary_lines(report):
-            click.echo(line)
+            click.echo(printable(line))
     if report.invalidation_error is not None:
         raise report.invalidation_error

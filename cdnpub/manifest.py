@@ -136,6 +136,7 @@ def read(path: str | os.PathLike[str]) -> Manifest:
 
 def write(manifest: Manifest, path: str | os.PathLike[str]) -> None:
     """Atomic: an app starting mid-write must read the old manifest or the new, never half."""
+    writable(path)
     write_atomic(Path(path), dumps(manifest))
 
 
@@ -143,8 +144,14 @@ def writable(path: str | os.PathLike[str]) -> None:
     """Fail now, before a publish writes anything, if the manifest could not be written
     after it: a folder in the way, or a parent that cannot be created or written."""
     target = Path(path)
+    if not str(path).strip():
+        raise UserError("the manifest path is empty")
     if target.is_dir():
         raise UserError(f"cannot write the manifest {target}: it is a folder")
+    if target.exists() and not target.is_file():
+        # Replacing it (atomically, by rename) would turn a FIFO, a socket or, as root,
+        # /dev/null into a regular file.
+        raise UserError(f"cannot write the manifest {target}: it is not a regular file")
     parent = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("."))
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise UserError(f"cannot write the manifest {target}: {parent} is not a writable folder")

@@ -3,22 +3,83 @@ each option with its help, default and CDNPUB_* variable, and the Settings they 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
 from .config import PYPROJECT, Settings, default_map, read_table, rules_from
+from .errors import UserError
 from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN
 from .invalidate import DEFAULT_THRESHOLD
 from .manifest import DEFAULT_PATH
 from .plan import DEFAULT_MAX_DELETE
+from .printable import printable
 from .store import Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 RULES = "cdnpub.rules"  # ctx.meta key of the header rules from pyproject.toml
+
+
+# What each option may hold, once: click checks flags and CDNPUB_* variables with these
+# types, and `check_table` checks [tool.cdnpub] against them (TOML type first, then value).
+
+
+class Text(click.types.StringParamType):
+    """A string; empty is a mistake (`--manifest "$UNSET_CI_VARIABLE"`), not a value."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            self.fail(f"{value!r} is not a string", param, ctx)
+        if not value.strip():
+            self.fail("must not be empty", param, ctx)
+        if not value.isprintable():
+            self.fail(f"{printable(value)!r} holds a control character", param, ctx)
+        return value
+
+
+class Finite(click.FloatRange):
+    """A number in range; nan and inf are refused (click's FloatRange lets nan through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class EndpointURL(Text):
+    """http(s)://host[:port][/]: what botocore takes as an endpoint. A mistake here is the
+    user's (exit 2), found before any request, not a connection failure (exit 1)."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        url = super().convert(value, param, ctx)
+        shown = printable(url)  # without the password of http://user:PASSWORD@host
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            self.fail(f"{shown!r}: the port must be a number from 1 to 65535", param, ctx)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.fail(f"{shown!r} is not an http:// or https:// URL of a host", param, ctx)
+        if port == 0:
+            self.fail(f"{shown!r}: the port must be a number from 1 to 65535", param, ctx)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            self.fail(f"{shown!r}: an endpoint URL has no path, query or fragment", param, ctx)
+        return url
+
+
+MAX_DAYS = 36500  # a century: past that, the cutoff falls before year 1
+TEXT = Text()
 
 
 def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -32,11 +93,12 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         help="Show tracebacks for expected errors too.",
     ),
     "manifest": click.option(
-        "--manifest", default=DEFAULT_PATH, show_default=True, envvar="CDNPUB_MANIFEST", metavar="FILE",
+        "--manifest", type=TEXT, default=DEFAULT_PATH, show_default=True, envvar="CDNPUB_MANIFEST",
+        metavar="FILE",
         help="Where to write the manifest (after a publish: only once it succeeded).",
     ),
     "exclude": click.option(
-        "--exclude", multiple=True, metavar="PATTERN", envvar="CDNPUB_EXCLUDE",
+        "--exclude", type=TEXT, multiple=True, metavar="PATTERN", envvar="CDNPUB_EXCLUDE",
         help="Gitignore-style pattern of files to leave out (repeatable), on top of the defaults "
         "and .cdnpubignore.",
     ),
@@ -45,12 +107,12 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         help="Treat a reference to a missing file as an error, not a warning.",
     ),
     "url_path": click.option(
-        "--url-path", metavar="PATH", envvar="CDNPUB_URL_PATH",
+        "--url-path", type=TEXT, metavar="PATH", envvar="CDNPUB_URL_PATH",
         help="URL path the app serves the folder at, for root-relative references such as "
         "/static/img/a.png [default: /PREFIX].",
     ),
     "fingerprinted_pattern": click.option(
-        "--fingerprinted-pattern", metavar="REGEX", envvar="CDNPUB_FINGERPRINTED_PATTERN",
+        "--fingerprinted-pattern", type=TEXT, metavar="REGEX", envvar="CDNPUB_FINGERPRINTED_PATTERN",
         default=DEFAULT_FINGERPRINTED_PATTERN, show_default=True,
         help="Regex on file names that a bundler already fingerprinted: they keep their name.",
     ),
@@ -73,18 +135,21 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
     ),
     "endpoint_url": click.option(
-        "--endpoint-url", envvar="CDNPUB_ENDPOINT_URL", metavar="URL",
+        "--endpoint-url", type=EndpointURL(), envvar="CDNPUB_ENDPOINT_URL", metavar="URL",
         help="S3 (and CloudFront) API endpoint: MinIO, R2, a local emulator.",
     ),
-    "region": click.option("--region", envvar="CDNPUB_REGION", help="AWS region of the bucket."),
-    "profile": click.option("--profile", envvar="CDNPUB_PROFILE", help="AWS profile from ~/.aws/config."),
+    "region": click.option("--region", type=TEXT, envvar="CDNPUB_REGION", help="AWS region of the bucket."),
+    "profile": click.option(
+        "--profile", type=TEXT, envvar="CDNPUB_PROFILE", help="AWS profile from ~/.aws/config."
+    ),
     "local": click.option(
         "--local", is_flag=True, envvar="CDNPUB_LOCAL",
         help="Publish to the emulator started by `cdnpub local` (no AWS account): dummy credentials, "
         "the bucket and a distribution created when missing.",
     ),
     "prune_older_than": click.option(
-        "--prune-older-than", type=click.FloatRange(min=0), metavar="DAYS", envvar="CDNPUB_PRUNE_OLDER_THAN",
+        "--prune-older-than", type=Finite(min=0, max=MAX_DAYS), metavar="DAYS",
+        envvar="CDNPUB_PRUNE_OLDER_THAN",
         help="Delete objects that no release of the last DAYS references (off by default).",
     ),
     "max_delete": click.option(
@@ -96,18 +161,18 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         help="Also publish each file under its plain name, with a short cache.",
     ),
     "distribution_id": click.option(
-        "--distribution-id", envvar="CDNPUB_DISTRIBUTION_ID", metavar="ID",
+        "--distribution-id", type=TEXT, envvar="CDNPUB_DISTRIBUTION_ID", metavar="ID",
         help="CloudFront distribution to invalidate changed plain-name paths on.",
     ),
     "wait": click.option(
         "--wait", is_flag=True, envvar="CDNPUB_WAIT", help="Wait for the invalidation to complete."
     ),
     "wait_timeout": click.option(
-        "--wait-timeout", type=click.FloatRange(min=1), default=900, show_default=True,
+        "--wait-timeout", type=Finite(min=1, max=86400), default=900, show_default=True,
         envvar="CDNPUB_WAIT_TIMEOUT", metavar="SECONDS", help="Give up waiting after this long.",
     ),
     "invalidate_threshold": click.option(
-        "--invalidate-threshold", type=click.IntRange(1), default=DEFAULT_THRESHOLD, show_default=True,
+        "--invalidate-threshold", type=click.IntRange(1, 3000), default=DEFAULT_THRESHOLD, show_default=True,
         envvar="CDNPUB_INVALIDATE_THRESHOLD", metavar="N",
         help="Past N paths, invalidate the fewest directory wildcards that cover them.",
     ),
@@ -134,9 +199,55 @@ def load_config(ctx: click.Context, group: click.Group, other: click.Group | Non
     whose option names are known keys too."""
     path = Path(PYPROJECT)
     table = read_table(path)
+    check_table(table, [group, *([other] if other else [])], str(path))
     known = set().union(*option_names(other).values()) if other else set()
     ctx.default_map = default_map(table, option_names(group), str(path), known)
     ctx.meta[RULES] = rules_from(table, str(path))
+
+
+def check_table(table: Mapping[str, Any], groups: Sequence[click.Group], origin: str) -> None:
+    """Each key of [tool.cdnpub] against the option it sets: its TOML type (a flag takes
+    true/false, a number a number, a repeatable option an array), then its value as the
+    flag's would be checked. `prune_older_than = false` is no 0, `manifest = {...}` no name."""
+    params: dict[str, click.Option] = {}
+    for group in groups:
+        for cmd in group.commands.values():
+            for p in cmd.params:
+                if isinstance(p, click.Option) and p.name:
+                    params.setdefault(p.name, p)
+    for key, value in table.items():
+        param = params.get(key.replace("-", "_"))
+        if param is None:
+            continue  # `rules`, or a typo that default_map reports
+        where = f"{origin}: [tool.cdnpub] {key} = {printable(_toml(value))}"
+        expected, ok = _toml_type(param, value)
+        if not ok:
+            raise UserError(f"{where}: must be {expected}")
+        try:
+            for item in value if param.multiple else [value]:
+                param.type.convert(item, param, None)
+        except click.BadParameter as err:
+            raise UserError(f"{where}: {err.format_message()}") from None
+
+
+def _toml_type(param: click.Option, value: Any) -> tuple[str, bool]:
+    if param.is_flag:
+        return "true or false", isinstance(value, bool)
+    if param.multiple:
+        return "an array of strings", isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if isinstance(param.type, click.IntRange) or param.type is click.INT:
+        return "a whole number", isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(param.type, click.FloatRange) or param.type is click.FLOAT:
+        return "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+    return "a string", isinstance(value, str)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
 
 
 def options(*names: str) -> Callable[[F], F]:

@@ -9,6 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from .plan import Action, Plan
+from .printable import cell
 from .publish import Report
 
 PLAN_ROWS = 40
@@ -23,7 +24,7 @@ def human_size(n: float) -> str:
 
 
 def plan_table(todo: Plan) -> Table:
-    table = Table(title=f"Plan for s3://{todo.bucket}/{todo.prefix}", show_lines=False)
+    table = Table(title=cell(f"Plan for s3://{todo.bucket}/{todo.prefix}"), show_lines=False)
     for column in ("action", "key", "size", "phase"):
         table.add_column(column, justify="right" if column == "size" else "left")
     rows = [
@@ -35,7 +36,7 @@ def plan_table(todo: Plan) -> Table:
         rows.append(("release", todo.release.key, "", "3 record"))
     rows += [("delete", key, "", "4 prune") for key in todo.prune]
     for row in rows[:PLAN_ROWS]:
-        table.add_row(*row)
+        table.add_row(*map(cell, row))  # keys are anyone's file names: no markup read
     if len(rows) > PLAN_ROWS:
         table.add_row("...", f"{len(rows) - PLAN_ROWS} more (--json lists all)", "", "")
     return table

@@ -438,7 +438,9 @@ def test_no_tokenizer_worker_outlives_a_killed_build(make_tree: MakeTree, tmp_pa
         pytest.skip("one core: the build forks no tokenizer workers")
     sheet = "".join(f".c{i}{{background:url(i{i}.png)}}\n" for i in range(12000))
     root = make_tree({f"s{i}.css": sheet for i in range(2)})
-    child = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(root)], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_BUILD, str(root)], stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout is not None
     workers = [int(pid) for pid in child.stdout.readline().split()]
     assert workers

@@ -1,0 +1,174 @@
+"""One schema for every option, wherever it comes from: flags, CDNPUB_* variables and
+[tool.cdnpub] in pyproject.toml. A bad value is one `cdnpub:` line, exit 2, before any
+request; a pyproject key is checked against its TOML type first."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cdnpub.cli import main
+from tests.test_cli import run_main
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "a.css").write_text("a{}")
+    for name in list(os.environ):
+        if name.startswith("CDNPUB_"):
+            monkeypatch.delenv(name)
+    return static
+
+
+def fails(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    code, err = run_main(capsys, monkeypatch, *args)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cdnpub: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def publish_args(*extra: str) -> tuple[str, ...]:
+    # 127.0.0.1:9 (discard): nothing listens, so a request made by mistake fails as exit 1.
+    return ("publish", "static", "s3://a-bucket", "--endpoint-url", "http://127.0.0.1:9", *extra)
+
+
+@pytest.mark.parametrize(
+    ("table", "phrase"),
+    [
+        ("prune_older_than = false", "prune_older_than = false: must be a number"),
+        ('manifest = {path = "m.json"}', "manifest = {'path': 'm.json'}: must be a string"),
+        ("prune_older_than = inf", "prune_older_than = inf"),
+        ("prune_older_than = nan", "prune_older_than = nan"),
+        ("prune_older_than = 1000000", "prune_older_than = 1000000"),
+        ("invalidate_threshold = inf", "invalidate_threshold = inf: must be a whole number"),
+        ("invalidate_threshold = 2.5", "must be a whole number"),
+        ("jobs = true", "jobs = true: must be a whole number"),
+        ('dry_run = "yes"', 'dry_run = "yes": must be true or false'),
+        ('exclude = "drafts/"', 'exclude = "drafts/": must be an array of strings'),
+        ('fingerprinted_pattern = ""', "must not be empty"),
+        ('endpoint_url = "ftp://127.0.0.1"', "is not an http:// or https:// URL"),
+        ("wait_timeout = -inf", "wait_timeout = -inf"),
+    ],
+)
+def test_a_pyproject_value_of_the_wrong_type_or_range_is_exit_2_naming_the_key(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, table: str, phrase: str
+) -> None:
+    Path("pyproject.toml").write_text(f"[tool.cdnpub]\n{table}\n")
+    line = fails(capsys, monkeypatch, *publish_args())
+    assert "pyproject.toml: [tool.cdnpub]" in line and phrase in line, line
+    assert not Path("cdnpub-manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "phrase"),
+    [
+        (("--prune-older-than", "nan"), "'nan' is not a finite number"),
+        (("--prune-older-than", "inf"), "--prune-older-than"),
+        (("--prune-older-than", "1000000"), "--prune-older-than"),
+        (("--wait-timeout", "nan"), "--wait-timeout"),
+        (("--invalidate-threshold", "inf"), "--invalidate-threshold"),
+        (("--fingerprinted-pattern", ""), "--fingerprinted-pattern': must not be empty"),
+        (("--manifest", ""), "--manifest': must not be empty"),
+        (("--region", ""), "--region': must not be empty"),
+        (("--distribution-id", " "), "--distribution-id': must not be empty"),
+    ],
+)
+def test_a_bad_flag_value_is_exit_2_before_any_request(
+    site: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    phrase: str,
+) -> None:
+    line = fails(capsys, monkeypatch, *publish_args(*args))
+    assert phrase in line, line
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CDNPUB_PRUNE_OLDER_THAN", "nan"), ("CDNPUB_PRUNE_OLDER_THAN", "inf"), ("CDNPUB_WAIT_TIMEOUT", "inf")],
+)
+def test_a_bad_environment_value_is_exit_2(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    fails(capsys, monkeypatch, *publish_args())
+
+
+@pytest.mark.parametrize(
+    ("url", "phrase"),
+    [
+        ("http://127.0.0.1:99999", "the port must be a number from 1 to 65535"),
+        ("http://127.0.0.1:0", "the port must be a number from 1 to 65535"),
+        ("ftp://127.0.0.1:21", "is not an http:// or https:// URL"),
+        ("127.0.0.1:4566", "is not an http:// or https:// URL"),
+        ("http://", "is not an http:// or https:// URL"),
+        ("http://127.0.0.1:4566/some/path", "no path, query or fragment"),
+        ("http://user:hunter2@127.0.0.1:99999", "http://***@127.0.0.1:99999"),
+    ],
+)
+def test_a_bad_endpoint_url_is_a_user_error_not_a_remote_failure(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str, phrase: str
+) -> None:
+    line = fails(capsys, monkeypatch, "publish", "static", "s3://a-bucket", "--endpoint-url", url)
+    assert phrase in line and "hunter2" not in line, line
+
+
+def test_an_empty_manifest_flag_is_refused_for_build_too(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fails(capsys, monkeypatch, "build", "static", "--manifest", "")
+
+
+def test_a_fifo_at_the_manifest_path_is_refused_and_kept(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.mkfifo("m.json")
+    line = fails(capsys, monkeypatch, "build", "static", "--manifest", "m.json")
+    assert "not a regular file" in line
+    assert Path("m.json").is_fifo()
+
+
+def test_a_device_at_the_manifest_path_is_refused_before_publishing(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    line = fails(capsys, monkeypatch, *publish_args("--manifest", "/dev/null"))
+    assert "/dev/null: it is not a regular file" in line
+    assert Path("/dev/null").is_char_device()
+
+
+def test_good_values_still_pass(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("pyproject.toml").write_text(
+        '[tool.cdnpub]\nprune_older_than = 7\ninvalidate_threshold = 10\nexclude = ["x/"]\n'
+        'wait_timeout = 60.5\nendpoint_url = "https://s3.example.com:8443/"\nstrict = false\n'
+    )
+    assert run_main(capsys, monkeypatch, "build", "static")[0] == 0
+
+
+@pytest.mark.parametrize("extra", [(), ("--debug",), ("--json",)])
+def test_a_password_in_the_endpoint_url_is_never_printed(
+    site: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_aws: None,
+    extra: tuple[str, ...],
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    url = "http://user:hunter2@127.0.0.1:9"  # nothing listens: a connection error naming the URL
+    args = ("publish", "static", "s3://a-bucket", "--endpoint-url", url, *extra)
+    monkeypatch.setattr("sys.argv", ["cdnpub", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out = capsys.readouterr()
+    assert exited.value.code == 1
+    assert "hunter2" not in out.err + out.out
+    assert "http://***@127.0.0.1:9" in out.err
