@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +33,12 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
 COPY_OBJECT_LIMIT = 5 * 1024**3  # bytes one CopyObject may copy
+_BROKEN_BODY = (
+    botocore.exceptions.IncompleteReadError,
+    botocore.exceptions.ResponseStreamingError,
+    botocore.exceptions.ReadTimeoutError,
+    botocore.exceptions.ConnectionClosedError,
+)
 
 _EXTRA_PARAMS = {
     "content-disposition": "ContentDisposition",
@@ -151,9 +159,12 @@ def _translate(err: Exception, bucket: str, where: str) -> CdnpubError:
 
 class _VerifyingReader(io.RawIOBase):
     """Streams an asset's published bytes to s3transfer, hashing them on the way, so a
-    file that changed since the build is caught without a second read."""
+    file that changed since the build (even to the same size and mtime) is caught
+    without a second read: at the end of the stream, before s3transfer completes the
+    multipart upload, so other bytes never become the object at all."""
 
     def __init__(self, asset: Asset) -> None:
+        self._asset = asset
         self._chunks = read_chunks(asset.fs_path, asset.source_size, asset.edits)
         self._buffer = b""
         self.sha256 = hashlib.sha256()
@@ -165,6 +176,8 @@ class _VerifyingReader(io.RawIOBase):
         while not self._buffer:
             chunk = next(self._chunks, None)
             if chunk is None:
+                if self.sha256.hexdigest() != self._asset.sha256:
+                    raise _changed(self._asset)  # s3transfer aborts the upload
                 return 0
             self.sha256.update(chunk)
             self._buffer = chunk
@@ -231,26 +244,21 @@ class S3Store:
                     raise _changed(asset)
                 self.client.put_object(Bucket=self.bucket, Key=blob.key, Body=body, **params)
                 return
-            if not asset.edits:
-                # By name: s3transfer reads each part from the file when it sends it, so
-                # memory stays a few parts whatever the size. Size and mtime, before and
-                # after, stand in for re-hashing gigabytes.
-                if _stamp(asset) != (asset.source_size, asset.source_mtime_ns):
-                    raise _changed(asset)
-                self.client.upload_file(
-                    asset.fs_path, self.bucket, blob.key, ExtraArgs=params, Config=self._transfer
-                )
-                intact = _stamp(asset) == (asset.source_size, asset.source_mtime_ns)
-            else:
-                reader = _VerifyingReader(asset)
-                self.client.upload_fileobj(
-                    io.BufferedReader(reader, MULTIPART_CHUNKSIZE),
-                    self.bucket,
-                    blob.key,
-                    ExtraArgs=params,
-                    Config=self._transfer,
-                )
-                intact = reader.sha256.hexdigest() == asset.sha256
+            if _stamp(asset) != (asset.source_size, asset.source_mtime_ns):
+                raise _changed(asset)  # found before a byte is sent
+            # Streamed and hashed on the way, edited or not: size and mtime cannot tell a
+            # file rewritten in place with the same size (cp -p, rsync -t, a build tool
+            # that restores mtimes), and an immutable key must never name other bytes.
+            # Memory stays a few parts (max_in_memory_upload_chunks) whatever the size.
+            reader = _VerifyingReader(asset)
+            self.client.upload_fileobj(
+                io.BufferedReader(reader, MULTIPART_CHUNKSIZE),
+                self.bucket,
+                blob.key,
+                ExtraArgs=params,
+                Config=self._transfer,
+            )
+            intact = reader.sha256.hexdigest() == asset.sha256
         if not intact:
             # A fingerprinted key names other bytes than it may hold: take it away before
             # failing. Never a plain name: its URL is live, and a 404 is worse than bytes
@@ -281,8 +289,19 @@ class S3Store:
             )
 
     def get_bytes(self, key: str) -> bytes:
+        """The whole object. botocore retries a request but not the reading of its body:
+        a body cut short (or stalled) is fetched again, with the same attempts and a
+        backoff like botocore's, so one dropped connection does not fail a publish."""
+        attempts = retries()["max_attempts"]
         with s3_errors(self.bucket, key):
-            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            for attempt in range(1, attempts + 1):
+                try:
+                    return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                except _BROKEN_BODY:
+                    if attempt == attempts:
+                        raise
+                    time.sleep(random.uniform(0, min(20.0, 0.5 * 2**attempt)))
+        raise AssertionError("unreachable")
 
     def delete(self, keys: Sequence[str]) -> None:
         for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys a call

@@ -57,27 +57,88 @@ def test_unreachable_endpoint_is_a_remote_error() -> None:
 
 
 @pytest.mark.parametrize("plain", [True, False])
-def test_big_file_changed_during_upload_fails_and_only_a_fingerprinted_key_is_removed(
-    fake_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plain: bool
+def test_a_big_file_rewritten_with_the_same_size_and_mtime_is_refused_and_never_stored(
+    fake_aws: None, tmp_path: Path, plain: bool
 ) -> None:
-    """A fingerprinted key must not name other bytes; a plain name is a live URL, where a
-    404 is worse than the bytes the next publish compares and replaces."""
-    import cdnpub.store
+    """Size and mtime cannot tell (cp -p, rsync -t): what is streamed is hashed, and a
+    mismatch aborts the multipart upload before S3 completes it, under either key."""
+    import os
+
     from cdnpub.digest import MULTIPART_THRESHOLD
     from cdnpub.fingerprint import Source, build
     from cdnpub.plan import blobs
     from cdnpub.scan import scan
     from cdnpub.store import S3Store
 
-    (tmp_path / "static").mkdir()
-    (tmp_path / "static/big.bin").write_bytes(b"b" * MULTIPART_THRESHOLD)
+    big = tmp_path / "static/big.bin"
+    big.parent.mkdir()
+    big.write_bytes(b"b" * MULTIPART_THRESHOLD)
     asset_blob = next(b for b in blobs(build([Source(scan(str(tmp_path / "static")))])) if b.plain is plain)
-    stamps = iter([(MULTIPART_THRESHOLD, asset_blob.asset.source_mtime_ns), (MULTIPART_THRESHOLD, 1)])
-    monkeypatch.setattr(cdnpub.store, "_stamp", lambda asset: next(stamps))  # touched mid-upload
+    stat = big.stat()
+    with open(big, "r+b") as f:  # same size, one byte other, mtime put back
+        f.seek(MULTIPART_THRESHOLD - 1)
+        f.write(b"X")
+    os.utime(big, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket="store-test")
         with pytest.raises(UserError, match="changed since the build"):
             S3Store(client, "store-test").upload(asset_blob)
-        stored = [o["Key"] for o in client.list_objects_v2(Bucket="store-test").get("Contents", [])]
-    assert stored == ([asset_blob.key] if plain else [])
+        stored = client.list_objects_v2(Bucket="store-test").get("Contents", [])
+        pending = client.list_multipart_uploads(Bucket="store-test").get("Uploads", [])
+    assert stored == []
+    assert pending == []
+
+
+def test_a_release_record_read_cut_short_is_read_again(
+    fake_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cdnpub import store
+    from cdnpub.store import S3Store
+
+    monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="store-test")
+        client.put_object(Bucket="store-test", Key="static/.cdnpub/releases/r.json.gz", Body=b"record")
+        real = client.get_object
+        calls = []
+
+        def cut_short_once(**kwargs: object) -> object:
+            calls.append(kwargs)
+            response = real(**kwargs)
+            if len(calls) == 1:
+                body = response["Body"]
+
+                def read(*args: object) -> bytes:
+                    raise botocore.exceptions.IncompleteReadError(actual_bytes=3, expected_bytes=6)
+
+                body.read = read
+            return response
+
+        monkeypatch.setattr(client, "get_object", cut_short_once)
+        data = S3Store(client, "store-test").get_bytes("static/.cdnpub/releases/r.json.gz")
+    assert data == b"record"
+    assert len(calls) == 2
+
+
+def test_a_body_cut_short_every_time_is_a_remote_error(
+    fake_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cdnpub import store
+    from cdnpub.store import S3Store
+
+    monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        calls = []
+
+        def always_cut(**kwargs: object) -> object:
+            calls.append(kwargs)
+            raise botocore.exceptions.ResponseStreamingError(error="connection reset")
+
+        monkeypatch.setattr(client, "get_object", always_cut)
+        with pytest.raises(RemoteError, match="s3://store-test/k"):
+            S3Store(client, "store-test").get_bytes("k")
+    assert len(calls) == 3
