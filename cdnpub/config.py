@@ -101,6 +101,7 @@ class Settings:
     verify: bool = False  # list the whole prefix even when the last release is this build
     plain_copies: bool = True
     prune_older_than: timedelta | None = None
+    prune_foreign: bool = False  # also delete what no cdnpub release record named
     max_delete: int = DEFAULT_MAX_DELETE
     distribution_id: str | None = None
     wait: bool = False

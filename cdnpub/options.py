@@ -152,6 +152,11 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         envvar="CDNPUB_PRUNE_OLDER_THAN",
         help="Delete objects that no release of the last DAYS references (off by default).",
     ),
+    "prune_foreign": click.option(
+        "--prune-foreign", is_flag=True, envvar="CDNPUB_PRUNE_FOREIGN",
+        help="With --prune-older-than, also delete objects under the prefix that no cdnpub release "
+        "record named (another tool's or hand uploads; kept by default).",
+    ),
     "max_delete": click.option(
         "--max-delete", type=click.IntRange(0), default=DEFAULT_MAX_DELETE, show_default=True,
         envvar="CDNPUB_MAX_DELETE", help="Refuse to prune more objects than this.",
@@ -182,7 +187,7 @@ BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern", "debug")
 CONNECTION = ("endpoint_url", "region", "profile")
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",
-    "wait", "wait_timeout", "invalidate_threshold",
+    "wait", "wait_timeout", "invalidate_threshold", "prune_foreign",
 )  # fmt: skip
 
 
@@ -276,6 +281,7 @@ def publish_settings(
         verify=values["verify"],
         plain_copies=values["plain_copies"],
         prune_older_than=None if days is None else timedelta(days=days),
+        prune_foreign=values.get("prune_foreign", False),
         max_delete=values["max_delete"],
         distribution_id=distribution_id,
         wait=values["wait"],

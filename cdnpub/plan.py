@@ -167,10 +167,14 @@ def plan(
     release: Release | None = None,
     last_written: datetime | None = None,
     unsure: frozenset[str] = frozenset(),
+    expired: Sequence[Release] = (),
+    prune_foreign: bool = False,
 ) -> Plan:
     """What to write so that the bucket holds `build`, and what may be deleted.
     `last_written`: when the store wrote the last release's record (its LastModified);
-    `unsure`: keys a publish that stopped half-way may have written since."""
+    `unsure`: keys a publish that stopped half-way may have written since; `expired`: the
+    releases past the grace period (what cdnpub once published that prune may delete);
+    `prune_foreign`: also delete what no release record names."""
     wanted = list(blobs(build, plain_copies))
     for blob in wanted:
         check_key(blob)
@@ -196,7 +200,7 @@ def plan(
     write_release = last is None or last.id != release.id  # a repair of the same release keeps its record
     prune: tuple[str, ...] = ()
     if prune_older_than is not None:
-        prune = _prune(listing, release, last, recent, now - prune_older_than)
+        prune = _prune(listing, release, last, recent, now - prune_older_than, expired, prune_foreign)
         if len(prune) > max_delete:
             raise UserError(
                 f"pruning would delete {len(prune)} objects, more than --max-delete {max_delete}; "
@@ -250,10 +254,18 @@ def _reason(
 
 
 def _prune(
-    listing: Listing, release: Release, last: Release | None, recent: Sequence[Release], cutoff: datetime
+    listing: Listing,
+    release: Release,
+    last: Release | None,
+    recent: Sequence[Release],
+    cutoff: datetime,
+    expired: Sequence[Release] = (),
+    foreign: bool = False,
 ) -> tuple[str, ...]:
-    """Objects that no release live within the grace period references, themselves older
-    than `cutoff`; and the records of releases that were not live in it.
+    """Objects that an expired release named and no release live within the grace period
+    references, themselves older than `cutoff`; and the records of releases that were
+    not live in it. What no cdnpub release named (another tool's, a hand upload) stays
+    unless `foreign`: cdnpub shares prefixes, and deletes only what it published.
 
     A release is live until its successor lands: the one before this publish (`last`)
     still serves pages however old it is, and `recent` holds every release that was
@@ -269,13 +281,21 @@ def _prune(
         for key in listing.objects
         if marker in key and not key.startswith(f"{listing.prefix}{marker}".lstrip("/"))
     }
-    doomed = []
+    named = {key for r in expired for key in r.objects}
+    doomed: list[str] = []
+    doomed_records: set[str] = set()
     for key, obj in listing.objects.items():
         if obj.last_modified >= cutoff or key in keep or any(key.startswith(o) for o in others):
             continue
         if key.startswith(records):
             if key not in current and is_record_key(key, listing.prefix):  # not a stray file of someone's
-                doomed.append(key)
-        elif f"/{META_DIR}/" not in f"/{key}":
+                doomed_records.add(key)
+        elif f"/{META_DIR}/" not in f"/{key}" and (key in named or foreign):
             doomed.append(key)
-    return tuple(sorted(doomed))
+    # An expired record goes once every object only it named is gone (some are still
+    # within the grace period): the next prune would no longer know they are cdnpub's.
+    gone = set(doomed)
+    for r in expired:
+        if any(k in listing.objects and k not in keep and k not in gone for k in r.objects):
+            doomed_records.discard(r.key)
+    return tuple(sorted([*doomed, *doomed_records]))

@@ -110,6 +110,7 @@ def _full_plan(
 ) -> Plan:
     listing = store.listing(build.prefix)
     recent: list[Release] = []
+    expired: list[Release] = []
     if settings.prune_older_than is not None:
         live = live_in_grace(records, now - settings.prune_older_than)
         if live and last is None:
@@ -119,6 +120,12 @@ def _full_plan(
             if r is None:
                 raise _unreadable(obj.key)
             recent.append(r)
+        # What prune may delete: the objects these releases named (read once; their
+        # records go in the same prune). An unreadable one names nothing deletable.
+        for obj in records[: len(records) - len(live)]:
+            old = _record(store, obj.key, build.prefix, warn)
+            if old is not None:
+                expired.append(old)
     return plan(
         build,
         store.bucket,
@@ -134,6 +141,8 @@ def _full_plan(
         release=wanted,
         last_written=records[-1].last_modified if records and last is not None else None,
         unsure=unsure,
+        expired=expired,
+        prune_foreign=settings.prune_foreign,
     )
 
 

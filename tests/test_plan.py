@@ -12,7 +12,7 @@ import pytest
 from cdnpub.errors import UserError
 from cdnpub.fingerprint import Build, BuildOptions, Source, build
 from cdnpub.plan import Listing, Plan, RemoteObject, blobs, desired_release, plan, unchanged
-from cdnpub.release import Release
+from cdnpub.release import ObjectRecord, Release, new_release
 from cdnpub.rules import parse_rules
 from cdnpub.scan import scan
 
@@ -135,14 +135,65 @@ def test_prune_deletes_old_unreferenced_objects_only(site: Build) -> None:
     old = RemoteObject("static/img/old.0123456789.png", 1, "e", OLD)
     fresh = RemoteObject("static/img/fresh.0123456789.png", 1, "e", NOW)
     listing = listing_of(site, **{old.key: old, fresh.key: fresh})
-    todo = make_plan(site, listing, release_of(site), prune_older_than=timedelta(days=7))
+    todo = make_plan(
+        site, listing, release_of(site), prune_older_than=timedelta(days=7), expired=[naming(old, fresh)]
+    )
     assert todo.prune == (old.key,)
+
+
+def naming(*objects: RemoteObject, when: datetime = OLD - timedelta(days=1)) -> Release:
+    """An expired release record that named `objects`."""
+    record = ObjectRecord("0" * 64, "e", 1, "image/png", "public", (), False)
+    return new_release("static", {o.key: record for o in objects}, {}, when)
+
+
+def test_prune_never_deletes_what_no_cdnpub_release_named(site: Build) -> None:
+    """Another tool's object under the prefix, however old: not cdnpub's to delete."""
+    theirs = RemoteObject("static/uploads/avatar.png", 1, "e", OLD)
+    mine = RemoteObject("static/img/old.0123456789.png", 1, "e", OLD)
+    listing = listing_of(site, **{theirs.key: theirs, mine.key: mine})
+    todo = make_plan(
+        site, listing, release_of(site), prune_older_than=timedelta(days=1), expired=[naming(mine)]
+    )
+    assert todo.prune == (mine.key,)
+
+
+def test_prune_foreign_deletes_what_no_release_named_when_asked(site: Build) -> None:
+    theirs = RemoteObject("static/uploads/avatar.png", 1, "e", OLD)
+    listing = listing_of(site, **{theirs.key: theirs})
+    todo = make_plan(site, listing, release_of(site), prune_older_than=timedelta(days=1), prune_foreign=True)
+    assert todo.prune == (theirs.key,)
+
+
+def test_an_expired_record_stays_while_an_object_only_it_named_is_within_the_grace(site: Build) -> None:
+    old = RemoteObject("static/img/old.0123456789.png", 1, "e", OLD)
+    fresh = RemoteObject("static/img/fresh.0123456789.png", 1, "e", NOW)
+    expired = naming(old, fresh)
+    record = RemoteObject(expired.key, 1, "e", OLD)
+    listing = listing_of(site, **{old.key: old, fresh.key: fresh, record.key: record})
+    todo = make_plan(site, listing, release_of(site), prune_older_than=timedelta(days=7), expired=[expired])
+    assert todo.prune == (old.key,)
+    later = make_plan(
+        site,
+        listing_of(site, **{record.key: record}),
+        release_of(site),
+        prune_older_than=timedelta(days=7),
+        expired=[expired],
+    )
+    assert later.prune == (record.key,)
 
 
 def test_prune_past_max_delete_refuses(site: Build) -> None:
     extra = {f"static/x{i}.png": RemoteObject(f"static/x{i}.png", 1, "e", OLD) for i in range(3)}
     with pytest.raises(UserError, match="would delete 3 objects, more than --max-delete 2"):
-        make_plan(site, listing_of(site, **extra), None, prune_older_than=timedelta(days=1), max_delete=2)
+        make_plan(
+            site,
+            listing_of(site, **extra),
+            None,
+            prune_older_than=timedelta(days=1),
+            max_delete=2,
+            prune_foreign=True,
+        )
 
 
 def test_release_id_names_the_content(site: Build) -> None:
@@ -189,7 +240,7 @@ def test_prune_leaves_a_deeper_prefix_with_records_of_its_own_alone(site: Build)
     }
     mine = RemoteObject("static/img/old.0123456789.png", 1, "e", OLD)
     listing = listing_of(site, **theirs, **{mine.key: mine})
-    todo = make_plan(site, listing, release_of(site), prune_older_than=timedelta(days=1))
+    todo = make_plan(site, listing, release_of(site), prune_older_than=timedelta(days=1), prune_foreign=True)
     assert todo.prune == (mine.key,)
 
 

@@ -337,7 +337,8 @@ def test_a_prune_failing_after_the_record_leaves_the_invalidation_to_the_next_pu
     (site / "js/app.js").write_text("console.log('changed');\n")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     moto_server.fail = lambda r: 500 if r.method == "POST" and r.query == "delete" else None
-    failed = publish(site, bucket, moto_server, "--distribution-id", distribution, "--prune-older-than", "0")
+    args = ("--distribution-id", distribution, "--prune-older-than", "0", "--prune-foreign")
+    failed = publish(site, bucket, moto_server, *args)
     assert failed.exit_code == 1 and orphan in keys(moto_server, bucket)
     assert invalidated(moto_server, distribution) == set()
     moto_server.fail = lambda r: None
@@ -378,4 +379,6 @@ def test_a_publish_repairing_a_half_done_one_does_not_prune_yet(
     assert result.exit_code == 0 and "not pruning while repairing" in result.stderr
     assert stored <= set(keys(moto_server, bucket))
     assert publish(site, bucket, moto_server, *args).exit_code == 0
-    assert not stored <= set(keys(moto_server, bucket))  # the next one prunes
+    assert stored <= set(keys(moto_server, bucket))  # no record named B's objects: not cdnpub's to know
+    assert publish(site, bucket, moto_server, *args, "--prune-foreign").exit_code == 0
+    assert not stored <= set(keys(moto_server, bucket))  # asked by name, the next one prunes them
