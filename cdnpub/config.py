@@ -79,10 +79,13 @@ def check_bucket(bucket: str, origin: str) -> str:
 
 def check_prefix(prefix: str, origin: str) -> str:
     """The key prefix without its outer slashes; no empty, '.' or '..' segment, which S3
-    would keep literally and a browser would not."""
+    would keep literally and a browser would not, and no segment starting with a dot:
+    `static/.cdnpub` would publish into the bookkeeping of the publish at `static`."""
     prefix = prefix.strip("/")
     if prefix and any(seg in ("", ".", "..") for seg in prefix.split("/")):
         raise UserError(f"{origin}: the prefix must not hold empty, '.' or '..' segments")
+    if any(seg.startswith(".") for seg in prefix.split("/")):
+        raise UserError(f"{origin}: the prefix must not hold a segment starting with '.' (such as .cdnpub)")
     return prefix
 
 

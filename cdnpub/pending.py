@@ -42,11 +42,29 @@ class Pending:
         merged[distribution_id] = tuple(sorted({*merged.get(distribution_id, ()), *keys}))
         return Pending(merged, landed=False)
 
+    def within(self, prefix: str) -> tuple[Pending, tuple[str, ...]]:
+        """The marker with only the keys under `prefix`, and the keys dropped: a marker
+        is anyone's file, and its keys become invalidations and full comparisons."""
+        start = f"{prefix}/" if prefix else ""
+        inside = {d: tuple(k for k in keys if _inside(k, start)) for d, keys in self.keys.items()}
+        dropped = sorted({k for keys in self.keys.values() for k in keys if not _inside(k, start)})
+        return Pending(inside, self.landed), tuple(dropped)
+
     def settled(self, distribution_id: str) -> Pending:
         """After a publish landed and invalidated on `distribution_id`: what other
         distributions are still owed."""
         keys = {d: k for d, k in self.keys.items() if d not in (distribution_id, NO_DISTRIBUTION)}
         return Pending(keys, landed=True)
+
+
+def _inside(key: str, start: str) -> bool:
+    rest = key[len(start) :]
+    return (
+        key.startswith(start)
+        and bool(rest)
+        and not rest.startswith("/")
+        and not any(seg in ("", ".", "..") for seg in rest.split("/"))
+    )
 
 
 def meta_prefix(prefix: str) -> str:

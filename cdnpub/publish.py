@@ -25,7 +25,7 @@ from .pending import NO_DISTRIBUTION, Pending, meta_prefix, pending_key
 from .pending import dumps as dumps_pending
 from .pending import loads as loads_pending
 from .plan import Action, Plan, RemoteObject, desired_release, plan, unchanged
-from .release import Release, dumps
+from .release import Release, dumps, looks_like_record
 from .store import S3Store
 
 
@@ -71,6 +71,8 @@ def prepare(
     manifest = to_document(from_build(build))
     meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
     records = meta.release_keys()
+    for key in sorted(k for k in meta.objects if looks_like_record(k, build.prefix)):
+        warn(f"s3://{store.bucket}/{key} is named like a release record but its time is none; ignoring it")
     last = _record(store, records[-1].key, build.prefix, warn) if records else None
     if records:
         now = after_newest(records[-1].key, now)
@@ -177,7 +179,13 @@ def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence
 def _pending(store: S3Store, prefix: str, warn: Callable[[str], None]) -> Pending:
     key = pending_key(prefix)
     try:
-        return loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}")
+        found, dropped = loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}").within(prefix)
+        if dropped:
+            warn(
+                f"s3://{store.bucket}/{key} names {len(dropped)} keys outside {prefix or 'the bucket'}/ "
+                f"(first {dropped[0]!r}); ignoring them"
+            )
+        return found
     except UserError as err:  # still a sign of a publish that stopped half-way
         warn(
             f"{err}: the invalidations it held are unknown, so every object is compared with the "

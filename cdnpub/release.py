@@ -56,9 +56,28 @@ _RECORD_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}\.json\.gz")
 
 
 def is_record_key(key: str, prefix: str) -> bool:
-    """A release record's key, not some other file left in the releases folder."""
+    """A release record's key, not some other file left in the releases folder: its name
+    in the record form, with a time that is one (`99999999T999999Z-...` would sort after
+    every real record and pass for the newest forever)."""
     start = releases_prefix(prefix)
-    return key.startswith(start) and _RECORD_NAME.fullmatch(key[len(start) :]) is not None
+    return key.startswith(start) and record_time(key[len(start) :]) is not None
+
+
+def looks_like_record(key: str, prefix: str) -> bool:
+    """Named like a record but with a time that is none: junk worth a warning."""
+    start = releases_prefix(prefix)
+    name = key[len(start) :] if key.startswith(start) else ""
+    return _RECORD_NAME.fullmatch(name) is not None and record_time(name) is None
+
+
+def record_time(name: str) -> datetime | None:
+    """The time in a record's file name, or None when the name is no record's."""
+    if _RECORD_NAME.fullmatch(name) is None:
+        return None
+    try:
+        return datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def record_key(prefix: str, created: datetime, release_id: str) -> str:

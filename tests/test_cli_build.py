@@ -156,3 +156,9 @@ def test_cdnpub_debug_set_to_0_shows_no_traceback(runner: CliRunner, monkeypatch
     monkeypatch.setenv("CDNPUB_DEBUG", "0")
     result = runner.invoke(cli, ["build", "nope"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("prefix", [".cdnpub", "static/.cdnpub", "static/.well-known"])
+def test_a_prefix_with_a_dot_segment_is_refused(runner: CliRunner, site: Path, prefix: str) -> None:
+    result = runner.invoke(cli, ["build", str(site), "--prefix", prefix])
+    assert result.exit_code == 2 and "segment starting with '.'" in result.output

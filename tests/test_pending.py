@@ -46,3 +46,12 @@ def test_unsure_keys_are_those_of_a_publish_that_did_not_land() -> None:
     marker = Pending({"E1": ("a",), NO_DISTRIBUTION: ("b",)})
     assert marker.unsure == {"a", "b"}
     assert marker.settled("E1").unsure == frozenset()
+
+
+def test_keys_outside_the_prefix_are_dropped_and_named() -> None:
+    marker = Pending(
+        {"E1": ("static/a.css", "other/b.html", "static/../etc", "staticx/c.css"), "": ("static//d",)}
+    )
+    kept, dropped = marker.within("static")
+    assert kept.keys == {"E1": ("static/a.css",), "": ()}
+    assert dropped == ("other/b.html", "static/../etc", "static//d", "staticx/c.css")
