@@ -51,8 +51,15 @@ DEFAULT_DENIED: tuple[str, ...] = (
     "*.tar", "*.tar.gz", "*.tgz", "*.tar.bz2", "*.tar.xz", "*backup*.zip", "*backup*.7z",
 )  # fmt: skip
 
-# Where a file's first bytes say "private key" whatever its name (PEM, OpenSSH, PuTTY).
-_KEY_MARKERS = (b"PRIVATE KEY-----", b"PuTTY-User-Key-File-")
+# Where a file's first bytes say "secret" whatever its name: a private key (PEM, OpenSSH,
+# PuTTY), or AWS credentials in a deploy tool's config published with the site
+# (laurilehmijoki/s3_website#12, schickling/git-s3#12).
+_SECRET_MARKERS = (
+    (b"PRIVATE KEY-----", "a private key"),
+    (b"PuTTY-User-Key-File-", "a private key"),
+    (b"aws_secret_access_key", "AWS credentials"),
+    (b"AWS_SECRET_ACCESS_KEY", "AWS credentials"),
+)
 SNIFF_BYTES = 1024
 SNIFF_MAX_SIZE = 64 * 1024  # a private key file is a few KB; larger files are not read
 
@@ -102,7 +109,7 @@ def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
     real_root = os.path.realpath(root_path)
     files = tuple(_walk(str(root_path), real_root, spec))
     _one_spelling(files)
-    warnings = [*_case_clashes(files), *_odd_names(files), *_private_keys(files)]
+    warnings = [*_case_clashes(files), *_odd_names(files), *_secrets(files)]
     return Scan(root=str(root_path), files=files, warnings=tuple(warnings))
 
 
@@ -163,6 +170,12 @@ def _name(entry: os.DirEntry[str]) -> str:
             f"{printable(entry.path)}: the name is not UTF-8, and S3 keys are; rename it "
             "(for example with convmv -f latin1 -t utf8)"
         ) from None
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        # S3 stores such a key, but its XML answers (a multipart upload's, an error's)
+        # cannot carry it, and no URL a page holds names it: aws-cli#5050.
+        raise UserError(
+            f"{printable(entry.path)}: the name holds a control character (such as a line break); rename it"
+        )
     return name if unicodedata.is_normalized("NFC", name) else unicodedata.normalize("NFC", name)
 
 
@@ -225,8 +238,8 @@ def _odd_names(files: Iterable[SourceFile]) -> Iterator[str]:
             )
 
 
-def _private_keys(files: Iterable[SourceFile]) -> Iterator[str]:
-    """A private key under any name (`config.txt`): the name rules cannot catch it."""
+def _secrets(files: Iterable[SourceFile]) -> Iterator[str]:
+    """A secret under any name (`config.txt`): the name rules cannot catch it."""
     for f in files:
         if f.size > SNIFF_MAX_SIZE or f.size < 32:
             continue
@@ -235,9 +248,10 @@ def _private_keys(files: Iterable[SourceFile]) -> Iterator[str]:
                 head = fh.read(SNIFF_BYTES)
         except OSError:
             continue  # the build reports what it cannot read
-        if any(marker in head for marker in _KEY_MARKERS):
+        found = next((what for marker, what in _SECRET_MARKERS if marker in head), None)
+        if found is not None:
             yield (
-                f"{printable(f.fs_path)} looks like a private key and will be public on the CDN; "
+                f"{printable(f.fs_path)} looks like {found} and will be public on the CDN; "
                 "remove it, or add it to .cdnpubignore"
             )
 

@@ -237,3 +237,54 @@ def test_tilde_and_star_in_a_name_warn(make_tree: MakeTree, name: str) -> None:
     root = make_tree({name: "x"})
     (warning,) = scan(root).warnings
     assert warning.startswith(f"{name}: ") and "invalidation" in warning
+
+
+# --- peers' bug reports, replayed ------------------------------------------------------
+
+
+def test_aws_cli_3961_a_link_to_its_own_folder_is_a_loop(make_tree: MakeTree) -> None:
+    root = make_tree({"welcome": "x", "subdir/welcome+again": "y"})
+    (root / "subdir/problematic-link").symlink_to("../subdir/")
+    with pytest.raises(UserError, match=r"subdir/problematic-link is a symlink loop"):
+        scan(root)
+
+
+def test_aws_cli_3709_a_link_to_a_grandparent_is_a_loop(make_tree: MakeTree) -> None:
+    root = make_tree({"d2/d3/d4/a.txt": "x"})
+    (root / "d2/d3/d4/symlink").symlink_to("../../../d2")
+    with pytest.raises(UserError, match=r"d2/d3/d4/symlink is a symlink loop"):
+        scan(root)
+
+
+def test_skypilot_814_a_link_to_dot_is_a_loop(make_tree: MakeTree) -> None:
+    root = make_tree({"a.css": ""})
+    (root / "mylink").symlink_to(".")
+    with pytest.raises(UserError, match=r"static/mylink is a symlink loop"):
+        scan(root)
+
+
+def test_aws_cli_1028_a_latin1_name_is_refused_naming_it(make_tree: MakeTree) -> None:
+    root = make_tree({"a.css": ""})
+    with open(os.path.join(os.fsencode(root), b"Panorama_von_Z\xfcrich.png"), "wb") as f:
+        f.write(b"png")
+    with pytest.raises(UserError, match=r"Panorama_von_Z\\xfcrich\.png: the name is not UTF-8"):
+        scan(root)
+
+
+@pytest.mark.parametrize(
+    "name", ["KM_DC_SAMPENGALB\rIKM\x08\x08\x08.jpg", "a\nb.css", "bell\x07.txt", "del\x7f.txt"]
+)
+def test_aws_cli_5050_a_control_character_in_a_name_is_refused(make_tree: MakeTree, name: str) -> None:
+    root = make_tree({"a.css": "", name: "x"})
+    with pytest.raises(UserError) as caught:
+        scan(root)
+    assert "control character" in str(caught.value) and str(caught.value).isprintable()
+
+
+def test_s3_website_12_a_config_with_aws_credentials_is_a_warning(make_tree: MakeTree) -> None:
+    config = (
+        "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG\n"
+    )
+    root = make_tree({"deploy/credentials.txt": config, "app.css": "body{}"})
+    (warning,) = scan(root).warnings
+    assert "credentials.txt looks like AWS credentials" in warning
