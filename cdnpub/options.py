@@ -57,7 +57,8 @@ class Finite(click.FloatRange):
 
 class EndpointURL(Text):
     """http(s)://host[:port][/]: what botocore takes as an endpoint. A mistake here is the
-    user's (exit 2), found before any request, not a connection failure (exit 1)."""
+    user's set-up (exit 2, like the other client set-up errors), found before any request,
+    not a connection failure (exit 1)."""
 
     name = "url"
 
@@ -68,13 +69,17 @@ class EndpointURL(Text):
             parts = urlsplit(url)
             port = parts.port
         except ValueError:
-            self.fail(f"{shown!r}: the port must be a number from 1 to 65535", param, ctx)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.fail(f"{shown!r} is not an http:// or https:// URL of a host", param, ctx)
+            port = 0
+        else:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise UserError(
+                    f"Invalid endpoint {shown!r}: not an http:// or https:// URL of a host "
+                    "(such as http://127.0.0.1:4566)"
+                )
+            if parts.path not in ("", "/") or parts.query or parts.fragment:
+                raise UserError(f"Invalid endpoint {shown!r}: an endpoint URL has no path, query or fragment")
         if port == 0:
-            self.fail(f"{shown!r}: the port must be a number from 1 to 65535", param, ctx)
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            self.fail(f"{shown!r}: an endpoint URL has no path, query or fragment", param, ctx)
+            raise UserError(f"Invalid endpoint {shown!r}: the port must be a number from 1 to 65535")
         return url
 
 
@@ -233,6 +238,8 @@ def check_table(table: Mapping[str, Any], groups: Sequence[click.Group], origin:
                 param.type.convert(item, param, None)
         except click.BadParameter as err:
             raise UserError(f"{where}: {err.format_message()}") from None
+        except UserError as err:
+            raise UserError(f"{where}: {err}") from None
 
 
 def _toml_type(param: click.Option, value: Any) -> tuple[str, bool]:

@@ -53,7 +53,7 @@ def publish_args(*extra: str) -> tuple[str, ...]:
         ('dry_run = "yes"', 'dry_run = "yes": must be true or false'),
         ('exclude = "drafts/"', 'exclude = "drafts/": must be an array of strings'),
         ('fingerprinted_pattern = ""', "must not be empty"),
-        ('endpoint_url = "ftp://127.0.0.1"', "is not an http:// or https:// URL"),
+        ('endpoint_url = "ftp://127.0.0.1"', "not an http:// or https:// URL"),
         ("wait_timeout = -inf", "wait_timeout = -inf"),
     ],
 )
@@ -107,9 +107,9 @@ def test_a_bad_environment_value_is_exit_2(
     [
         ("http://127.0.0.1:99999", "the port must be a number from 1 to 65535"),
         ("http://127.0.0.1:0", "the port must be a number from 1 to 65535"),
-        ("ftp://127.0.0.1:21", "is not an http:// or https:// URL"),
-        ("127.0.0.1:4566", "is not an http:// or https:// URL"),
-        ("http://", "is not an http:// or https:// URL"),
+        ("ftp://127.0.0.1:21", "not an http:// or https:// URL"),
+        ("127.0.0.1:4566", "not an http:// or https:// URL"),
+        ("http://", "not an http:// or https:// URL"),
         ("http://127.0.0.1:4566/some/path", "no path, query or fragment"),
         ("http://user:hunter2@127.0.0.1:99999", "http://***@127.0.0.1:99999"),
     ],
