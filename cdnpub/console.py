@@ -22,7 +22,7 @@ from .invalidate import CloudFront, cloudfront_client
 from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local, preview_domain
 from .manifest import from_build, writable, write
 from .plan import Action
-from .printable import printable, printable_lines
+from .printable import printable, printable_lines, redact
 from .publish import publish
 from .report import document, human_size, plan_table, summary_lines
 from .store import S3Store, s3_client
@@ -166,7 +166,9 @@ def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
         write(from_build(result), settings.manifest)  # only once the bucket holds every object
         manifest = settings.manifest
     if as_json:
-        click.echo(json.dumps(document(report, said, manifest), indent=2, ensure_ascii=False))
+        # JSON escapes control characters itself; a URL's password in a warning or an error
+        # (botocore repeats the endpoint URL) is taken out here.
+        click.echo(redact(json.dumps(document(report, said, manifest), indent=2, ensure_ascii=False)))
     else:
         if settings.dry_run and not report.plan.nothing_to_do:
             Console().print(plan_table(report.plan))
