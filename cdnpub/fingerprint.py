@@ -262,7 +262,9 @@ def _die_with_parent(parent: int) -> None:
     """First thing in each worker. A worker waits on a pipe whose other end it holds
     itself (fork), so it never sees its parent die: after a SIGKILL of cdnpub it would
     live on, holding the caller's stdout and stderr, and a CI job would hang. Linux
-    kills it with its parent (PR_SET_PDEATHSIG); elsewhere a thread watches the parent."""
+    kills it with its parent (PR_SET_PDEATHSIG); elsewhere a thread watches the parent.
+    (The signal follows the thread that forked: the pool forks only while the process has
+    one thread, so that is the main thread, which lives as long as the process.)"""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
