@@ -18,7 +18,7 @@ from tinycss2 import ast
 # sourceMappingURL lives in the last comment of a file; a bundle may be huge,
 # so only its tail is read for it.
 JS_TAIL_BYTES = 64 * 1024
-_JS_MAP = re.compile(rb"//[#@][ \t]*sourceMappingURL=([^\s'\"]+)[ \t]*(?:\r?\n|\r)?\s*\Z")
+_JS_MAP = re.compile(rb"//[#@][ \t]*sourceMappingURL=(\S+)[ \t]*(?:\r?\n|\r)?\s*\Z")
 _CSS_MAP = re.compile(r"/\*[#@][ \t]*sourceMappingURL=([^\s*]+)[ \t]*\*/")
 _NEWLINE = re.compile(r"\r\n|[\r\n\f]")
 # Every reference form starts with one of these, or is spelled with an escape (`u\72l(`).
