@@ -72,6 +72,11 @@ class Asset:
     source_size: int = 0  # size on disk before edits
     source_mtime_ns: int = 0
 
+    @property
+    def kept_name(self) -> bool:
+        """Published under its own name, byte for byte (see keeps_name)."""
+        return self.plain_key is None
+
 
 @dataclass(frozen=True, slots=True)
 class Build:
