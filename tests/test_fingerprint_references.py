@@ -204,3 +204,60 @@ def test_a_kept_name_still_warns_about_a_reference_to_nothing(make_tree: MakeTre
     root = make_tree({"assets/index-4f3a9c1d.css": "x{background:url(gone.png)}"})
     (warning,) = built(root).warnings
     assert "index-4f3a9c1d.css" in warning and "gone.png" in warning
+
+
+# -- peers' bug reports, replayed -----------------------------------------------------
+
+
+def test_percent_encoded_plus_stays_encoded_when_rewritten(make_tree: MakeTree) -> None:
+    """django-storages #992: the rewrite unquoted `home%2Bprofile.css` to a 404."""
+    root = make_tree({"css/styles.css": '@import url("home%2Bprofile.css");', "css/home+profile.css": "b{}"})
+    result = built(root)
+    assert css(result, "css/styles.css") == (
+        f'@import url("home%2Bprofile.{stem(result, "css/home+profile.css")}.css");'
+    )
+
+
+def test_an_escaped_closing_parenthesis_is_part_of_the_url(make_tree: MakeTree) -> None:
+    """manabitan #107: `url(../images/a\\)b.png)` was cut at the escaped `)`."""
+    root = make_tree({"css/a.css": "x{background:url(../images/a\\)b.png)}", "images/a)b.png": PNG})
+    result = built(root)
+    assert read_back(css(result)) == [f"../images/a)b.{stem(result, 'images/a)b.png')}.png"]
+
+
+def test_root_relative_source_map_comment_is_rewritten(make_tree: MakeTree) -> None:
+    """whitenoise #230: `/*# sourceMappingURL=/static/styles.css.map */` kept the old name."""
+    root = make_tree(
+        {"styles.css": "b{}\n/*# sourceMappingURL=/static/styles.css.map */", "styles.css.map": "{}"}
+    )
+    result = built(root)
+    assert css(result, "styles.css") == (
+        f"b{{}}\n/*# sourceMappingURL=/static/styles.css.{stem(result, 'styles.css.map')}.map */"
+    )
+
+
+def test_a_missing_source_map_is_a_warning_naming_the_file_not_a_failure(make_tree: MakeTree) -> None:
+    """whitenoise #499, drf-yasg #778: a vendored script naming a map it does not ship."""
+    js = "x()\n//# sourceMappingURL=redoc.min.map\n"
+    root = make_tree({"redoc/redoc.min.js": js})
+    result = built(root)
+    (warning,) = result.warnings
+    assert "redoc.min.js" in warning and "redoc.min.map" in warning
+    assert body(asset(result, "redoc/redoc.min.js")).decode() == js
+
+
+def test_url_inside_an_svg_data_uri_is_left_alone(make_tree: MakeTree) -> None:
+    """whitenoise #698: `mask="url(%23polygon-b)"` inside a data: URI was rewritten."""
+    sheet = (
+        'x{background:url("data:image/svg+xml,<svg><g fill=\\"%235B5B5B\\" mask=\\"url(%23p)\\"/></svg>")}'
+    )
+    root = make_tree({"css/a.css": sheet})
+    result = built(root)
+    assert css(result) == sheet and result.warnings == ()
+
+
+def test_a_fragment_holding_a_path_does_not_move_the_target(make_tree: MakeTree) -> None:
+    """Django #25283: `font.svg#../x` was resolved through the fragment's `../`."""
+    root = make_tree({"css/a.css": "@font-face{src:url(../fonts/f.svg#../x)}", "fonts/f.svg": "<svg/>"})
+    result = built(root)
+    assert css(result) == f"@font-face{{src:url(../fonts/f.{stem(result, 'fonts/f.svg')}.svg#../x)}}"
