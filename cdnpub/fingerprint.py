@@ -171,6 +171,7 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
             found[node.logical] = _find_references(node, nodes, by_url, spans)
         warnings = [w for s in sources for w in s.scan.warnings]
         warnings += [w for name in nodes for w in found[name]]
+        warnings += _uncertain_invalidations(nodes)
         if options.strict and warnings:
             raise UserError(warnings[0] + " (--strict)")
         for level in _levels(nodes):
@@ -289,6 +290,18 @@ def _find_references(
             _Ref(span.start, span.end, raw, target, span.quoted, keeps, span.quote, span.in_comment)
         )
     return warnings
+
+
+def _uncertain_invalidations(nodes: dict[str, _Node]) -> list[str]:
+    """`~` and `*` in a plain name: the invalidation path cannot be sure to match what
+    viewers fetch (AWS's documentation asks for `~` encoded, browsers send it raw; a raw `*`
+    is CloudFront's wildcard, so it is sent encoded)."""
+    return [
+        f"{n.file.fs_path}: '~' or '*' in a file name: CloudFront may not match its "
+        "invalidation path to what browsers fetch; rename it if it ever changes in place"
+        for n in nodes.values()
+        if not n.kept and ("~" in n.logical or "*" in n.logical)
+    ]
 
 
 def _stays_inside(raw: str, node: _Node) -> bool:

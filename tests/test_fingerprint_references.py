@@ -261,3 +261,9 @@ def test_a_fragment_holding_a_path_does_not_move_the_target(make_tree: MakeTree)
     root = make_tree({"css/a.css": "@font-face{src:url(../fonts/f.svg#../x)}", "fonts/f.svg": "<svg/>"})
     result = built(root)
     assert css(result) == f"@font-face{{src:url(../fonts/f.{stem(result, 'fonts/f.svg')}.svg#../x)}}"
+
+
+@pytest.mark.parametrize("name", ["a~b.css", "star*.css"])
+def test_tilde_and_star_in_a_plain_name_warn_about_invalidation(make_tree: MakeTree, name: str) -> None:
+    (warning,) = built(make_tree({name: "b{}"})).warnings
+    assert name in warning and "invalidation" in warning
