@@ -19,7 +19,7 @@ from .errors import UserError
 from .references import JS_TAIL_BYTES, Span, css_spans, is_script, is_stylesheet, js_map_span, url_text
 from .rules import Headers, Rule, headers_for
 from .scan import Scan, SourceFile
-from .urls import normal_name, url_name, url_path
+from .urls import normal_name, relative_url, url_path
 
 HASH_LENGTH = 10
 POOL_MIN_SIZE = 256 * 1024
@@ -413,7 +413,7 @@ def _new_reference(ref: _Ref, target: Asset) -> str:
     if not ref.keeps_relative:
         return url_path(target.key) + suffix
     head, slash, _ = path.rpartition("/")
-    return url_name(head + slash + target.key.rpartition("/")[2]) + suffix
+    return relative_url(head + slash + target.key.rpartition("/")[2]) + suffix
 
 
 def _edits(node: _Node, done: dict[str, Asset]) -> Iterator[Edit]:

@@ -267,3 +267,40 @@ def test_a_fragment_holding_a_path_does_not_move_the_target(make_tree: MakeTree)
 def test_tilde_and_star_in_a_plain_name_warn_about_invalidation(make_tree: MakeTree, name: str) -> None:
     (warning,) = built(make_tree({name: "b{}"})).warnings
     assert name in warning and "invalidation" in warning
+
+
+# -- every character, every form: what the browser reads back is the key S3 holds -----
+
+CHARS = sorted({*" !\"#$%&'()*+,-.:;<=>?@[\\]^_`{|}~", "\u00e9", "\u65e5"})
+
+
+def css_escaped(text: str) -> str:
+    """`text` with every character but letters and digits CSS-escaped (`\\+`)."""
+    return "".join(c if c.isalnum() else "\\" + c for c in text)
+
+
+@pytest.mark.parametrize("form", ["unquoted", "double", "single"])
+@pytest.mark.parametrize("char", CHARS)
+def test_a_rewritten_reference_reads_back_as_the_published_key(
+    make_tree: MakeTree, char: str, form: str
+) -> None:
+    from urllib.parse import unquote_plus, urljoin, urlsplit
+
+    from cdnpub.urls import url_name
+
+    name = f"a{char}b.png"
+    encoded = url_name(name)  # an unambiguous source spelling, but for a ":" (a scheme)
+    encoded = encoded.replace(":", "%3A")
+    written = {
+        "unquoted": f"url({css_escaped(encoded)})",
+        "double": f'url("{encoded}")',
+        "single": "url('" + encoded.replace("'", "\\'") + "')",
+    }[form]
+    root = make_tree({"css/a.css": f"x{{background:{written}}}", f"css/{name}": PNG})
+    result = built(root)
+    assert [w for w in result.warnings if "invalidation" not in w] == []
+    (value,) = read_back(css(result))
+    # How a browser resolves it against the stylesheet's URL, and how S3 reads the path.
+    fetched = urlsplit(urljoin("https://cdn.test/static/css/a.css", value))
+    assert (fetched.query, fetched.fragment) == ("", "")
+    assert unquote_plus(fetched.path)[1:] == asset(result, f"css/{name}").key
