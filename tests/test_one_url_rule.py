@@ -55,3 +55,17 @@ def test_css_flask_and_invalidation_spell_a_key_alike(tmp_path: Path, name: str)
     assert js == f"x()\n//# sourceMappingURL={url_path(map_key).rsplit('/', 1)[1]}\n"
     assert flask_url == "https://cdn.test" + url_path(key)
     assert invalidation_path(asset(result, f"img/{name}").plain_key or "") == url_path(f"static/img/{name}")
+
+
+@pytest.mark.parametrize(
+    "char", [chr(c) for c in range(0x20, 0x7F) if chr(c) != "/"] + ["\u00e9", "\u65e5", "\x01"]
+)
+def test_s3_reads_every_url_path_back_as_its_key(char: str) -> None:
+    """What a browser sends for url_path(key), read as S3 reads a path ("+" is a space)."""
+    from urllib.parse import unquote_plus, urlsplit
+
+    key = f"static/a{char}b.png"
+    sent = urlsplit("https://cdn.test" + url_path(key))
+    assert (sent.query, sent.fragment) == ("", "")
+    assert unquote_plus(sent.path)[1:] == key
+    assert unquote_plus(invalidation_path(key))[1:] == key
