@@ -279,6 +279,11 @@ def _find_references(
                 "which is not in the static folder"
             )
             continue
+        if node.kept and "+" in url_text(raw).split("?", 1)[0].split("#", 1)[0]:
+            warnings.append(
+                f"{node.file.fs_path}: {raw!r} holds a literal '+', which S3 reads as a space; "
+                "this file keeps its name and its bytes, so its bundler has to write it as %2B"
+            )
         if target == node.logical or node.kept:
             continue  # a sprite that points into itself; a file published as it is
         keeps = (

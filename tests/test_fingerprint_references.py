@@ -304,3 +304,12 @@ def test_a_rewritten_reference_reads_back_as_the_published_key(
     fetched = urlsplit(urljoin("https://cdn.test/static/css/a.css", value))
     assert (fetched.query, fetched.fragment) == ("", "")
     assert unquote_plus(fetched.path)[1:] == asset(result, f"css/{name}").key
+
+
+def test_a_kept_name_naming_a_plus_unencoded_warns_and_keeps_its_bytes(make_tree: MakeTree) -> None:
+    sheet = "@import url(home+profile.css);"
+    root = make_tree({"assets/index-4f3a9c1d.css": sheet, "assets/home+profile.css": "b{}"})
+    result = built(root)
+    (warning,) = result.warnings
+    assert "index-4f3a9c1d.css" in warning and "'+'" in warning and "%2B" in warning
+    assert css(result, "assets/index-4f3a9c1d.css") == sheet
