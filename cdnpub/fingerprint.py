@@ -15,14 +15,15 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from .digest import Digest, Edit, digest_bytes, digest_file, read_all
 from .errors import UserError
 from .printable import printable
-from .references import JS_TAIL_BYTES, Span, css_spans, js_map_span
+from .references import JS_TAIL_BYTES, Span, css_spans, is_script, is_stylesheet, js_map_span, url_text
 from .rules import Headers, Rule, headers_for
 from .scan import Scan, SourceFile
+from .urls import normal_name, relative_url, url_path
 
 HASH_LENGTH = 10
 POOL_MIN_SIZE = 256 * 1024
@@ -37,6 +38,9 @@ HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub'
 DEFAULT_FINGERPRINTED_PATTERN = r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}\.[^./]+$"
 
 _SKIP = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")  # data:, https:, //cdn, #id
+# What an unquoted url() cannot hold as it is (CSS Syntax Level 3, 4.3.6): such a
+# rewritten reference is written as a string, url("...").
+_UNQUOTED_UNSAFE = frozenset("\"'()\\ \t\n\r\f\x7f") | frozenset(map(chr, range(0x20)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ class Asset:
     path: str  # logical path: sub-prefix + path in its folder
     fs_path: str
     key: str  # S3 key of the fingerprinted object (or of the bundler's own name)
-    plain_key: str | None  # S3 key of the plain-name copy; None when the name was hashed already
+    plain_key: str | None  # S3 key of the plain-name copy; None when the name is kept (keeps_name)
     size: int
     sha256: str
     etag: str
@@ -71,6 +75,11 @@ class Asset:
     edits: tuple[Edit, ...] = ()
     source_size: int = 0  # size on disk before edits
     source_mtime_ns: int = 0
+
+    @property
+    def kept_name(self) -> bool:
+        """Published under its own name, byte for byte (see keeps_name)."""
+        return self.plain_key is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,8 @@ class _Ref:
     target: str  # logical path
     quoted: bool  # the span is a whole CSS string token
     keeps_relative: bool  # same folder: the relative form stays valid on the CDN
+    quote: str = ""  # the quote character of the CSS string the span sits in, "" if none
+    in_comment: bool = False  # a sourceMappingURL comment of a stylesheet
 
 
 @dataclass(slots=True)
@@ -104,6 +115,7 @@ class _Node:
     source: Source
     refs: list[_Ref] = field(default_factory=list)
     text: str | None = None  # decoded CSS, kept until rewritten
+    kept: bool = False  # published under its own name, byte for byte (keeps_name)
 
 
 def hashed_name(path: str, sha256: str) -> str:
@@ -117,6 +129,15 @@ def _with_hash(name: str, sha256: str) -> str:
     if dot and stem:
         return f"{stem}.{sha256[:HASH_LENGTH]}.{ext}"
     return f"{name}.{sha256[:HASH_LENGTH]}"
+
+
+def keeps_name(path: str, fingerprinted: re.Pattern[str]) -> bool:
+    """Whether a file keeps its own name: one a bundler (or an earlier cdnpub build)
+    already fingerprinted. Such a file is served `immutable` under that name, so it is
+    published byte for byte: its bundler owns its references, and bytes edited here would
+    put other bytes under a name that browsers and edges cache for a year."""
+    base = posixpath.basename(path)
+    return fingerprinted.search(base) is not None or HASHED_NAME.search(base) is not None
 
 
 def join_key(*parts: str) -> str:
@@ -133,6 +154,8 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
     except re.error as err:
         raise UserError(f"bad fingerprinted-file pattern: {err}") from None
     nodes = _nodes(sources)
+    for node in nodes.values():
+        node.kept = keeps_name(node.file.path, fingerprinted)
     if not nodes:
         folders = ", ".join(s.scan.root for s in sources)
         raise UserError(f"no files to publish in {folders} (empty, or everything is ignored)")
@@ -152,6 +175,7 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
             found[node.logical] = _find_references(node, nodes, by_url, spans)
         warnings = [w for s in sources for w in s.scan.warnings]
         warnings += [w for name in nodes for w in found[name]]
+        warnings += _uncertain_invalidations(nodes)
         if options.strict and warnings:
             raise UserError(warnings[0] + " (--strict)")
         for level in _levels(nodes):
@@ -222,7 +246,7 @@ class _Stylesheets:
     """
 
     def __init__(self, nodes: dict[str, _Node]) -> None:
-        self._sheets = [n for n in nodes.values() if n.file.path.endswith(".css")]
+        self._sheets = [n for n in nodes.values() if is_stylesheet(n.file.path)]
         for node in self._sheets:
             node.text = read_all(node.file.fs_path, node.file.size).decode("utf-8", "surrogateescape")
         texts = [n.text or "" for n in self._sheets]
@@ -286,20 +310,21 @@ def _watch_parent(parent: int) -> None:
 def _find_references(
     node: _Node, nodes: dict[str, _Node], by_url: list[Source], sheet: list[Span]
 ) -> list[str]:
-    """Record the node's references to other files; the warnings about those that
-    point at nothing."""
+    """Record the node's references to other files (none for a file that keeps its name:
+    it is published as it is); the warnings about those that point at nothing."""
     warnings: list[str] = []
     path = node.file.path
-    if path.endswith(".css"):
-        spans = [(s.start, s.end, s.value, s.quoted) for s in sheet]
-    elif path.endswith((".js", ".mjs", ".cjs")):
+    if is_stylesheet(path):
+        spans = sheet
+    elif is_script(path):
         tail = _tail(node.file)
         found = js_map_span(tail)
         offset = node.file.size - len(tail)
-        spans = [] if found is None else [(offset + found[0], offset + found[1], found[2], False)]
+        spans = [] if found is None else [Span(offset + found[0], offset + found[1], found[2])]
     else:
         return warnings
-    for start, end, raw, quoted in spans:
+    for span in spans:
+        raw = span.value
         target = _resolve(raw, node, by_url)
         if target is None:
             continue
@@ -309,23 +334,54 @@ def _find_references(
                 "which is not in the static folder"
             )
             continue
-        if target == node.logical:
-            continue  # a sprite that points into itself
-        keeps = not raw.startswith("/") and nodes[target].source is node.source and _stays_inside(raw, node)
-        node.refs.append(_Ref(start, end, raw, target, quoted, keeps))
+        if node.kept and "+" in url_text(raw).split("?", 1)[0].split("#", 1)[0]:
+            warnings.append(
+                f"{node.file.fs_path}: {raw!r} holds a literal '+', which S3 reads as a space; "
+                "this file keeps its name and its bytes, so its bundler has to write it as %2B"
+            )
+        if target == node.logical or node.kept:
+            continue  # a sprite that points into itself; a file published as it is
+        keeps = (
+            not url_text(raw).startswith("/")
+            and nodes[target].source is node.source
+            and _stays_inside(raw, node)
+        )
+        node.refs.append(
+            _Ref(span.start, span.end, raw, target, span.quoted, keeps, span.quote, span.in_comment)
+        )
     return warnings
+
+
+def _uncertain_invalidations(nodes: dict[str, _Node]) -> list[str]:
+    """`~` and `*` in a plain name: the invalidation path cannot be sure to match what
+    viewers fetch (AWS's documentation asks for `~` encoded, browsers send it raw; a raw `*`
+    is CloudFront's wildcard, so it is sent encoded)."""
+    return [
+        f"{n.file.fs_path}: '~' or '*' in a file name: CloudFront may not match its "
+        "invalidation path to what browsers fetch; rename it if it ever changes in place"
+        for n in nodes.values()
+        if not n.kept and ("~" in n.logical or "*" in n.logical)
+    ]
 
 
 def _stays_inside(raw: str, node: _Node) -> bool:
     """A relative reference that climbs out of the static folder (and maybe back in, by
     the folder's URL name) is only right where that name is the same: not on the CDN."""
-    path = unquote(re.split(r"[?#]", raw, maxsplit=1)[0])
+    path = reference_path(raw)[0]
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(node.file.path), path))
     return resolved != ".." and not resolved.startswith("../")
 
 
+def reference_path(raw: str) -> tuple[str, str]:
+    """A reference (as CSS reads it) split as a URL parser does: its path, percent-decoded
+    and in the one normal form names are compared in, and its query and fragment as written."""
+    text = url_text(raw)
+    cut = len(re.split(r"[?#]", text, maxsplit=1)[0])
+    return normal_name(unquote(text[:cut])), text[cut:]
+
+
 def target_url(raw: str, node: _Node) -> str:
-    ref = unquote(re.split(r"[?#]", raw, maxsplit=1)[0])
+    ref = reference_path(raw)[0]
     if ref.startswith("/"):
         return ref.lstrip("/")
     return posixpath.normpath(posixpath.join("/" + posixpath.dirname(node.url), ref)).lstrip("/")
@@ -333,7 +389,8 @@ def target_url(raw: str, node: _Node) -> str:
 
 def _resolve(raw: str, node: _Node, by_url: list[Source]) -> str | None:
     """The logical path a reference points to, or None when it is not ours to rewrite."""
-    if not raw or _SKIP.match(raw) or raw.startswith("?"):
+    text = url_text(raw)
+    if not text or _SKIP.match(text) or text.startswith("?"):
         return None
     url = "/" + target_url(raw, node)
     for source in by_url:
@@ -402,8 +459,7 @@ def _asset(
         digest: Digest = digest_bytes(apply_edits(node.text.encode("utf-8", "surrogateescape"), edits))
     else:
         digest = digest_file(f.fs_path, f.size, edits)
-    base = posixpath.basename(f.path)
-    already = fingerprinted.search(base) is not None or HASHED_NAME.search(base) is not None
+    already = node.kept
     name = node.logical if already else hashed_name(node.logical, digest.sha256)
     return Asset(
         path=node.logical,
@@ -422,15 +478,14 @@ def _asset(
 
 
 def _new_reference(ref: _Ref, target: Asset) -> str:
-    """The reference rewritten to the fingerprinted name, in the form it was written."""
-    raw = ref.raw
-    if target.plain_key is None:
-        return raw
-    cut = len(re.split(r"[?#]", raw, maxsplit=1)[0])
-    path, suffix = raw[:cut], raw[cut:]
-    if not ref.keeps_relative:  # the key is a name, the reference a URL: encode it
-        return "/" + quote(target.key, safe="/") + suffix
-    return hashed_name(path, target.sha256) + suffix
+    """The reference rewritten to name the published key, as the one URL rule spells it
+    (urls.url_path): root-relative, or relative in the form it was written (its folders
+    as written, decoded, and the key's own name)."""
+    path, suffix = reference_path(ref.raw)
+    if not ref.keeps_relative:
+        return url_path(target.key) + suffix
+    head, slash, _ = path.rpartition("/")
+    return relative_url(head + slash + target.key.rpartition("/")[2]) + suffix
 
 
 def _edits(node: _Node, done: dict[str, Asset]) -> Iterator[Edit]:
@@ -444,14 +499,21 @@ def _edits(node: _Node, done: dict[str, Asset]) -> Iterator[Edit]:
         chunk = node.text[encoded_upto : ref.start].encode("utf-8", "surrogateescape")
         byte_pos += len(chunk)
         byte_end = byte_pos + len(node.text[ref.start : ref.end].encode("utf-8", "surrogateescape"))
-        yield Edit(byte_pos, byte_end, _css_text(new, ref.quoted).encode("utf-8", "surrogateescape"))
+        yield Edit(byte_pos, byte_end, _css_text(new, ref).encode("utf-8", "surrogateescape"))
         encoded_upto, byte_pos = ref.end, byte_end
 
 
-def _css_text(reference: str, quoted: bool) -> str:
-    if not quoted:
-        return reference
-    return '"' + reference.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _css_text(reference: str, ref: _Ref) -> str:
+    """A rewritten reference as CSS text that reads back as `reference` in its place: a
+    comment, a whole string token, the inside of a string, or an unquoted url(), which
+    becomes url("...") when the reference holds what it cannot (`'`, `(`, `)`)."""
+    if ref.in_comment:
+        return reference.replace("*", "%2A")  # `*/` would end the comment
+    if ref.quote:
+        return reference.replace("\\", "\\\\").replace(ref.quote, "\\" + ref.quote)
+    if ref.quoted or any(c in _UNQUOTED_UNSAFE for c in reference):
+        return '"' + reference.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return reference
 
 
 def apply_edits(data: bytes, edits: Sequence[Edit]) -> bytes:

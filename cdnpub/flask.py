@@ -5,7 +5,6 @@ are in flask_commands.py."""
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from werkzeug.datastructures import iter_multi_items
 from . import manifest as _manifest
 from .errors import UserError
 from .manifest import Entry
+from .urls import normal_name, url_path
 
 _Stamp = tuple[int, int, int]
 # Werkzeug's and Flask's safe sets, so a CDN URL's query and anchor read as the local URL's would.
@@ -122,7 +122,7 @@ class _State:
         found = self.entry(app, logical, entries, theirs)
         if found is None:
             return None
-        url = self.base + quote(found.key)  # quote() keeps "/" and escapes "+", which S3 reads as a space
+        url = self.base + url_path(found.key)[1:]
         if absolute is endpoint:
             urls[(endpoint, filename)] = url
         return url
@@ -137,11 +137,10 @@ def absolute_endpoint(endpoint: str) -> str:
 
 
 def logical_name(filename: Any) -> str:
-    """A filename as the manifest spells it: NFC, as the build read the names (macOS
-    hands out NFD), without `./` in front; a path object is taken as Flask takes it."""
-    name = unicodedata.normalize(
-        "NFC", os.fspath(filename) if isinstance(filename, os.PathLike) else str(filename)
-    )
+    """A filename as the manifest spells it: in the one normal form (urls.normal_name) the
+    build read the names in (macOS hands out NFD), without `./` in front; a path object
+    is taken as Flask takes it."""
+    name = normal_name(os.fspath(filename) if isinstance(filename, os.PathLike) else str(filename))
     while name.startswith("./"):
         name = name[2:]
     return name

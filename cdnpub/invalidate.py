@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import string
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.store import Connection, aws_client, retries
+from cdnpub.urls import invalidation_path as invalidation_path  # the one URL rule, re-exported
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudfront import CloudFrontClient
@@ -40,20 +40,6 @@ DEFAULT_THRESHOLD = 25
 MAX_PATHS = 3000
 #: CloudFront's cap on wildcard paths in progress at once for a distribution.
 MAX_WILDCARDS = 15
-
-# Bytes kept as they are: the RFC 1738 safe and reserved characters that may stand in an
-# HTTP path. CloudFront wants non-ASCII and RFC 1738 "unsafe" characters percent-encoded
-# and nothing else ("Don't URL-encode any other characters in the path, or CloudFront will
-# not invalidate the old version"). Beyond the unsafe set (space " # % < > [ \ ] ^ ` { | }
-# ~ and controls) we also encode `?` (it would start a query) and `*` (a literal `*` is
-# CloudFront's wildcard). `+` stays: in a URL path, S3's REST endpoint and CloudFront read
-# it as a literal plus, never as a space.
-_KEEP = frozenset((string.ascii_letters + string.digits + "/$-_.+!'(),;:@=&").encode("ascii"))
-
-
-def invalidation_path(key: str) -> str:
-    """The invalidation path CloudFront matches for the object at S3 key `key`."""
-    return "/" + "".join(chr(b) if b in _KEEP else f"%{b:02X}" for b in key.lstrip("/").encode("utf-8"))
 
 
 def _is_wildcard(path: str) -> bool:

@@ -91,6 +91,10 @@ class Plan:
     skipped: int = 0
     invalidate: tuple[str, ...] = ()  # keys whose bytes or headers changed under the same URL
     pending: Pending | None = None  # the marker an earlier publish left (see pending.py)
+    # Kept-name keys whose ETag cannot tell whether they hold these bytes (an ETag that is
+    # no MD5: SSE-KMS, another tool's multipart upload) and no record vouches: the caller
+    # reads them back (confirm_kept) before writing anything.
+    unverified: tuple[Blob, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -182,9 +186,17 @@ def plan(
     phases: dict[bool, list[Action]] = {False: [], True: []}
     invalidate: list[str] = []
     skipped = 0
+    unverified: list[Blob] = []
     for blob in wanted:
         written = None if blob.key in unsure else last_written
-        reason = _reason(blob, listing.objects.get(blob.key), known.get(blob.key), written)
+        remote, record = listing.objects.get(blob.key), known.get(blob.key)
+        reason = _reason(blob, remote, record, written)
+        if reason == "changed" and blob.asset.kept_name:
+            assert remote is not None
+            if remote.size != blob.asset.size or (record is not None and record.sha256 != blob.asset.sha256):
+                raise kept_name_changed(blob, bucket)
+            unverified.append(blob)
+            reason = None if record is not None and record.headers() == blob.record().headers() else "headers"
         if reason is None:
             skipped += 1
             continue
@@ -220,6 +232,18 @@ def plan(
         skipped=skipped,
         invalidate=tuple(sorted(set(invalidate))),
         warnings=build.warnings,
+        unverified=tuple(unverified),
+    )
+
+
+def kept_name_changed(blob: Blob, bucket: str) -> UserError:
+    """A kept name (a bundler's content hash) whose bytes differ from those published under
+    it: uploading them cannot reach the browsers and edges that cached the old ones for a
+    year, and the manifest's SRI would describe bytes no longer served."""
+    return UserError(
+        f"{blob.asset.fs_path}: other bytes are already published under its name at "
+        f"s3://{bucket}/{blob.key}, served immutable; rebuild it so that its name changes "
+        "(nothing was written)"
     )
 
 
@@ -231,13 +255,14 @@ def _reason(
     asset = blob.asset
     if remote.size != asset.size:
         return "changed"
-    # A fingerprinted key names its content, so the size check is enough. A
-    # plain-name copy is compared by content: the ETag S3 computed against the
-    # local one. Where S3's ETag is no MD5 (SSE-KMS, a copy of a multipart object),
+    # Every key is compared by content: the ETag S3 computed against the local one (a
+    # fingerprinted key names its content only as far as the build that named it: a
+    # kept name is a bundler's, and the listing carries the ETags at no extra cost).
+    # Where S3's ETag is no MD5 (SSE-KMS, a copy of a multipart object),
     # the last release vouches for the same bytes if the object was written no later
     # than its record was (to the second, as S3 gives LastModified; the keys a publish
     # that stopped half-way may have written since come with no `last_written`).
-    if blob.plain and remote.etag != asset.etag:
+    if remote.etag != asset.etag:
         vouched = (
             record is not None
             and record.sha256 == asset.sha256

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
+from urllib.parse import unquote_plus
 
 import botocore.exceptions
 
@@ -49,6 +50,11 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 def _object_key(environ: dict[str, Any]) -> str:
+    """The key S3 behind CloudFront reads from the request path: percent-decoded as UTF-8,
+    with a literal `+` read as a space (S3's REST endpoint does; moto does not)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return unquote_plus(str(raw).split("?", 1)[0].split("#", 1)[0], errors="replace").lstrip("/")
     # PATH_INFO is percent-decoded and carried as latin-1 (PEP 3333); keys are UTF-8.
     return str(environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8", "replace").lstrip("/")
 

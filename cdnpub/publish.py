@@ -8,6 +8,7 @@ starts only when the one before it fully succeeded.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from .manifest import from_build, to_document
 from .pending import NO_DISTRIBUTION, Pending, meta_prefix, pending_key
 from .pending import dumps as dumps_pending
 from .pending import loads as loads_pending
-from .plan import Action, Plan, RemoteObject, desired_release, plan, unchanged
+from .plan import Action, Plan, RemoteObject, desired_release, kept_name_changed, plan, unchanged
 from .release import Release, dumps, looks_like_record
 from .store import S3Store
 
@@ -95,7 +96,16 @@ def prepare(
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
         todo = _with_pending(todo, found, settings, warn)
+    confirm_kept(todo, store)
     return todo
+
+
+def confirm_kept(todo: Plan, store: S3Store) -> None:
+    """Read back the kept-name objects whose ETag could not tell (Plan.unverified): other
+    bytes under a name served immutable end the publish before any write."""
+    for blob in todo.unverified:
+        if hashlib.sha256(store.get_bytes(blob.key)).hexdigest() != blob.asset.sha256:
+            raise kept_name_changed(blob, store.bucket)
 
 
 def _full_plan(

@@ -18,25 +18,53 @@ from tinycss2 import ast
 # sourceMappingURL lives in the last comment of a file; a bundle may be huge,
 # so only its tail is read for it.
 JS_TAIL_BYTES = 64 * 1024
-_JS_MAP = re.compile(rb"//[#@][ \t]*sourceMappingURL=([^\s'\"]+)[ \t]*(?:\r?\n|\r)?\s*\Z")
+_JS_MAP = re.compile(rb"//[#@][ \t]*sourceMappingURL=(\S+)[ \t]*(?:\r?\n|\r)?\s*\Z")
 _CSS_MAP = re.compile(r"/\*[#@][ \t]*sourceMappingURL=([^\s*]+)[ \t]*\*/")
 _NEWLINE = re.compile(r"\r\n|[\r\n\f]")
-# Every reference form starts with one of these (escaped spellings such as `u\rl(` are
-# left alone anyway, see _url_span).
-_MAY_REFERENCE = re.compile(r"url\(|@import|image-set\(|sourceMappingURL", re.IGNORECASE)
+# Every reference form starts with one of these, or is spelled with an escape (`u\72l(`).
+_MAY_REFERENCE = re.compile(r"url\(|@import|image-set\(|sourceMappingURL|\\", re.IGNORECASE)
 _IMAGE_SET = frozenset({"image-set", "-webkit-image-set"})
+
+
+_CSS_SPACE = " \t\n\r\f"
+_HEX = frozenset("0123456789abcdefABCDEF")
+# A URL parser drops leading and trailing C0 controls and spaces, and every tab and
+# newline inside (WHATWG URL, "basic URL parser"): `url(" x.png ")` fetches x.png.
+_URL_TRIM = "".join(chr(c) for c in range(0x21))
+_URL_DROPPED = re.compile(r"[\t\n\r]")
+_STYLESHEET = (".css",)
+_SCRIPT = (".js", ".mjs", ".cjs")
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """`value` is the reference as written; text[start:end] is where it stands
-    (`quoted`: the span covers a whole CSS string token, quotes included, because
-    its raw text holds escapes and cannot be patched in place)."""
+    """`value` is the reference as CSS reads it (escapes resolved); text[start:end] is
+    where it stands. `quote` is the quote character of the string it sits in, "" for an
+    unquoted url() or a comment (`quoted`: the span covers a whole CSS string token,
+    quotes included, because its raw text holds escapes and cannot be patched in place)."""
 
     start: int
     end: int
     value: str
     quoted: bool = False
+    quote: str = ""
+    in_comment: bool = False
+
+
+def is_stylesheet(path: str) -> bool:
+    """Whether cdnpub reads `path` as CSS: by its extension, in any case (`THEME.CSS`)."""
+    return path.lower().endswith(_STYLESHEET)
+
+
+def is_script(path: str) -> bool:
+    """Whether cdnpub reads `path` as a script for its sourceMappingURL, extension in any case."""
+    return path.lower().endswith(_SCRIPT)
+
+
+def url_text(value: str) -> str:
+    """A reference's value as a URL parser reads it: outer spaces and C0 controls, and
+    every tab and newline, dropped."""
+    return _URL_DROPPED.sub("", value.strip(_URL_TRIM))
 
 
 def css_spans(text: str) -> list[Span]:
@@ -54,7 +82,7 @@ def css_spans(text: str) -> list[Span]:
     maps = list(_CSS_MAP.finditer(text))
     if maps:
         m = maps[-1]
-        spans.append(Span(m.start(1), m.end(1), m.group(1)))
+        spans.append(Span(m.start(1), m.end(1), m.group(1), in_comment=True))
     spans.sort(key=lambda s: s.start)
     return spans
 
@@ -95,17 +123,33 @@ def _url_tokens(tokens: list[ast.Node]) -> Iterator[tuple[ast.Node, str]]:
 
 
 def _url_span(text: str, start: int, token: ast.URLToken) -> Span | None:
-    if text[start : start + 4].lower() != "url(":
-        return None  # written with escapes: leave it alone
-    i = start + 4
-    while i < len(text) and text[i] in " \t\n\r\f":
+    """The raw contents of an unquoted url() token, however escaped (`u\\72l(a\\ b.svg)`
+    is `url(a b.svg)` to CSS): tinycss2 gives where the token starts and its value."""
+    i = start
+    while i < len(text) and text[i] != "(":
+        i = _skip_escape(text, i) if text[i] == "\\" else i + 1
+    i += 1
+    while i < len(text) and text[i] in _CSS_SPACE:
         i += 1
     end = i
-    while end < len(text) and text[end] not in " \t\n\r\f)":
-        end += 1
-    if text[i:end] != token.value:
+    while end < len(text) and text[end] not in _CSS_SPACE and text[end] != ")":
+        end = _skip_escape(text, end) if text[end] == "\\" else end + 1
+    if end > len(text) or i >= end:
         return None
     return Span(i, end, token.value)
+
+
+def _skip_escape(text: str, i: int) -> int:
+    """The index after the CSS escape starting at text[i] == "\\": up to six hex digits
+    and one white space, or any one character (CSS Syntax Level 3, 4.3.7)."""
+    j = i + 1
+    while j < len(text) and j < i + 7 and text[j] in _HEX:
+        j += 1
+    if j == i + 1:
+        return min(i + 2, len(text))
+    if text[j : j + 2] == "\r\n":
+        return j + 2
+    return j + 1 if j < len(text) and text[j] in _CSS_SPACE else j
 
 
 def _string_span(text: str, start: int, token: ast.StringToken) -> Span | None:
@@ -116,5 +160,5 @@ def _string_span(text: str, start: int, token: ast.StringToken) -> Span | None:
     while i < len(text) and text[i] != quote:
         i += 2 if text[i] == "\\" else 1
     if text[start + 1 : i] == token.value:
-        return Span(start + 1, i, token.value)
+        return Span(start + 1, i, token.value, quote=quote)
     return Span(start, i + 1, token.value, quoted=True)

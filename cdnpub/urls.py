@@ -31,6 +31,18 @@ def url_name(name: str) -> str:
     return quote(name, safe=_PATH_SAFE)
 
 
+def relative_url(path: str) -> str:
+    """A relative reference to `path` (segments as names, `..` and `.` allowed), written by
+    the same rule; `./` in front when its first segment holds a `:`, which a URL parser
+    would otherwise read as a scheme (RFC 3986, 4.2).
+
+    >>> relative_url("a:b.png")
+    './a:b.png'
+    """
+    written = url_name(path)
+    return "./" + written if ":" in written.split("/", 1)[0] else written
+
+
 def invalidation_path(key: str) -> str:
     """The CloudFront invalidation path of `key`: url_path() with `*` encoded too, since a
     literal `*` is CloudFront's wildcard."""

@@ -471,14 +471,14 @@ def test_a_reload_during_a_lookup_caches_no_stale_url(site: Site, monkeypatch: p
     old_key = site.key("js/app.js")
     write_tree(site.static, {"js/app.js": b"console.log('v2');\n"})
     site.rebuild()
-    real_quote = cdnpub.flask.quote
+    real_url_path = cdnpub.flask.url_path
 
-    def quote_during_a_reload(key: str, *args: Any, **kwargs: Any) -> str:
-        monkeypatch.setattr(cdnpub.flask, "quote", real_quote)
+    def url_path_during_a_reload(key: str) -> str:
+        monkeypatch.setattr(cdnpub.flask, "url_path", real_url_path)
         state.load()  # the other request
-        return real_quote(key, *args, **kwargs)
+        return real_url_path(key)
 
-    monkeypatch.setattr(cdnpub.flask, "quote", quote_during_a_reload)
+    monkeypatch.setattr(cdnpub.flask, "url_path", url_path_during_a_reload)
     with app.test_request_context("/"):
         assert url_for("static", filename="js/app.js").endswith(old_key)  # built from what it read
         assert url_for("static", filename="js/app.js") == f"https://{DOMAIN}/{site.key('js/app.js')}"

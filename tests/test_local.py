@@ -125,6 +125,13 @@ def test_keys_with_spaces_and_plus_signs_are_served(cdn: str, s3: Any) -> None:
     assert (r.status_code, r.content) == (200, b"png")
 
 
+def test_a_literal_plus_is_read_as_a_space_as_s3_reads_it(cdn: str, s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="static/img/a b.png", Body=b"space", ContentType="image/png")
+    s3.put_object(Bucket=BUCKET, Key="static/img/a+b.png", Body=b"plus", ContentType="image/png")
+    assert requests.get(f"{cdn}/static/img/a+b.png", timeout=5).content == b"space"
+    assert requests.get(f"{cdn}/static/img/a%2Bb.png", timeout=5).content == b"plus"
+
+
 def test_ensure_local_creates_the_bucket_and_a_distribution_on_it(emulator: Emulator) -> None:
     distribution_id = ensure_local(emulator.url, "fresh-bucket", "127.0.0.1:4567")
     local_client("s3", emulator.url).head_bucket(Bucket="fresh-bucket")

@@ -74,10 +74,50 @@ def test_changed_plain_copy_is_uploaded_and_invalidated(site: Build) -> None:
     assert todo.invalidate == ("static/img/i.png",)
 
 
-def test_fingerprinted_key_with_the_same_size_is_skipped_whatever_its_etag(site: Build) -> None:
+def test_fingerprinted_key_holding_other_bytes_of_the_same_size_is_uploaded_again(site: Build) -> None:
     key = next(b.key for b in blobs(site) if b.asset.path == "img/i.png" and not b.plain)
-    odd = RemoteObject(key, 3, "kms-style-etag", OLD)
-    assert make_plan(site, listing_of(site, **{key: odd}), release_of(site)).nothing_to_do
+    other = RemoteObject(key, 3, "0" * 32, OLD)
+    todo = make_plan(site, listing_of(site, **{key: other}), release_of(site))
+    assert [(a.blob.key, a.reason) for a in todo.uploads] == [(key, "changed")]
+
+
+def test_fingerprinted_key_with_a_non_md5_etag_is_vouched_for_by_the_record(site: Build) -> None:
+    key = next(b.key for b in blobs(site) if b.asset.path == "img/i.png" and not b.plain)
+    kms = RemoteObject(key, 3, "kms-style-etag", OLD)
+    todo = make_plan(site, listing_of(site, **{key: kms}), release_of(site), last_written=OLD)
+    assert todo.nothing_to_do
+
+
+KEPT = "static/js/x-4f3a9c1d.js"
+
+
+@pytest.mark.parametrize(
+    "remote",
+    [RemoteObject(KEPT, 1, "0" * 32, OLD), RemoteObject(KEPT, 2, "0" * 32, OLD)],
+    ids=["same-size", "other-size"],
+)
+def test_kept_name_holding_other_bytes_is_a_user_error_naming_the_file(
+    site: Build, remote: RemoteObject
+) -> None:
+    last = release_of(site)
+    if remote.size == 1:  # the last release published other bytes of the same size there
+        last = replace(last, objects={**last.objects, KEPT: replace(last.objects[KEPT], sha256="1" * 64)})
+    with pytest.raises(
+        UserError, match=r"x-4f3a9c1d\.js: other bytes .* s3://bucket/static/js/x-4f3a9c1d\.js"
+    ):
+        make_plan(site, listing_of(site, **{KEPT: remote}), last)
+
+
+def test_kept_name_whose_etag_cannot_tell_is_left_for_the_caller_to_read_back(site: Build) -> None:
+    kms = RemoteObject(KEPT, 1, "kms-style-etag", OLD)
+    todo = make_plan(site, listing_of(site, **{KEPT: kms}), None)
+    assert [b.key for b in todo.unverified] == [KEPT]
+    assert all(a.blob.key != KEPT for a in todo.uploads)
+
+
+def test_kept_name_with_its_own_bytes_is_skipped(site: Build) -> None:
+    todo = make_plan(site, listing_of(site), release_of(site))
+    assert todo.unverified == () and todo.nothing_to_do
 
 
 def test_plain_copy_with_a_non_md5_etag_is_vouched_for_by_the_record(site: Build) -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from cdnpub.urls import invalidation_path, normal_name, url_path
+from cdnpub.urls import invalidation_path, normal_name, relative_url, url_path
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,16 @@ def test_invalidation_path_encodes_plus_as_viewers_fetch_it() -> None:
 
 def test_normal_name_folds_nfd_to_nfc() -> None:
     assert normal_name("cafe\u0301.css") == "caf\u00e9.css"
+
+
+@pytest.mark.parametrize(
+    ("path", "written"),
+    [
+        ("a:b.png", "./a:b.png"),
+        ("../img/a:b.png", "../img/a:b.png"),
+        ("./a:b.png", "./a:b.png"),
+        ("a+b.png", "a%2Bb.png"),
+    ],
+)
+def test_relative_url_is_never_read_as_a_scheme(path: str, written: str) -> None:
+    assert relative_url(path) == written
