@@ -9,13 +9,14 @@ import os
 import posixpath
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from .digest import Digest, Edit, digest_bytes, digest_file, read_all
 from .errors import UserError
+from .modulegraph import DEFAULT_JS_MODULES, ModuleImports, module_graph
 from .references import JS_TAIL_BYTES, Span, css_spans, js_map_span
 from .rules import Headers, Rule, headers_for
 from .scan import Scan, SourceFile
@@ -51,6 +52,7 @@ class BuildOptions:
     fingerprinted_pattern: str = DEFAULT_FINGERPRINTED_PATTERN
     strict: bool = False
     jobs: int = 8
+    js_modules: tuple[str, ...] = DEFAULT_JS_MODULES  # globs of the .js files that are ES modules
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ class Build:
     warnings: tuple[str, ...] = ()
     rewritten: int = 0  # references rewritten
     roots: tuple[str, ...] = ()  # the static folders built
+    modules: Mapping[str, ModuleImports] = field(default_factory=dict)  # ES modules' imports
 
     @property
     def total_bytes(self) -> int:
@@ -152,9 +155,13 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
             raise UserError(warnings[0] + " (--strict)")
         for level in _levels(nodes):
             _add_assets([n for n in level if n.logical not in assets], assets, pool, options, fingerprinted)
+    modules, module_warnings = module_graph(assets.values(), options.js_modules)
+    if options.strict and module_warnings:
+        raise UserError(module_warnings[0] + " (--strict)")
     rewritten = sum(len(n.refs) for n in nodes.values())
     roots = tuple(s.scan.root for s in sources)
-    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots)
+    warnings += module_warnings
+    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots, modules)
 
 
 def _add_assets(

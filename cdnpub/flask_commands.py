@@ -22,6 +22,7 @@ from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
 from .flask import WRITING_MANIFEST, manifest_path
 from .manifest import from_build, write
+from .modulegraph import DEFAULT_JS_MODULES
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
 from .scan import scan
 from .store import Connection
@@ -76,7 +77,15 @@ def build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
         rules=click.get_current_context().meta.get(RULES, ()),
         fingerprinted_pattern=values["fingerprinted_pattern"],
         strict=values["strict"],
+        js_modules=_js_modules(
+            values["js_modules"] or app.config.get("CDN_JS_MODULES") or DEFAULT_JS_MODULES
+        ),
     )
+
+
+def _js_modules(globs: str | Sequence[str]) -> tuple[str, ...]:
+    """CDN_JS_MODULES as a list of globs; one glob alone may be given as a string."""
+    return (globs,) if isinstance(globs, str) else tuple(str(g) for g in globs)
 
 
 def app_build(app: Flask, values: Mapping[str, Any]) -> Build:

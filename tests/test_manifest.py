@@ -23,7 +23,7 @@ def test_manifest_maps_logical_paths_to_keys_sizes_hashes_and_headers(site: Path
     path = tmp_path / "m.json"
     write(from_build(build([Source(scan(site))])), path)
     doc = json.loads(path.read_text())
-    assert doc["format"] == "cdnpub-manifest" and doc["version"] == 1 and doc["prefix"] == "static"
+    assert doc["format"] == "cdnpub-manifest" and doc["version"] == 2 and doc["prefix"] == "static"
     entry = doc["assets"]["i.png"]
     assert entry["key"].startswith("static/i.") and entry["plain_key"] == "static/i.png"
     assert entry["size"] == 3 and len(entry["sha256"]) == 64
