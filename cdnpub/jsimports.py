@@ -47,6 +47,8 @@ def module_specifiers(source: bytes) -> tuple[Specifier, ...]:
     in source order. A template literal counts only without `${}` substitutions; an
     `import(name)` with a computed argument names nothing that can be known here.
     Syntax errors are tolerated: what parses around them is still found."""
+    if b"import" not in source and b"export" not in source:
+        return ()  # no keyword, no specifier (keywords cannot be escaped): skip the parse
     parser, query = _javascript()
     tree = parser.parse(source)
     found: list[tuple[int, Specifier]] = []

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pathspec
 
 from .errors import UserError
-from .jsimports import module_specifiers
+from .jsimports import Specifier, module_specifiers
 from .urls import normal_name, url_path
 
 # `.mjs` is a module by definition; any `.js` may be one (a classic script in the map
@@ -73,26 +73,30 @@ def module_graph(
         by_key[f.key] = f.path
         if f.plain_key is not None:
             by_key[f.plain_key] = f.path
-    modules: dict[str, ModuleImports] = {}
+    found = [f for f in files if is_module(f.path, spec)]
     warnings: list[str] = []
-    for f in files:
-        if not is_module(f.path, spec):
-            continue
-        try:
-            with open(f.fs_path, "rb") as fh:
-                source = fh.read()
-        except OSError as err:
-            raise UserError(f"cannot read {f.fs_path}: {err.strerror}") from None
-        modules[f.path] = _imports(f, source, by_key, warnings)
+    # Parsing costs about 0.1 s per MiB of modules, and holds the GIL. Forked workers (as
+    # for stylesheets) bought nothing on 2 cores (1.1 MiB: 202 ms serial, 275 ms forked).
+    modules = {f.path: _imports(f, _parse_file(f.fs_path), by_key, warnings) for f in found}
     return modules, warnings
 
 
-def _imports(f: BuiltFile, source: bytes, by_key: Mapping[str, str], warnings: list[str]) -> ModuleImports:
+def _parse_file(fs_path: str) -> tuple[Specifier, ...]:
+    try:
+        with open(fs_path, "rb") as fh:
+            return module_specifiers(fh.read())
+    except OSError as err:
+        raise UserError(f"cannot read {fs_path}: {err.strerror}") from None
+
+
+def _imports(
+    f: BuiltFile, specifiers: Sequence[Specifier], by_key: Mapping[str, str], warnings: list[str]
+) -> ModuleImports:
     static: dict[str, None] = {}  # dicts as ordered sets
     dynamic: dict[str, None] = {}
     bare: dict[str, None] = {}
     base = _ORIGIN + url_path(f.plain_key or f.key)
-    for spec in module_specifiers(source):
+    for spec in specifiers:
         where = f"{f.fs_path}:{spec.line}: import {spec.text!r}"
         if not spec.text.startswith(("/", "./", "../")):
             if ":" not in spec.text and not spec.dynamic:
