@@ -10,6 +10,7 @@ attributes, comments between `from` and the string) is found the same way.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -37,9 +38,21 @@ class Specifier:
 
 
 @cache
-def _javascript() -> tuple[tree_sitter.Parser, tree_sitter.Query]:
+def _grammar() -> tuple[tree_sitter.Language, tree_sitter.Query]:
     language = tree_sitter.Language(tree_sitter_javascript.language())
-    return tree_sitter.Parser(language), tree_sitter.Query(language, _QUERY)
+    return language, tree_sitter.Query(language, _QUERY)
+
+
+_local = threading.local()
+
+
+def _javascript() -> tuple[tree_sitter.Parser, tree_sitter.Query]:
+    """A parser per thread (a parser holds parse state; the query is read-only)."""
+    language, query = _grammar()
+    parser: tree_sitter.Parser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = tree_sitter.Parser(language)
+    return parser, query
 
 
 def module_specifiers(source: bytes) -> tuple[Specifier, ...]:

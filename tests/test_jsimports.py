@@ -112,3 +112,12 @@ def test_imports_around_a_syntax_error_are_still_found() -> None:
 def test_a_classic_script_names_nothing() -> None:
     source = "(function () { var x = require('./cjs.js'); document.write('<script src=\"./x.js\">'); })();"
     assert module_specifiers(source.encode()) == ()
+
+
+def test_threads_parse_at_the_same_time_without_mixing_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = [f'import "./m{i}.js";\n'.encode() + b"const x = 1;\n" * 2000 for i in range(32)]
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(module_specifiers, sources))
+    assert [s[0].text for s in found] == [f"./m{i}.js" for i in range(32)]
