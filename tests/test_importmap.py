@@ -199,3 +199,26 @@ def test_no_value_can_end_the_import_map_script() -> None:
     assert tag.count("</script>") == 1 and tag.endswith("</script>")
     body = tag.split(">", 1)[1].rsplit("<", 1)[0]
     assert json.loads(body)["imports"]["x"] == "https://c.test/</script><script>alert(1)//"
+
+
+def test_integrity_is_of_the_bytes_the_cdn_serves_after_rewriting(tmp_path: Path) -> None:
+    # importmap-rails #308: an integrity computed from other bytes than the served ones
+    # blocks the module. Here the build rewrites the module's sourceMappingURL.
+    import base64
+    import hashlib
+
+    from cdnpub.export import export
+
+    files: Tree = {
+        "app.js": 'import "./b.js";\n//# sourceMappingURL=app.js.map\n',
+        "app.js.map": "{}",
+        "b.js": "",
+    }
+    result = build([Source(scan(write_tree(tmp_path / "static", files)))], BuildOptions())
+    export(result, tmp_path / "out")
+    entries = from_build(result).entries
+    served = (tmp_path / "out" / entries["app.js"].key.removeprefix("static/")).read_bytes()
+    assert b"sourceMappingURL=app." in served and served != files["app.js"].encode()  # type: ignore[union-attr]
+    url = cdn_url(ORIGIN, entries["app.js"].key)
+    expected = "sha384-" + base64.b64encode(hashlib.sha384(served).digest()).decode()
+    assert import_map(entries, ORIGIN)["integrity"][url] == expected
