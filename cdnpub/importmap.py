@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import UserError
 from .manifest import Entry
+from .modulegraph import ModuleImports
 from .urls import url_path
 
 ImportMap = dict[str, dict[str, str]]
@@ -124,15 +125,35 @@ def preload_paths(
     return order
 
 
-def _pinned(name: str, pins: Mapping[str, str]) -> str | None:
+def _pin_target(name: str, pins: Mapping[str, str]) -> str | None:
+    """What a bare specifier maps to: its pin, or the longest folder pin it starts with
+    (as an import map matches)."""
     target = pins.get(name)
-    if target is None:  # a folder pin: the longest prefix wins, as in an import map
+    if target is None:
         folders = [n for n in pins if n.endswith("/") and name.startswith(n)]
         if not folders:
             return None
         best = max(folders, key=len)
         target = pins[best] + name[len(best) :]
-    return None if is_url(target) else target.lstrip("/")
+    return target
+
+
+def _pinned(name: str, pins: Mapping[str, str]) -> str | None:
+    target = _pin_target(name, pins)
+    return None if target is None or is_url(target) else target.lstrip("/")
+
+
+def unpinned(modules: Mapping[str, ModuleImports | None], pins: Mapping[str, str]) -> list[str]:
+    """One warning per module importing a bare specifier that no pin maps: the browser
+    would stop the whole graph ("Failed to resolve module specifier")."""
+    warnings = []
+    for path, module in sorted(modules.items()):
+        for name in module.bare if module is not None else ():
+            if _pin_target(name, pins) is None:
+                warnings.append(
+                    f"{path}: import {name!r} is a bare specifier that no CDN_IMPORTMAP_PINS entry maps"
+                )
+    return warnings
 
 
 def preloads(entries: Mapping[str, Entry], origin: str, paths: Iterable[str]) -> list[Preload]:

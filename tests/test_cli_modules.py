@@ -83,3 +83,21 @@ def test_flask_cdn_build_reads_cdn_js_modules(runner: CliRunner, make_tree: Make
     assert modules(tmp_path / "cdnpub-manifest.json") == ["js/app.js", "js/b.js", "lib/x.mjs"]
     result = app.test_cli_runner().invoke(cdn_cli, ["build", "--js-modules", "vendor/"])
     assert modules(tmp_path / "cdnpub-manifest.json") == ["lib/x.mjs", "vendor/old.js"]
+
+
+def test_flask_cdn_build_warns_of_a_bare_import_no_pin_maps(
+    runner: CliRunner, make_tree: MakeTree, tmp_path: Path
+) -> None:
+    # importmap-rails #258: an unmapped bare specifier stops the whole module graph in the
+    # browser ("Failed to resolve module specifier"); found at build time instead.
+    files = {"js/app.js": 'import "lit"; import "controllers/a.js"; import "cart";', "js/cart.js": ""}
+    app = Flask(__name__, root_path=str(tmp_path), static_folder=str(make_tree(files)))
+    app.config.update(CDN_IMPORTMAP_PINS={"cart": "js/cart.js", "controllers/": "js/controllers/"})
+    result = app.test_cli_runner().invoke(cdn_cli, ["build"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "js/app.js: import 'lit' is a bare specifier that no CDN_IMPORTMAP_PINS entry maps" in result.output
+    )
+    assert "'cart'" not in result.output and "controllers" not in result.output
+    result = app.test_cli_runner().invoke(cdn_cli, ["build", "--strict"])
+    assert result.exit_code == 2 and "'lit'" in result.output
