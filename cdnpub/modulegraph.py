@@ -113,7 +113,7 @@ def _imports(
         key = normal_name(unquote(url.path)).lstrip("/")
         target = by_key.get(key)
         if target is None:
-            warnings.append(f"{where} names /{key}, which is not in the static folder")
+            warnings.append(f"{where} names /{key} on the CDN, which is not in the static folder")
         elif target != f.path:
             (dynamic if spec.dynamic else static)[target] = None
     for name in static:

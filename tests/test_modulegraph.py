@@ -140,3 +140,12 @@ def test_imports_do_not_change_fingerprints(tmp_path: Path) -> None:
     second = build_site(tmp_path / "2", {"app.js": 'import "./b.js";', "b.js": "2"})
     key = {a.path: a.key for a in first.assets}, {a.path: a.key for a in second.assets}
     assert key[0]["app.js"] == key[1]["app.js"] and key[0]["b.js"] != key[1]["b.js"]
+
+
+def test_a_root_relative_import_in_the_local_url_form_is_a_warning(tmp_path: Path) -> None:
+    # Locally /admin/static/... is the blueprint's folder; on the CDN the blueprint's files
+    # are under /static/admin/..., so the browser would fetch a URL nothing serves.
+    admin: Tree = {"js/admin.js": 'import "/admin/static/js/widget.js";', "js/widget.js": ""}
+    result = build_site(tmp_path, {"robots.txt": ""}, admin)
+    (warning,) = result.warnings
+    assert "names /admin/static/js/widget.js on the CDN" in warning
