@@ -110,7 +110,13 @@ def _imports(
             continue
         if "+" in url.path:
             warnings.append(f"{where}: a browser sends '+' raw and S3 reads it as a space; write it as %2B")
-        key = normal_name(unquote(url.path)).lstrip("/")
+        decoded = unquote(url.path)
+        if decoded != normal_name(decoded):
+            warnings.append(
+                f"{where} is not in Unicode NFC, as the file names are: the browser would ask for "
+                "other bytes than the import map maps"
+            )
+        key = normal_name(decoded).lstrip("/")
         target = by_key.get(key)
         if target is None:
             warnings.append(f"{where} names /{key} on the CDN, which is not in the static folder")

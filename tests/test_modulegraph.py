@@ -149,3 +149,11 @@ def test_a_root_relative_import_in_the_local_url_form_is_a_warning(tmp_path: Pat
     result = build_site(tmp_path, {"robots.txt": ""}, admin)
     (warning,) = result.warnings
     assert "names /admin/static/js/widget.js on the CDN" in warning
+
+
+def test_a_specifier_in_nfd_is_a_warning(tmp_path: Path) -> None:
+    # The browser percent-encodes the bytes it is given; the keys and the map are NFC.
+    nfd = "./cafe\u0301.js"
+    result = build_site(tmp_path, {"app.js": f'import "{nfd}"; import "./café.js";', "café.js": ""})
+    (warning,) = result.warnings
+    assert "NFC" in warning and result.modules["app.js"].static == ("café.js",)
