@@ -256,21 +256,24 @@ def cdn_importmap(nonce: str | None = None) -> Markup:
     return Markup(_importmap.importmap_tag(cached[2], nonce))
 
 
-def cdn_modulepreload(filename: str, blueprint: str | None = None, nonce: str | None = None) -> Markup:
+def cdn_modulepreload(
+    filename: str, *more: str, blueprint: str | None = None, nonce: str | None = None
+) -> Markup:
     """Template global: `<link rel="modulepreload">` with integrity for the module
-    `filename` (of the app, or of `blueprint`) and every module it imports statically,
-    transitively, so the browser fetches the graph at once instead of level by level.
-    A comment when CDN_DOMAIN is unset."""
+    `filename` (and `more`; of the app, or of `blueprint`) and every module they import
+    statically, transitively, each once, so the browser fetches the graph at once instead
+    of level by level. A comment when CDN_DOMAIN is unset."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     state: _State = app.extensions["cdn"]
     if not state.enabled:
         return Markup(_importmap.comment("cdn_modulepreload: CDN_DOMAIN is unset: nothing to preload"))
-    name = logical_name(filename)
-    logical = f"{blueprint}/{name}" if blueprint else name
     entries = state.entries
-    if state.entry(app, logical, entries, theirs=not blueprint and blueprints_file(app, name)) is None:
-        return Markup("")
-    paths = _importmap.preload_paths(entries, logical, _pins(app))
+    roots = []
+    for name in map(logical_name, (filename, *more)):
+        logical = f"{blueprint}/{name}" if blueprint else name
+        if state.entry(app, logical, entries, theirs=not blueprint and blueprints_file(app, name)):
+            roots.append(logical)
+    paths = _importmap.preload_paths(entries, roots, _pins(app))
     links = _importmap.preloads(entries, state.base.rstrip("/"), paths)
     return Markup(_importmap.modulepreload_tags(links, nonce))
 

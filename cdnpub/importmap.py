@@ -102,15 +102,16 @@ def _check_pin(name: str, target: str) -> None:
 
 
 def preload_paths(
-    entries: Mapping[str, Entry], entry: str, pins: Mapping[str, str] | None = None
+    entries: Mapping[str, Entry], entry: str | Sequence[str], pins: Mapping[str, str] | None = None
 ) -> list[str]:
-    """`entry` and every module it imports statically, transitively (cycles included
-    once), depth-first in import order: what the browser needs before the entry runs.
-    Bare imports follow `pins`; dynamic `import()`s are left to load when called."""
+    """`entry` (one or several) and every module it imports statically, transitively
+    (each once, cycles included), depth-first in import order: what the browser needs
+    before the entry runs. Bare imports follow `pins`; dynamic `import()`s are left to
+    load when called."""
     pins = pins or {}
     order: list[str] = []
     seen: set[str] = set()
-    stack = [entry]
+    stack = [entry] if isinstance(entry, str) else list(reversed(entry))
     while stack:
         path = stack.pop()
         if path in seen or path not in entries:

@@ -179,3 +179,11 @@ def test_a_rebuilt_manifest_in_debug_gives_a_new_map(tmp_path: Path) -> None:
     plain = f"https://{DOMAIN}/static/js/cart.js"
     assert before["imports"][plain] != after["imports"][plain]
     assert after["imports"][plain] == f"https://{DOMAIN}/{key(tmp_path, 'js/cart.js')}"
+
+
+def test_modulepreload_of_several_entries_lists_each_module_once(tmp_path: Path) -> None:
+    app = make_app(tmp_path, CDN_DOMAIN=DOMAIN)
+    html = render(app, "{{ cdn_modulepreload('js/lazy.js', 'js/app.js', 'js/cart.js') }}")
+    hrefs = re.findall(r'href="https://cdn\.test/([^"]+)"', html)
+    expected = ["js/lazy.js", "js/app.js", "js/cart.js", "js/lib/deep.js"]
+    assert hrefs == [key(tmp_path, p) for p in expected]
