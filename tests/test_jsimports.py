@@ -38,6 +38,10 @@ def dynamic(source: str) -> list[str]:
         'export * as ns from "./m.js";',
         'export { a, b as c } from "./m.js";',
         'export { default } from "./m.js";',
+        'import{a as b}from"./m.js";',  # minified: Django's regexes wanted spaces
+        'export{a}from"./m.js";',
+        'import"./m.js";',
+        'let x=1;import*as ns from"./m.js"',
     ],
 )
 def test_every_static_import_and_re_export_form_is_found(source: str) -> None:
