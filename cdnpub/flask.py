@@ -338,6 +338,7 @@ class CDN:
         app.config.setdefault("CDN_ENDPOINT_URL", None)
         app.config.setdefault("CDN_IMPORTMAP_PINS", {})
         app.config.setdefault("CDN_JS_MODULES", list(DEFAULT_JS_MODULES))
+        _importmap.check_pins(_pins(app))
         state = _State(app)
         app.extensions["cdn"] = state
         if state.enabled:

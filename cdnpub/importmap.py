@@ -94,6 +94,12 @@ def import_map(
     return {"imports": dict(sorted(imports.items())), "integrity": dict(sorted(integrity.items()))}
 
 
+def check_pins(pins: Mapping[str, str]) -> None:
+    """Raise UserError for a pin that cannot be one (at start-up, not on the first page)."""
+    for name, target in pins.items():
+        _check_pin(name, target)
+
+
 def _check_pin(name: str, target: str) -> None:
     if not isinstance(name, str) or not isinstance(target, str) or not name or not target:
         raise UserError(f"import map pin {name!r}: {target!r} must map a name to a path or URL")

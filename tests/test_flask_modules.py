@@ -136,10 +136,17 @@ def test_a_pin_to_a_missing_file_raises_in_strict_mode(tmp_path: Path) -> None:
         render(app, "{{ cdn_importmap() }}")
 
 
-def test_pins_that_are_not_a_mapping_of_strings_are_a_user_error(tmp_path: Path) -> None:
-    app = make_app(tmp_path, CDN_DOMAIN=DOMAIN, CDN_IMPORTMAP_PINS=["js/app.js"])
-    with pytest.raises(UserError, match="CDN_IMPORTMAP_PINS"):
-        render(app, "{{ cdn_importmap() }}")
+@pytest.mark.parametrize(
+    ("pins", "message"),
+    [
+        (["js/app.js"], "CDN_IMPORTMAP_PINS"),
+        ({"x": 3}, "CDN_IMPORTMAP_PINS"),
+        ({"lib/": "js/a.js"}, "folder pin"),
+    ],
+)
+def test_bad_pins_stop_the_app_at_start_up(tmp_path: Path, pins: object, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        make_app(tmp_path, CDN_DOMAIN=DOMAIN, CDN_IMPORTMAP_PINS=pins)
 
 
 def test_without_cdn_domain_the_map_is_a_comment(tmp_path: Path) -> None:
