@@ -24,6 +24,7 @@ from .fingerprint import Build, BuildOptions, Source, build
 from .invalidate import CloudFront, cloudfront_client, collapse, invalidation_path
 from .local import local_command
 from .manifest import from_build, write
+from .modulegraph import DEFAULT_JS_MODULES
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
 from .printable import printable
 from .scan import scan
@@ -62,6 +63,7 @@ def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[
         rules=ctx.meta.get(RULES, ()),
         fingerprinted_pattern=values["fingerprinted_pattern"],
         strict=values["strict"],
+        js_modules=tuple(values["js_modules"]) or DEFAULT_JS_MODULES,
     )
     url = values["url_path"] if values["url_path"] is not None else "/" + options.prefix
     return build([Source(scan(static_dir, values["exclude"]), url_path=url)], options)

@@ -12,13 +12,14 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from .digest import Digest, Edit, digest_bytes, digest_file, read_all
 from .errors import UserError
+from .modulegraph import DEFAULT_JS_MODULES, ModuleImports, module_graph
 from .printable import printable
 from .references import JS_TAIL_BYTES, Span, css_spans, is_script, is_stylesheet, js_map_span, url_text
 from .rules import Headers, Rule, headers_for
@@ -59,6 +60,7 @@ class BuildOptions:
     fingerprinted_pattern: str = DEFAULT_FINGERPRINTED_PATTERN
     strict: bool = False
     jobs: int = 8
+    js_modules: tuple[str, ...] = DEFAULT_JS_MODULES  # globs of the .js files that are ES modules
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class Build:
     warnings: tuple[str, ...] = ()
     rewritten: int = 0  # references rewritten
     roots: tuple[str, ...] = ()  # the static folders built
+    modules: Mapping[str, ModuleImports] = field(default_factory=dict)  # ES modules' imports
 
     @property
     def total_bytes(self) -> int:
@@ -181,9 +184,13 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         for level in _levels(nodes):
             _add_assets([n for n in level if n.logical not in assets], assets, pool, options, fingerprinted)
     one_file_per_key(assets.values())
+    modules, module_warnings = module_graph(assets.values(), options.js_modules)
+    if options.strict and module_warnings:
+        raise UserError(module_warnings[0] + " (--strict)")
     rewritten = sum(len(n.refs) for n in nodes.values())
     roots = tuple(s.scan.root for s in sources)
-    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots)
+    warnings += module_warnings
+    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots, modules)
 
 
 def one_file_per_key(assets: Iterable[Asset]) -> None:

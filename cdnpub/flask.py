@@ -11,12 +11,15 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import click
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import iter_multi_items
 
+from . import importmap as _importmap
 from . import manifest as _manifest
 from .errors import UserError
 from .manifest import Entry
+from .modulegraph import DEFAULT_JS_MODULES
 from .urls import normal_name, url_path
 
 _Stamp = tuple[int, int, int]
@@ -228,6 +231,69 @@ def cdn_integrity(filename: str, blueprint: str | None = None) -> str:
     return found.integrity if found is not None else ""
 
 
+def cdn_importmap(nonce: str | None = None) -> Markup:
+    """Template global: the page's `<script type="importmap">` mapping every ES module's
+    plain CDN URL to its fingerprinted one, with SRI, plus the CDN_IMPORTMAP_PINS. Put it
+    before any module script or modulepreload. With CDN_DOMAIN unset: an HTML comment,
+    and a map of the pins to the app's own URLs. `nonce`: a CSP nonce for the script."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    state: _State = app.extensions["cdn"]
+    pins = _pins(app)
+    if not state.enabled:
+        note = "cdn_importmap: CDN_DOMAIN is unset, so modules load from the app's own URLs: nothing mapped"
+        if not pins:
+            return Markup(_importmap.comment(note))
+        local = {k: v if _importmap.is_url(v) else _local_url(app, v) for k, v in pins.items()}
+        tag = _importmap.importmap_tag({"imports": local}, nonce)
+        return Markup(_importmap.comment(note + " but the pins") + "\n" + tag)
+    cache = app.extensions.setdefault("cdn.importmap", {})
+    entries = state.entries
+    cached = cache.get("map")
+    if cached is None or cached[0] is not entries or cached[1] != pins:
+        doc = _importmap.import_map(entries, state.base.rstrip("/"), pins, lambda p: state.entry(app, p))
+        cached = cache["map"] = (entries, pins, doc)
+    return Markup(_importmap.importmap_tag(cached[2], nonce))
+
+
+def cdn_modulepreload(
+    filename: str, *more: str, blueprint: str | None = None, nonce: str | None = None
+) -> Markup:
+    """Template global: `<link rel="modulepreload">` with integrity for the module
+    `filename` (and `more`; of the app, or of `blueprint`) and every module they import
+    statically, transitively, each once, so the browser fetches the graph at once instead
+    of level by level. A comment when CDN_DOMAIN is unset."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    state: _State = app.extensions["cdn"]
+    if not state.enabled:
+        return Markup(_importmap.comment("cdn_modulepreload: CDN_DOMAIN is unset: nothing to preload"))
+    entries = state.entries
+    roots = []
+    for name in map(logical_name, (filename, *more)):
+        logical = f"{blueprint}/{name}" if blueprint else name
+        if state.entry(app, logical, entries, theirs=not blueprint and blueprints_file(app, name)):
+            roots.append(logical)
+    paths = _importmap.preload_paths(entries, roots, _pins(app))
+    links = _importmap.preloads(entries, state.base.rstrip("/"), paths)
+    return Markup(_importmap.modulepreload_tags(links, nonce))
+
+
+def _pins(app: Flask) -> dict[str, str]:
+    pins = app.config.get("CDN_IMPORTMAP_PINS") or {}
+    if not isinstance(pins, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in pins.items()
+    ):
+        raise UserError(f"CDN_IMPORTMAP_PINS maps bare specifiers to static paths or URLs, not {pins!r}")
+    return dict(pins)
+
+
+def _local_url(app: Flask, logical: str) -> str:
+    """The app's own URL of a logical path (a blueprint's files start with its name)."""
+    if blueprints_file(app, logical.lstrip("/")):
+        blueprint, _, rest = logical.lstrip("/").partition("/")
+        return url_for(f"{blueprint}.static", filename=rest)
+    return url_for("static", filename=logical.lstrip("/"))
+
+
 class CDN:
     """Flask extension: `CDN(app)`, or `cdn = CDN()` then `cdn.init_app(app)` in a factory."""
 
@@ -247,6 +313,9 @@ class CDN:
           `app.root_path`. Missing or corrupt with CDN_DOMAIN set: `UserError` here.
         - `CDN_STRICT` (False): a file missing from the manifest raises
           `MissingAssetError`; otherwise one warning per file and the local URL.
+        - `CDN_IMPORTMAP_PINS` ({}): bare specifier -> static path or URL, for `cdn_importmap()`.
+        - `CDN_JS_MODULES` (["*.js"]): globs of the .js files that are ES modules (.mjs
+          always are), read by `flask cdn build/publish`.
         - `CDN_BUCKET` (None), `CDN_PREFIX` (the static URL path, "static"),
           `CDN_DISTRIBUTION_ID` (None), `CDN_REGION` (None), `CDN_PROFILE` (None),
           `CDN_ENDPOINT_URL` (None): read by the `flask cdn` commands only.
@@ -266,6 +335,9 @@ class CDN:
         app.config.setdefault("CDN_REGION", None)
         app.config.setdefault("CDN_PROFILE", None)
         app.config.setdefault("CDN_ENDPOINT_URL", None)
+        app.config.setdefault("CDN_IMPORTMAP_PINS", {})
+        app.config.setdefault("CDN_JS_MODULES", list(DEFAULT_JS_MODULES))
+        _importmap.check_pins(_pins(app))
         state = _State(app)
         app.extensions["cdn"] = state
         if state.enabled:
@@ -282,3 +354,5 @@ class CDN:
                     state.refresh()
 
         app.add_template_global(cdn_integrity)
+        app.add_template_global(cdn_importmap)
+        app.add_template_global(cdn_modulepreload)

@@ -7,6 +7,7 @@ Registered through the `flask.commands` entry point, so any app gets them:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
 from .flask import WRITING_MANIFEST, manifest_path
+from .importmap import unpinned
 from .manifest import from_build, write
+from .modulegraph import DEFAULT_JS_MODULES
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
 from .scan import scan
 from .store import Connection
@@ -76,11 +79,25 @@ def build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
         rules=click.get_current_context().meta.get(RULES, ()),
         fingerprinted_pattern=values["fingerprinted_pattern"],
         strict=values["strict"],
+        js_modules=_js_modules(
+            values["js_modules"] or app.config.get("CDN_JS_MODULES") or DEFAULT_JS_MODULES
+        ),
     )
+
+
+def _js_modules(globs: str | Sequence[str]) -> tuple[str, ...]:
+    """CDN_JS_MODULES as a list of globs; one glob alone may be given as a string."""
+    return (globs,) if isinstance(globs, str) else tuple(str(g) for g in globs)
 
 
 def app_build(app: Flask, values: Mapping[str, Any]) -> Build:
     result = build(static_sources(app, values["exclude"]), build_options(app, values))
+    pins = app.config.get("CDN_IMPORTMAP_PINS") or {}
+    if isinstance(pins, Mapping):  # bare imports the app's import map cannot resolve
+        extra = unpinned(result.modules, pins)
+        if values["strict"] and extra:
+            raise UserError(extra[0] + " (--strict)")
+        result = dataclasses.replace(result, warnings=(*result.warnings, *extra))
     print_warnings(result)
     return result
 

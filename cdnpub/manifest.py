@@ -13,9 +13,11 @@ from typing import Any
 
 from .errors import UserError
 from .fingerprint import Build
+from .modulegraph import ModuleImports
 
 FORMAT = "cdnpub-manifest"
-VERSION = 1
+VERSION = 2  # 2: each ES module's imports ("module"); version 1 is still read
+READABLE = (1, 2)
 DEFAULT_PATH = "cdnpub-manifest.json"
 
 
@@ -30,6 +32,7 @@ class Entry:
     content_type: str
     cache_control: str  # of the fingerprinted key
     immutable: bool  # the key is served as never changing (Cache-Control: immutable)
+    module: ModuleImports | None = None  # an ES module: what it imports; None: not a module
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ def from_build(build: Build) -> Manifest:
             content_type=a.headers.content_type,
             cache_control=a.headers.fingerprinted_cache_control,
             immutable="immutable" in a.headers.fingerprinted_cache_control,
+            module=build.modules.get(a.path),
         )
         for a in build.assets
     }
@@ -69,6 +73,7 @@ def to_document(manifest: Manifest) -> dict[str, Any]:
             "content_type": e.content_type,
             "cache_control": e.cache_control,
             "immutable": e.immutable,
+            "module": None if e.module is None else _module_document(e.module),
         }
     return {"format": FORMAT, "version": VERSION, "prefix": manifest.prefix, "assets": assets}
 
@@ -81,12 +86,13 @@ def from_document(doc: Any, origin: str) -> Manifest:
     """Parse a manifest document; any defect is a UserError naming `origin`."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise UserError(f"{origin} is not a cdnpub manifest")
-    if doc.get("version") != VERSION:
+    version = doc.get("version")
+    if version not in READABLE:
         raise UserError(
-            f"{origin} is a version {doc.get('version')} manifest; this cdnpub reads version {VERSION}"
+            f"{origin} is a version {version} manifest; this cdnpub reads versions 1 to {VERSION}"
         )
     try:
-        entries = {str(path): _entry(raw) for path, raw in doc["assets"].items()}
+        entries = {str(path): _entry(raw, str(path), version) for path, raw in doc["assets"].items()}
         return Manifest(prefix=str(doc["prefix"]), entries=entries)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise UserError(f"{origin} is corrupt ({type(err).__name__}: {err})") from None
@@ -99,7 +105,30 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _entry(raw: Mapping[str, Any]) -> Entry:
+def _module_document(module: ModuleImports) -> dict[str, list[str]]:
+    return {"imports": [*module.static], "dynamic_imports": [*module.dynamic], "bare_imports": [*module.bare]}
+
+
+def _module(raw: Any, path: str, version: int) -> ModuleImports | None:
+    """Version 1 recorded no module graph: its .js and .mjs files are taken for modules
+    that import nothing known (the import map still maps them; preloads stop at the entry)."""
+    if version == 1:
+        return ModuleImports() if path.endswith((".js", ".mjs")) else None
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"module is {raw!r}, not an object")
+
+    def names(field: str) -> tuple[str, ...]:
+        value = raw.get(field, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError(f"module {field} is {value!r}, not a list of names")
+        return tuple(value)
+
+    return ModuleImports(names("imports"), names("dynamic_imports"), names("bare_imports"))
+
+
+def _entry(raw: Mapping[str, Any], path: str = "", version: int = VERSION) -> Entry:
     plain = raw["plain_key"]
     return Entry(
         key=_text(raw, "key"),
@@ -111,6 +140,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         content_type=_text(raw, "content_type"),
         cache_control=_text(raw, "cache_control"),
         immutable=bool(raw["immutable"]),
+        module=_module(raw.get("module"), path, version),
     )
 
 

@@ -121,6 +121,11 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         default=DEFAULT_FINGERPRINTED_PATTERN, show_default=True,
         help="Regex on file names that a bundler already fingerprinted: they keep their name.",
     ),
+    "js_modules": click.option(
+        "--js-modules", multiple=True, metavar="GLOB", envvar="CDNPUB_JS_MODULES",
+        help="Gitignore-style glob of the .js files that are ES modules, for the import map "
+        "(repeatable; .mjs files always are) [default: *.js].",
+    ),
     "dry_run": click.option(
         "--dry-run", is_flag=True, envvar="CDNPUB_DRY_RUN", help="Print the plan; send no write at all."
     ),
@@ -188,7 +193,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     ),
 }  # fmt: skip
 
-BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern", "debug")
+BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern", "js_modules", "debug")
 CONNECTION = ("endpoint_url", "region", "profile")
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",

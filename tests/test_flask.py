@@ -300,6 +300,8 @@ def test_config_defaults_are_set_and_kept(site: Site) -> None:
         "CDN_REGION": None,
         "CDN_PROFILE": None,
         "CDN_ENDPOINT_URL": None,
+        "CDN_IMPORTMAP_PINS": {},
+        "CDN_JS_MODULES": ["*.js"],
     }
 
 

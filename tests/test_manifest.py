@@ -9,6 +9,7 @@ import pytest
 from cdnpub.errors import UserError
 from cdnpub.fingerprint import BuildOptions, Source, build
 from cdnpub.manifest import dumps, from_build, read, write
+from cdnpub.modulegraph import ModuleImports
 from cdnpub.scan import scan
 
 MakeTree = Callable[..., Path]
@@ -23,7 +24,7 @@ def test_manifest_maps_logical_paths_to_keys_sizes_hashes_and_headers(site: Path
     path = tmp_path / "m.json"
     write(from_build(build([Source(scan(site))])), path)
     doc = json.loads(path.read_text())
-    assert doc["format"] == "cdnpub-manifest" and doc["version"] == 1 and doc["prefix"] == "static"
+    assert doc["format"] == "cdnpub-manifest" and doc["version"] == 2 and doc["prefix"] == "static"
     entry = doc["assets"]["i.png"]
     assert entry["key"].startswith("static/i.") and entry["plain_key"] == "static/i.png"
     assert entry["size"] == 3 and len(entry["sha256"]) == 64
@@ -87,3 +88,45 @@ def test_manifest_entry_with_a_key_that_is_no_name_is_corrupt(
     target.write_text(json.dumps(doc))
     with pytest.raises(UserError, match="corrupt .*key is"):
         read(target)
+
+
+V1_ENTRY = {
+    "key": "static/app.0123456789.js", "plain_key": "static/app.js", "size": 1, "sha256": "a" * 64,
+    "etag": '"e"', "integrity": "sha384-x", "content_type": "text/javascript; charset=utf-8",
+    "cache_control": "public, max-age=31536000, immutable", "immutable": True,
+}  # fmt: skip
+
+
+def test_a_version_1_manifest_is_still_read_with_its_scripts_as_modules(tmp_path: Path) -> None:
+    doc = {
+        "format": "cdnpub-manifest", "version": 1, "prefix": "static",
+        "assets": {"app.js": V1_ENTRY, "a.css": dict(V1_ENTRY, key="static/a.0123456789.css")},
+    }  # fmt: skip
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    entries = read(tmp_path / "m.json").entries
+    assert entries["app.js"].module == ModuleImports() and entries["a.css"].module is None
+    assert entries["app.js"].key == "static/app.0123456789.js"
+
+
+def test_module_imports_round_trip(make_tree: MakeTree, tmp_path: Path) -> None:
+    site = make_tree({"app.js": 'import "./b.js"; import("./c.js"); import "lit";', "b.js": "", "c.js": ""})
+    manifest = from_build(build([Source(scan(site))]))
+    write(manifest, tmp_path / "m.json")
+    assert read(tmp_path / "m.json").entries["app.js"].module == ModuleImports(("b.js",), ("c.js",), ("lit",))
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert doc["assets"]["app.js"]["module"] == {
+        "imports": ["b.js"], "dynamic_imports": ["c.js"], "bare_imports": ["lit"],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("module", ["x", ["b.js"], {"imports": "b.js"}, {"imports": [3]}])
+def test_a_module_record_that_is_no_list_of_names_is_corrupt(tmp_path: Path, module: object) -> None:
+    doc = {
+        "format": "cdnpub-manifest",
+        "version": 2,
+        "prefix": "static",
+        "assets": {"app.js": dict(V1_ENTRY, module=module)},
+    }
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    with pytest.raises(UserError, match="corrupt"):
+        read(tmp_path / "m.json")
