@@ -11,9 +11,10 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, unquote
 
+from .bundlers import find_bundler_output
 from .digest import Digest, Edit, digest_bytes, digest_file, read_all
 from .errors import UserError
 from .references import JS_TAIL_BYTES, Span, css_spans, js_map_span
@@ -25,12 +26,28 @@ POOL_MIN_SIZE = 256 * 1024
 PARALLEL_CSS_BYTES = 256 * 1024
 HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub's own fingerprinted names
 
-# Names a bundler already fingerprinted (Vite/webpack `index-4f3a9c1d.js`,
-# `chunk.9f8e7d6c.js`) and cdnpub's own output: renaming them again would give
-# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A digit
-# and a letter are required so that words (`app-deadbeef.js`) and dates or counters
-# (`report-20240101.pdf`, `frame-00000001.png`) are not taken for hashes.
-DEFAULT_FINGERPRINTED_PATTERN = r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}\.[^./]+$"
+# Names a bundler already fingerprinted, for folders without a bundler manifest (see
+# bundlers.py, the sure way), and cdnpub's own output: renaming them again would give
+# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A name taken for a
+# hash by mistake keeps its name under a one-year `immutable` header, so each form asks
+# for what a hand-written name almost never has (tests/test_bundler_names.py lists both):
+# - hex after `.` or `-` (webpack `[contenthash]`, Parcel, Vite < 5): 8-64 hex digits with
+#   a digit and a letter, so words (`app-deadbeef.js`) and dates or counters
+#   (`report-20240101.pdf`) are not hashes;
+# - Rollup 4 / Rolldown (Vite 5+) `-` + 8 base64url characters: both cases and at least
+#   six runs of one kind of character (upper, lower, digit, `-_`), which CamelCase and
+#   word-plus-number names (`page-Template`, `btn-Banner01`, `icon-Html5Doc`) never
+#   reach. About half of Rollup's hashes pass (`main-Br8DK0F1.js`); the rest
+#   (`index-DiwrgTda.js`, shaped like `grid-DataGrid.js`) need Vite's manifest;
+# - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only.
+# The name may end in `.map` after the extension: bundlers name source maps `[file].map`.
+DEFAULT_FINGERPRINTED_PATTERN = (
+    r"(?:[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}"
+    r"|-(?=[A-Za-z0-9_-]{8}\.)(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])"
+    r"(?:[A-Z]+(?![A-Z])|[a-z]+(?![a-z])|[0-9]+(?![0-9])|[_-]+(?![_-])){6,8}"
+    r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
+    r")\.[^./]+(?:\.map)?$"
+)
 
 _SKIP = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")  # data:, https:, //cdn, #id
 
@@ -51,6 +68,9 @@ class BuildOptions:
     fingerprinted_pattern: str = DEFAULT_FINGERPRINTED_PATTERN
     strict: bool = False
     jobs: int = 8
+    kept: frozenset[str] = frozenset()  # logical paths of bundler output: name kept, no plain copy
+    esbuild_metafile: str | None = None  # read for bundler output, as the manifests found in the folders
+    publish_bundler_manifests: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +148,10 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         fingerprinted = re.compile(options.fingerprinted_pattern)
     except re.error as err:
         raise UserError(f"bad fingerprinted-file pattern: {err}") from None
+    bundled = find_bundler_output([(s.scan, s.sub) for s in sources], options.esbuild_metafile)
+    publish = options.publish_bundler_manifests
+    sources = [replace(s, scan=bundled.publishable(s.scan, s.sub, publish)) for s in sources]
+    options = replace(options, kept=options.kept | bundled.kept)
     nodes = _nodes(sources)
     if not nodes:
         folders = ", ".join(s.scan.root for s in sources)
@@ -146,7 +170,7 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         _add_assets(leaves, assets, pool, options, fingerprinted)
         for node, spans in sheets.spans():
             found[node.logical] = _find_references(node, nodes, by_url, spans)
-        warnings = [w for s in sources for w in s.scan.warnings]
+        warnings = [w for s in sources for w in s.scan.warnings] + list(bundled.warnings)
         warnings += [w for name in nodes for w in found[name]]
         if options.strict and warnings:
             raise UserError(warnings[0] + " (--strict)")
@@ -336,7 +360,7 @@ def _asset(
     else:
         digest = digest_file(f.fs_path, f.size, edits)
     base = posixpath.basename(f.path)
-    already = fingerprinted.search(base) is not None or HASHED_NAME.search(base) is not None
+    already = node.logical in options.kept or bool(fingerprinted.search(base) or HASHED_NAME.search(base))
     name = node.logical if already else hashed_name(node.logical, digest.sha256)
     return Asset(
         path=node.logical,

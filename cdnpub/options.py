@@ -54,6 +54,16 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         default=DEFAULT_FINGERPRINTED_PATTERN, show_default=True,
         help="Regex on file names that a bundler already fingerprinted: they keep their name.",
     ),
+    "esbuild_metafile": click.option(
+        "--esbuild-metafile", metavar="FILE", envvar="CDNPUB_ESBUILD_METAFILE",
+        help="esbuild's metafile (metafile: true): the outputs it lists keep their names, as the files "
+        "of a Vite or webpack manifest found in the folder do.",
+    ),
+    "publish_bundler_manifests": click.option(
+        "--publish-bundler-manifests", is_flag=True, envvar="CDNPUB_PUBLISH_BUNDLER_MANIFESTS",
+        help="Also publish the bundler manifests found in the folder (.vite/manifest.json, "
+        "manifest.json); they are read, not published, by default.",
+    ),
     "dry_run": click.option(
         "--dry-run", is_flag=True, envvar="CDNPUB_DRY_RUN", help="Print the plan; send no write at all."
     ),
@@ -113,7 +123,10 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     ),
 }  # fmt: skip
 
-BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern", "debug")
+BUILD = (
+    "exclude", "strict", "url_path", "fingerprinted_pattern", "esbuild_metafile",
+    "publish_bundler_manifests", "debug",
+)  # fmt: skip
 CONNECTION = ("endpoint_url", "region", "profile")
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",
