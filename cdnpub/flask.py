@@ -12,10 +12,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import click
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import iter_multi_items
 
 from . import manifest as _manifest
+from . import vite as _vite
 from .errors import UserError
 from .manifest import Entry
 
@@ -229,6 +231,41 @@ def cdn_integrity(filename: str, blueprint: str | None = None) -> str:
     return found.integrity if found is not None else ""
 
 
+def cdn_vite_tags(entry: str, nonce: str | None = None) -> Markup:
+    """Template global: the tags that load a Vite entry (`src/main.ts`, a key of Vite's
+    manifest): its stylesheets, `modulepreload` links for the chunks it imports and its
+    `<script type="module">`, each through `url_for('static', ...)` (so on the CDN, with
+    SRI, when CDN_DOMAIN is set). In debug mode with CDN_VITE_DEV_SERVER set: the dev
+    server's client and the entry instead. UserError for an entry Vite's manifest lacks."""
+    app = current_app
+    server = app.config.get("CDN_VITE_DEV_SERVER")
+    if server and app.debug:
+        return Markup(_vite.dev_server_tags(str(server), entry, nonce))
+    manifest = _vite_manifest(app)
+    files = _vite.entry_files(manifest.read(), entry, manifest.path)
+
+    def tag(kind: str, file: str) -> _vite.Tag:
+        name = manifest.logical(file)
+        return _vite.Tag(kind, url_for("static", filename=name), cdn_integrity(name))
+
+    tags = [tag("stylesheet", f) for f in files.stylesheets] + [
+        tag("modulepreload", f) for f in files.preloads
+    ]
+    if files.script is not None:
+        tags.append(tag("script", files.script))
+    return Markup(_vite.render_tags(tags, nonce))
+
+
+def _vite_manifest(app: Flask) -> _vite.ManifestFile:
+    found: _vite.ManifestFile | None = app.extensions.get("cdn.vite")
+    if found is None:
+        if not app.static_folder:
+            raise UserError(f"the app {app.name!r} has no static folder for Vite's output")
+        path = os.path.join(app.static_folder, os.fspath(app.config["CDN_VITE_MANIFEST"]))
+        found = app.extensions["cdn.vite"] = _vite.ManifestFile(path, app.static_folder)
+    return found
+
+
 class CDN:
     """Flask extension: `CDN(app)`, or `cdn = CDN()` then `cdn.init_app(app)` in a factory."""
 
@@ -251,6 +288,10 @@ class CDN:
         - `CDN_BUCKET` (None), `CDN_PREFIX` (the static URL path, "static"),
           `CDN_DISTRIBUTION_ID` (None), `CDN_REGION` (None), `CDN_PROFILE` (None),
           `CDN_ENDPOINT_URL` (None): read by the `flask cdn` commands only.
+        - `CDN_VITE_MANIFEST` ("dist/.vite/manifest.json"): Vite's manifest, relative to
+          the static folder, for `cdn_vite_tags`.
+        - `CDN_VITE_DEV_SERVER` (None): Vite's dev server URL; in debug mode
+          `cdn_vite_tags` loads the entry from it.
 
         In debug mode the manifest's mtime is checked once per request and a rebuilt
         manifest is read again, so no restart is needed.
@@ -267,6 +308,8 @@ class CDN:
         app.config.setdefault("CDN_REGION", None)
         app.config.setdefault("CDN_PROFILE", None)
         app.config.setdefault("CDN_ENDPOINT_URL", None)
+        app.config.setdefault("CDN_VITE_MANIFEST", _vite.DEFAULT_MANIFEST)
+        app.config.setdefault("CDN_VITE_DEV_SERVER", None)
         state = _State(app)
         app.extensions["cdn"] = state
         if state.enabled:
@@ -283,3 +326,4 @@ class CDN:
                     state.refresh()
 
         app.add_template_global(cdn_integrity)
+        app.add_template_global(cdn_vite_tags)
