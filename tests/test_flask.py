@@ -300,6 +300,8 @@ def test_config_defaults_are_set_and_kept(site: Site) -> None:
         "CDN_REGION": None,
         "CDN_PROFILE": None,
         "CDN_ENDPOINT_URL": None,
+        "CDN_VITE_MANIFEST": "dist/.vite/manifest.json",
+        "CDN_VITE_DEV_SERVER": None,
     }
 
 
