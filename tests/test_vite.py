@@ -188,7 +188,9 @@ def test_debug_with_a_dev_server_loads_the_entry_from_it(tmp_path: Path) -> None
     app = _app(
         _project(tmp_path), CDN_DOMAIN="cdn.test", CDN_VITE_DEV_SERVER="http://localhost:5173", DEBUG=True
     )
-    assert "http://localhost:5173/@vite/client" in _render(app)
+    html = _render(app)
+    assert "http://localhost:5173/@vite/client" in html
+    assert "cdn.test" not in html  # one client only, from the dev server (vite_ruby#110)
 
 
 def test_a_dev_server_is_ignored_outside_debug_mode(tmp_path: Path) -> None:
