@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 BUCKET = "cdnpub-vite"
 PAGE = """<!doctype html>
-<html><head><title>vite</title>{{ cdn_vite_tags('src/main.js') }}</head>
+<html><head><title>vite</title><link rel="icon" href="data:,">{{ cdn_vite_tags('src/main.js') }}</head>
 <body><header>header</header><p class="lazy">lazy</p></body></html>
 """
 
