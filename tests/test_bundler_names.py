@@ -22,7 +22,7 @@ PATTERN = re.compile(DEFAULT_FINGERPRINTED_PATTERN)
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "npm"
 
 HASHED = (
-    "main-Br8DK0F1.js",  # Rolldown (Vite 8), from tests/vite_app
+    "main-Br8DK0F1.js",  # Rolldown (Vite 8) and Rollup 4 (Vite 5-7)
     "shared-5q7pREkT.css",
     "logo-D2K_hfMS.svg",  # base64url: "_" and "-" are hash characters
     "admin-DlNyXIyu.js",

@@ -26,7 +26,7 @@ from cdnpub.scan import scan
 
 MakeTree = Callable[..., Path]
 
-# A Vite 8 manifest as tests/vite_app writes it: names Rollup's fallback pattern does
+# A manifest as Vite 8 (Rolldown) writes tests/vite_app's: names Rollup's fallback pattern does
 # not recognise (main-ogulhqqz.css, admin-DnxlgDv_.css) are kept all the same.
 VITE = {
     "_shared-Br8DK0F1.js": {
