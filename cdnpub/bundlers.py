@@ -80,15 +80,21 @@ def _logical(sub: str, path: str) -> str:
 
 def sniff(doc: Any) -> str | None:
     """Which bundler wrote a `manifest.json`: "vite" (chunks with a "file"), "webpack"
-    (names to URLs), or None (a web app manifest, or anything else)."""
+    (file names to URLs), or None (a web app manifest, or anything else)."""
     if not isinstance(doc, dict) or not doc:
         return None
     values = list(doc.values())
     if all(isinstance(v, dict) and isinstance(v.get("file"), str) for v in values):
         return "vite"
-    if all(isinstance(v, str) for v in values) and all(isinstance(k, str) for k in doc):
+    # Names of files to their URLs; a web app manifest's keys are words ("name", "start_url").
+    if all(isinstance(v, str) for v in values) and all(_has_extension(k) for k in doc):
         return "webpack"
     return None
+
+
+def _has_extension(name: str) -> bool:
+    stem, dot, ext = posixpath.basename(name).rpartition(".")
+    return bool(dot and stem and ext)
 
 
 def vite_files(doc: Any, origin: str) -> tuple[Listed, ...]:
@@ -256,11 +262,13 @@ def find_bundler_output(
                 continue
             base = posixpath.dirname(_logical(sub, f.path))
             listed = vite_files(doc, f.fs_path) if kind == "vite" else webpack_files(doc, f.fs_path)
-            found.append(Found(kind, f.fs_path, _logical(sub, f.path), scan.root, f.path))
-            paths = (
+            paths = [
                 (x, _join(base, x.file) if kind == "vite" else resolve_url(x.file, base, files))
                 for x in listed
-            )
+            ]
+            if not any(p in files for _, p in paths):
+                continue  # names none of the files beside it: not this folder's bundler manifest
+            found.append(Found(kind, f.fs_path, _logical(sub, f.path), scan.root, f.path))
             k, w = kept_paths(paths, files, f.fs_path)
             kept |= k
             warnings += w

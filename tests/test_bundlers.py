@@ -160,6 +160,21 @@ def test_a_web_app_manifest_json_is_an_ordinary_file(make_tree: MakeTree) -> Non
     assert result.warnings == ()
 
 
+def test_a_web_app_manifest_of_strings_only_is_an_ordinary_file(make_tree: MakeTree) -> None:
+    pwa = {"name": "Shop", "short_name": "S", "start_url": "/", "display": "standalone"}
+    result = built(make_tree({"manifest.json": json.dumps(pwa)}))
+    assert asset(result, "manifest.json").plain_key == "static/manifest.json"
+    assert result.warnings == ()
+
+
+def test_a_manifest_json_naming_none_of_the_files_beside_it_is_an_ordinary_file(make_tree: MakeTree) -> None:
+    """A stray copy of another project's webpack manifest: nothing is kept, nothing lost."""
+    other = {"main.js": "/static/build/main.1a2b3c4d.js"}
+    result = built(make_tree({"manifest.json": json.dumps(other), "main.js": "m"}))
+    assert asset(result, "manifest.json").plain_key == "static/manifest.json"
+    assert asset(result, "main.js").plain_key == "static/main.js"
+
+
 def test_a_manifest_json_that_is_not_json_is_an_ordinary_file(make_tree: MakeTree) -> None:
     result = built(make_tree({"manifest.json": "{"}))
     assert asset(result, "manifest.json").plain_key == "static/manifest.json"
@@ -230,7 +245,8 @@ def test_blueprint_vite_output_is_kept_under_its_sub_prefix(make_tree: MakeTree)
         ({"src/main.js": {"file": "assets/main-Br8DK0F1.js"}}, "vite"),
         ({"main.js": "/static/main.0d9c8b7a.js"}, "webpack"),
         ({"name": "Shop", "icons": []}, None),
-        ({"name": "Shop", "short_name": "S"}, "webpack"),  # all strings: read, lists nothing that exists
+        ({"name": "Shop", "short_name": "S", "start_url": "/"}, None),  # a web app manifest's keys are words
+        ({"main.js": "/static/main.0d9c8b7a.js", "name": "x"}, None),
         ({}, None),
         ([], None),
     ],
