@@ -13,7 +13,7 @@ from flask import Flask, render_template_string
 
 from cdnpub.errors import UserError
 from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.flask import CDN, cdn_vite_tags
+from cdnpub.flask import CDN, MissingAssetError, cdn_vite_tags
 from cdnpub.manifest import from_build, write
 from cdnpub.scan import scan
 from cdnpub.vite import EntryFiles, Tag, dev_server_tags, entry_files, render_tags
@@ -225,3 +225,47 @@ def test_python_callers_get_the_same_markup(tmp_path: Path) -> None:
         assert str(cdn_vite_tags("src/admin.js")) == render_template_string(
             "{{ cdn_vite_tags('src/admin.js') }}"
         )
+
+
+# --- peers' reports, replayed -------------------------------------------------------
+
+
+def test_css_of_chunks_two_imports_deep_is_included() -> None:
+    """nodecg/vite-plugin-nodecg#3: only one level of imported CSS was followed."""
+    manifest = {
+        "src/a.js": {"file": "a-Br8DK0F1.js", "isEntry": True, "imports": ["_b.js"]},
+        "_b.js": {"file": "b-Cs3mAi5C.js", "imports": ["_c.js"]},
+        "_c.js": {"file": "c-DC3y9O_F.js", "css": ["c-D_zbYhNz.css"]},
+    }
+    files = entry_files(manifest, "src/a.js", "m")
+    assert files.stylesheets == ("c-D_zbYhNz.css",) and files.preloads == ("c-DC3y9O_F.js", "b-Cs3mAi5C.js")
+
+
+def test_out_dir_without_assets_folder_and_a_hash_starting_with_a_dash(tmp_path: Path) -> None:
+    """Eptagone/Vite.AspNetCore#141: `assetsDir: ''` in a subfolder (`js/`), and Rollup's
+    hash `-yG90OMF` giving `main--yG90OMF.js`: kept by the manifest, found under `js/`."""
+    vite = {
+        "src/main.ts": {"file": "main--yG90OMF.js", "name": "main", "src": "src/main.ts", "isEntry": True}
+    }
+    write_tree(
+        tmp_path / "static",
+        {"js/.vite/manifest.json": json.dumps(vite), "js/main--yG90OMF.js": "console.log(1)"},
+    )
+    result = build([Source(scan(tmp_path / "static"))], BuildOptions(prefix="static"))
+    write(from_build(result), tmp_path / "cdnpub-manifest.json")
+    app = _app(tmp_path, CDN_DOMAIN="cdn.test", CDN_VITE_MANIFEST="js/.vite/manifest.json")
+    html = _render(app, "src/main.ts")
+    assert 'src="https://cdn.test/static/js/main--yG90OMF.js"' in html
+
+
+def test_vite_rebuilt_after_the_cdn_build_fails_loudly_with_cdn_strict(tmp_path: Path) -> None:
+    """django-vite#85: a file Vite's manifest names that the published manifest lacks (Vite
+    ran again after the cdnpub build) must not become a broken CDN URL."""
+    root = _project(tmp_path)
+    rebuilt = {**MANIFEST, "src/main.js": {**MANIFEST["src/main.js"], "file": "assets/main-NEW1xYz2.js"}}
+    (root / "static/dist/.vite/manifest.json").write_text(json.dumps(rebuilt))
+    app = _app(root, CDN_DOMAIN="cdn.test", CDN_STRICT=True)
+    with pytest.raises(MissingAssetError, match=r"dist/assets/main-NEW1xYz2\.js is not in the manifest"):
+        _render(app)
+    lenient = _app(root, CDN_DOMAIN="cdn.test")
+    assert 'src="/static/dist/assets/main-NEW1xYz2.js"' in _render(lenient)  # the app's own copy
