@@ -24,6 +24,8 @@ from cdnpub.errors import UserError
 from cdnpub.fingerprint import Asset, Build, BuildOptions, Source, build
 from cdnpub.scan import scan
 
+from .conftest import write_tree
+
 MakeTree = Callable[..., Path]
 
 # A manifest as Vite 8 (Rolldown) writes tests/vite_app's: names Rollup's fallback pattern does
@@ -309,3 +311,17 @@ def test_webpack_files_of_another_shape_is_a_user_error() -> None:
 def test_esbuild_files_without_outputs_is_a_user_error() -> None:
     with pytest.raises(UserError, match="not an esbuild metafile"):
         esbuild_files({"inputs": {}}, "meta.json")
+
+
+def test_flask_cdn_build_keeps_the_vite_output_of_the_app_static_folder(tmp_path: Path) -> None:
+    from flask import Flask
+
+    from cdnpub.flask_commands import cdn_cli
+
+    site_with_vite(lambda files: write_tree(tmp_path / "static", files))
+    app = Flask("shop", root_path=str(tmp_path))
+    result = app.test_cli_runner().invoke(cdn_cli, ["build", "--json"])
+    assert result.exit_code == 0, result.output
+    assets = json.loads((tmp_path / "cdnpub-manifest.json").read_text())["assets"]
+    assert assets["dist/assets/main-ogulhqqz.css"]["plain_key"] is None
+    assert "dist/.vite/manifest.json" not in assets
