@@ -2,7 +2,7 @@
 and the older `manifest.json`, webpack-manifest-plugin's `manifest.json`, esbuild's
 metafile). Their names carry the bundler's content hash and the bundler owns the
 references between them, so cdnpub keeps their names, serves them `immutable`, makes
-no plain-name copy and publishes them byte for byte.
+no plain-name copy and publishes them byte for byte (source maps excepted: see kept_paths).
 
 A manifest is the only sure sign: a name pattern cannot tell `index-DiwrgTda.js` from
 `page-TextArea.js`, and a hand-written name taken for a hash is stuck in browsers for a
@@ -169,13 +169,17 @@ def kept_paths(
 ) -> tuple[frozenset[str], tuple[str, ...]]:
     """The logical paths to keep, from (listed file, its logical path or None when it
     is outside the static folders), and the warnings: a listed file missing from the
-    folder (a stale manifest), files the bundler did not rename. A kept file's source
-    map beside it is kept too: Vite's manifest does not list maps."""
+    folder (a stale manifest), files the bundler did not rename.
+
+    Source maps are never kept: no bundler's hash covers the map (webpack#6190,
+    rollup#6499), so `main-DC3y9O_F.js.map` gets other bytes under the same name when
+    only a comment changed. They are ordinary files: a plain copy under their own name
+    (what the script's `sourceMappingURL` names), short-cached and invalidated."""
     kept: set[str] = set()
     missing: list[str] = []
     plain: list[str] = []
     for listed, path in logical:
-        if path is None:
+        if path is None or path.endswith(".map"):
             continue
         if path not in files:
             missing.append(path)
@@ -183,8 +187,6 @@ def kept_paths(
             plain.append(path)
         else:
             kept.add(path)
-            if path + ".map" in files:
-                kept.add(path + ".map")
     warnings = []
     if missing:
         warnings.append(

@@ -40,13 +40,14 @@ HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub'
 #   reach. About half of Rollup's hashes pass (`main-Br8DK0F1.js`); the rest
 #   (`index-DiwrgTda.js`, shaped like `grid-DataGrid.js`) need Vite's manifest;
 # - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only.
-# The name may end in `.map` after the extension: bundlers name source maps `[file].map`.
+# Source maps (`main-Br8DK0F1.js.map`) never match: no bundler's hash covers the map, so
+# it can get other bytes under the same name (see bundlers.kept_paths).
 DEFAULT_FINGERPRINTED_PATTERN = (
     r"(?:[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}"
     r"|-(?=[A-Za-z0-9_-]{8}\.)(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])"
     r"(?:[A-Z]+(?![A-Z])|[a-z]+(?![a-z])|[0-9]+(?![0-9])|[_-]+(?![_-])){6,8}"
     r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
-    r")\.[^./]+(?:\.map)?$"
+    r")\.(?!map$)[^./]+$"
 )
 
 _SKIP = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")  # data:, https:, //cdn, #id
@@ -350,6 +351,14 @@ def _levels(nodes: dict[str, _Node]) -> Iterator[list[_Node]]:
     yield from levels
 
 
+def keeps_name(path: str, options: BuildOptions, fingerprinted: re.Pattern[str]) -> bool:
+    """Whether the file at logical `path` keeps its name (a bundler's output, listed by its
+    manifest or matching the pattern, or cdnpub's own): published under it `immutable`,
+    with no plain-name copy. The one place that decides it."""
+    base = posixpath.basename(path)
+    return path in options.kept or bool(fingerprinted.search(base) or HASHED_NAME.search(base))
+
+
 def _asset(
     node: _Node, done: dict[str, Asset], options: BuildOptions, fingerprinted: re.Pattern[str]
 ) -> Asset:
@@ -359,8 +368,7 @@ def _asset(
         digest: Digest = digest_bytes(apply_edits(node.text.encode("utf-8", "surrogateescape"), edits))
     else:
         digest = digest_file(f.fs_path, f.size, edits)
-    base = posixpath.basename(f.path)
-    already = node.logical in options.kept or bool(fingerprinted.search(base) or HASHED_NAME.search(base))
+    already = keeps_name(node.logical, options, fingerprinted)
     name = node.logical if already else hashed_name(node.logical, digest.sha256)
     return Asset(
         path=node.logical,

@@ -27,12 +27,10 @@ HASHED = (
     "logo-D2K_hfMS.svg",  # base64url: "_" and "-" are hash characters
     "admin-DlNyXIyu.js",
     "index-B-x3kQ9a.js",
-    "main-Br8DK0F1.js.map",  # [file].map
     "app-5LOLJQPB.js",  # esbuild [name]-[hash]
     "chunk-ZX2WQ7DK.js",
     "main.4f3a9c1d.js",  # webpack [contenthash:8], Parcel
     "main.4f3a9c1d2b3e4f5a6b7c.js",  # webpack 5 [contenthash] (20 hex)
-    "main.4f3a9c1d2b3e4f5a6b7c.js.map",
     "index.8f3a2b1c.js",  # Parcel 2
     "index-4f3a9c1d.css",  # Vite < 5 (hex)
     "vendors~main.0a1b2c3d.js",
@@ -70,6 +68,10 @@ NOT_HASHED = (
     "main-ogulhqqz.css",  # a real Rolldown hash, shaped like a word
     "app.js",
     "main-Br8DK0F1.min.js",  # an extension too many: not how bundlers name
+    # Source maps: no bundler's hash covers the map, which changes under the same name.
+    "main-Br8DK0F1.js.map",
+    "main.4f3a9c1d2b3e4f5a6b7c.js.map",
+    "vendor-4f3a9c1d.map",
 )
 
 

@@ -59,13 +59,23 @@ def test_vite_files_are_published_under_their_own_names_immutable_byte_for_byte(
     assert result.exit_code == 0, result.output
     objects = stored(moto_server, bucket)
     vite = vite_files(static)
-    assert len(vite) >= 14  # 2 entries, a shared and a lazy chunk, 4 stylesheets, 2 images, maps
-    for path, data in vite.items():
+    kept = {p: data for p, data in vite.items() if not p.endswith(".map")}
+    assert len(kept) == 10  # 2 entries, a shared and a lazy chunk, 4 stylesheets, 2 images
+    for path, data in kept.items():
         obj = objects[f"static/{path}"]
         assert obj["Body"].read() == data, path
         assert obj["CacheControl"] == "public, max-age=31536000, immutable", path
+    maps = json.loads((tmp_path / "m.json").read_text())["assets"]
+    for path in set(vite) - set(kept):  # source maps: ordinary files, plain copy under their name
+        assert (
+            maps[path]["plain_key"] == f"static/{path}"
+            and objects[f"static/{path}"]["Body"].read() == vite[path]
+        )
     # Nothing else under dist/: no second fingerprint, no plain copy, not Vite's manifest.
-    assert {k for k in objects if k.startswith("static/dist/")} == {f"static/{p}" for p in vite}
+    fingerprinted_maps = {maps[p]["key"] for p in set(vite) - set(kept)}
+    assert {k for k in objects if k.startswith("static/dist/")} == {
+        f"static/{p}" for p in vite
+    } | fingerprinted_maps
 
 
 def test_hand_written_files_beside_vite_output_are_fingerprinted_as_usual(

@@ -10,7 +10,9 @@ export default defineConfig({
     manifest: true,
     outDir: process.env.CDNPUB_VITE_OUT_DIR || "static/dist",
     emptyOutDir: true,
-    sourcemap: true,
+    // Maps without a sourceMappingURL comment: a script that names its map would be
+    // edited by cdnpub until kept files are published byte for byte (issue #11).
+    sourcemap: "hidden",
     assetsInlineLimit: 0,
     rollupOptions: {
       input: { main: "src/main.js", admin: "src/admin.js" },
