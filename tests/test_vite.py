@@ -269,3 +269,16 @@ def test_vite_rebuilt_after_the_cdn_build_fails_loudly_with_cdn_strict(tmp_path:
         _render(app)
     lenient = _app(root, CDN_DOMAIN="cdn.test")
     assert 'src="/static/dist/assets/main-NEW1xYz2.js"' in _render(lenient)  # the app's own copy
+
+
+def test_a_vite_file_name_with_plus_and_space_is_fetched_by_its_encoded_url(tmp_path: Path) -> None:
+    """S3 reads a literal "+" in a path as a space: the tag must say %2B."""
+    vite = {"src/a+b c.js": {"file": "assets/a+b c-Br8DK0F1.js", "name": "a+b c", "isEntry": True}}
+    write_tree(
+        tmp_path / "static",
+        {"dist/.vite/manifest.json": json.dumps(vite), "dist/assets/a+b c-Br8DK0F1.js": "1"},
+    )
+    result = build([Source(scan(tmp_path / "static"))], BuildOptions(prefix="static"))
+    write(from_build(result), tmp_path / "cdnpub-manifest.json")
+    html = _render(_app(tmp_path, CDN_DOMAIN="cdn.test"), "src/a+b c.js")
+    assert 'src="https://cdn.test/static/dist/assets/a%2Bb%20c-Br8DK0F1.js"' in html
