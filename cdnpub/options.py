@@ -51,8 +51,10 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     ),
     "fingerprinted_pattern": click.option(
         "--fingerprinted-pattern", metavar="REGEX", envvar="CDNPUB_FINGERPRINTED_PATTERN",
-        default=DEFAULT_FINGERPRINTED_PATTERN, show_default=True,
-        help="Regex on file names that a bundler already fingerprinted: they keep their name.",
+        default=DEFAULT_FINGERPRINTED_PATTERN,
+        show_default="Rollup/Vite, esbuild, webpack and Parcel hashes; see docs/build.md",
+        help="Regex on file names that a bundler already fingerprinted: they keep their name "
+        "(for folders without a bundler manifest).",
     ),
     "esbuild_metafile": click.option(
         "--esbuild-metafile", metavar="FILE", envvar="CDNPUB_ESBUILD_METAFILE",
