@@ -1,6 +1,6 @@
 """A real Vite build of tests/vite_app (two entries with CSS, an image, a shared chunk
-and a lazy chunk) into a Flask-style static folder, cached under .cache/vite/: npm
-install once per package.json, one build per version of the app's sources.
+and a lazy chunk) into a Flask-style static folder, cached under .cache/vite/: `npm ci`
+once per package-lock.json, one build per version of the app's sources.
 
 Missing node or npm skips the calling test with the reason, except under CI=true,
 where it fails: CI must run it."""
@@ -48,12 +48,13 @@ def vite_static_folder() -> Path:
     _need("node")
     project = CACHE / "project"
     stamp = project / ".installed"
-    package = (APP / "package.json").read_bytes()
+    package, lock = (APP / "package.json").read_bytes(), (APP / "package-lock.json").read_bytes()
     project.mkdir(parents=True, exist_ok=True)
-    if not stamp.is_file() or stamp.read_bytes() != package:
+    if not stamp.is_file() or stamp.read_bytes() != package + lock:
         (project / "package.json").write_bytes(package)
-        _run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], project)
-        stamp.write_bytes(package)
+        (project / "package-lock.json").write_bytes(lock)  # every transitive version pinned
+        _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], project)
+        stamp.write_bytes(package + lock)
     shutil.rmtree(project / "src", ignore_errors=True)
     shutil.copytree(APP / "src", project / "src")
     shutil.copy2(APP / "vite.config.js", project / "vite.config.js")
