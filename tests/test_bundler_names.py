@@ -33,6 +33,8 @@ HASHED = (
     "main.4f3a9c1d2b3e4f5a6b7c.js",  # webpack 5 [contenthash] (20 hex)
     "index.8f3a2b1c.js",  # Parcel 2
     "index-4f3a9c1d.css",  # Vite < 5 (hex)
+    "main.8759e14c.css",  # Vite 2, re-hashed by whitenoise to main.8759e14c.85ba8b404fb8.css (django-vite#30)
+    "main-130a948e.js",  # Vite 4, "-" before the hash, missed by whitenoise's test (django-vite#93)
     "vendors~main.0a1b2c3d.js",
 )
 
