@@ -37,13 +37,8 @@ def _digest(paths: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def vite_static_folder() -> Path:
-    """The built static folder (`static/`, Vite's output in `static/dist/`); do not write
-    into it: copy it first."""
-    sources = [p for p in APP.rglob("*") if p.is_file() and "node_modules" not in p.parts]
-    out = CACHE / f"build-{_digest(sources)}" / "static"
-    if (out / "dist" / ".vite" / "manifest.json").is_file():
-        return out
+def _project() -> Path:
+    """tests/vite_app's dependencies installed under .cache/vite/project (`npm ci` once per lock)."""
     npm = _need("npm")
     _need("node")
     project = CACHE / "project"
@@ -55,6 +50,32 @@ def vite_static_folder() -> Path:
         (project / "package-lock.json").write_bytes(lock)  # every transitive version pinned
         _run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], project)
         stamp.write_bytes(package + lock)
+    return project
+
+
+def esbuild_static_folder(workdir: Path) -> Path:
+    """tests/vite_app's sources bundled by esbuild itself (Vite's own pinned esbuild), as
+    docs/vite.md says, run in `workdir`: `workdir/static/dist/` and `workdir/meta.json`,
+    whose paths are relative to `workdir`."""
+    esbuild = _project() / "node_modules" / ".bin" / "esbuild"
+    shutil.copytree(APP / "src", workdir / "src")
+    args = [
+        str(esbuild), "src/main.js", "src/admin.js", "--bundle", "--splitting", "--format=esm",
+        "--outdir=static/dist", "--entry-names=[dir]/[name]-[hash]", "--asset-names=[name]-[hash]",
+        "--loader:.svg=file", "--sourcemap=external", "--metafile=meta.json", "--log-level=warning",
+    ]  # fmt: skip
+    _run(args, workdir)
+    return workdir / "static"
+
+
+def vite_static_folder() -> Path:
+    """The built static folder (`static/`, Vite's output in `static/dist/`); do not write
+    into it: copy it first."""
+    sources = [p for p in APP.rglob("*") if p.is_file() and "node_modules" not in p.parts]
+    out = CACHE / f"build-{_digest(sources)}" / "static"
+    if (out / "dist" / ".vite" / "manifest.json").is_file():
+        return out
+    project = _project()
     shutil.rmtree(project / "src", ignore_errors=True)
     shutil.copytree(APP / "src", project / "src")
     shutil.copy2(APP / "vite.config.js", project / "vite.config.js")
