@@ -353,3 +353,19 @@ def test_flask_cdn_build_reads_the_esbuild_metafile(tmp_path: Path, monkeypatch:
     assert result.exit_code == 0, result.output
     assets = json.loads((tmp_path / "cdnpub-manifest.json").read_text())["assets"]
     assert assets["js/app-QWERTYUI.js"]["plain_key"] is None
+
+
+def test_esbuild_metafile_can_be_named_in_pyproject(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from cdnpub.cli import cli
+
+    write_tree(tmp_path / "static", {"js/app-QWERTYUI.js": "a"})
+    meta = {"outputs": {"static/js/app-QWERTYUI.js": {"entryPoint": "src/app.ts", "inputs": {}}}}
+    (tmp_path / "meta.json").write_text(json.dumps(meta))
+    (tmp_path / "pyproject.toml").write_text('[tool.cdnpub]\nesbuild-metafile = "meta.json"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["build", "static"])
+    assert result.exit_code == 0, result.output
+    assets = json.loads((tmp_path / "cdnpub-manifest.json").read_text())["assets"]
+    assert assets["js/app-QWERTYUI.js"]["plain_key"] is None
