@@ -231,28 +231,28 @@ def cdn_integrity(filename: str, blueprint: str | None = None) -> str:
     return found.integrity if found is not None else ""
 
 
-def cdn_vite_tags(entry: str, nonce: str | None = None) -> Markup:
-    """Template global: the tags that load a Vite entry (`src/main.ts`, a key of Vite's
-    manifest): its stylesheets, `modulepreload` links for the chunks it imports and its
-    `<script type="module">`, each through `url_for('static', ...)` (so on the CDN, with
-    SRI, when CDN_DOMAIN is set). In debug mode with CDN_VITE_DEV_SERVER set: the dev
-    server's client and the entry instead. UserError for an entry Vite's manifest lacks."""
+def cdn_vite_tags(*entries: str, nonce: str | None = None) -> Markup:
+    """Template global: the tags that load Vite entries (`src/main.ts`, keys of Vite's
+    manifest): their stylesheets, `modulepreload` links for the chunks they import and
+    their `<script type="module">`s, each file once, each through `url_for('static', ...)`
+    (so on the CDN, with SRI, when CDN_DOMAIN is set). In debug mode with
+    CDN_VITE_DEV_SERVER set: the dev server's client and the entries instead. UserError
+    for an entry Vite's manifest lacks."""
     app = current_app
     server = app.config.get("CDN_VITE_DEV_SERVER")
     if server and app.debug:
-        return Markup(_vite.dev_server_tags(str(server), entry, nonce))
+        return Markup(_vite.dev_server_tags(str(server), entries, nonce))
     manifest = _vite_manifest(app)
-    files = _vite.entry_files(manifest.read(), entry, manifest.path)
+    doc = manifest.read()
+    files = sum((_vite.entry_files(doc, e, manifest.path) for e in entries), _vite.EntryFiles((), (), ()))
 
     def tag(kind: str, file: str) -> _vite.Tag:
         name = manifest.logical(file)
         return _vite.Tag(kind, url_for("static", filename=name), cdn_integrity(name))
 
-    tags = [tag("stylesheet", f) for f in files.stylesheets] + [
-        tag("modulepreload", f) for f in files.preloads
-    ]
-    if files.script is not None:
-        tags.append(tag("script", files.script))
+    tags = [tag("stylesheet", f) for f in files.stylesheets]
+    tags += [tag("modulepreload", f) for f in files.preloads]
+    tags += [tag("script", f) for f in files.scripts]
     return Markup(_vite.render_tags(tags, nonce))
 
 

@@ -32,7 +32,17 @@ class EntryFiles:
 
     stylesheets: tuple[str, ...]  # imported chunks' CSS first (depth first), then the entry's
     preloads: tuple[str, ...]  # JS of the chunks it imports statically, transitively
-    script: str | None  # None for a CSS entry
+    scripts: tuple[str, ...]  # the entry's module; none for a CSS entry
+
+    def __add__(self, other: EntryFiles) -> EntryFiles:
+        """Both entries' files, each once: a chunk two entries share is preloaded once."""
+        scripts = _unique(self.scripts + other.scripts)
+        preloads = tuple(f for f in _unique(self.preloads + other.preloads) if f not in scripts)
+        return EntryFiles(_unique(self.stylesheets + other.stylesheets), preloads, scripts)
+
+
+def _unique(files: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(files))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +87,8 @@ def entry_files(manifest: Mapping[str, Any], entry: str, origin: str) -> EntryFi
     visit(entry, chunk)
     file = chunk["file"]
     if file.endswith(".css"):
-        return EntryFiles((*stylesheets, file), tuple(preloads), None)
-    return EntryFiles(tuple(stylesheets), tuple(preloads), file)
+        return EntryFiles((*stylesheets, file), tuple(preloads), ())
+    return EntryFiles(tuple(stylesheets), tuple(preloads), (file,))
 
 
 def _strings(node: Mapping[str, Any], field: str, key: str, origin: str) -> list[str]:
@@ -110,15 +120,14 @@ def render_tags(tags: Sequence[Tag], nonce: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def dev_server_tags(server: str, entry: str, nonce: str | None = None) -> str:
-    """Vite's dev server instead of the build: its client (hot module replacement) and
-    the entry's source, both from `server` (with Vite's `base`, if not `/`)."""
+def dev_server_tags(server: str, entries: Sequence[str], nonce: str | None = None) -> str:
+    """Vite's dev server instead of the build: its client (hot module replacement), once,
+    and the entries' sources, all from `server` (with Vite's `base`, if not `/`)."""
     if not server.startswith(("http://", "https://")):
         raise UserError(f"CDN_VITE_DEV_SERVER is a URL such as http://localhost:5173, not {server!r}")
     base = server.rstrip("/")
-    return render_tags(
-        [Tag("script", base + url_path(VITE_CLIENT)), Tag("script", base + url_path(entry))], nonce
-    )
+    tags = [Tag("script", base + url_path(path)) for path in (VITE_CLIENT, *entries)]
+    return render_tags(tags, nonce)
 
 
 class ManifestFile:

@@ -67,7 +67,7 @@ def test_entry_loads_imported_css_first_then_its_own_and_preloads_static_imports
     assert entry_files(MANIFEST, "src/main.js", "m") == EntryFiles(
         stylesheets=("assets/shared-5q7pREkT.css", "assets/main-ogulhqqz.css"),
         preloads=("assets/util-Ab3dEf9h.js", "assets/shared-Br8DK0F1.js"),
-        script="assets/main-aJs-tnuq.js",
+        scripts=("assets/main-aJs-tnuq.js",),
     )
 
 
@@ -77,7 +77,7 @@ def test_dynamic_imports_are_neither_preloaded_nor_styled() -> None:
 
 
 def test_a_css_entry_is_one_stylesheet_and_no_script() -> None:
-    assert entry_files(MANIFEST, "src/theme.css", "m") == EntryFiles(("assets/theme-Zx9kQ2aB.css",), (), None)
+    assert entry_files(MANIFEST, "src/theme.css", "m") == EntryFiles(("assets/theme-Zx9kQ2aB.css",), (), ())
 
 
 def test_an_unknown_entry_is_a_user_error_listing_the_entries() -> None:
@@ -115,7 +115,7 @@ def test_local_tags_have_no_integrity_attribute() -> None:
 
 
 def test_dev_server_tags_load_vite_client_and_the_entry_source() -> None:
-    assert dev_server_tags("http://localhost:5173/", "src/my main.ts").splitlines() == [
+    assert dev_server_tags("http://localhost:5173/", ["src/my main.ts"]).splitlines() == [
         '<script type="module" src="http://localhost:5173/@vite/client"></script>',
         '<script type="module" src="http://localhost:5173/src/my%20main.ts"></script>',
     ]
@@ -123,7 +123,7 @@ def test_dev_server_tags_load_vite_client_and_the_entry_source() -> None:
 
 def test_a_dev_server_that_is_not_a_url_is_a_user_error() -> None:
     with pytest.raises(UserError, match="CDN_VITE_DEV_SERVER"):
-        dev_server_tags("localhost:5173", "src/main.js")
+        dev_server_tags("localhost:5173", ["src/main.js"])
 
 
 # --- through Flask ------------------------------------------------------------------
@@ -282,3 +282,26 @@ def test_a_vite_file_name_with_plus_and_space_is_fetched_by_its_encoded_url(tmp_
     write(from_build(result), tmp_path / "cdnpub-manifest.json")
     html = _render(_app(tmp_path, CDN_DOMAIN="cdn.test"), "src/a+b c.js")
     assert 'src="https://cdn.test/static/dist/assets/a%2Bb%20c-Br8DK0F1.js"' in html
+
+
+def test_two_entries_load_their_shared_chunk_once(tmp_path: Path) -> None:
+    app = _app(_project(tmp_path))
+    with app.test_request_context("/"):
+        html = render_template_string("{{ cdn_vite_tags('src/main.js', 'src/admin.js') }}")
+    urls = re.findall(r'(?:src|href)="/static/dist/([^"]+)"', html)
+    assert urls == [
+        "assets/shared-5q7pREkT.css",
+        "assets/main-ogulhqqz.css",
+        "assets/admin-DnxlgDv_.css",
+        "assets/util-Ab3dEf9h.js",
+        "assets/shared-Br8DK0F1.js",
+        "assets/main-aJs-tnuq.js",
+        "assets/admin-DlNyXIyu.js",
+    ]
+
+
+def test_two_entries_from_the_dev_server_load_its_client_once(tmp_path: Path) -> None:
+    app = _app(_project(tmp_path), CDN_VITE_DEV_SERVER="http://localhost:5173", DEBUG=True)
+    with app.test_request_context("/"):
+        html = render_template_string("{{ cdn_vite_tags('src/main.js', 'src/admin.js', nonce='n') }}")
+    assert html.count("@vite/client") == 1 and html.count('nonce="n"') == 3
