@@ -15,9 +15,8 @@ import os
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import Any
-
-from markupsafe import escape
 
 from .errors import UserError
 from .urls import url_path

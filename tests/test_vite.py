@@ -103,7 +103,7 @@ def test_tags_carry_integrity_and_crossorigin_and_escape_attributes() -> None:
     )
     assert html.splitlines() == [
         '<link rel="stylesheet" href="https://cdn.test/a.css" integrity="sha384-x" crossorigin="anonymous" nonce="n1">',
-        '<script type="module" src="https://cdn.test/a&#34;.js" integrity="sha384-y" crossorigin="anonymous" nonce="n1"></script>',
+        '<script type="module" src="https://cdn.test/a&quot;.js" integrity="sha384-y" crossorigin="anonymous" nonce="n1"></script>',
     ]
 
 
