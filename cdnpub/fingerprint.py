@@ -31,20 +31,23 @@ HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub'
 # `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A name taken for a
 # hash by mistake keeps its name under a one-year `immutable` header, so each form asks
 # for what a hand-written name almost never has (tests/test_bundler_names.py lists both):
-# - hex after `.` or `-` (webpack `[contenthash]`, Parcel, Vite < 5): 8-64 hex digits with
-#   a digit and a letter, so words (`app-deadbeef.js`) and dates or counters
-#   (`report-20240101.pdf`) are not hashes;
-# - Rollup 4 / Rolldown (Vite 5+) `-` + 8 base64url characters: both cases and at least
-#   six runs of one kind of character (upper, lower, digit, `-_`), which CamelCase and
-#   word-plus-number names (`page-Template`, `btn-Banner01`, `icon-Html5Doc`) never
-#   reach. About half of Rollup's hashes pass (`main-Br8DK0F1.js`); the rest
-#   (`index-DiwrgTda.js`, shaped like `grid-DataGrid.js`) need Vite's manifest;
+# - hex after `.` or `-` (webpack `[contenthash]`, Parcel, Vite < 5): 8-64 hex digits
+#   where digits and letters alternate at least twice, so words (`app-deadbeef.js`), dates
+#   or counters (`report-20240101.pdf`) and a hex word with a counter (`icon-add00001.png`,
+#   `face0001.jpg`) are not hashes;
+# - Rollup 4 / Rolldown (Vite 5+) `-` + 8 base64url characters: both cases, at least six
+#   runs of one kind of character (upper, lower, digit, `-_`), which word-plus-number
+#   names (`page-Template`, `btn-Banner01`, `icon-Html5Doc`) never reach, and not letters
+#   in CamelCase words alone (`nav-GoToPage`, `logo-MyNewApp`). About half of Rollup's
+#   hashes pass (`main-Br8DK0F1.js`); the rest (`index-DiwrgTda.js`, shaped like
+#   `grid-DataGrid.js`) need Vite's manifest;
 # - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only.
 # Source maps (`main-Br8DK0F1.js.map`) never match: no bundler's hash covers the map, so
 # it can get other bytes under the same name (see bundlers.kept_paths).
 DEFAULT_FINGERPRINTED_PATTERN = (
-    r"(?:[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}"
+    r"(?:[.-](?=[0-9a-f]*(?:[0-9][a-f]+[0-9]|[a-f][0-9]+[a-f]))[0-9a-f]{8,64}"
     r"|-(?=[A-Za-z0-9_-]{8}\.)(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])"
+    r"(?![a-z]*(?:[A-Z][a-z]+)*[A-Z]*\.)"
     r"(?:[A-Z]+(?![A-Z])|[a-z]+(?![a-z])|[0-9]+(?![0-9])|[_-]+(?![_-])){6,8}"
     r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
     r")\.(?!map$)[^./]+$"

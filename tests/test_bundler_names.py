@@ -5,6 +5,7 @@ against every file name of real npm trees too."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import posixpath
 import random
@@ -51,6 +52,9 @@ NOT_HASHED = (
     "material-icons.woff2",
     "i18n-deDE.js",
     "app-deadbeef.js",  # a hex word
+    "icon-add00001.png",  # a hex word and a counter
+    "photo.face0001.jpg",
+    "rss-feed2024.xml",
     "OpenSans-SemiBold.woff2",  # CamelCase, 8 letters
     "grid-DataGrid.js",
     "form-TextArea.js",
@@ -61,6 +65,9 @@ NOT_HASHED = (
     "os-Win10Pro.svg",
     "demo-Vue3Demo.js",
     "iphone-iPhone12.png",
+    "nav-GoToPage.js",  # three short CamelCase words: six runs, still words
+    "logo-MyNewApp.png",
+    "btn-AddToBag.svg",
     "lib-jQuery36.js",
     "docs-FEATURES.pdf",  # all caps, no digit
     "covid-COVID19.pdf",  # 1 and 9 are not base32
@@ -85,6 +92,171 @@ def test_bundler_hashed_name_is_recognised(name: str) -> None:
 @pytest.mark.parametrize("name", NOT_HASHED)
 def test_hand_written_name_is_not_taken_for_a_hash(name: str) -> None:
     assert not PATTERN.search(name)
+
+
+WORDS = [
+    "go",
+    "to",
+    "my",
+    "up",
+    "on",
+    "in",
+    "it",
+    "is",
+    "at",
+    "by",
+    "do",
+    "no",
+    "add",
+    "app",
+    "bar",
+    "box",
+    "btn",
+    "car",
+    "day",
+    "dev",
+    "doc",
+    "dot",
+    "end",
+    "fav",
+    "fix",
+    "hot",
+    "hub",
+    "img",
+    "key",
+    "lab",
+    "log",
+    "map",
+    "max",
+    "mid",
+    "min",
+    "new",
+    "nav",
+    "off",
+    "old",
+    "one",
+    "out",
+    "pad",
+    "pen",
+    "pic",
+    "pin",
+    "pop",
+    "pro",
+    "red",
+    "ref",
+    "row",
+    "run",
+    "set",
+    "sky",
+    "tab",
+    "tag",
+    "tip",
+    "top",
+    "two",
+    "use",
+    "web",
+    "win",
+    "zip",
+    "back",
+    "base",
+    "blue",
+    "body",
+    "book",
+    "card",
+    "cart",
+    "chat",
+    "code",
+    "dark",
+    "data",
+    "date",
+    "demo",
+    "down",
+    "edit",
+    "file",
+    "flag",
+    "font",
+    "form",
+    "free",
+    "full",
+    "grid",
+    "head",
+    "help",
+    "hero",
+    "home",
+    "icon",
+    "info",
+    "item",
+    "list",
+    "load",
+    "logo",
+    "main",
+    "mail",
+    "menu",
+    "mode",
+    "more",
+    "name",
+    "news",
+    "next",
+    "note",
+    "open",
+    "page",
+    "path",
+    "play",
+    "plus",
+    "post",
+    "prev",
+    "save",
+    "shop",
+    "show",
+    "side",
+    "sign",
+    "site",
+    "size",
+    "skin",
+    "star",
+    "step",
+    "stop",
+    "text",
+    "tile",
+    "time",
+    "tool",
+    "tree",
+    "type",
+    "user",
+    "view",
+    "wide",
+    "word",
+    "work",
+    "zone",
+]
+
+
+def _camel_case_names() -> list[str]:
+    """Every 8-letter name made of two to four of WORDS, each capitalised or not."""
+    found = []
+    for n in (2, 3, 4):
+        for combo in itertools.product([w for w in WORDS if len(w) <= 8 - 2 * (n - 1)], repeat=n):
+            if sum(map(len, combo)) == 8:
+                found.append("".join(w.title() for w in combo))
+                found.append(combo[0] + "".join(w.title() for w in combo[1:]))
+    return found
+
+
+def test_no_camel_case_name_of_short_words_is_taken_for_a_rollup_hash() -> None:
+    names = _camel_case_names()
+    assert len(names) > 10_000
+    assert [n for n in names if PATTERN.search(f"x-{n}.js")] == []
+
+
+def test_no_word_and_counter_name_is_taken_for_a_hash() -> None:
+    names = [
+        form + str(number).zfill(8 - len(w))
+        for w in WORDS
+        if len(w) < 8
+        for form in (w, w.title(), w.upper())
+        for number in (1, 2, 7, 10, 42, 2024)
+    ]
+    assert [n for n in names if PATTERN.search(f"x-{n}.png")] == []
 
 
 def test_most_rollup_hashes_and_esbuild_hashes_are_recognised() -> None:
