@@ -107,16 +107,7 @@ def vite_files(doc: Any, origin: str) -> tuple[Listed, ...]:
         )
     listed: dict[str, str | None] = {}
     for key, chunk in doc.items():
-        name = chunk.get("name")
-        src = chunk.get("src") if not key.startswith("_") else None
-        # Vite's `name` has no extension (and may hold dots); a `src` is a file name.
-        source = (
-            posixpath.basename(name)
-            if isinstance(name, str)
-            else _stem(src)
-            if isinstance(src, str)
-            else None
-        )
+        source = _vite_source(key, chunk)
         listed.setdefault(chunk["file"], source)
         for field in ("css", "assets"):
             extra = chunk.get(field, [])
@@ -125,6 +116,17 @@ def vite_files(doc: Any, origin: str) -> tuple[Listed, ...]:
             for f in extra:
                 listed.setdefault(f, source if field == "css" else None)
     return tuple(Listed(f, s) for f, s in listed.items())
+
+
+def _vite_source(key: str, chunk: dict[str, Any]) -> str | None:
+    """The name a chunk's file was made from: its `name` (no extension, may hold dots), or
+    the stem of its `src`; None for chunks Vite made up (keys starting with `_`)."""
+    name, src = chunk.get("name"), chunk.get("src")
+    if isinstance(name, str):
+        return posixpath.basename(name)
+    if isinstance(src, str) and not key.startswith("_"):
+        return _stem(src)
+    return None
 
 
 def webpack_files(doc: Any, origin: str) -> tuple[Listed, ...]:
