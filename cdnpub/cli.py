@@ -64,6 +64,8 @@ def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[
         fingerprinted_pattern=values["fingerprinted_pattern"],
         strict=values["strict"],
         js_modules=tuple(values["js_modules"]) or DEFAULT_JS_MODULES,
+        esbuild_metafile=values["esbuild_metafile"],
+        publish_bundler_manifests=values["publish_bundler_manifests"],
     )
     url = values["url_path"] if values["url_path"] is not None else "/" + options.prefix
     return build([Source(scan(static_dir, values["exclude"]), url_path=url)], options)

@@ -14,9 +14,10 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote
 
+from .bundlers import find_bundler_output
 from .digest import Digest, Edit, digest_bytes, digest_file, read_all
 from .errors import UserError
 from .modulegraph import DEFAULT_JS_MODULES, ModuleImports, module_graph
@@ -31,12 +32,32 @@ POOL_MIN_SIZE = 256 * 1024
 PARALLEL_CSS_BYTES = 256 * 1024
 HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub's own fingerprinted names
 
-# Names a bundler already fingerprinted (Vite/webpack `index-4f3a9c1d.js`,
-# `chunk.9f8e7d6c.js`) and cdnpub's own output: renaming them again would give
-# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A digit
-# and a letter are required so that words (`app-deadbeef.js`) and dates or counters
-# (`report-20240101.pdf`, `frame-00000001.png`) are not taken for hashes.
-DEFAULT_FINGERPRINTED_PATTERN = r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,64}\.[^./]+$"
+# Names a bundler already fingerprinted, for folders without a bundler manifest (see
+# bundlers.py, the sure way), and cdnpub's own output: renaming them again would give
+# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A name taken for a
+# hash by mistake keeps its name under a one-year `immutable` header, so each form asks
+# for what a hand-written name almost never has (tests/test_bundler_names.py lists both):
+# - hex after `.` or `-` (webpack `[contenthash]`, Parcel, Vite < 5): 8-64 hex digits
+#   where digits and letters alternate at least twice, so words (`app-deadbeef.js`), dates
+#   or counters (`report-20240101.pdf`) and a hex word with a counter (`icon-add00001.png`,
+#   `face0001.jpg`) are not hashes;
+# - Rollup 4 / Rolldown (Vite 5+) `-` + 8 base64url characters: both cases, at least six
+#   runs of one kind of character (upper, lower, digit, `-_`), which word-plus-number
+#   names (`page-Template`, `btn-Banner01`, `icon-Html5Doc`) never reach, and not letters
+#   in CamelCase words alone (`nav-GoToPage`, `logo-MyNewApp`). About half of Rollup's
+#   hashes pass (`main-Br8DK0F1.js`); the rest (`index-DiwrgTda.js`, shaped like
+#   `grid-DataGrid.js`) need Vite's manifest;
+# - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only.
+# Source maps (`main-Br8DK0F1.js.map`) never match: no bundler's hash covers the map, so
+# it can get other bytes under the same name (see bundlers.kept_paths).
+DEFAULT_FINGERPRINTED_PATTERN = (
+    r"(?:[.-](?=[0-9a-f]*(?:[0-9][a-f]+[0-9]|[a-f][0-9]+[a-f]))[0-9a-f]{8,64}"
+    r"|-(?=[A-Za-z0-9_-]{8}\.)(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])"
+    r"(?![a-z]*(?:[A-Z][a-z]+)*[A-Z]*\.)"
+    r"(?:[A-Z]+(?![A-Z])|[a-z]+(?![a-z])|[0-9]+(?![0-9])|[_-]+(?![_-])){6,8}"
+    r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
+    r")\.(?!map$)[^./]+$"
+)
 
 _SKIP = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")  # data:, https:, //cdn, #id
 # What an unquoted url() cannot hold as it is (CSS Syntax Level 3, 4.3.6): such a
@@ -61,6 +82,9 @@ class BuildOptions:
     strict: bool = False
     jobs: int = 8
     js_modules: tuple[str, ...] = DEFAULT_JS_MODULES  # globs of the .js files that are ES modules
+    kept: frozenset[str] = frozenset()  # logical paths of bundler output: name kept, no plain copy
+    esbuild_metafile: str | None = None  # read for bundler output, as the manifests found in the folders
+    publish_bundler_manifests: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +158,6 @@ def _with_hash(name: str, sha256: str) -> str:
     return f"{name}.{sha256[:HASH_LENGTH]}"
 
 
-def keeps_name(path: str, fingerprinted: re.Pattern[str]) -> bool:
-    """Whether a file keeps its own name: one a bundler (or an earlier cdnpub build)
-    already fingerprinted. Such a file is served `immutable` under that name, so it is
-    published byte for byte: its bundler owns its references, and bytes edited here would
-    put other bytes under a name that browsers and edges cache for a year."""
-    base = posixpath.basename(path)
-    return fingerprinted.search(base) is not None or HASHED_NAME.search(base) is not None
-
-
 def join_key(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
 
@@ -156,9 +171,13 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         fingerprinted = re.compile(options.fingerprinted_pattern)
     except re.error as err:
         raise UserError(f"bad fingerprinted-file pattern: {err}") from None
+    bundled = find_bundler_output([(s.scan, s.sub) for s in sources], options.esbuild_metafile)
+    publish = options.publish_bundler_manifests
+    sources = [replace(s, scan=bundled.publishable(s.scan, s.sub, publish)) for s in sources]
+    options = replace(options, kept=options.kept | bundled.kept)
     nodes = _nodes(sources)
     for node in nodes.values():
-        node.kept = keeps_name(node.file.path, fingerprinted)
+        node.kept = keeps_name(node.logical, options, fingerprinted)
     if not nodes:
         folders = ", ".join(s.scan.root for s in sources)
         raise UserError(f"no files to publish in {folders} (empty, or everything is ignored)")
@@ -176,7 +195,7 @@ def build(sources: Sequence[Source], options: BuildOptions = BuildOptions()) -> 
         _add_assets(leaves, assets, pool, options, fingerprinted)
         for node, spans in sheets.spans():
             found[node.logical] = _find_references(node, nodes, by_url, spans)
-        warnings = [w for s in sources for w in s.scan.warnings]
+        warnings = [w for s in sources for w in s.scan.warnings] + list(bundled.warnings)
         warnings += [w for name in nodes for w in found[name]]
         warnings += _uncertain_invalidations(nodes)
         if options.strict and warnings:
@@ -455,6 +474,16 @@ def _levels(nodes: dict[str, _Node]) -> Iterator[list[_Node]]:
             levels.append([])
         levels[d].append(nodes[name])
     yield from levels
+
+
+def keeps_name(path: str, options: BuildOptions, fingerprinted: re.Pattern[str]) -> bool:
+    """Whether the file at logical `path` keeps its name (a bundler's output, listed by its
+    manifest or matching the pattern, or cdnpub's own): published under it `immutable`,
+    with no plain-name copy. The one place that decides it. Such a file is published byte
+    for byte: its bundler owns its references, and bytes edited here would put other bytes
+    under a name that browsers and edges cache for a year."""
+    base = posixpath.basename(path)
+    return path in options.kept or bool(fingerprinted.search(base) or HASHED_NAME.search(base))
 
 
 def _asset(

@@ -17,6 +17,7 @@ from werkzeug.datastructures import iter_multi_items
 
 from . import importmap as _importmap
 from . import manifest as _manifest
+from . import vite as _vite
 from .errors import UserError
 from .manifest import Entry
 from .modulegraph import DEFAULT_JS_MODULES
@@ -294,6 +295,41 @@ def _local_url(app: Flask, logical: str) -> str:
     return url_for("static", filename=logical.lstrip("/"))
 
 
+def cdn_vite_tags(*entries: str, nonce: str | None = None) -> Markup:
+    """Template global: the tags that load Vite entries (`src/main.ts`, keys of Vite's
+    manifest): their stylesheets, `modulepreload` links for the chunks they import and
+    their `<script type="module">`s, each file once, each through `url_for('static', ...)`
+    (so on the CDN, with SRI, when CDN_DOMAIN is set). In debug mode with
+    CDN_VITE_DEV_SERVER set: the dev server's client and the entries instead. UserError
+    for an entry Vite's manifest lacks."""
+    app = current_app
+    server = app.config.get("CDN_VITE_DEV_SERVER")
+    if server and app.debug:
+        return Markup(_vite.dev_server_tags(str(server), entries, nonce))
+    manifest = _vite_manifest(app)
+    doc = manifest.read()
+    files = sum((_vite.entry_files(doc, e, manifest.path) for e in entries), _vite.EntryFiles((), (), ()))
+
+    def tag(kind: str, file: str) -> _vite.Tag:
+        name = manifest.logical(file)
+        return _vite.Tag(kind, url_for("static", filename=name), cdn_integrity(name))
+
+    tags = [tag("stylesheet", f) for f in files.stylesheets]
+    tags += [tag("modulepreload", f) for f in files.preloads]
+    tags += [tag("script", f) for f in files.scripts]
+    return Markup(_vite.render_tags(tags, nonce))
+
+
+def _vite_manifest(app: Flask) -> _vite.ManifestFile:
+    found: _vite.ManifestFile | None = app.extensions.get("cdn.vite")
+    if found is None:
+        if not app.static_folder:
+            raise UserError(f"the app {app.name!r} has no static folder for Vite's output")
+        path = os.path.join(app.static_folder, os.fspath(app.config["CDN_VITE_MANIFEST"]))
+        found = app.extensions["cdn.vite"] = _vite.ManifestFile(path, app.static_folder)
+    return found
+
+
 class CDN:
     """Flask extension: `CDN(app)`, or `cdn = CDN()` then `cdn.init_app(app)` in a factory."""
 
@@ -319,6 +355,10 @@ class CDN:
         - `CDN_BUCKET` (None), `CDN_PREFIX` (the static URL path, "static"),
           `CDN_DISTRIBUTION_ID` (None), `CDN_REGION` (None), `CDN_PROFILE` (None),
           `CDN_ENDPOINT_URL` (None): read by the `flask cdn` commands only.
+        - `CDN_VITE_MANIFEST` ("dist/.vite/manifest.json"): Vite's manifest, relative to
+          the static folder, for `cdn_vite_tags`.
+        - `CDN_VITE_DEV_SERVER` (None): Vite's dev server URL; in debug mode
+          `cdn_vite_tags` loads the entry from it.
 
         In debug mode the manifest's mtime is checked once per request and a rebuilt
         manifest is read again, so no restart is needed.
@@ -338,6 +378,8 @@ class CDN:
         app.config.setdefault("CDN_IMPORTMAP_PINS", {})
         app.config.setdefault("CDN_JS_MODULES", list(DEFAULT_JS_MODULES))
         _importmap.check_pins(_pins(app))
+        app.config.setdefault("CDN_VITE_MANIFEST", _vite.DEFAULT_MANIFEST)
+        app.config.setdefault("CDN_VITE_DEV_SERVER", None)
         state = _State(app)
         app.extensions["cdn"] = state
         if state.enabled:
@@ -356,3 +398,4 @@ class CDN:
         app.add_template_global(cdn_integrity)
         app.add_template_global(cdn_importmap)
         app.add_template_global(cdn_modulepreload)
+        app.add_template_global(cdn_vite_tags)

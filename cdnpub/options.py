@@ -118,11 +118,23 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     ),
     "fingerprinted_pattern": click.option(
         "--fingerprinted-pattern", type=TEXT, metavar="REGEX", envvar="CDNPUB_FINGERPRINTED_PATTERN",
-        default=DEFAULT_FINGERPRINTED_PATTERN, show_default=True,
-        help="Regex on file names that a bundler already fingerprinted: they keep their name.",
+        default=DEFAULT_FINGERPRINTED_PATTERN,
+        show_default="Rollup/Vite, esbuild, webpack and Parcel hashes; see docs/build.md",
+        help="Regex on file names that a bundler already fingerprinted: they keep their name "
+        "(for folders without a bundler manifest).",
+    ),
+    "esbuild_metafile": click.option(
+        "--esbuild-metafile", type=TEXT, metavar="FILE", envvar="CDNPUB_ESBUILD_METAFILE",
+        help="esbuild's metafile (metafile: true): the outputs it lists keep their names, as the files "
+        "of a Vite or webpack manifest found in the folder do.",
+    ),
+    "publish_bundler_manifests": click.option(
+        "--publish-bundler-manifests", is_flag=True, envvar="CDNPUB_PUBLISH_BUNDLER_MANIFESTS",
+        help="Also publish the bundler manifests found in the folder (.vite/manifest.json, "
+        "manifest.json); they are read, not published, by default.",
     ),
     "js_modules": click.option(
-        "--js-modules", multiple=True, metavar="GLOB", envvar="CDNPUB_JS_MODULES",
+        "--js-modules", type=TEXT, multiple=True, metavar="GLOB", envvar="CDNPUB_JS_MODULES",
         help="Gitignore-style glob of the .js files that are ES modules, for the import map "
         "(repeatable; .mjs files always are) [default: *.js].",
     ),
@@ -193,7 +205,10 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     ),
 }  # fmt: skip
 
-BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern", "js_modules", "debug")
+BUILD = (
+    "exclude", "strict", "url_path", "fingerprinted_pattern", "js_modules", "esbuild_metafile",
+    "publish_bundler_manifests", "debug",
+)  # fmt: skip
 CONNECTION = ("endpoint_url", "region", "profile")
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",

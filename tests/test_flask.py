@@ -302,6 +302,8 @@ def test_config_defaults_are_set_and_kept(site: Site) -> None:
         "CDN_ENDPOINT_URL": None,
         "CDN_IMPORTMAP_PINS": {},
         "CDN_JS_MODULES": ["*.js"],
+        "CDN_VITE_MANIFEST": "dist/.vite/manifest.json",
+        "CDN_VITE_DEV_SERVER": None,
     }
 
 

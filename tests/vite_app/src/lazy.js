@@ -1,0 +1,5 @@
+import "./lazy.css";
+
+export function lazyValue() {
+  return "loaded";
+}
