@@ -3,6 +3,9 @@ caching and cross-origin headers. Pure: set-up in, findings out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .aws_documents import (
     allows_distribution,
     allows_identity,
@@ -209,13 +212,22 @@ def check_origin_access(setup: SetUp) -> list[Finding]:
     return out
 
 
+def _bucket_behavior(config: Mapping[str, Any], setup: SetUp) -> Mapping[str, Any] | None:
+    """The behavior that serves the prefix, if it sends requests to the bucket."""
+    behavior = behavior_for(config, probe_path(setup.prefix))
+    origins = [str(o["Id"]) for o in bucket_origins(config, setup.bucket)]
+    return behavior if str(behavior.get("TargetOriginId", "")) in origins else None
+
+
 def check_caching(setup: SetUp) -> list[Finding]:
     dist = setup.distribution
     if dist is None:
         return []
     config = dist.get("DistributionConfig") or {}
     console = _CONSOLE.format(id=dist.get("Id", ""))
-    behavior = behavior_for(config, probe_path(setup.prefix))
+    behavior = _bucket_behavior(config, setup)
+    if behavior is None:
+        return []  # origin.behavior failed: the behavior that serves the prefix is not the bucket's
     name = str(behavior.get("PathPattern") or "Default (*)")
     edit = f"{console} > Behaviors > {name} > Edit"
     records = setup.published.records if setup.published else None
@@ -367,6 +379,8 @@ def check_cross_origin(setup: SetUp) -> list[Finding]:
     console = _CONSOLE.format(id=dist.get("Id", ""))
     origins = [str(o["Id"]) for o in bucket_origins(config, setup.bucket)]
     default_target = str((config.get("DefaultCacheBehavior") or {}).get("TargetOriginId", ""))
+    if _bucket_behavior(config, setup) is None:
+        return []
     if default_target not in origins:
         return [
             Finding(

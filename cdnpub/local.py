@@ -87,7 +87,7 @@ def serve(app: WSGIApp, port: int, what: str, **options: Any) -> Any:
 
 
 _ERROR = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected</Message></Error>'
-_CODES = {500: "InternalError", 503: "SlowDown"}
+_CODES = {403: "AccessDenied", 500: "InternalError", 503: "SlowDown"}
 
 
 class Emulator:
