@@ -424,12 +424,28 @@ def check_cross_origin(setup: SetUp) -> list[Finding]:
         and request_id
         and forwards_origin(request_id, setup.origin_request_policies)
     ):
+        settings = cache_settings(behavior, setup.cache_policies)
+        if isinstance(settings, CacheSettings) and "origin" in settings.headers:
+            return [
+                Finding(
+                    "cross-origin",
+                    "cross-origin.cors",
+                    PASS,
+                    "S3 CORS rules answer, Origin is forwarded and in the cache key",
+                )
+            ]
+        # S3 adds Access-Control-Allow-Origin only to requests that carry Origin. With
+        # Origin forwarded but not in the cache key, a copy cached from a plain request
+        # (no CORS headers) is served to the font loads that follow: blocked, on and off.
         return [
             Finding(
                 "cross-origin",
                 "cross-origin.cors",
-                PASS,
-                "S3 CORS rules answer, the Origin header is forwarded",
+                WARN,
+                "S3 CORS rules answer only requests with Origin, and the cache key leaves Origin out: a copy "
+                "cached without Access-Control-Allow-Origin is served to cross-origin loads (on and off)",
+                f"{console} > Behaviors > {name} > Edit: Response headers policy: CORS-With-Preflight "
+                "(5cc3b908-e619-4b99-88e5-2cf7f45965bd), which adds the header to every answer",
             )
         ]
     return [
