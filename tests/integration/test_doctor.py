@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -602,3 +604,45 @@ def test_flask_cdn_doctor_reads_the_app_config(
     doc = json.loads(result.stdout)
     assert (doc["bucket"], doc["prefix"], doc["distribution_id"]) == (published, "static", distribution_id)
     assert [f["check"] for f in doc["findings"] if f["status"] != "pass"] == ["caching.compress"]
+
+
+def test_the_set_up_in_docs_aws_setup_passes_every_check(
+    moto_server: MotoServer, setup: SetUp, published: str
+) -> None:
+    """docs/aws-setup.md's DistributionConfig and bucket policy, built as written."""
+    page = (Path(__file__).resolve().parents[2] / "docs/aws-setup.md").read_text()
+    blocks = re.findall(r"```json\n(.*?)```", page, re.S)
+    config_text = next(b for b in blocks if '"Origins"' in b)
+    policy_text = next(b for b in blocks if "CloudFrontReadsAssets" in b)
+    oac = setup.cloudfront.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": "docs-oac",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    config = json.loads(
+        config_text.replace("my-assets", published).replace("eu-west-1", "us-east-1").replace("OAC_ID", oac)
+    )
+    config.update(CallerReference=f"docs-{published}", Comment="", Enabled=True)
+    created = setup.cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    policy = policy_text.replace("my-assets", published).replace(
+        "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE", created["ARN"]
+    )
+    s3 = setup.s3
+    s3.put_bucket_policy(Bucket=published, Policy=policy)
+    s3.put_public_access_block(
+        Bucket=published,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket=published, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    result = doctor(moto_server, published, created["Id"])
+    assert result.exit_code == 0, result.output
+    assert {
+        f["check"]: f["status"] for f in json.loads(result.stdout)["findings"] if f["status"] != "pass"
+    } == {}
