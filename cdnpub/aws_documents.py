@@ -81,6 +81,13 @@ def bucket_origins(config: Mapping[str, Any], bucket: str) -> list[Mapping[str, 
     return [o for o in items(config.get("Origins")) if origin_kind(str(o.get("DomainName", "")), bucket)]
 
 
+def bucket_behavior(config: Mapping[str, Any], bucket: str, prefix: str) -> Mapping[str, Any] | None:
+    """The behavior that serves the prefix, if it sends requests to the bucket."""
+    behavior = behavior_for(config, probe_path(prefix))
+    origins = [str(o["Id"]) for o in bucket_origins(config, bucket)]
+    return behavior if str(behavior.get("TargetOriginId", "")) in origins else None
+
+
 # --- policies -----------------------------------------------------------------------
 
 

@@ -1,13 +1,13 @@
 """Every check of `cdnpub doctor`, in the order the report shows them: the one place
-that wires checks_cdn.py and checks_bucket.py together."""
+that wires checks_cdn.py, checks_caching.py and checks_bucket.py together."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from .checks_bucket import check_access, check_published, check_storage
+from .checks_caching import check_caching
 from .checks_cdn import (
-    check_caching,
     check_cross_origin,
     check_distribution_found,
     check_origin,

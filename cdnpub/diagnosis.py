@@ -10,6 +10,7 @@ from typing import Any
 from .release import ObjectRecord
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
+CONSOLE = "CloudFront console > Distributions > {id}"  # where a fix in the console starts
 GROUPS = ("origin", "access", "caching", "cross-origin", "storage", "published")
 
 
@@ -60,7 +61,7 @@ class SetUp:
     versioning: str | None = None  # "Enabled", "Suspended" or None (never enabled)
     encryption: Sequence[Mapping[str, Any]] | None = None  # default encryption rules
     distribution: Mapping[str, Any] | None = None  # GetDistribution's "Distribution"
-    distribution_note: str = ""  # how it was found, when not given
+    distribution_note: str = ""  # how it was found (or why not), when not given
     cache_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # custom, by id
     response_headers_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     origin_request_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

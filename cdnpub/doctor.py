@@ -189,7 +189,12 @@ def _distribution(
         return ids
 
     ids = reader.read("distribution", "cloudfront:ListDistributions", serving) or []
-    if len(ids) != 1:
+    if len(ids) > 1:
+        return (
+            None,
+            f"{len(ids)} distributions have s3://{bucket} as origin ({', '.join(ids)}): none was checked",
+        )
+    if not ids:
         return None, ""
     found = reader.read(
         "distribution", "cloudfront:GetDistribution", lambda: cloudfront.get_distribution(Id=ids[0])

@@ -31,4 +31,5 @@ def keep_origin_access() -> None:
             }
 
     origin.__init__ = __init__  # type: ignore[method-assign,assignment]
+    origin.moto_init = original  # type: ignore[attr-defined]  # what moto itself does, for the test of the gap
     setattr(origin, _APPLIED, True)

@@ -160,12 +160,6 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes
     (read-only). Exit 3 when a check fails."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = app_settings(app, dict(values, **dict.fromkeys(_PUBLISH_DEFAULTS), dry_run=True))
+    # app_settings reads the publish options too (doctor has none): their absence is None.
+    settings = app_settings(app, {**dict.fromkeys(PUBLISH), **values})
     run_doctor(settings.connection, settings.bucket, settings.prefix, settings.distribution_id, as_json)
-
-
-# app_settings reads the publish options too; doctor has none of them.
-_PUBLISH_DEFAULTS = (
-    "jobs", "verify", "plain_copies", "prune_older_than", "max_delete", "wait", "wait_timeout",
-    "invalidate_threshold",
-)  # fmt: skip

@@ -380,3 +380,11 @@ def test_under_sse_kms_a_sample_is_not_compared_by_etag() -> None:
     published = Published("k", _records(), samples=(Sample("static/css/app.css", css, head),))
     kms = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
     assert not_passed(good(published=published, encryption=kms)) == {"storage.encryption": "warn"}
+
+
+def test_several_distributions_for_the_bucket_ask_for_one() -> None:
+    note = "2 distributions have s3://my-assets as origin (E1, E2): none was checked"
+    findings = run_checks(good(distribution=None, distribution_note=note))
+    found = next(f for f in findings if f.check == "origin.distribution")
+    assert (found.status, found.why) == ("warn", note)
+    assert "--distribution-id" in found.fix
