@@ -74,4 +74,5 @@ def run_doctor(
         click.echo(summary_line(diagnosis))
     bad = [f for f in diagnosis.findings if f.status == FAIL]
     if bad:
-        raise ChecksFailed(f"{len(bad)} checks failed: {', '.join(f.check for f in bad)}")
+        checks = "check" if len(bad) == 1 else "checks"
+        raise ChecksFailed(f"{len(bad)} {checks} failed: {', '.join(f.check for f in bad)}")

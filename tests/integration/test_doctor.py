@@ -542,7 +542,7 @@ def test_a_failed_check_exits_3_after_the_report(
                      "--distribution-id", distribution_id)  # fmt: skip
     assert result.exit_code == 3
     assert "caching.cache-policy" in result.stdout and "CachingDisabled" in result.stdout
-    assert result.stderr.strip().splitlines() == ["cdnpub: 1 checks failed: caching.cache-policy"]
+    assert result.stderr.strip().splitlines() == ["cdnpub: 1 check failed: caching.cache-policy"]
 
 
 def test_json_on_a_failed_check_is_still_one_document(
@@ -646,3 +646,17 @@ def test_the_set_up_in_docs_aws_setup_passes_every_check(
     assert {
         f["check"]: f["status"] for f in json.loads(result.stdout)["findings"] if f["status"] != "pass"
     } == {}
+
+
+def test_flask_cdn_doctor_exits_3_on_a_failed_check(
+    moto_server: MotoServer, setup: SetUp, published: str, tmp_path: Any
+) -> None:
+    distribution_id = setup.build(_origin(OriginPath="/static"))
+    app = Flask("shop", root_path=str(tmp_path))
+    app.config.update(
+        CDN_BUCKET=published, CDN_ENDPOINT_URL=moto_server.url, CDN_DISTRIBUTION_ID=distribution_id
+    )
+    result = app.test_cli_runner().invoke(cdn_cli, ["doctor"])
+    assert result.exit_code == 3
+    assert "origin.origin-path" in result.stdout
+    assert "cdnpub: 1 check failed: origin.origin-path" in result.stderr
