@@ -207,7 +207,7 @@ def cache_settings(
         return None
     forwarded = behavior.get("ForwardedValues") or {}
     return CacheSettings(
-        name="legacy cache settings",
+        name="the behavior's legacy cache settings",
         min_ttl=int(behavior.get("MinTTL") or 0),
         default_ttl=int(behavior.get("DefaultTTL", 86400) or 0),
         max_ttl=int(behavior.get("MaxTTL", YEAR) or 0),

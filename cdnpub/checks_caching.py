@@ -66,9 +66,8 @@ def check_caching(setup: SetUp) -> list[Finding]:
                 "caching",
                 "caching.cache-policy",
                 FAIL,
-                f"{settings.name} holds every object at least {settings.min_ttl}s, longer than the "
-                "plain names' "
-                f"max-age={plain}: stale CSS and JS after each release",
+                f"{settings.name}: a minimum TTL of {settings.min_ttl}s holds every object longer than the "
+                f"plain names' max-age={plain}: stale CSS and JS after each release",
                 f"{edit}: {optimized}, or a minimum TTL of 0",
             )
         )
@@ -78,16 +77,15 @@ def check_caching(setup: SetUp) -> list[Finding]:
                 "caching",
                 "caching.cache-policy",
                 WARN,
-                f"{settings.name} caps every object at {settings.max_ttl}s: immutable fingerprinted "
-                "files are "
-                "fetched from S3 again much sooner than their max-age=31536000",
+                f"{settings.name}: a maximum TTL of {settings.max_ttl}s sends immutable fingerprinted "
+                "files back to S3 long before their max-age=31536000",
                 f"{edit}: {optimized}, or a maximum TTL of 31536000",
             )
         )
     else:
         out.append(
             Finding(
-                "caching", "caching.cache-policy", PASS, f"{settings.name} honours the objects' Cache-Control"
+                "caching", "caching.cache-policy", PASS, f"{settings.name}: the objects' Cache-Control holds"
             )
         )
     if isinstance(settings, CacheSettings):
@@ -109,7 +107,7 @@ def check_caching(setup: SetUp) -> list[Finding]:
                     "caching",
                     "caching.cache-key",
                     WARN,
-                    f"{settings.name} puts {' and '.join(extra)} in the cache key: one static file is "
+                    f"{settings.name}: {' and '.join(extra)} in the cache key, so one static file is "
                     "cached many times",
                     f"{edit}: {optimized}",
                 )

@@ -31,13 +31,13 @@ def doctor_table(diagnosis: Diagnosis) -> Table:
     where = f"s3://{diagnosis.bucket}/{diagnosis.prefix}"
     title = where + (f" behind {diagnosis.distribution_id}" if diagnosis.distribution_id else "")
     table = Table(title=f"cdnpub doctor: {title}", show_lines=True)
-    for column in ("group", "status", "check", "why / fix"):
+    for column in ("status", "check", "why / fix"):
         table.add_column(column, overflow="fold")
     for f in diagnosis.findings:
         text = Text(f.why)
         if f.fix and f.status != PASS:
             text.append(f"\nfix: {f.fix}", style="dim")
-        table.add_row(f.group, Text(f.status, style=_STYLE[f.status]), f.check, text)
+        table.add_row(Text(f.status, style=_STYLE[f.status]), f.check, text)
     return table
 
 
