@@ -660,3 +660,22 @@ def test_flask_cdn_doctor_exits_3_on_a_failed_check(
     assert result.exit_code == 3
     assert "origin.origin-path" in result.stdout
     assert "cdnpub: 1 check failed: origin.origin-path" in result.stderr
+
+
+def test_a_bucket_served_by_object_acls_is_why_new_files_are_403(
+    moto_server: MotoServer, setup: SetUp, published: str
+) -> None:
+    # Replays whotracksme/whotracks.me#217: CloudFront read the bucket anonymously and old
+    # objects were public-read; uploads without an ACL (cdnpub never sends one) got 403 at
+    # the CDN. doctor names the causes: no origin access, no policy for the distribution.
+    distribution_id = setup.build(_origin(OriginAccessControlId=""), policy=None)
+    setup.s3.delete_public_access_block(Bucket=published)
+    setup.s3.put_bucket_ownership_controls(
+        Bucket=published, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    assert findings(moto_server, published, distribution_id) == {
+        "access.block-public-access": "warn",
+        "access.acls": "warn",
+        "access.origin-access": "fail",
+        "access.bucket-policy": "fail",
+    }
