@@ -54,10 +54,6 @@ class Diagnosis:
     findings: tuple[Finding, ...]
 
 
-class _Denied(Exception):
-    pass
-
-
 def _code(err: botocore.exceptions.ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 

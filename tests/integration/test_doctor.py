@@ -679,3 +679,9 @@ def test_a_bucket_served_by_object_acls_is_why_new_files_are_403(
         "access.origin-access": "fail",
         "access.bucket-policy": "fail",
     }
+
+
+def test_an_unknown_distribution_exits_2(moto_server: MotoServer, published: str) -> None:
+    result = doctor(moto_server, published, "ENOSUCHDIST")
+    assert result.exit_code == 2
+    assert "--distribution-id" in result.stderr
