@@ -41,6 +41,16 @@ def doctor_table(diagnosis: Diagnosis) -> Table:
     return table
 
 
+def doctor_lines(diagnosis: Diagnosis) -> list[str]:
+    """The report for a log: `status check: why`, and the fix under what did not pass."""
+    lines = []
+    for f in diagnosis.findings:
+        lines.append(f"{f.status:4} {f.check}: {f.why}")
+        if f.fix and f.status != PASS:
+            lines.append(f"     fix: {f.fix}")
+    return lines
+
+
 def summary_line(diagnosis: Diagnosis) -> str:
     n = counts(diagnosis.findings)
     return f"{n[PASS]} passed, {n[WARN]} warnings, {n[FAIL]} failed"
@@ -70,7 +80,12 @@ def run_doctor(
     if as_json:
         click.echo(json.dumps(doctor_document(diagnosis), indent=2, ensure_ascii=False))
     else:
-        Console(soft_wrap=False).print(doctor_table(diagnosis))
+        console = Console(soft_wrap=False)
+        if console.is_terminal:
+            console.print(doctor_table(diagnosis))
+        else:  # a CI log: a line per check, nothing wrapped at 80 columns
+            for line in doctor_lines(diagnosis):
+                click.echo(line)
         click.echo(summary_line(diagnosis))
     bad = [f for f in diagnosis.findings if f.status == FAIL]
     if bad:
