@@ -53,7 +53,8 @@ def doctor_lines(diagnosis: Diagnosis) -> list[str]:
 
 def summary_line(diagnosis: Diagnosis) -> str:
     n = counts(diagnosis.findings)
-    return f"{n[PASS]} passed, {n[WARN]} warnings, {n[FAIL]} failed"
+    warnings = "warning" if n[WARN] == 1 else "warnings"
+    return f"{n[PASS]} passed, {n[WARN]} {warnings}, {n[FAIL]} failed"
 
 
 def doctor_document(diagnosis: Diagnosis) -> dict[str, Any]:
