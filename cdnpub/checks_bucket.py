@@ -109,7 +109,12 @@ def check_storage(setup: SetUp) -> list[Finding]:
             for r in covering
             if any(str(t.get("StorageClass")) in UNREADABLE_CLASSES for t in as_list(r.get("Transitions")))
         ]
-        moved = [r for r in covering if as_list(r.get("Transitions"))]
+        # Intelligent-Tiering has no retrieval fee and never archives unless told to.
+        moved = [
+            r
+            for r in covering
+            if any(str(t.get("StorageClass")) != "INTELLIGENT_TIERING" for t in as_list(r.get("Transitions")))
+        ]
         fix = (
             f"give the rule a Filter that leaves {setup.prefix or 'the bucket'}/ out, or delete it "
             f"(aws s3api put-bucket-lifecycle-configuration --bucket {b} --lifecycle-configuration file://rules.json)"

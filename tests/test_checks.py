@@ -388,3 +388,20 @@ def test_several_distributions_for_the_bucket_ask_for_one() -> None:
     found = next(f for f in findings if f.check == "origin.distribution")
     assert (found.status, found.why) == ("warn", note)
     assert "--distribution-id" in found.fix
+
+
+@pytest.mark.parametrize(
+    ("storage_class", "status"),
+    [("GLACIER", "fail"), ("DEEP_ARCHIVE", "fail"), ("STANDARD_IA", "warn"), ("GLACIER_IR", "warn"),
+     ("INTELLIGENT_TIERING", None)],
+)  # fmt: skip
+def test_a_transition_under_the_prefix_is_judged_by_its_storage_class(
+    storage_class: str, status: str | None
+) -> None:
+    rule = {
+        "ID": "r",
+        "Status": "Enabled",
+        "Filter": {},
+        "Transitions": [{"Days": 30, "StorageClass": storage_class}],
+    }
+    assert not_passed(good(lifecycle=[rule])).get("storage.lifecycle") == status
