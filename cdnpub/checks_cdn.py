@@ -244,12 +244,7 @@ def check_cross_origin(setup: SetUp) -> list[Finding]:
                 f"response headers policy {response_id} adds CORS headers",
             )
         ]
-    if (
-        response_id
-        and response_id not in setup.response_headers_policies
-        and response_id
-        in {k.split(":", 1)[1] for k in setup.denied if k.startswith("response_headers_policy:")}
-    ):
+    if f"response_headers_policy:{response_id}" in setup.denied:
         action = setup.denied[f"response_headers_policy:{response_id}"]
         return [
             denied_finding(

@@ -405,3 +405,11 @@ def test_a_transition_under_the_prefix_is_judged_by_its_storage_class(
         "Transitions": [{"Days": 30, "StorageClass": storage_class}],
     }
     assert not_passed(good(lifecycle=[rule])).get("storage.lifecycle") == status
+
+
+def test_a_refused_custom_response_headers_policy_names_the_iam_action() -> None:
+    setup = _with_behavior(ResponseHeadersPolicyId=CUSTOM)
+    denied = {f"response_headers_policy:{CUSTOM}": "cloudfront:GetResponseHeadersPolicy"}
+    findings = run_checks(good(distribution=setup.distribution, denied=denied))
+    cors = next(f for f in findings if f.check == "cross-origin.cors")
+    assert cors.status == "warn" and "cloudfront:GetResponseHeadersPolicy" in cors.why
