@@ -307,6 +307,8 @@ def _sample_problem(sample: Sample) -> str:
     if head is None:
         return "is missing"
     etag = str(head.get("ETag", "")).strip('"')
+    if head.get("sha256", rec.sha256) != rec.sha256:
+        return "holds other bytes"
     if int(head.get("ContentLength", -1)) != rec.size or (
         etag != rec.etag
         and "-" not in etag

@@ -31,7 +31,7 @@ class Sample:
 
     key: str
     record: ObjectRecord
-    head: Mapping[str, Any] | None  # HeadObject's answer; None: the key is missing
+    head: Mapping[str, Any] | None  # HeadObject's answer (and "sha256" if read); None: missing
 
 
 @dataclass(frozen=True, slots=True)

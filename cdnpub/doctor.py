@@ -7,6 +7,7 @@ IAM action. A missing configuration (S3's NoSuch... codes) is a value, None.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,7 +28,8 @@ from .release import is_record_key, loads, releases_prefix
 from .store import s3_errors
 
 T = TypeVar("T")
-SAMPLE_SIZE = 5  # plain-name objects HEADed: a bound on doctor's requests, not a survey
+SAMPLE_SIZE = 5  # plain-name objects read: a bound on doctor's requests, not a survey
+SAMPLE_GET_LIMIT = 1024 * 1024  # bytes: a sample this small is read whole and hashed, a bigger one HEADed
 
 _ABSENT = {
     "NoSuchBucketPolicy",
@@ -289,10 +291,21 @@ def _published(s3: Any, bucket: str, prefix: str, reader: _Reader) -> Published 
     step = max(1, len(plain) // SAMPLE_SIZE)
     samples = []
     for key in plain[::step][:SAMPLE_SIZE]:
-        head = reader.read("published", "s3:GetObject", _head(s3, bucket, key))
+        head = reader.read("published", "s3:GetObject", _sample(s3, bucket, key, release.objects[key].size))
         samples.append(Sample(key, release.objects[key], head))
     return Published(newest, release.objects, "", bool(pending), tuple(samples))
 
 
-def _head(s3: Any, bucket: str, key: str) -> Callable[[], dict[str, Any]]:
-    return lambda: dict(s3.head_object(Bucket=bucket, Key=key))
+def _sample(s3: Any, bucket: str, key: str, size: int) -> Callable[[], dict[str, Any]]:
+    """HeadObject's answer for `key`; for a small object GetObject's, with the sha256 of
+    its bytes (what the release record says it holds, whatever the ETag is)."""
+
+    def read() -> dict[str, Any]:
+        if size > SAMPLE_GET_LIMIT:
+            return dict(s3.head_object(Bucket=bucket, Key=key))
+        answer = dict(s3.get_object(Bucket=bucket, Key=key))
+        body = answer.pop("Body")
+        answer["sha256"] = hashlib.sha256(body.read(SAMPLE_GET_LIMIT + 1)).hexdigest()
+        return answer
+
+    return read

@@ -413,3 +413,11 @@ def test_a_refused_custom_response_headers_policy_names_the_iam_action() -> None
     findings = run_checks(good(distribution=setup.distribution, denied=denied))
     cors = next(f for f in findings if f.check == "cross-origin.cors")
     assert cors.status == "warn" and "cloudfront:GetResponseHeadersPolicy" in cors.why
+
+
+def test_a_sample_read_whole_is_compared_by_its_sha256_whatever_the_etag() -> None:
+    # Same size, same headers, an ETag that is no MD5 (SSE-KMS): only the bytes tell.
+    css = _records()["static/css/app.css"]
+    head = _head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms", sha256="9" * 64)
+    published = Published("k", _records(), samples=(Sample("static/css/app.css", css, head),))
+    assert not_passed(good(published=published)) == {"published.sample": "fail"}
