@@ -1,6 +1,7 @@
 """The `cdnpub` command: options in, one call into the package, a summary out.
 
-Exit codes: 0 done (or nothing to do), 1 failure at the remote, 2 user error.
+Exit codes: 0 done (or nothing to do), 1 failure at the remote, 2 user error, 3 a
+`doctor` check failed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from click.exceptions import NoArgsIsHelpError
 from . import __version__
 from .config import check_prefix, parse_s3_url
 from .console import ExpectedErrors, local_target, print_warnings, report_build, run_publish
+from .doctor_report import run_doctor
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
@@ -173,6 +175,17 @@ def invalidate_command(
         return
     for inv in done:
         click.echo(f"Invalidation {inv.id} ({inv.status}): {len(inv.paths)} paths")
+
+
+@cli.command("doctor")
+@click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
+@options("doctor_distribution_id", "doctor_json", *CONNECTION, "debug")
+def doctor_command(destination: str, distribution_id: str | None, as_json: bool, **values: Any) -> None:
+    """Check the bucket and its CloudFront distribution against what publishing assumes
+    (read-only). Exit 3 when a check fails."""
+    bucket, prefix = parse_s3_url(destination)
+    connection = Connection(values["region"], values["profile"], values["endpoint_url"])
+    run_doctor(connection, bucket, prefix or "static", distribution_id, as_json)
 
 
 cli.add_command(local_command)  # needs the `local` extra (moto) only when it runs

@@ -1,4 +1,5 @@
-"""One error hierarchy; the command layer (cli.py, flask.py) alone maps it to exit codes."""
+"""One error hierarchy; the command layer (cli.py, flask.py) alone maps it to exit codes:
+0 done, 1 remote failure, 2 user error, 3 a `doctor` check failed."""
 
 from __future__ import annotations
 
@@ -19,3 +20,10 @@ class RemoteError(CdnpubError):
     """The store or the CDN failed after retries."""
 
     exit_code = 1
+
+
+class ChecksFailed(CdnpubError):
+    """`cdnpub doctor` found a set-up that breaks or endangers the site: exit 3, which CI
+    tells from a remote failure (1) and a user error (2)."""
+
+    exit_code = 3

@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 
 from .config import Settings, check_bucket, check_prefix
 from .console import ExpectedErrors, print_warnings, report_build, run_publish
+from .doctor_report import run_doctor
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
@@ -168,3 +169,14 @@ def plan_command(**values: Any) -> None:
 def publish_command(**values: Any) -> None:
     """Build and publish every static folder of the app; then write the manifest."""
     _run(**values)
+
+
+@cdn_cli.command("doctor")
+@options("doctor_distribution_id", "doctor_json", *CONNECTION, "debug")
+def doctor_command(as_json: bool, **values: Any) -> None:
+    """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes
+    (read-only). Exit 3 when a check fails."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # app_settings reads the publish options too (doctor has none): their absence is None.
+    settings = app_settings(app, {**dict.fromkeys(PUBLISH), **values})
+    run_doctor(settings.connection, settings.bucket, settings.prefix, settings.distribution_id, as_json)

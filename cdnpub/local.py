@@ -7,6 +7,7 @@ Needs the `local` extra (moto[server])."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -22,7 +23,9 @@ import click
 from botocore.config import Config
 
 from .config import check_bucket
+from .emulator_fixes import keep_origin_access
 from .errors import UserError
+from .managed_policies import CACHING_OPTIMIZED, CORS_WITH_PREFLIGHT
 from .preview import Preview
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -41,6 +44,7 @@ def _moto_app() -> WSGIApp:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     except ImportError:
         raise UserError("the local emulator needs moto: pip install 'cdnpub[local]'") from None
+    keep_origin_access()
 
     class Dispatcher(DomainDispatcherApplication):
         """moto's dispatcher, remembering which backend serves a host. moto finds it
@@ -83,7 +87,7 @@ def serve(app: WSGIApp, port: int, what: str, **options: Any) -> Any:
 
 
 _ERROR = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected</Message></Error>'
-_CODES = {500: "InternalError", 503: "SlowDown"}
+_CODES = {403: "AccessDenied", 500: "InternalError", 503: "SlowDown"}
 
 
 class Emulator:
@@ -170,8 +174,14 @@ def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
     is found again by its Comment. `cdn_domain` (the preview's host:port) is noted in
     the Comment so that `aws cloudfront list-distributions` tells where to look."""
     try:
-        _ensure_bucket(local_client("s3", endpoint_url), bucket)
-        return _ensure_distribution(local_client("cloudfront", endpoint_url), bucket, cdn_domain)
+        s3 = local_client("s3", endpoint_url)
+        _ensure_bucket(s3, bucket)
+        cloudfront = local_client("cloudfront", endpoint_url)
+        distribution_id = _ensure_distribution(cloudfront, bucket, cdn_domain)
+        _allow_distribution(
+            s3, bucket, cloudfront.get_distribution(Id=distribution_id)["Distribution"]["ARN"]
+        )
+        return distribution_id
     except botocore.exceptions.EndpointConnectionError:
         raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
     except botocore.exceptions.ClientError as err:
@@ -190,33 +200,83 @@ def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:
 
 
 def _ensure_bucket(s3: Any, bucket: str) -> None:
+    """The bucket as docs/aws-setup.md makes it, so that `cdnpub doctor` passes on it:
+    private (Block Public Access on, ACLs disabled)."""
     try:
         s3.create_bucket(Bucket=bucket)
     except botocore.exceptions.ClientError as err:
         if err.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
             raise
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+
+
+def _allow_distribution(s3: Any, bucket: str, arn: str) -> None:
+    """The Origin Access Control's bucket policy: only this distribution reads."""
+    statement = {
+        "Sid": "CloudFrontReadsAssets",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": arn}},
+    }
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    )
 
 
 def _ensure_distribution(cloudfront: Any, bucket: str, cdn_domain: str) -> str:
+    """An assets distribution as docs/aws-setup.md makes it: the bucket's REST endpoint
+    through an Origin Access Control, CachingOptimized, compression, HTTPS, HTTP/2 and
+    HTTP/3, and CORS headers (the preview is another host than the app's pages)."""
     tag = _comment(bucket)
     for page in cloudfront.get_paginator("list_distributions").paginate():
         for item in page.get("DistributionList", {}).get("Items", []):
             comment = str(item.get("Comment", ""))
             if comment == tag or comment.startswith(tag + ":"):
                 return str(item["Id"])
+    oac = cloudfront.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": f"{bucket}-oac",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
     origin = f"{bucket}.s3.amazonaws.com"
-    s3_origin = {"Id": origin, "DomainName": origin, "S3OriginConfig": {"OriginAccessIdentity": ""}}
+    s3_origin = {
+        "Id": origin,
+        "DomainName": origin,
+        "OriginPath": "",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+        "OriginAccessControlId": oac,
+    }
     created = cloudfront.create_distribution(
         DistributionConfig={
             "CallerReference": tag,
             "Comment": f"{tag}: preview at http://{cdn_domain}/",
             "Enabled": True,
+            "HttpVersion": "http2and3",
             "Origins": {"Quantity": 1, "Items": [s3_origin]},
             "DefaultCacheBehavior": {
                 "TargetOriginId": origin,
                 "ViewerProtocolPolicy": "redirect-to-https",
                 "Compress": True,
-                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",  # AWS's managed CachingOptimized
+                "CachePolicyId": CACHING_OPTIMIZED,
+                "ResponseHeadersPolicyId": CORS_WITH_PREFLIGHT,
+                "AllowedMethods": {
+                    "Quantity": 3,
+                    "Items": ["GET", "HEAD", "OPTIONS"],
+                    "CachedMethods": {"Quantity": 3, "Items": ["GET", "HEAD", "OPTIONS"]},
+                },
             },
         }
     )

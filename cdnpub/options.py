@@ -156,6 +156,13 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "build_json": click.option(
         "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
     ),
+    "doctor_distribution_id": click.option(
+        "--distribution-id", envvar="CDNPUB_DISTRIBUTION_ID", metavar="ID",
+        help="CloudFront distribution to check [default: the one with the bucket as origin].",
+    ),
+    "doctor_json": click.option(
+        "--json", "as_json", is_flag=True, help="Print the findings as one JSON document."
+    ),
     "endpoint_url": click.option(
         "--endpoint-url", type=EndpointURL(), envvar="CDNPUB_ENDPOINT_URL", metavar="URL",
         help="S3 (and CloudFront) API endpoint: MinIO, R2, a local emulator.",

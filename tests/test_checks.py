@@ -1,0 +1,423 @@
+"""The pure checks of `cdnpub doctor` (aws_documents.py, checks_cdn.py, checks_bucket.py):
+tables of AWS documents in, findings out, with no S3 or CloudFront at all. Where moto
+cannot model a case (custom cache and response headers policies), it is pinned here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cdnpub.aws_documents import (
+    allows_distribution,
+    behavior_for,
+    cache_settings,
+    origin_kind,
+    path_matches,
+    public_statements,
+    rule_covers,
+)
+from cdnpub.checks import run_checks
+from cdnpub.diagnosis import Published, Sample, SetUp
+from cdnpub.managed_policies import CACHE_POLICIES, CACHING_DISABLED, CACHING_OPTIMIZED, CORS_WITH_PREFLIGHT
+from cdnpub.release import ObjectRecord
+
+ARN = "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE"
+CUSTOM = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.mark.parametrize(
+    ("domain", "kind"),
+    [
+        ("my-assets.s3.amazonaws.com", "rest"),
+        ("my-assets.s3.eu-west-1.amazonaws.com", "rest"),
+        ("my-assets.s3-eu-west-1.amazonaws.com", "rest"),
+        ("my-assets.s3.dualstack.eu-west-1.amazonaws.com", "rest"),
+        ("my-assets.s3.cn-north-1.amazonaws.com.cn", "rest"),
+        ("my-assets.s3-website-eu-west-1.amazonaws.com", "website"),
+        ("my-assets.s3-website.eu-west-1.amazonaws.com", "website"),
+        ("other.s3.amazonaws.com", ""),
+        ("my-assets-old.s3.amazonaws.com", ""),
+        ("app.example.com", ""),
+    ],
+)
+def test_origin_kind_tells_the_rest_endpoint_from_the_website_endpoint(domain: str, kind: str) -> None:
+    assert origin_kind(domain, "my-assets") == kind
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("/static/*", "/static/css/app.css", True),
+        ("static/*", "/static/css/app.css", True),
+        ("/static/*", "/Static/css/app.css", False),  # CloudFront is case-sensitive
+        ("/static/*.css", "/static/css/app.css", True),
+        ("/static/*.js", "/static/css/app.css", False),
+        ("/stat?c/*", "/static/a", True),
+        ("/assets/*", "/static/a", False),
+        ("*", "/anything", True),
+    ],
+)
+def test_path_patterns_match_as_cloudfront_matches_them(pattern: str, path: str, matches: bool) -> None:
+    assert path_matches(pattern, path) is matches
+
+
+def test_the_first_matching_ordered_behavior_wins_over_the_default() -> None:
+    config = {
+        "CacheBehaviors": {
+            "Items": [
+                {"PathPattern": "/api/*", "TargetOriginId": "app"},
+                {"PathPattern": "/static/*", "TargetOriginId": "assets"},
+                {"PathPattern": "/static/css/*", "TargetOriginId": "never"},
+            ]
+        },
+        "DefaultCacheBehavior": {"TargetOriginId": "app"},
+    }
+    assert behavior_for(config, "/static/css/app.css")["TargetOriginId"] == "assets"
+    assert behavior_for(config, "/index.html")["TargetOriginId"] == "app"
+
+
+def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+OAC_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudfront.amazonaws.com"},
+    "Action": "s3:GetObject",
+    "Resource": "arn:aws:s3:::my-assets/*",
+    "Condition": {"StringEquals": {"AWS:SourceArn": ARN}},
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "allowed"),
+    [
+        ({}, True),
+        ({"Action": ["s3:Get*"]}, True),
+        ({"Resource": "arn:aws:s3:::my-assets/static/*"}, True),
+        ({"Resource": "arn:aws:s3:::my-assets/other/*"}, False),
+        ({"Resource": "arn:aws:s3:::other-bucket/*"}, False),
+        (
+            {"Condition": {"ArnLike": {"aws:sourcearn": "arn:aws:cloudfront::111122223333:distribution/*"}}},
+            True,
+        ),
+        ({"Condition": {"StringEquals": {"AWS:SourceArn": ARN.replace("E2EXAMPLE", "EOTHER")}}}, False),
+        ({"Condition": {}}, False),
+        ({"Effect": "Deny"}, False),
+        ({"Action": "s3:PutObject"}, False),
+        ({"Principal": {"Service": "lambda.amazonaws.com"}}, False),
+    ],
+)
+def test_a_bucket_policy_allows_the_distribution_only_as_oac_needs(
+    change: dict[str, Any], allowed: bool
+) -> None:
+    policy = _policy({**OAC_STATEMENT, **change})
+    assert allows_distribution(policy, "my-assets", "static", ARN) is allowed
+
+
+@pytest.mark.parametrize(
+    ("statement", "public"),
+    [
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}, True),
+        ({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:GetObject"}, True),
+        (
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Condition": {"StringEquals": {"aws:SourceArn": ARN}}},
+            False,
+        ),
+        ({"Effect": "Deny", "Principal": "*", "Action": "s3:*"}, False),
+        (OAC_STATEMENT, False),
+    ],
+)  # fmt: skip
+def test_a_statement_for_anyone_without_a_source_arn_is_public(
+    statement: dict[str, Any], public: bool
+) -> None:
+    assert bool(public_statements(_policy(statement))) is public
+
+
+def test_a_single_statement_object_is_read_as_a_list() -> None:
+    assert public_statements({"Statement": {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}})
+
+
+@pytest.mark.parametrize(
+    ("rule", "covers"),
+    [
+        ({"Status": "Enabled", "Filter": {"Prefix": ""}}, True),
+        ({"Status": "Enabled", "Filter": {}}, True),
+        ({"Status": "Enabled", "Filter": {"Prefix": "static/"}}, True),
+        ({"Status": "Enabled", "Filter": {"Prefix": "static/img/"}}, True),
+        ({"Status": "Enabled", "Filter": {"Prefix": "stat"}}, True),
+        ({"Status": "Enabled", "Filter": {"Prefix": "logs/"}}, False),
+        ({"Status": "Enabled", "Filter": {"Prefix": "static-old/"}}, False),
+        ({"Status": "Disabled", "Filter": {"Prefix": ""}}, False),
+        (
+            {"Status": "Enabled", "Filter": {"Tag": {"Key": "tmp", "Value": "1"}}},
+            False,
+        ),  # cdnpub tags nothing
+        (
+            {
+                "Status": "Enabled",
+                "Filter": {"And": {"Prefix": "static/", "Tags": [{"Key": "a", "Value": "b"}]}},
+            },
+            False,
+        ),
+        ({"Status": "Enabled", "Prefix": "static/"}, True),  # the old form, without Filter
+    ],
+)
+def test_which_lifecycle_rules_reach_the_prefix(rule: dict[str, Any], covers: bool) -> None:
+    assert rule_covers(rule, "static") is covers
+
+
+def test_every_managed_cache_policy_is_in_the_table() -> None:
+    # The ids AWS documents (Developer Guide, "Use managed cache policies").
+    assert set(CACHE_POLICIES) >= {
+        "658327ea-f89d-4fab-a63d-7e88639e58f6",
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        "b2884449-e4de-46a7-ac36-70bc7f1ddd6d",
+        "83da9c7e-98b4-4e11-a168-04f0df8e2c65",
+        "4cc15a8a-d715-48a4-82b8-cc0b614638fe",
+        "2e54312d-136d-493c-8eb9-b001f22f67d2",
+        "08627262-05a9-4f76-9ded-b50ca2e3a84f",
+    }
+    assert CACHE_POLICIES[CACHING_OPTIMIZED].max_ttl == 31536000
+    assert CACHE_POLICIES[CACHING_DISABLED].max_ttl == 0
+
+
+def test_legacy_settings_default_as_cloudfront_does() -> None:
+    settings = cache_settings({"ForwardedValues": {"QueryString": True, "Cookies": {"Forward": "all"}}}, {})
+    assert not isinstance(settings, str) and settings is not None
+    assert (settings.min_ttl, settings.default_ttl, settings.max_ttl) == (0, 86400, 31536000)
+    assert settings.query_strings and settings.cookies
+
+
+# --- whole set-ups: the good one, and what moto cannot build ---------------------------
+
+
+def _records() -> dict[str, ObjectRecord]:
+    css = ObjectRecord("0" * 64, "a" * 32, 10, "text/css; charset=utf-8", "public, max-age=300", plain=True)
+    font = ObjectRecord("1" * 64, "b" * 32, 10, "font/woff2", "public, max-age=31536000, immutable")
+    return {"static/css/app.css": css, "static/fonts/f.0123456789.woff2": font}
+
+
+def _head(record: ObjectRecord, **change: Any) -> dict[str, Any]:
+    head = {
+        "ETag": f'"{record.etag}"',
+        "ContentLength": record.size,
+        "ContentType": record.content_type,
+        "CacheControl": record.cache_control,
+    }
+    return {**head, **change}
+
+
+def good(**change: Any) -> SetUp:
+    records = _records()
+    css = records["static/css/app.css"]
+    distribution = {
+        "Id": "E2EXAMPLE",
+        "ARN": ARN,
+        "DistributionConfig": {
+            "HttpVersion": "http2and3",
+            "Origins": {
+                "Items": [
+                    {
+                        "Id": "assets",
+                        "DomainName": "my-assets.s3.eu-west-1.amazonaws.com",
+                        "OriginPath": "",
+                        "OriginAccessControlId": "E3OAC",
+                    }
+                ]
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "assets",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "Compress": True,
+                "CachePolicyId": CACHING_OPTIMIZED,
+                "ResponseHeadersPolicyId": CORS_WITH_PREFLIGHT,
+            },
+        },
+    }
+    setup = SetUp(
+        bucket="my-assets",
+        prefix="static",
+        region="eu-west-1",
+        bucket_policy=_policy(OAC_STATEMENT),
+        public_access_block=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+        ownership="BucketOwnerEnforced",
+        distribution=distribution,
+        published=Published(
+            "static/.cdnpub/releases/20260101T000000Z-0123456789ab.json.gz",
+            records,
+            samples=(Sample("static/css/app.css", css, _head(css)),),
+        ),
+    )
+    return SetUp(**{**{f: getattr(setup, f) for f in SetUp.__dataclass_fields__}, **change})
+
+
+def _with_behavior(**change: Any) -> SetUp:
+    setup = good()
+    assert setup.distribution is not None
+    config = setup.distribution["DistributionConfig"]
+    behavior = {**config["DefaultCacheBehavior"], **change}
+    return good(
+        distribution={
+            **setup.distribution,
+            "DistributionConfig": {**config, "DefaultCacheBehavior": behavior},
+        }
+    )
+
+
+def not_passed(setup: SetUp) -> dict[str, str]:
+    return {f.check: f.status for f in run_checks(setup) if f.status != "pass"}
+
+
+def test_the_good_set_up_passes_every_check() -> None:
+    assert not_passed(good()) == {}
+
+
+def _custom_cache_policy(min_ttl: int, max_ttl: int, **params: Any) -> dict[str, Any]:
+    return {
+        "Name": "my-policy",
+        "MinTTL": min_ttl,
+        "DefaultTTL": max(min_ttl, 86400),
+        "MaxTTL": max_ttl,
+        "ParametersInCacheKeyAndForwardedToOrigin": {
+            "QueryStringsConfig": {"QueryStringBehavior": "none"},
+            "CookiesConfig": {"CookieBehavior": "none"},
+            "HeadersConfig": {"HeaderBehavior": "none"},
+            **params,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (_custom_cache_policy(0, 31536000), {}),
+        (
+            _custom_cache_policy(3600, 31536000),
+            {"caching.cache-policy": "fail"},
+        ),  # holds max-age=300 for an hour
+        (_custom_cache_policy(0, 86400), {"caching.cache-policy": "warn"}),  # immutable cut to a day
+        (_custom_cache_policy(0, 0), {"caching.cache-policy": "fail"}),
+        (
+            _custom_cache_policy(0, 31536000, QueryStringsConfig={"QueryStringBehavior": "all"}),
+            {"caching.cache-key": "warn"},
+        ),
+    ],
+)
+def test_a_custom_cache_policy_is_judged_by_its_ttls_and_key(
+    policy: dict[str, Any], expected: dict[str, str]
+) -> None:
+    # moto models no cache policies: a custom one exists only here.
+    setup = _with_behavior(CachePolicyId=CUSTOM)
+    assert not_passed(good(distribution=setup.distribution, cache_policies={CUSTOM: policy})) == expected
+
+
+def test_a_longer_plain_max_age_from_the_release_raises_the_bar_for_min_ttl() -> None:
+    records = {
+        k: ObjectRecord(r.sha256, r.etag, r.size, r.content_type, "public, max-age=7200", plain=r.plain)
+        for k, r in _records().items()
+    }
+    setup = _with_behavior(CachePolicyId=CUSTOM)
+    published = Published("static/.cdnpub/releases/x", records)
+    custom = {CUSTOM: _custom_cache_policy(3600, 31536000)}
+    assert not_passed(good(distribution=setup.distribution, cache_policies=custom, published=published)) == {}
+
+
+def test_a_custom_response_headers_policy_with_allowed_origins_is_cors() -> None:
+    setup = _with_behavior(ResponseHeadersPolicyId=CUSTOM)
+    policy = {"CorsConfig": {"AccessControlAllowOrigins": {"Items": ["https://www.example.com"]}}}
+    assert not_passed(good(distribution=setup.distribution, response_headers_policies={CUSTOM: policy})) == {}
+
+
+def test_a_security_headers_policy_alone_is_no_cors() -> None:
+    setup = _with_behavior(ResponseHeadersPolicyId="67f7725c-6f97-4210-82d7-5512b31e9d03")
+    assert not_passed(good(distribution=setup.distribution)) == {"cross-origin.cors": "fail"}
+
+
+def test_a_release_without_fonts_or_scripts_needs_no_cors() -> None:
+    records = {"static/css/app.css": _records()["static/css/app.css"]}
+    setup = _with_behavior(ResponseHeadersPolicyId="")
+    assert not_passed(good(distribution=setup.distribution, published=Published("k", records))) == {}
+
+
+def test_s3_cors_with_origin_in_the_cache_key_passes() -> None:
+    # UseOriginCacheControlHeaders keys on Origin (and on cookies: a cache-key warning).
+    setup = _with_behavior(
+        ResponseHeadersPolicyId="",
+        OriginRequestPolicyId="88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",
+        CachePolicyId="83da9c7e-98b4-4e11-a168-04f0df8e2c65",
+    )
+    cors = [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]
+    assert not_passed(good(distribution=setup.distribution, cors=cors)) == {"caching.cache-key": "warn"}
+
+
+def test_a_refused_read_names_the_iam_action() -> None:
+    findings = run_checks(good(denied={"lifecycle": "s3:GetLifecycleConfiguration"}))
+    lifecycle = next(f for f in findings if f.check == "storage.lifecycle")
+    assert lifecycle.status == "warn" and "s3:GetLifecycleConfiguration" in lifecycle.why
+
+
+def test_no_distribution_is_one_warning_and_the_bucket_is_still_checked() -> None:
+    findings = run_checks(good(distribution=None))
+    assert {f.check: f.status for f in findings if f.status != "pass"} == {"origin.distribution": "warn"}
+    assert {f.group for f in findings} == {"origin", "access", "storage", "published"}
+
+
+def test_a_sample_with_other_headers_fails() -> None:
+    css = _records()["static/css/app.css"]
+    sample = Sample("static/css/app.css", css, _head(css, ContentType="binary/octet-stream"))
+    published = Published("k", _records(), samples=(sample,))
+    assert not_passed(good(published=published)) == {"published.sample": "fail"}
+
+
+def test_under_sse_kms_a_sample_is_not_compared_by_etag() -> None:
+    css = _records()["static/css/app.css"]
+    head = _head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms")
+    published = Published("k", _records(), samples=(Sample("static/css/app.css", css, head),))
+    kms = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+    assert not_passed(good(published=published, encryption=kms)) == {"storage.encryption": "warn"}
+
+
+def test_several_distributions_for_the_bucket_ask_for_one() -> None:
+    note = "2 distributions have s3://my-assets as origin (E1, E2): none was checked"
+    findings = run_checks(good(distribution=None, distribution_note=note))
+    found = next(f for f in findings if f.check == "origin.distribution")
+    assert (found.status, found.why) == ("warn", note)
+    assert "--distribution-id" in found.fix
+
+
+@pytest.mark.parametrize(
+    ("storage_class", "status"),
+    [("GLACIER", "fail"), ("DEEP_ARCHIVE", "fail"), ("STANDARD_IA", "warn"), ("GLACIER_IR", "warn"),
+     ("INTELLIGENT_TIERING", None)],
+)  # fmt: skip
+def test_a_transition_under_the_prefix_is_judged_by_its_storage_class(
+    storage_class: str, status: str | None
+) -> None:
+    rule = {
+        "ID": "r",
+        "Status": "Enabled",
+        "Filter": {},
+        "Transitions": [{"Days": 30, "StorageClass": storage_class}],
+    }
+    assert not_passed(good(lifecycle=[rule])).get("storage.lifecycle") == status
+
+
+def test_a_refused_custom_response_headers_policy_names_the_iam_action() -> None:
+    setup = _with_behavior(ResponseHeadersPolicyId=CUSTOM)
+    denied = {f"response_headers_policy:{CUSTOM}": "cloudfront:GetResponseHeadersPolicy"}
+    findings = run_checks(good(distribution=setup.distribution, denied=denied))
+    cors = next(f for f in findings if f.check == "cross-origin.cors")
+    assert cors.status == "warn" and "cloudfront:GetResponseHeadersPolicy" in cors.why
+
+
+def test_a_sample_read_whole_is_compared_by_its_sha256_whatever_the_etag() -> None:
+    # Same size, same headers, an ETag that is no MD5 (SSE-KMS): only the bytes tell.
+    css = _records()["static/css/app.css"]
+    head = _head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms", sha256="9" * 64)
+    published = Published("k", _records(), samples=(Sample("static/css/app.css", css, head),))
+    assert not_passed(good(published=published)) == {"published.sample": "fail"}
