@@ -19,7 +19,7 @@ from .config import Settings
 from .errors import CdnpubError
 from .fingerprint import Build
 from .invalidate import CloudFront, cloudfront_client
-from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local, preview_domain
+from .local import LOCAL_ENDPOINT, find_local, preview_domain
 from .manifest import from_build, writable, write
 from .plan import Action
 from .publish import publish
@@ -124,18 +124,31 @@ class BarProgress:
 
 
 def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
-    """Option values for the embedded emulator; the user's real credentials stay out of it."""
+    """Option values for the embedded emulator, the same for both faces: dummy
+    credentials (the user's real ones stay out of it), the emulator's endpoint, the
+    bucket and its distribution (found, or created), and as `cdn_domain` the CDN preview
+    that serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the
+    preview does not serve is a UserError (see local.pick_local)."""
     endpoint = endpoint_url or LOCAL_ENDPOINT
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "local"
     os.environ.pop("AWS_SESSION_TOKEN", None)
-    distribution_id = distribution_id or ensure_local(endpoint, bucket, LOCAL_CDN_DOMAIN)
+    target = find_local(endpoint, bucket)
+    cdn_domain = target.cdn_domain
+    if cdn_domain is None and not distribution_id:
+        click.echo(
+            f"warning: no CDN preview serves s3://{bucket} at {endpoint}: "
+            f"`cdnpub local --bucket {bucket}` starts one",
+            err=True,
+        )
+    if distribution_id:
+        cdn_domain = preview_domain(endpoint, distribution_id)
     return {
         "endpoint_url": endpoint,
         "region": "us-east-1",
         "profile": None,
-        "distribution_id": distribution_id,
-        "cdn_domain": preview_domain(endpoint, distribution_id) or LOCAL_CDN_DOMAIN,
+        "distribution_id": distribution_id or target.distribution_id,
+        "cdn_domain": cdn_domain,
     }
 
 

@@ -16,11 +16,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .config import Settings, check_bucket, check_prefix
-from .console import ExpectedErrors, print_warnings, report_build, run_publish
+from .console import ExpectedErrors, local_target, print_warnings, report_build, run_publish
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
 from .flask import WRITING_MANIFEST, manifest_path
+from .local import LOCAL_BUCKET
 from .manifest import from_build, write
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
 from .scan import scan
@@ -88,17 +89,23 @@ def app_build(app: Flask, values: Mapping[str, Any]) -> Build:
 def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
     """The app's CDN_* config, under what the flags, CDNPUB_* variables and
     [tool.cdnpub] say (they win, as everywhere else)."""
-    config = app.config
-    bucket = config.get("CDN_BUCKET")
+    config: Mapping[str, Any] = app.config
+    bucket = config.get("CDN_BUCKET") or (LOCAL_BUCKET if values.get("local") else None)
     if not bucket:
         raise UserError("CDN_BUCKET is not set in the app's config (the bucket to publish to)")
+    bucket = check_bucket(str(bucket), "CDN_BUCKET")
+    if values.get("local"):
+        # The emulator's endpoint and distribution, whatever the app's CDN_* say of the
+        # real ones (a local distribution's id changes with every start of `cdnpub local`).
+        values = {**values, **local_target(bucket, values["endpoint_url"], values["distribution_id"])}
+        config = {}
 
     def setting(name: str, key: str) -> Any:
         return values[name] if values.get(name) is not None else config.get(key) or None
 
     return publish_settings(
         values,
-        bucket=check_bucket(str(bucket), "CDN_BUCKET"),
+        bucket=bucket,
         prefix=_prefix(app),
         connection=Connection(
             setting("region", "CDN_REGION"),
@@ -136,7 +143,7 @@ def _run(dry_run: bool, **values: Any) -> None:
     run_publish(result, settings, as_json=values["as_json"])
 
 
-_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "distribution_id", *_BUILD)
+_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)
 
 
 @cdn_cli.command("plan")

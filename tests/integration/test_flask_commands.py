@@ -205,3 +205,90 @@ def test_flask_cdn_takes_dash_h(moto_server: MotoServer, tmp_path: Path) -> None
     app = make_app(tmp_path / "app", moto_server, "unused")
     result = flask_cdn(app, "publish", "-h")
     assert result.exit_code == 0 and "--endpoint-url" in result.output
+
+
+def local_app(root: Path, bucket: str | None) -> Flask:
+    """An app configured for AWS as a user's is, tried against the emulator."""
+    write_tree(root / "static", SITE)
+    app = Flask("shop", root_path=str(root))
+    app.config.update(CDN_MANIFEST="build/manifest.json", CDN_DISTRIBUTION_ID="E2QWRUHAPOMQZL")
+    if bucket:
+        app.config["CDN_BUCKET"] = bucket
+    return app
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh machine: no AWS credentials anywhere (fake_aws set test ones)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_flask_cdn_publish_local_publishes_to_the_emulator_without_credentials(
+    moto_server: MotoServer, tmp_path: Path, no_credentials: None
+) -> None:
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "flask-local", "127.0.0.1:5996")  # as `cdnpub local` does
+    app = local_app(tmp_path / "app", "flask-local")
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["result"]["uploaded"] == 17
+    assert "static/css/app.css" in keys(moto_server, "flask-local")
+    assert (tmp_path / "app/build/manifest.json").is_file()
+
+
+def test_flask_cdn_plan_local_sends_no_write(moto_server: MotoServer, tmp_path: Path) -> None:
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "flask-local-plan", "127.0.0.1:5995")
+    moto_server.reset_log()
+    app = local_app(tmp_path / "app", "flask-local-plan")
+    result = flask_cdn(app, "plan", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["plan"]["uploads"] == 17
+    assert [r for r in moto_server.writes() if "flask-local-plan/static" in r.path] == []
+
+
+def test_flask_cdn_publish_local_defaults_to_the_emulators_bucket(
+    moto_server: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No CDN_BUCKET: `flask cdn publish --local` goes to the bucket `cdnpub local` serves."""
+    from cdnpub.local import LOCAL_BUCKET, ensure_local
+
+    ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
+    app = local_app(tmp_path / "app", None)
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["bucket"] == LOCAL_BUCKET
+
+
+def test_both_faces_report_the_preview_as_cdn_domain_locally(moto_server: MotoServer, tmp_path: Path) -> None:
+    """The domain that serves the files, the one the quick start sets CDN_DOMAIN to."""
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "two-faces", "127.0.0.1:5994")
+    app = local_app(tmp_path / "app", "two-faces")
+    via_flask = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")
+    via_cli = publish(
+        tmp_path / "app/static", "two-faces", moto_server, "--local", "--json", "--manifest", "m.json"
+    )
+    assert via_flask.exit_code == 0 and via_cli.exit_code == 0, via_flask.output + via_cli.output
+    domains = {json.loads(r.stdout)["cdn_domain"] for r in (via_flask, via_cli)}
+    assert domains == {"127.0.0.1:5994"}
+
+
+def test_flask_cdn_publish_reports_the_same_cdn_domain_as_cdnpub_against_a_distribution(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    from cdnpub.local import ensure_local
+
+    distribution_id = ensure_local(moto_server.url, bucket, "127.0.0.1:5993")
+    app = make_app(tmp_path / "app", moto_server, bucket, with_blueprint=False)
+    app.config["CDN_DISTRIBUTION_ID"] = distribution_id
+    via_flask = flask_cdn(app, "publish", "--json")
+    via_cli = publish(
+        tmp_path / "app/static", bucket, moto_server, "--distribution-id", distribution_id, "--json"
+    )
+    domains = [json.loads(r.stdout)["cdn_domain"] for r in (via_flask, via_cli)]
+    assert domains[0] == domains[1] and domains[0].endswith(".cloudfront.net")

@@ -385,6 +385,10 @@ def test_a_record_copied_from_another_prefix_is_not_taken_for_this_ones(
 
 
 def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoServer, site: Path) -> None:
+    from cdnpub.local import ensure_local, local_client
+
+    ensure_local(moto_server.url, "cdnpub-local-test", "127.0.0.1:5998")  # as `cdnpub local` does
+    local_client("s3", moto_server.url).delete_bucket(Bucket="cdnpub-local-test")
     result = run_cli(
         "publish",
         str(site),
@@ -435,3 +439,19 @@ def test_dry_run_shows_a_prune_past_max_delete_with_a_warning(
     assert {"static/img/unused.png", *(k for k in prune if k.startswith("static/img/unused."))} <= set(prune)
     assert len(prune) == 3  # the image, its plain copy, the record of the release that had them
     assert "more than --max-delete 1" in result.stderr
+
+
+def test_local_refuses_a_bucket_the_preview_does_not_serve(moto_server: MotoServer, site: Path) -> None:
+    """A typo'd bucket used to get a bucket and a distribution of its own, which the
+    preview (the reported cdn_domain) does not serve: every asset a 404."""
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "cdnpub-local-served", "127.0.0.1:5997")
+    moto_server.reset_log()
+    result = run_cli(
+        "publish", str(site), "s3://cdnpub-local-typo/static", "--local", "--endpoint-url", moto_server.url
+    )
+    assert result.exit_code == 2
+    assert "does not serve s3://cdnpub-local-typo" in result.stderr
+    assert "cdnpub local --bucket cdnpub-local-typo" in result.stderr
+    assert moto_server.writes() == []
