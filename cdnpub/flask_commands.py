@@ -8,6 +8,7 @@ Registered through the `flask.commands` entry point, so any app gets them:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +58,22 @@ def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
         # registered (dotted, for nested ones) name.
         owner = app if not sub else app.blueprints.get(sub)
         folder = getattr(owner, "static_folder", None)
-        if folder is None or not Path(folder).is_dir():
-            continue
+        if folder is None or (owner is app and _default_static(app) and not Path(folder).exists()):
+            continue  # Flask gives every app a static folder; one that is not there is none
+        if not Path(folder).is_dir():
+            whose = "the app's" if owner is app else f"blueprint {sub!r}'s"
+            missing = "is not a folder" if Path(folder).exists() else "does not exist"
+            raise UserError(f"{whose} static_folder {folder} {missing}")
         url_path = rule.rule.removesuffix("/<path:filename>") or "/"
         sources.append(Source(scan(folder, exclude), url_path=url_path, sub=sub))
     if not sources:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
     return sorted(sources, key=lambda s: s.sub)
+
+
+def _default_static(app: Flask) -> bool:
+    """The app's static folder is Flask's default (`static`), which nobody asked for."""
+    return Path(str(app.static_folder)) == Path(app.root_path) / "static"
 
 
 def _prefix(app: Flask) -> str:
@@ -80,8 +90,10 @@ def build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
     )
 
 
-def app_build(app: Flask, values: Mapping[str, Any]) -> Build:
-    result = build(static_sources(app, values["exclude"]), build_options(app, values))
+def app_build(app: Flask, values: Mapping[str, Any], sources: list[Source] | None = None) -> Build:
+    if sources is None:
+        sources = static_sources(app, values["exclude"])
+    result = build(sources, build_options(app, values))
     print_warnings(result)
     return result
 
@@ -139,8 +151,10 @@ def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
 def _run(dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app_settings(app, dict(values, dry_run=dry_run))
-    result = app_build(app, values)
-    run_publish(result, settings, as_json=values["as_json"])
+    sources = static_sources(app, values["exclude"])
+    result = app_build(app, values, sources)
+    folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
+    run_publish(result, replace(settings, folders=folders), as_json=values["as_json"])
 
 
 _FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)

@@ -87,6 +87,11 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--prune-older-than", type=click.FloatRange(min=0), metavar="DAYS", envvar="CDNPUB_PRUNE_OLDER_THAN",
         help="Delete objects that no release of the last DAYS references (off by default).",
     ),
+    "allow_shrink": click.option(
+        "--allow-shrink", is_flag=True, envvar="CDNPUB_ALLOW_SHRINK",
+        help="Publish even when the build drops more than half of the paths the live release serves, "
+        "or all of one static folder's (a mistake, usually: a typo'd folder, an unbuilt bundle).",
+    ),
     "max_delete": click.option(
         "--max-delete", type=click.IntRange(0), default=DEFAULT_MAX_DELETE, show_default=True,
         envvar="CDNPUB_MAX_DELETE", help="Refuse to prune more objects than this.",
@@ -117,7 +122,7 @@ BUILD = ("exclude", "strict", "url_path", "fingerprinted_pattern", "debug")
 CONNECTION = ("endpoint_url", "region", "profile")
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",
-    "wait", "wait_timeout", "invalidate_threshold",
+    "wait", "wait_timeout", "invalidate_threshold", "allow_shrink",
 )  # fmt: skip
 
 
@@ -152,7 +157,7 @@ def options(*names: str) -> Callable[[F], F]:
 
 def publish_settings(
     values: Mapping[str, Any], *, bucket: str, prefix: str, connection: Connection,
-    distribution_id: str | None, manifest: str | None,
+    distribution_id: str | None, manifest: str | None, folders: tuple[str, ...] = ("",),
 ) -> Settings:  # fmt: skip
     """Settings of a publish from the PUBLISH options' values."""
     days = values["prune_older_than"]
@@ -172,4 +177,6 @@ def publish_settings(
         invalidate_threshold=values["invalidate_threshold"],
         manifest=manifest,
         cdn_domain=values.get("cdn_domain"),
+        allow_shrink=values.get("allow_shrink", False),
+        folders=folders,
     )

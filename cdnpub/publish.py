@@ -26,6 +26,7 @@ from .pending import dumps as dumps_pending
 from .pending import loads as loads_pending
 from .plan import Action, Plan, RemoteObject, desired_release, plan, unchanged
 from .release import Release, dumps
+from .shrink import SHRINK_FLAG, served_paths, shrink
 from .store import S3Store
 
 
@@ -72,6 +73,8 @@ def prepare(
     meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
     records = meta.release_keys()
     last = _record(store, records[-1].key, build.prefix, warn) if records else None
+    if last is not None and not settings.allow_shrink:
+        _guard_shrink(last, build, settings, warn)
     if records:
         now = after_newest(records[-1].key, now)
     found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
@@ -94,6 +97,17 @@ def prepare(
     if found is not None:
         todo = _with_pending(todo, found, settings, warn)
     return todo
+
+
+def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callable[[str], None]) -> None:
+    problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, settings.folders)
+    if problem is None:
+        return
+    message = f"{problem}: a mistake? Pass {SHRINK_FLAG} if it is meant"
+    if settings.dry_run:
+        warn(message)  # the plan shows what would go; the publish stops
+        return
+    raise UserError(f"{message}; nothing was written")
 
 
 def _full_plan(

@@ -292,3 +292,59 @@ def test_flask_cdn_publish_reports_the_same_cdn_domain_as_cdnpub_against_a_distr
     )
     domains = [json.loads(r.stdout)["cdn_domain"] for r in (via_flask, via_cli)]
     assert domains[0] == domains[1] and domains[0].endswith(".cloudfront.net")
+
+
+@pytest.mark.parametrize("command", ["build", "plan", "publish"])
+def test_a_typod_app_static_folder_is_exit_2_naming_it_and_writes_nothing(
+    moto_server: MotoServer, bucket: str, tmp_path: Path, command: str
+) -> None:
+    """static_folder="asset" where the folder is assets: it published the blueprint alone."""
+    root = tmp_path / "app"
+    write_tree(root / "assets", SITE)
+    write_tree(root / "admin_static", {"admin.css": "a{}"})
+    app = Flask("shop", root_path=str(root), static_folder="asset")
+    app.config.update(CDN_BUCKET=bucket, CDN_ENDPOINT_URL=moto_server.url, CDN_MANIFEST="build/manifest.json")
+    app.register_blueprint(Blueprint("admin", "shop", static_folder=str(root / "admin_static")))
+    moto_server.reset_log()
+    result = flask_cdn(app, command)
+    assert result.exit_code == 2
+    assert f"the app's static_folder {root / 'asset'} does not exist" in result.output
+    assert moto_server.requests() == [] and not (root / "build").exists()
+
+
+def test_a_missing_blueprint_static_folder_is_exit_2_naming_the_blueprint(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path / "app", moto_server, "unused", with_blueprint=False)
+    app.register_blueprint(Blueprint("shop_admin", "shop", static_folder=str(tmp_path / "nowhere")))
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 2
+    assert "blueprint 'shop_admin''s static_folder" in result.output and "does not exist" in result.output
+
+
+def test_an_app_without_its_default_static_folder_publishes_its_blueprints(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """Flask gives every app static_folder="static"; an API app with no such folder is fine."""
+    root = tmp_path / "app"
+    write_tree(root / "admin_static", {"admin.css": "a{}"})
+    app = Flask("shop", root_path=str(root))
+    app.config.update(CDN_MANIFEST="build/manifest.json")
+    app.register_blueprint(Blueprint("admin", "shop", static_folder=str(root / "admin_static")))
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 0, result.output
+
+
+def test_publish_that_empties_a_blueprints_static_folder_stops(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    """A bundler's output folder that CI forgot to build: the blueprint's files would vanish."""
+    app = make_app(tmp_path / "app", moto_server, bucket)
+    assert flask_cdn(app, "publish").exit_code == 0
+    (tmp_path / "app/admin_static/admin.css").unlink()
+    moto_server.reset_log()
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 2
+    assert "the 1 path of the 'admin' blueprint's static folder" in result.output
+    assert moto_server.writes() == []
+    assert flask_cdn(app, "publish", "--allow-shrink").exit_code == 0

@@ -455,3 +455,56 @@ def test_local_refuses_a_bucket_the_preview_does_not_serve(moto_server: MotoServ
     assert "does not serve s3://cdnpub-local-typo" in result.stderr
     assert "cdnpub local --bucket cdnpub-local-typo" in result.stderr
     assert moto_server.writes() == []
+
+
+def drop_most_of(site: Path) -> None:
+    for name in (
+        "css/app.css",
+        "css/base.css",
+        "js/app.js",
+        "js/app.js.map",
+        "img/icon.svg",
+        "fonts/f.woff2",
+    ):
+        (site / name).unlink()
+
+
+def test_publish_that_drops_most_of_the_live_release_stops_before_any_write(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    before = keys(moto_server, bucket)
+    drop_most_of(site)
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server)
+    assert result.exit_code == 2
+    assert "drops 6 of the 9 paths the live release serves" in result.stderr
+    assert "--allow-shrink" in result.stderr
+    assert moto_server.writes() == [] and keys(moto_server, bucket) == before
+
+
+def test_allow_shrink_publishes_the_smaller_build(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    drop_most_of(site)
+    result = publish(site, bucket, moto_server, "--allow-shrink")
+    assert result.exit_code == 0, result.output
+    assert len(release_keys(moto_server, bucket)) == 2
+
+
+def test_allow_shrink_reads_its_cdnpub_variable(
+    moto_server: MotoServer, bucket: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    drop_most_of(site)
+    monkeypatch.setenv("CDNPUB_ALLOW_SHRINK", "1")
+    assert publish(site, bucket, moto_server).exit_code == 0
+
+
+def test_dry_run_of_a_shrink_warns_and_shows_the_plan(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    drop_most_of(site)
+    result = publish(site, bucket, moto_server, "--dry-run", "--json")
+    assert result.exit_code == 0
+    assert any("drops 6 of the 9 paths" in w for w in json.loads(result.stdout)["warnings"])
