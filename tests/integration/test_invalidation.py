@@ -379,3 +379,22 @@ def test_a_publish_repairing_a_half_done_one_does_not_prune_yet(
     assert stored <= set(keys(moto_server, bucket))
     assert publish(site, bucket, moto_server, *args).exit_code == 0
     assert not stored <= set(keys(moto_server, bucket))  # the next one prunes
+
+
+def test_no_change_republish_with_a_distribution_costs_the_three_requests_readme_says(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    """Two S3 GETs (the records' listing, the newest record) and one GetDistribution,
+    which checks the id before any write and gives the reported cdn_domain."""
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server, "--distribution-id", distribution)
+    assert result.exit_code == 0 and "up to date" in result.output
+    seen = [(r.method, r.path.split("/")[1]) for r in moto_server.requests()]
+    assert sorted(seen) == sorted([("GET", bucket), ("GET", bucket), ("GET", "2020-05-31")])
+
+
+def test_readme_states_the_request_counts_the_tests_pin() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "costs two requests to S3 (three with a CloudFront distribution)" in readme
+    assert "| 2 requests (3 with a distribution), 0 uploads |" in readme
