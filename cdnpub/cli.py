@@ -27,6 +27,7 @@ from .manifest import from_build, write
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
 from .scan import scan
 from .store import Connection
+from .wording import plural
 
 
 class CdnpubGroup(ExpectedErrors, click.Group):
@@ -167,7 +168,7 @@ def invalidate_command(
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     for inv in done:
-        click.echo(f"Invalidation {inv.id} ({inv.status}): {len(inv.paths)} paths")
+        click.echo(f"Invalidation {inv.id} ({inv.status}): {plural(len(inv.paths), 'path')}")
 
 
 cli.add_command(local_command)  # needs the `local` extra (moto) only when it runs

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .config import Settings
-from .errors import CdnpubError
+from .errors import CdnpubError, UserError
 from .fingerprint import Build
 from .invalidate import CloudFront, cloudfront_client
 from .local import LOCAL_ENDPOINT, find_local, preview_domain
@@ -25,6 +25,7 @@ from .plan import Action
 from .publish import publish
 from .report import document, human_size, plan_table, summary_lines
 from .store import S3Store, s3_client
+from .wording import plural
 
 
 class ExpectedErrors:
@@ -69,8 +70,8 @@ def report_build(result: Build, manifest: str, out: Path | None, written: int, a
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
     click.echo(
-        f"Built {len(result.assets)} files ({human_size(result.total_bytes)}), "
-        f"{result.rewritten} references rewritten, {len(result.warnings)} warnings; "
+        f"Built {plural(len(result.assets), 'file')} ({human_size(result.total_bytes)}), "
+        f"{plural(result.rewritten, 'reference')} rewritten, {plural(len(result.warnings), 'warning')}; "
         f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
     )
 
@@ -152,8 +153,21 @@ def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | N
     }
 
 
-def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
-    """Publish a build and tell what happened."""
+_NO_BUCKET_HINT = "check the s3:// URL"
+
+
+def run_publish(result: Build, settings: Settings, as_json: bool, bucket_from: str | None = None) -> None:
+    """Publish a build and tell what happened. `bucket_from` names where the bucket's
+    name came from, when not an s3:// URL (`CDN_BUCKET`), for the hints that name it."""
+    try:
+        _run_publish(result, settings, as_json)
+    except UserError as err:
+        if bucket_from is None or _NO_BUCKET_HINT not in str(err):
+            raise
+        raise UserError(str(err).replace(_NO_BUCKET_HINT, f"check {bucket_from}")) from err
+
+
+def _run_publish(result: Build, settings: Settings, as_json: bool) -> None:
     console = Console(stderr=True)
     said: list[str] = []
 

@@ -154,7 +154,7 @@ def _run(dry_run: bool, **values: Any) -> None:
     sources = static_sources(app, values["exclude"])
     result = app_build(app, values, sources)
     folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
-    run_publish(result, replace(settings, folders=folders), as_json=values["as_json"])
+    run_publish(result, replace(settings, folders=folders), values["as_json"], bucket_from="CDN_BUCKET")
 
 
 _FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)

@@ -348,3 +348,17 @@ def test_publish_that_empties_a_blueprints_static_folder_stops(
     assert "the 1 path of the 'admin' blueprint's static folder" in result.output
     assert moto_server.writes() == []
     assert flask_cdn(app, "publish", "--allow-shrink").exit_code == 0
+
+
+def test_missing_bucket_hint_names_cdn_bucket(moto_server: MotoServer, tmp_path: Path) -> None:
+    """The name came from the app's config, not from an s3:// URL the user typed."""
+    app = make_app(tmp_path / "app", moto_server, "no-such-bucket-here", with_blueprint=False)
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 2
+    assert "bucket no-such-bucket-here does not exist" in result.output
+    assert "check CDN_BUCKET and --endpoint-url" in result.output and "s3:// URL" not in result.output
+
+
+def test_missing_bucket_hint_of_cdnpub_names_the_s3_url(moto_server: MotoServer, site: Path) -> None:
+    result = publish(site, "no-such-bucket-there", moto_server)
+    assert result.exit_code == 2 and "check the s3:// URL" in result.stderr

@@ -193,7 +193,7 @@ def test_failed_invalidation_is_not_reported_as_done(
     moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = publish_change_with_failing_cloudfront(moto_server, bucket, site, distribution, monkeypatch)
-    assert "Could not invalidate 1 paths" in result.stdout
+    assert "Could not invalidate 1 path on" in result.stdout
     assert "Invalidated" not in result.stdout
 
 
