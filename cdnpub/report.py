@@ -67,6 +67,8 @@ def summary_lines(report: Report) -> list[str]:
             f"({human_size(done.uploaded_bytes)}), {plural(done.fixed, 'header fix', 'header fixes')}, "
             f"{todo.skipped} skipped, {done.deleted} deleted; release {todo.release.id[:12]}."
         ]
+    if report.cdn_domain and done is not None:
+        lines.append(f"CDN domain: {report.cdn_domain} (the app's CDN_DOMAIN).")
     paths = plural(len(report.invalidation_paths), "path")
     if report.invalidation_error is not None:
         lines.append(f"Could not invalidate {paths} on {report.cdn_domain} (see below): {_some(report)}.")

@@ -70,3 +70,8 @@ def test_plan_table_folds_the_release_key_in_a_narrow_terminal(site: Build) -> N
     assert "…" not in text
     column = "".join(cells[2].strip() for line in text.splitlines() if len(cells := line.split("│")) > 4)
     assert todo.release.key in column
+
+
+def test_summary_of_a_publish_names_the_cdn_domain(site: Build) -> None:
+    lines = summary_lines(report_with(first_plan(site), ()))
+    assert "CDN domain: d111111abcdef8.cloudfront.net (the app's CDN_DOMAIN)." in lines
