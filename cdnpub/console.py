@@ -133,7 +133,10 @@ def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | N
     endpoint = endpoint_url or LOCAL_ENDPOINT
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "local"
-    os.environ.pop("AWS_SESSION_TOKEN", None)
+    # A session token or a profile of a real account (one that may not even exist on this
+    # machine: botocore's ProfileNotFound) has no business with the emulator.
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
     target = find_local(endpoint, bucket)
     cdn_domain = target.cdn_domain
     if cdn_domain is None and not distribution_id:

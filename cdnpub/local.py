@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 import click
 from botocore.config import Config
 
@@ -150,9 +151,12 @@ _DUMMY_CREDENTIALS = {
 
 
 def local_client(service: str, endpoint_url: str) -> Any:
-    """A boto3 client for the emulator, with dummy credentials of its own."""
+    """A boto3 client for the emulator, with dummy credentials of its own. AWS_PROFILE is
+    not read: a real account's profile (maybe not even on this machine, botocore's
+    ProfileNotFound) has nothing to do with the emulator."""
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
-    return boto3.session.Session().client(
+    no_profile = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.session.Session(botocore_session=no_profile).client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
         config=config,

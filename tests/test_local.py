@@ -140,6 +140,14 @@ def test_ensure_local_twice_returns_the_same_distribution(emulator: Emulator) ->
     assert [i["Comment"].startswith("cdnpub-local twice-bucket") for i in items].count(True) == 1
 
 
+def test_ensure_local_ignores_a_profile_that_does_not_exist(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """localstack #6912: a real account's AWS_PROFILE, not on this machine, broke the emulator."""
+    monkeypatch.setenv("AWS_PROFILE", "work-account-not-on-this-laptop")
+    assert ensure_local(emulator.url, "profile-bucket", "127.0.0.1:4567")
+
+
 def test_ensure_local_without_an_emulator_is_a_user_error() -> None:
     with Emulator() as gone:
         url = gone.url

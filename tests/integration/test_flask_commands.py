@@ -362,3 +362,46 @@ def test_missing_bucket_hint_names_cdn_bucket(moto_server: MotoServer, tmp_path:
 def test_missing_bucket_hint_of_cdnpub_names_the_s3_url(moto_server: MotoServer, site: Path) -> None:
     result = publish(site, "no-such-bucket-there", moto_server)
     assert result.exit_code == 2 and "check the s3:// URL" in result.stderr
+
+
+# Replays of peers' first-run reports.
+
+
+def test_blueprints_without_static_folders_are_left_out(moto_server: MotoServer, tmp_path: Path) -> None:
+    """flask-s3 #2: two blueprints with no static folder of their own broke the upload."""
+    app = make_app(tmp_path / "app", moto_server, "unused", with_blueprint=False)
+    app.register_blueprint(Blueprint("api", "shop", url_prefix="/api"))
+    app.register_blueprint(Blueprint("auth", "shop", url_prefix="/auth"))
+    result = flask_cdn(app, "build", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"] == len(SITE)
+
+
+def test_an_app_without_a_static_folder_publishes_its_blueprints_static(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """flask-assets #170, pyms #52: Flask(static_folder=None) with the files in a blueprint."""
+    root = tmp_path / "app"
+    write_tree(root / "front/static", {"js/app.js": "x()"})
+    app = Flask("shop", root_path=str(root), static_folder=None)
+    app.config.update(CDN_MANIFEST="build/manifest.json")
+    app.register_blueprint(Blueprint("front", "shop", static_folder=str(root / "front/static")))
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 0, result.output
+    assert "front/js/app.js" in json.loads((root / "build/manifest.json").read_text())["assets"]
+
+
+def test_local_ignores_a_profile_that_does_not_exist(
+    moto_server: MotoServer, tmp_path: Path, no_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """localstack #6912, #8424: "Unable to locate credentials" / no default profile, with
+    only the endpoint set. The emulator takes any key: --local brings its own."""
+    from cdnpub.local import ensure_local
+
+    monkeypatch.setenv("AWS_PROFILE", "work-account-not-on-this-laptop")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "stale")
+    ensure_local(moto_server.url, "no-profile", "127.0.0.1:5992")
+    app = local_app(tmp_path / "app", "no-profile")
+    app.config["CDN_PROFILE"] = "work-account-not-on-this-laptop"
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url)
+    assert result.exit_code == 0, result.output
