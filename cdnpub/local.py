@@ -263,12 +263,21 @@ def _ensure_bucket(s3: Any, bucket: str) -> None:
 
 def _ensure_distribution(cloudfront: Any, bucket: str, cdn_domain: str) -> str:
     tag = _comment(bucket)
+    wanted = f"{tag}: preview at http://{cdn_domain}/"
     for page in cloudfront.get_paginator("list_distributions").paginate():
         for item in page.get("DistributionList", {}).get("Items", []):
             comment = str(item.get("Comment", ""))
             if comment == tag or comment.startswith(tag + ":"):
+                if comment != wanted:  # a preview on another port now: --local reads the note
+                    _note(cloudfront, str(item["Id"]), wanted)
                 return str(item["Id"])
-    return _create_distribution(cloudfront, bucket, f"{tag}: preview at http://{cdn_domain}/")
+    return _create_distribution(cloudfront, bucket, wanted)
+
+
+def _note(cloudfront: Any, distribution_id: str, comment: str) -> None:
+    found = cloudfront.get_distribution_config(Id=distribution_id)
+    config = dict(found["DistributionConfig"], Comment=comment)
+    cloudfront.update_distribution(Id=distribution_id, IfMatch=found["ETag"], DistributionConfig=config)
 
 
 def _create_distribution(cloudfront: Any, bucket: str, comment: str) -> str:

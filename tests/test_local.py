@@ -231,3 +231,13 @@ def test_emulator_finds_the_backend_of_a_host_once(monkeypatch: pytest.MonkeyPat
             client.put_object(Bucket="dispatch-test", Key=f"k{n}", Body=b"x")
         assert len(client.list_objects_v2(Bucket="dispatch-test")["Contents"]) == 5
     assert len(calls) == 1
+
+
+def test_ensure_local_notes_a_preview_that_moved(emulator: Emulator) -> None:
+    """`cdnpub local` on another --cdn-port against the same emulator: --local must find
+    the preview where it is now."""
+    from cdnpub.local import find_local
+
+    first = ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4567")
+    assert ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4999") == first
+    assert find_local(emulator.url, "moved-bucket") == LocalTarget(first, "127.0.0.1:4999")

@@ -13,7 +13,7 @@ from cdnpub.flask import CDN
 from cdnpub.flask_commands import cdn_cli
 from tests.conftest import write_tree
 from tests.integration.conftest import SITE, MotoServer, publish
-from tests.integration.test_publish import keys
+from tests.integration.test_publish import empty_bucket, keys
 
 
 def make_app(root: Path, server: MotoServer, bucket: str, with_blueprint: bool = True) -> Flask:
@@ -256,6 +256,7 @@ def test_flask_cdn_publish_local_defaults_to_the_emulators_bucket(
     """No CDN_BUCKET: `flask cdn publish --local` goes to the bucket `cdnpub local` serves."""
     from cdnpub.local import LOCAL_BUCKET, ensure_local
 
+    empty_bucket(moto_server, LOCAL_BUCKET)  # the quick start's test publishes there too
     ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
     app = local_app(tmp_path / "app", None)
     result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")

@@ -24,6 +24,17 @@ def keys(server: MotoServer, bucket: str) -> set[str]:
     return {o["Key"] for page in pages for o in page.get("Contents", [])}
 
 
+def empty_bucket(server: MotoServer, bucket: str) -> None:
+    """A fresh start in a bucket several tests share (one with a fixed name), if it exists."""
+    from cdnpub.local import local_client
+
+    s3 = local_client("s3", server.url)  # its own dummy credentials: some tests have none
+    if bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=obj["Key"])
+
+
 def put_keys(server: MotoServer) -> list[str]:
     """Keys PUT, in the order the server saw them."""
     return [r.path.split("/", 2)[2] for r in server.puts()]

@@ -16,6 +16,7 @@ from flask.cli import ScriptInfo
 from cdnpub.flask_commands import cdn_cli
 from cdnpub.local import LOCAL_BUCKET, PreviewServer, ensure_local
 from tests.integration.conftest import MotoServer
+from tests.integration.test_publish import empty_bucket
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "docs/quickstart.md"
 # A block whose first line names its file: `# myapp.py`, `<!-- templates/index.html -->`, `/* ... */`.
@@ -55,6 +56,7 @@ def flask_cdn(app_dir: Path, *args: str) -> str:
 def test_quickstart_serves_the_page_assets_from_the_local_cdn(
     moto_server: MotoServer, app_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    empty_bucket(moto_server, LOCAL_BUCKET)  # the shared server's: other tests publish there too
     with PreviewServer(moto_server.url, LOCAL_BUCKET) as preview:
         ensure_local(moto_server.url, LOCAL_BUCKET, preview.domain)  # what `cdnpub local` does
         flask_cdn(app_dir, "plan", "--local", "--endpoint-url", moto_server.url)
