@@ -150,8 +150,8 @@ def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
 
 def _run(dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    sources = static_sources(app, values["exclude"])  # a missing folder: before --local sets anything up
     settings = app_settings(app, dict(values, dry_run=dry_run))
-    sources = static_sources(app, values["exclude"])
     result = app_build(app, values, sources)
     folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
     run_publish(result, replace(settings, folders=folders), values["as_json"], bucket_from="CDN_BUCKET")

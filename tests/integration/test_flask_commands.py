@@ -406,3 +406,14 @@ def test_local_ignores_a_profile_that_does_not_exist(
     app.config["CDN_PROFILE"] = "work-account-not-on-this-laptop"
     result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url)
     assert result.exit_code == 0, result.output
+
+
+def test_a_typod_static_folder_with_local_sets_nothing_up(moto_server: MotoServer, tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    write_tree(root / "assets", SITE)
+    app = Flask("shop", root_path=str(root), static_folder="asset")
+    app.config.update(CDN_BUCKET="typo-local-never-made")
+    moto_server.reset_log()
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url)
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert moto_server.requests() == []
