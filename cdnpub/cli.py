@@ -31,6 +31,7 @@ from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, pu
 from .printable import printable
 from .scan import scan
 from .store import Connection
+from .wording import plural
 
 
 class CdnpubGroup(ExpectedErrors, click.Group):
@@ -174,7 +175,7 @@ def invalidate_command(
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     for inv in done:
-        click.echo(f"Invalidation {inv.id} ({inv.status}): {len(inv.paths)} paths")
+        click.echo(f"Invalidation {inv.id} ({inv.status}): {plural(len(inv.paths), 'path')}")
 
 
 @cli.command("doctor")

@@ -112,3 +112,5 @@ class Settings:
     invalidate_threshold: int = DEFAULT_THRESHOLD
     manifest: str | None = None  # where to write the app's manifest after success
     cdn_domain: str | None = None  # what viewers use, when not the distribution's own (the local preview)
+    allow_shrink: bool = False  # publish even when the build drops most of the live release (shrink.py)
+    folders: tuple[str, ...] = ("",)  # sub-prefixes of the static folders built, "" for the app's

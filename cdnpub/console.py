@@ -16,16 +16,17 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from .config import Settings
-from .errors import CdnpubError
+from .errors import CdnpubError, UserError
 from .fingerprint import Build
 from .invalidate import CloudFront, cloudfront_client
-from .local import LOCAL_CDN_DOMAIN, LOCAL_ENDPOINT, ensure_local, preview_domain
+from .local import LOCAL_ENDPOINT, find_local, preview_domain
 from .manifest import from_build, writable, write
 from .plan import Action
 from .printable import printable, printable_lines, redact
 from .publish import publish
 from .report import document, human_size, plan_table, summary_lines
 from .store import S3Store, s3_client
+from .wording import plural
 
 
 class ExpectedErrors:
@@ -70,8 +71,8 @@ def report_build(result: Build, manifest: str, out: Path | None, written: int, a
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
     click.echo(
-        f"Built {len(result.assets)} files ({human_size(result.total_bytes)}), "
-        f"{result.rewritten} references rewritten, {len(result.warnings)} warnings; "
+        f"Built {plural(len(result.assets), 'file')} ({human_size(result.total_bytes)}), "
+        f"{plural(result.rewritten, 'reference')} rewritten, {plural(len(result.warnings), 'warning')}; "
         f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
     )
 
@@ -125,23 +126,52 @@ class BarProgress:
 
 
 def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
-    """Option values for the embedded emulator; the user's real credentials stay out of it."""
+    """Option values for the embedded emulator, the same for both faces: dummy
+    credentials (the user's real ones stay out of it), the emulator's endpoint, the
+    bucket and its distribution (found, or created), and as `cdn_domain` the CDN preview
+    that serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the
+    preview does not serve is a UserError (see local.pick_local)."""
     endpoint = endpoint_url or LOCAL_ENDPOINT
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ[name] = "local"
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    distribution_id = distribution_id or ensure_local(endpoint, bucket, LOCAL_CDN_DOMAIN)
+    # A session token or a profile of a real account (one that may not even exist on this
+    # machine: botocore's ProfileNotFound) has no business with the emulator.
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    target = find_local(endpoint, bucket)
+    cdn_domain = target.cdn_domain
+    if cdn_domain is None and not distribution_id:
+        click.echo(
+            f"warning: no CDN preview serves s3://{bucket} at {endpoint}: "
+            f"`cdnpub local --bucket {bucket}` starts one",
+            err=True,
+        )
+    if distribution_id:
+        cdn_domain = preview_domain(endpoint, distribution_id)
     return {
         "endpoint_url": endpoint,
         "region": "us-east-1",
         "profile": None,
-        "distribution_id": distribution_id,
-        "cdn_domain": preview_domain(endpoint, distribution_id) or LOCAL_CDN_DOMAIN,
+        "distribution_id": distribution_id or target.distribution_id,
+        "cdn_domain": cdn_domain,
     }
 
 
-def run_publish(result: Build, settings: Settings, as_json: bool) -> None:
-    """Publish a build and tell what happened."""
+_NO_BUCKET_HINT = "check the s3:// URL"
+
+
+def run_publish(result: Build, settings: Settings, as_json: bool, bucket_from: str | None = None) -> None:
+    """Publish a build and tell what happened. `bucket_from` names where the bucket's
+    name came from, when not an s3:// URL (`CDN_BUCKET`), for the hints that name it."""
+    try:
+        _run_publish(result, settings, as_json)
+    except UserError as err:
+        if bucket_from is None or _NO_BUCKET_HINT not in str(err):
+            raise
+        raise UserError(str(err).replace(_NO_BUCKET_HINT, f"check {bucket_from}")) from err
+
+
+def _run_publish(result: Build, settings: Settings, as_json: bool) -> None:
     console = Console(stderr=True)
     said: list[str] = []
 

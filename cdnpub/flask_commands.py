@@ -7,8 +7,8 @@ Registered through the `flask.commands` entry point, so any app gets them:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .config import Settings, check_bucket, check_prefix
-from .console import ExpectedErrors, print_warnings, report_build, run_publish
+from .console import ExpectedErrors, local_target, print_warnings, report_build, run_publish
 from .doctor_report import run_doctor
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
 from .flask import WRITING_MANIFEST, manifest_path
 from .importmap import unpinned
+from .local import LOCAL_BUCKET
 from .manifest import from_build, write
 from .modulegraph import DEFAULT_JS_MODULES
 from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
@@ -60,13 +61,22 @@ def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
         # registered (dotted, for nested ones) name.
         owner = app if not sub else app.blueprints.get(sub)
         folder = getattr(owner, "static_folder", None)
-        if folder is None or not Path(folder).is_dir():
-            continue
+        if folder is None or (owner is app and _default_static(app) and not Path(folder).exists()):
+            continue  # Flask gives every app a static folder; one that is not there is none
+        if not Path(folder).is_dir():
+            whose = "the app's" if owner is app else f"blueprint {sub!r}'s"
+            missing = "is not a folder" if Path(folder).exists() else "does not exist"
+            raise UserError(f"{whose} static_folder {folder} {missing}")
         url_path = rule.rule.removesuffix("/<path:filename>") or "/"
         sources.append(Source(scan(folder, exclude), url_path=url_path, sub=sub))
     if not sources:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
     return sorted(sources, key=lambda s: s.sub)
+
+
+def _default_static(app: Flask) -> bool:
+    """The app's static folder is Flask's default (`static`), which nobody asked for."""
+    return Path(str(app.static_folder)) == Path(app.root_path) / "static"
 
 
 def _prefix(app: Flask) -> str:
@@ -91,14 +101,16 @@ def _js_modules(globs: str | Sequence[str]) -> tuple[str, ...]:
     return (globs,) if isinstance(globs, str) else tuple(str(g) for g in globs)
 
 
-def app_build(app: Flask, values: Mapping[str, Any]) -> Build:
-    result = build(static_sources(app, values["exclude"]), build_options(app, values))
+def app_build(app: Flask, values: Mapping[str, Any], sources: list[Source] | None = None) -> Build:
+    if sources is None:
+        sources = static_sources(app, values["exclude"])
+    result = build(sources, build_options(app, values))
     pins = app.config.get("CDN_IMPORTMAP_PINS") or {}
     if isinstance(pins, Mapping):  # bare imports the app's import map cannot resolve
         extra = unpinned(result.modules, pins)
         if values["strict"] and extra:
             raise UserError(extra[0] + " (--strict)")
-        result = dataclasses.replace(result, warnings=(*result.warnings, *extra))
+        result = replace(result, warnings=(*result.warnings, *extra))
     print_warnings(result)
     return result
 
@@ -106,17 +118,23 @@ def app_build(app: Flask, values: Mapping[str, Any]) -> Build:
 def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
     """The app's CDN_* config, under what the flags, CDNPUB_* variables and
     [tool.cdnpub] say (they win, as everywhere else)."""
-    config = app.config
-    bucket = config.get("CDN_BUCKET")
+    config: Mapping[str, Any] = app.config
+    bucket = config.get("CDN_BUCKET") or (LOCAL_BUCKET if values.get("local") else None)
     if not bucket:
         raise UserError("CDN_BUCKET is not set in the app's config (the bucket to publish to)")
+    bucket = check_bucket(str(bucket), "CDN_BUCKET")
+    if values.get("local"):
+        # The emulator's endpoint and distribution, whatever the app's CDN_* say of the
+        # real ones (a local distribution's id changes with every start of `cdnpub local`).
+        values = {**values, **local_target(bucket, values["endpoint_url"], values["distribution_id"])}
+        config = {}
 
     def setting(name: str, key: str) -> Any:
         return values[name] if values.get(name) is not None else config.get(key) or None
 
     return publish_settings(
         values,
-        bucket=check_bucket(str(bucket), "CDN_BUCKET"),
+        bucket=bucket,
         prefix=_prefix(app),
         connection=Connection(
             setting("region", "CDN_REGION"),
@@ -149,12 +167,14 @@ def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
 
 def _run(dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    sources = static_sources(app, values["exclude"])  # a missing folder: before --local sets anything up
     settings = app_settings(app, dict(values, dry_run=dry_run))
-    result = app_build(app, values)
-    run_publish(result, settings, as_json=values["as_json"])
+    result = app_build(app, values, sources)
+    folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
+    run_publish(result, replace(settings, folders=folders), values["as_json"], bucket_from="CDN_BUCKET")
 
 
-_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "distribution_id", *_BUILD)
+_FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)
 
 
 @cdn_cli.command("plan")

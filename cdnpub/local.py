@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 import click
 from botocore.config import Config
 
@@ -154,9 +155,12 @@ _DUMMY_CREDENTIALS = {
 
 
 def local_client(service: str, endpoint_url: str) -> Any:
-    """A boto3 client for the emulator, with dummy credentials of its own."""
+    """A boto3 client for the emulator, with dummy credentials of its own. AWS_PROFILE is
+    not read: a real account's profile (maybe not even on this machine, botocore's
+    ProfileNotFound) has nothing to do with the emulator."""
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
-    return boto3.session.Session().client(
+    no_profile = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.session.Session(botocore_session=no_profile).client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
         config=config,
@@ -182,6 +186,66 @@ def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
             s3, bucket, cloudfront.get_distribution(Id=distribution_id)["Distribution"]["ARN"]
         )
         return distribution_id
+    except botocore.exceptions.EndpointConnectionError:
+        raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
+    except botocore.exceptions.ClientError as err:
+        raise UserError(f"cannot set up s3://{bucket} on {endpoint_url}: {err}") from None
+
+
+_PREVIEW_NOTE = re.compile(r"cdnpub-local (?P<bucket>\S+): preview at http://(?P<domain>[^/\s]+)/")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTarget:
+    """Where a `--local` publish goes on the emulator."""
+
+    distribution_id: str | None  # None: none yet (one is created)
+    cdn_domain: str | None  # the CDN preview serving the bucket; None: no preview serves it
+
+
+def pick_local(bucket: str, comments: dict[str, str]) -> LocalTarget:
+    """The distribution for `bucket` among the emulator's (id -> Comment), and the CDN
+    preview serving it. `cdnpub local` serves one bucket; publishing another there would
+    land where the preview's answer is a 404, so that is a user error (a typo'd bucket,
+    usually), raised before anything is written. On an emulator no `cdnpub local`
+    started (no preview noted at all), the bucket gets a distribution of its own."""
+    previews: dict[str, LocalTarget] = {}
+    own = None
+    for distribution_id, comment in sorted(comments.items()):
+        noted = _PREVIEW_NOTE.fullmatch(comment)
+        if noted:
+            previews.setdefault(noted["bucket"], LocalTarget(distribution_id, noted["domain"]))
+        elif comment == _comment(bucket) and own is None:
+            own = distribution_id
+    if bucket in previews:
+        return previews[bucket]
+    if previews:
+        served = ", ".join(f"http://{t.cdn_domain}/ serves s3://{b}" for b, t in sorted(previews.items()))
+        first = min(previews)
+        raise UserError(
+            f"the CDN preview does not serve s3://{bucket} ({served}): publish to s3://{first}, "
+            f"or preview this bucket with `cdnpub local --bucket {bucket}`"
+        )
+    return LocalTarget(own, None)
+
+
+def find_local(endpoint_url: str, bucket: str) -> LocalTarget:
+    """`pick_local` on the emulator's distributions; creates the bucket (and, where no
+    preview is noted, a distribution) that the publish needs. One listing of the
+    distributions, then one CreateBucket (and one CreateDistribution the first time)."""
+    try:
+        cloudfront = local_client("cloudfront", endpoint_url)
+        comments = {
+            str(item["Id"]): str(item.get("Comment", ""))
+            for page in cloudfront.get_paginator("list_distributions").paginate()
+            for item in page.get("DistributionList", {}).get("Items", [])
+        }
+        target = pick_local(bucket, comments)
+        _ensure_bucket(local_client("s3", endpoint_url), bucket)
+        if target.distribution_id is None:
+            created = _create_distribution(cloudfront, bucket, _comment(bucket))
+            target = LocalTarget(created, None)
+        return target
     except botocore.exceptions.EndpointConnectionError:
         raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
     except botocore.exceptions.ClientError as err:
@@ -238,11 +302,24 @@ def _ensure_distribution(cloudfront: Any, bucket: str, cdn_domain: str) -> str:
     through an Origin Access Control, CachingOptimized, compression, HTTPS, HTTP/2 and
     HTTP/3, and CORS headers (the preview is another host than the app's pages)."""
     tag = _comment(bucket)
+    wanted = f"{tag}: preview at http://{cdn_domain}/"
     for page in cloudfront.get_paginator("list_distributions").paginate():
         for item in page.get("DistributionList", {}).get("Items", []):
             comment = str(item.get("Comment", ""))
             if comment == tag or comment.startswith(tag + ":"):
+                if comment != wanted:  # a preview on another port now: --local reads the note
+                    _note(cloudfront, str(item["Id"]), wanted)
                 return str(item["Id"])
+    return _create_distribution(cloudfront, bucket, wanted)
+
+
+def _note(cloudfront: Any, distribution_id: str, comment: str) -> None:
+    found = cloudfront.get_distribution_config(Id=distribution_id)
+    config = dict(found["DistributionConfig"], Comment=comment)
+    cloudfront.update_distribution(Id=distribution_id, IfMatch=found["ETag"], DistributionConfig=config)
+
+
+def _create_distribution(cloudfront: Any, bucket: str, comment: str) -> str:
     oac = cloudfront.create_origin_access_control(
         OriginAccessControlConfig={
             "Name": f"{bucket}-oac",
@@ -261,8 +338,8 @@ def _ensure_distribution(cloudfront: Any, bucket: str, cdn_domain: str) -> str:
     }
     created = cloudfront.create_distribution(
         DistributionConfig={
-            "CallerReference": tag,
-            "Comment": f"{tag}: preview at http://{cdn_domain}/",
+            "CallerReference": comment,
+            "Comment": comment,
             "Enabled": True,
             "HttpVersion": "http2and3",
             "Origins": {"Quantity": 1, "Items": [s3_origin]},

@@ -186,6 +186,11 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         help="With --prune-older-than, also delete objects under the prefix that no cdnpub release "
         "record named (another tool's or hand uploads; kept by default).",
     ),
+    "allow_shrink": click.option(
+        "--allow-shrink", is_flag=True, envvar="CDNPUB_ALLOW_SHRINK",
+        help="Publish even when the build drops more than half of the paths the live release serves, "
+        "or all of one static folder's (a mistake, usually: a typo'd folder, an unbuilt bundle).",
+    ),
     "max_delete": click.option(
         "--max-delete", type=click.IntRange(0), default=DEFAULT_MAX_DELETE, show_default=True,
         envvar="CDNPUB_MAX_DELETE", help="Refuse to prune more objects than this.",
@@ -219,7 +224,7 @@ BUILD = (
 CONNECTION = ("endpoint_url", "region", "profile")
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",
-    "wait", "wait_timeout", "invalidate_threshold", "prune_foreign",
+    "wait", "wait_timeout", "invalidate_threshold", "prune_foreign", "allow_shrink",
 )  # fmt: skip
 
 
@@ -302,7 +307,7 @@ def options(*names: str) -> Callable[[F], F]:
 
 def publish_settings(
     values: Mapping[str, Any], *, bucket: str, prefix: str, connection: Connection,
-    distribution_id: str | None, manifest: str | None,
+    distribution_id: str | None, manifest: str | None, folders: tuple[str, ...] = ("",),
 ) -> Settings:  # fmt: skip
     """Settings of a publish from the PUBLISH options' values."""
     days = values["prune_older_than"]
@@ -323,4 +328,6 @@ def publish_settings(
         invalidate_threshold=values["invalidate_threshold"],
         manifest=manifest,
         cdn_domain=values.get("cdn_domain"),
+        allow_shrink=values.get("allow_shrink", False),
+        folders=folders,
     )

@@ -27,6 +27,7 @@ from .pending import dumps as dumps_pending
 from .pending import loads as loads_pending
 from .plan import Action, Plan, RemoteObject, desired_release, kept_name_changed, plan, unchanged
 from .release import Release, dumps, looks_like_record
+from .shrink import SHRINK_FLAG, served_paths, shrink
 from .store import S3Store
 
 
@@ -75,6 +76,8 @@ def prepare(
     for key in sorted(k for k in meta.objects if looks_like_record(k, build.prefix)):
         warn(f"s3://{store.bucket}/{key} is named like a release record but its time is none; ignoring it")
     last = _record(store, records[-1].key, build.prefix, warn) if records else None
+    if last is not None and not settings.allow_shrink:
+        _guard_shrink(last, build, settings, warn)
     if records:
         now = after_newest(records[-1].key, now)
     found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
@@ -106,6 +109,17 @@ def confirm_kept(todo: Plan, store: S3Store) -> None:
     for blob in todo.unverified:
         if hashlib.sha256(store.get_bytes(blob.key)).hexdigest() != blob.asset.sha256:
             raise kept_name_changed(blob, store.bucket)
+
+
+def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callable[[str], None]) -> None:
+    problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, settings.folders)
+    if problem is None:
+        return
+    message = f"{problem}: a mistake? Pass {SHRINK_FLAG} if it is meant"
+    if settings.dry_run:
+        warn(message)  # the plan shows what would go; the publish stops
+        return
+    raise UserError(f"{message}; nothing was written")
 
 
 def _full_plan(

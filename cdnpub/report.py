@@ -11,8 +11,10 @@ from rich.table import Table
 from .plan import Action, Plan
 from .printable import cell
 from .publish import Report
+from .wording import plural
 
 PLAN_ROWS = 40
+SHOWN_PATHS = 5  # invalidation paths the summary names before it counts the rest
 
 
 def human_size(n: float) -> str:
@@ -25,8 +27,12 @@ def human_size(n: float) -> str:
 
 def plan_table(todo: Plan) -> Table:
     table = Table(title=cell(f"Plan for s3://{todo.bucket}/{todo.prefix}"), show_lines=False)
-    for column in ("action", "key", "size", "phase"):
-        table.add_column(column, justify="right" if column == "size" else "left")
+    # A narrow terminal folds a key onto more lines rather than cutting it: a key is
+    # what a reader copies (a release record's name, an object to look at).
+    table.add_column("action", no_wrap=True)
+    table.add_column("key", overflow="fold", ratio=1)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("phase", no_wrap=True)
     rows = [
         (a.reason, a.blob.key, human_size(a.blob.asset.size), phase)
         for phase, actions in (("1 fingerprinted", todo.fingerprinted), ("2 plain", todo.plain))
@@ -47,34 +53,43 @@ def summary_lines(report: Report) -> list[str]:
     where = f"s3://{todo.bucket}/{todo.prefix}"
     if done is None:
         lines = [
-            f"Dry run for {where}: would upload {len(todo.uploads)} objects "
+            f"Dry run for {where}: would upload {plural(len(todo.uploads), 'object')} "
             f"({human_size(todo.upload_bytes)}), fix headers of {len(todo.header_fixes)}, "
             f"skip {todo.skipped}, delete {len(todo.prune)}; nothing was written."
         ]
     elif todo.nothing_to_do:
         lines = [
-            f"{where} is up to date (release {todo.release.id[:12]}, {todo.skipped} objects): "
+            f"{where} is up to date (release {todo.release.id[:12]}, {plural(todo.skipped, 'object')}): "
             f"nothing written ({report.seconds:.1f}s)."
         ]
     else:
         lines = [
             f"Published to {where} in {report.seconds:.1f}s: {done.uploaded} uploaded "
-            f"({human_size(done.uploaded_bytes)}), {done.fixed} header fixes, {todo.skipped} skipped, "
-            f"{done.deleted} deleted; release {todo.release.id[:12]}."
+            f"({human_size(done.uploaded_bytes)}), {plural(done.fixed, 'header fix', 'header fixes')}, "
+            f"{todo.skipped} skipped, {done.deleted} deleted; release {todo.release.id[:12]}."
         ]
+    if report.cdn_domain and done is not None:
+        lines.append(f"CDN domain: {report.cdn_domain} (the app's CDN_DOMAIN).")
+    paths = plural(len(report.invalidation_paths), "path")
     if report.invalidation_error is not None:
-        lines.append(
-            f"Could not invalidate {len(report.invalidation_paths)} paths on {report.cdn_domain} (see below)."
-        )
+        lines.append(f"Could not invalidate {paths} on {report.cdn_domain} (see below): {_some(report)}.")
     elif report.invalidation_paths:
         verb = "Would invalidate" if done is None else "Invalidated"
         ids = ", ".join(i.id for i in report.invalidations)
+        status = f", {report.invalidations[0].status}" if report.invalidations else ""
         lines.append(
-            f"{verb} {len(report.invalidation_paths)} paths on {report.cdn_domain}"
-            + (f": {ids}" if ids else "")
-            + (f" ({report.invalidations[0].status})" if report.invalidations else "")
+            f"{verb} {paths} on {report.cdn_domain}"
+            + (f" ({ids}{status})" if ids else "")
+            + f": {_some(report)}."
         )
     return lines
+
+
+def _some(report: Report) -> str:
+    """The first invalidation paths, then how many more (--json lists them all)."""
+    paths = report.invalidation_paths
+    shown = ", ".join(paths[:SHOWN_PATHS])
+    return shown + (f" and {len(paths) - SHOWN_PATHS} more" if len(paths) > SHOWN_PATHS else "")
 
 
 def _action_doc(a: Action) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def test_build_writes_the_manifest_and_prints_a_summary(
 ) -> None:
     result = runner.invoke(cli, ["build", str(site)])
     assert result.exit_code == 0, result.output
-    assert "Built 2 files" in result.output and "1 references rewritten" in result.output
+    assert "Built 2 files" in result.output and "1 reference rewritten" in result.output
     assets = json.loads((tmp_path / "cdnpub-manifest.json").read_text())["assets"]
     assert sorted(assets) == ["css/a.css", "img/i.png"]
 

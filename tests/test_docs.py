@@ -72,3 +72,20 @@ def test_readme_commands_exist() -> None:
         assert (ROOT / line).is_file(), line
     for sub in re.findall(r"^cdnpub (\w+)", readme, re.M):
         assert sub in cli.commands, sub
+
+
+# An install from PyPI, where cdnpub is not yet (the `cdnpub[...] @ git+...` form is fine).
+INDEX_INSTALL = re.compile(r"pip install '?cdnpub(\[[\w,]+\])?'?(?!\s*@)(\s|$)")
+
+
+@pytest.mark.parametrize("doc", ["README.md", *sorted(p.name for p in (ROOT / "docs").glob("*.md"))])
+def test_no_doc_installs_cdnpub_from_an_index_it_is_not_on(doc: str) -> None:
+    path = ROOT / doc if doc == "README.md" else ROOT / "docs" / doc
+    assert not INDEX_INSTALL.search(path.read_text()), doc
+
+
+def test_changelog_has_the_current_version() -> None:
+    from cdnpub import __version__
+
+    assert f"## {__version__}" in (ROOT / "CHANGELOG.md").read_text()
+    assert "semantic versioning" in (ROOT / "docs/versioning.md").read_text().lower()

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from cdnpub.errors import UserError
-from cdnpub.local import Emulator, PreviewServer, ensure_local, local_client
+from cdnpub.local import Emulator, LocalTarget, PreviewServer, ensure_local, local_client, pick_local
 
 BUCKET = "preview-test"
 KEY = "static/css/app.3f2a1b9c0d.css"
@@ -147,11 +147,45 @@ def test_ensure_local_twice_returns_the_same_distribution(emulator: Emulator) ->
     assert [i["Comment"].startswith("cdnpub-local twice-bucket") for i in items].count(True) == 1
 
 
+def test_ensure_local_ignores_a_profile_that_does_not_exist(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """localstack #6912: a real account's AWS_PROFILE, not on this machine, broke the emulator."""
+    monkeypatch.setenv("AWS_PROFILE", "work-account-not-on-this-laptop")
+    assert ensure_local(emulator.url, "profile-bucket", "127.0.0.1:4567")
+
+
 def test_ensure_local_without_an_emulator_is_a_user_error() -> None:
     with Emulator() as gone:
         url = gone.url
     with pytest.raises(UserError, match="no emulator answers"):
         ensure_local(url, "any-bucket", "127.0.0.1:4567")
+
+
+PREVIEWED = {"E1": "cdnpub-local cdnpub-local: preview at http://127.0.0.1:4567/"}
+
+
+def test_pick_local_finds_the_distribution_the_preview_serves() -> None:
+    assert pick_local("cdnpub-local", PREVIEWED) == LocalTarget("E1", "127.0.0.1:4567")
+
+
+def test_pick_local_refuses_a_bucket_the_preview_does_not_serve() -> None:
+    """A typo'd bucket would land where the preview answers 404 (issue 12, point 5)."""
+    with pytest.raises(UserError) as err:
+        pick_local("my-site-assets", PREVIEWED)
+    message = str(err.value)
+    assert "does not serve s3://my-site-assets" in message
+    assert "http://127.0.0.1:4567/ serves s3://cdnpub-local" in message
+    assert "cdnpub local --bucket my-site-assets" in message
+
+
+def test_pick_local_without_a_preview_reuses_the_buckets_own_distribution() -> None:
+    comments = {"E2": "something else", "E3": "cdnpub-local plain-bucket"}
+    assert pick_local("plain-bucket", comments) == LocalTarget("E3", None)
+
+
+def test_pick_local_without_any_distribution_asks_for_a_new_one() -> None:
+    assert pick_local("fresh", {}) == LocalTarget(None, None)
 
 
 def _read_lines(proc: subprocess.Popen[str], into: list[str]) -> None:
@@ -204,3 +238,13 @@ def test_emulator_finds_the_backend_of_a_host_once(monkeypatch: pytest.MonkeyPat
             client.put_object(Bucket="dispatch-test", Key=f"k{n}", Body=b"x")
         assert len(client.list_objects_v2(Bucket="dispatch-test")["Contents"]) == 5
     assert len(calls) == 1
+
+
+def test_ensure_local_notes_a_preview_that_moved(emulator: Emulator) -> None:
+    """`cdnpub local` on another --cdn-port against the same emulator: --local must find
+    the preview where it is now."""
+    from cdnpub.local import find_local
+
+    first = ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4567")
+    assert ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4999") == first
+    assert find_local(emulator.url, "moved-bucket") == LocalTarget(first, "127.0.0.1:4999")

@@ -1,37 +1,42 @@
 """The browser test's stack, all on 127.0.0.1: the emulator (moto S3 + CloudFront),
 the CDN preview serving the bucket, the example shop published to it and served by a
-real HTTP server, and a headless chromium driven over the DevTools protocol."""
+real HTTP server, and Debian's chromium, headless, driven by Playwright; `browser_page`
+loads a URL and tells what failed and what the console said, for any test."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from werkzeug.serving import make_server
 
 from cdnpub import manifest as manifest_module
 from cdnpub.flask_commands import cdn_cli
 from cdnpub.local import Emulator, PreviewServer, ensure_local
 from cdnpub.manifest import Manifest
-from tests.browser.cdp import Browser
+from tests.browser.pages import CHROMIUM_ARGS, LoadedPage, open_page
 from tests.conftest import fake_aws_env
 
 BUCKET = "cdnpub-browser"
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's (apt-get install chromium); Playwright downloads none
+
+
 def chromium_executable() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if found is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium)"
+    """The browser's path; a clear skip without it, and a failure under CI=true."""
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason}; CI=true needs it", pytrace=False)
         pytest.skip(reason)
-    return found
+    return CHROMIUM
 
 
 @dataclass(frozen=True)
@@ -95,13 +100,22 @@ def stack(aws_env: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, driven by Playwright (its pip wheel brings its own
+    driver; no `playwright install`: the browser is the system's)."""
     executable = chromium_executable()
-    root = tmp_path_factory.mktemp("chromium")
-    profile = root / "profile"
-    profile.mkdir()
-    chromium = Browser(executable, profile, root / "chromium.log")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def browser_page(browser: Browser) -> Iterator[Callable[[str], LoadedPage]]:
+    """`browser_page(url)`: a fresh page that has loaded `url` (network idle, fonts
+    ready), with what it requested, what failed and what it logged (see LoadedPage).
+    Pages close when the test ends."""
+    with ExitStack() as stack:
+        yield lambda url: stack.enter_context(open_page(browser, url))

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser
 
-from tests.browser.cdp import Browser, Page, open_page
 from tests.browser.conftest import Stack
+from tests.browser.pages import LoadedPage, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +26,13 @@ FRONT_PAGE_ASSETS = (
 
 
 @pytest.fixture(scope="module")
-def front_page(browser: Browser, stack: Stack) -> Iterator[Page]:
+def front_page(browser: Browser, stack: Stack) -> Iterator[LoadedPage]:
     with open_page(browser, stack.app_url + "/") as page:
         yield page
 
 
 @pytest.fixture(scope="module")
-def admin_page(browser: Browser, stack: Stack) -> Iterator[Page]:
+def admin_page(browser: Browser, stack: Stack) -> Iterator[LoadedPage]:
     with open_page(browser, stack.app_url + "/admin/") as page:
         yield page
 
@@ -41,38 +42,40 @@ def cdn_url(stack: Stack, logical: str) -> str:
 
 
 @pytest.mark.parametrize("logical", FRONT_PAGE_ASSETS)
-def test_asset_comes_from_the_cdn_with_its_content_type(front_page: Page, stack: Stack, logical: str) -> None:
+def test_asset_comes_from_the_cdn_with_its_content_type(
+    front_page: LoadedPage, stack: Stack, logical: str
+) -> None:
     response = front_page.responses.get(cdn_url(stack, logical))
     assert response is not None, f"{logical} not fetched from the CDN; got {sorted(front_page.responses)}"
     assert response.status == 200
     assert response.headers["content-type"] == stack.manifest.entries[logical].content_type
 
 
-def test_page_fetches_nothing_but_the_document_from_the_app(front_page: Page, stack: Stack) -> None:
-    urls = [url for url, kind in front_page.requests.values() if kind != "Document"]
+def test_page_fetches_nothing_but_the_document_from_the_app(front_page: LoadedPage, stack: Stack) -> None:
+    urls = [url for url, kind in front_page.requests if kind != "document"]
     assert urls and all(url.startswith(stack.cdn_url + "/") for url in urls), urls
     assert front_page.failures == []
 
 
-def test_stylesheet_and_its_import_apply(front_page: Page) -> None:
+def test_stylesheet_and_its_import_apply(front_page: LoadedPage) -> None:
     header = front_page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
     body = front_page.evaluate("getComputedStyle(document.body).backgroundColor")  # from base.css
     assert (header, body) == ("rgb(11, 61, 46)", "rgb(250, 247, 240)")
 
 
-def test_background_image_comes_from_the_cdn(front_page: Page, stack: Stack) -> None:
+def test_background_image_comes_from_the_cdn(front_page: LoadedPage, stack: Stack) -> None:
     image = front_page.evaluate("getComputedStyle(document.querySelector('header')).backgroundImage")
     assert image == f'url("{cdn_url(stack, "img/pattern.svg")}")'
 
 
-def test_brand_font_loads_across_origins(front_page: Page, stack: Stack) -> None:
+def test_brand_font_loads_across_origins(front_page: LoadedPage, stack: Stack) -> None:
     assert "Brand" in front_page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
     assert front_page.evaluate("document.fonts.ready.then(() => document.fonts.check('16px Brand'))") is True
     font = front_page.responses[cdn_url(stack, "fonts/brand.woff2")]
     assert font.headers.get("access-control-allow-origin") == "*"
 
 
-def test_script_passes_its_integrity_check_and_runs(front_page: Page, stack: Stack) -> None:
+def test_script_passes_its_integrity_check_and_runs(front_page: LoadedPage, stack: Stack) -> None:
     integrity = front_page.evaluate("document.querySelector('script[src]').integrity")
     assert integrity == stack.manifest.entries["js/app.js"].integrity
     assert front_page.evaluate("document.body.dataset.scripted") == "yes"
@@ -81,21 +84,21 @@ def test_script_passes_its_integrity_check_and_runs(front_page: Page, stack: Sta
     )
 
 
-def test_console_has_no_errors(front_page: Page) -> None:
+def test_console_has_no_errors(front_page: LoadedPage) -> None:
     assert front_page.errors == []
 
 
-def test_admin_blueprint_stylesheet_comes_from_the_cdn(admin_page: Page, stack: Stack) -> None:
+def test_admin_blueprint_stylesheet_comes_from_the_cdn(admin_page: LoadedPage, stack: Stack) -> None:
     response = admin_page.responses.get(cdn_url(stack, "admin/css/admin.css"))
     assert response is not None, f"not fetched from the CDN; got {sorted(admin_page.responses)}"
     assert response.status == 200
     assert response.headers["content-type"] == stack.manifest.entries["admin/css/admin.css"].content_type
 
 
-def test_admin_blueprint_stylesheet_applies(admin_page: Page) -> None:
+def test_admin_blueprint_stylesheet_applies(admin_page: LoadedPage) -> None:
     border = admin_page.evaluate("getComputedStyle(document.querySelector('main')).borderLeftColor")
     assert border == "rgb(242, 177, 52)"
 
 
-def test_admin_page_console_has_no_errors(admin_page: Page) -> None:
+def test_admin_page_console_has_no_errors(admin_page: LoadedPage) -> None:
     assert admin_page.errors == []

@@ -13,7 +13,7 @@ from cdnpub.flask import CDN
 from cdnpub.flask_commands import cdn_cli
 from tests.conftest import write_tree
 from tests.integration.conftest import SITE, MotoServer, publish
-from tests.integration.test_publish import keys
+from tests.integration.test_publish import empty_bucket, keys
 
 
 def make_app(root: Path, server: MotoServer, bucket: str, with_blueprint: bool = True) -> Flask:
@@ -205,3 +205,215 @@ def test_flask_cdn_takes_dash_h(moto_server: MotoServer, tmp_path: Path) -> None
     app = make_app(tmp_path / "app", moto_server, "unused")
     result = flask_cdn(app, "publish", "-h")
     assert result.exit_code == 0 and "--endpoint-url" in result.output
+
+
+def local_app(root: Path, bucket: str | None) -> Flask:
+    """An app configured for AWS as a user's is, tried against the emulator."""
+    write_tree(root / "static", SITE)
+    app = Flask("shop", root_path=str(root))
+    app.config.update(CDN_MANIFEST="build/manifest.json", CDN_DISTRIBUTION_ID="E2QWRUHAPOMQZL")
+    if bucket:
+        app.config["CDN_BUCKET"] = bucket
+    return app
+
+
+@pytest.fixture
+def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh machine: no AWS credentials anywhere (fake_aws set test ones)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_flask_cdn_publish_local_publishes_to_the_emulator_without_credentials(
+    moto_server: MotoServer, tmp_path: Path, no_credentials: None
+) -> None:
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "flask-local", "127.0.0.1:5996")  # as `cdnpub local` does
+    app = local_app(tmp_path / "app", "flask-local")
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["result"]["uploaded"] == 17
+    assert "static/css/app.css" in keys(moto_server, "flask-local")
+    assert (tmp_path / "app/build/manifest.json").is_file()
+
+
+def test_flask_cdn_plan_local_sends_no_write(moto_server: MotoServer, tmp_path: Path) -> None:
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "flask-local-plan", "127.0.0.1:5995")
+    moto_server.reset_log()
+    app = local_app(tmp_path / "app", "flask-local-plan")
+    result = flask_cdn(app, "plan", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["plan"]["uploads"] == 17
+    assert [r for r in moto_server.writes() if "flask-local-plan/static" in r.path] == []
+
+
+def test_flask_cdn_publish_local_defaults_to_the_emulators_bucket(
+    moto_server: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No CDN_BUCKET: `flask cdn publish --local` goes to the bucket `cdnpub local` serves."""
+    from cdnpub.local import LOCAL_BUCKET, ensure_local
+
+    empty_bucket(moto_server, LOCAL_BUCKET)  # the quick start's test publishes there too
+    ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
+    app = local_app(tmp_path / "app", None)
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["bucket"] == LOCAL_BUCKET
+
+
+def test_both_faces_report_the_preview_as_cdn_domain_locally(moto_server: MotoServer, tmp_path: Path) -> None:
+    """The domain that serves the files, the one the quick start sets CDN_DOMAIN to."""
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "two-faces", "127.0.0.1:5994")
+    app = local_app(tmp_path / "app", "two-faces")
+    via_flask = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")
+    via_cli = publish(
+        tmp_path / "app/static", "two-faces", moto_server, "--local", "--json", "--manifest", "m.json"
+    )
+    assert via_flask.exit_code == 0 and via_cli.exit_code == 0, via_flask.output + via_cli.output
+    domains = {json.loads(r.stdout)["cdn_domain"] for r in (via_flask, via_cli)}
+    assert domains == {"127.0.0.1:5994"}
+
+
+def test_flask_cdn_publish_reports_the_same_cdn_domain_as_cdnpub_against_a_distribution(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    from cdnpub.local import ensure_local
+
+    distribution_id = ensure_local(moto_server.url, bucket, "127.0.0.1:5993")
+    app = make_app(tmp_path / "app", moto_server, bucket, with_blueprint=False)
+    app.config["CDN_DISTRIBUTION_ID"] = distribution_id
+    via_flask = flask_cdn(app, "publish", "--json")
+    via_cli = publish(
+        tmp_path / "app/static", bucket, moto_server, "--distribution-id", distribution_id, "--json"
+    )
+    domains = [json.loads(r.stdout)["cdn_domain"] for r in (via_flask, via_cli)]
+    assert domains[0] == domains[1] and domains[0].endswith(".cloudfront.net")
+
+
+@pytest.mark.parametrize("command", ["build", "plan", "publish"])
+def test_a_typod_app_static_folder_is_exit_2_naming_it_and_writes_nothing(
+    moto_server: MotoServer, bucket: str, tmp_path: Path, command: str
+) -> None:
+    """static_folder="asset" where the folder is assets: it published the blueprint alone."""
+    root = tmp_path / "app"
+    write_tree(root / "assets", SITE)
+    write_tree(root / "admin_static", {"admin.css": "a{}"})
+    app = Flask("shop", root_path=str(root), static_folder="asset")
+    app.config.update(CDN_BUCKET=bucket, CDN_ENDPOINT_URL=moto_server.url, CDN_MANIFEST="build/manifest.json")
+    app.register_blueprint(Blueprint("admin", "shop", static_folder=str(root / "admin_static")))
+    moto_server.reset_log()
+    result = flask_cdn(app, command)
+    assert result.exit_code == 2
+    assert f"the app's static_folder {root / 'asset'} does not exist" in result.output
+    assert moto_server.requests() == [] and not (root / "build").exists()
+
+
+def test_a_missing_blueprint_static_folder_is_exit_2_naming_the_blueprint(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    app = make_app(tmp_path / "app", moto_server, "unused", with_blueprint=False)
+    app.register_blueprint(Blueprint("shop_admin", "shop", static_folder=str(tmp_path / "nowhere")))
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 2
+    assert "blueprint 'shop_admin''s static_folder" in result.output and "does not exist" in result.output
+
+
+def test_an_app_without_its_default_static_folder_publishes_its_blueprints(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """Flask gives every app static_folder="static"; an API app with no such folder is fine."""
+    root = tmp_path / "app"
+    write_tree(root / "admin_static", {"admin.css": "a{}"})
+    app = Flask("shop", root_path=str(root))
+    app.config.update(CDN_MANIFEST="build/manifest.json")
+    app.register_blueprint(Blueprint("admin", "shop", static_folder=str(root / "admin_static")))
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 0, result.output
+
+
+def test_publish_that_empties_a_blueprints_static_folder_stops(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    """A bundler's output folder that CI forgot to build: the blueprint's files would vanish."""
+    app = make_app(tmp_path / "app", moto_server, bucket)
+    assert flask_cdn(app, "publish").exit_code == 0
+    (tmp_path / "app/admin_static/admin.css").unlink()
+    moto_server.reset_log()
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 2
+    assert "the 1 path of the 'admin' blueprint's static folder" in result.output
+    assert moto_server.writes() == []
+    assert flask_cdn(app, "publish", "--allow-shrink").exit_code == 0
+
+
+def test_missing_bucket_hint_names_cdn_bucket(moto_server: MotoServer, tmp_path: Path) -> None:
+    """The name came from the app's config, not from an s3:// URL the user typed."""
+    app = make_app(tmp_path / "app", moto_server, "no-such-bucket-here", with_blueprint=False)
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 2
+    assert "bucket no-such-bucket-here does not exist" in result.output
+    assert "check CDN_BUCKET and --endpoint-url" in result.output and "s3:// URL" not in result.output
+
+
+def test_missing_bucket_hint_of_cdnpub_names_the_s3_url(moto_server: MotoServer, site: Path) -> None:
+    result = publish(site, "no-such-bucket-there", moto_server)
+    assert result.exit_code == 2 and "check the s3:// URL" in result.stderr
+
+
+# Replays of peers' first-run reports.
+
+
+def test_blueprints_without_static_folders_are_left_out(moto_server: MotoServer, tmp_path: Path) -> None:
+    """flask-s3 #2: two blueprints with no static folder of their own broke the upload."""
+    app = make_app(tmp_path / "app", moto_server, "unused", with_blueprint=False)
+    app.register_blueprint(Blueprint("api", "shop", url_prefix="/api"))
+    app.register_blueprint(Blueprint("auth", "shop", url_prefix="/auth"))
+    result = flask_cdn(app, "build", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["files"] == len(SITE)
+
+
+def test_an_app_without_a_static_folder_publishes_its_blueprints_static(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """flask-assets #170, pyms #52: Flask(static_folder=None) with the files in a blueprint."""
+    root = tmp_path / "app"
+    write_tree(root / "front/static", {"js/app.js": "x()"})
+    app = Flask("shop", root_path=str(root), static_folder=None)
+    app.config.update(CDN_MANIFEST="build/manifest.json")
+    app.register_blueprint(Blueprint("front", "shop", static_folder=str(root / "front/static")))
+    result = flask_cdn(app, "build")
+    assert result.exit_code == 0, result.output
+    assert "front/js/app.js" in json.loads((root / "build/manifest.json").read_text())["assets"]
+
+
+def test_local_ignores_a_profile_that_does_not_exist(
+    moto_server: MotoServer, tmp_path: Path, no_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """localstack #6912, #8424: "Unable to locate credentials" / no default profile, with
+    only the endpoint set. The emulator takes any key: --local brings its own."""
+    from cdnpub.local import ensure_local
+
+    monkeypatch.setenv("AWS_PROFILE", "work-account-not-on-this-laptop")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "stale")
+    ensure_local(moto_server.url, "no-profile", "127.0.0.1:5992")
+    app = local_app(tmp_path / "app", "no-profile")
+    app.config["CDN_PROFILE"] = "work-account-not-on-this-laptop"
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_typod_static_folder_with_local_sets_nothing_up(moto_server: MotoServer, tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    write_tree(root / "assets", SITE)
+    app = Flask("shop", root_path=str(root), static_folder="asset")
+    app.config.update(CDN_BUCKET="typo-local-never-made")
+    moto_server.reset_log()
+    result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url)
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert moto_server.requests() == []

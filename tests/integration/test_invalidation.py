@@ -193,7 +193,7 @@ def test_failed_invalidation_is_not_reported_as_done(
     moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = publish_change_with_failing_cloudfront(moto_server, bucket, site, distribution, monkeypatch)
-    assert "Could not invalidate 1 paths" in result.stdout
+    assert "Could not invalidate 1 path on" in result.stdout
     assert "Invalidated" not in result.stdout
 
 
@@ -382,3 +382,22 @@ def test_a_publish_repairing_a_half_done_one_does_not_prune_yet(
     assert stored <= set(keys(moto_server, bucket))  # no record named B's objects: not cdnpub's to know
     assert publish(site, bucket, moto_server, *args, "--prune-foreign").exit_code == 0
     assert not stored <= set(keys(moto_server, bucket))  # asked by name, the next one prunes them
+
+
+def test_no_change_republish_with_a_distribution_costs_the_three_requests_readme_says(
+    moto_server: MotoServer, bucket: str, site: Path, distribution: str
+) -> None:
+    """Two S3 GETs (the records' listing, the newest record) and one GetDistribution,
+    which checks the id before any write and gives the reported cdn_domain."""
+    assert publish(site, bucket, moto_server, "--distribution-id", distribution).exit_code == 0
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server, "--distribution-id", distribution)
+    assert result.exit_code == 0 and "up to date" in result.output
+    seen = [(r.method, r.path.split("/")[1]) for r in moto_server.requests()]
+    assert sorted(seen) == sorted([("GET", bucket), ("GET", bucket), ("GET", "2020-05-31")])
+
+
+def test_readme_states_the_request_counts_the_tests_pin() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "costs two requests to S3 (three with a CloudFront distribution)" in readme
+    assert "| 2 requests (3 with a distribution), 0 uploads |" in readme

@@ -24,6 +24,17 @@ def keys(server: MotoServer, bucket: str) -> set[str]:
     return {o["Key"] for page in pages for o in page.get("Contents", [])}
 
 
+def empty_bucket(server: MotoServer, bucket: str) -> None:
+    """A fresh start in a bucket several tests share (one with a fixed name), if it exists."""
+    from cdnpub.local import local_client
+
+    s3 = local_client("s3", server.url)  # its own dummy credentials: some tests have none
+    if bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                s3.delete_object(Bucket=bucket, Key=obj["Key"])
+
+
 def put_keys(server: MotoServer) -> list[str]:
     """Keys PUT, in the order the server saw them."""
     return [r.path.split("/", 2)[2] for r in server.puts()]
@@ -385,6 +396,10 @@ def test_a_record_copied_from_another_prefix_is_not_taken_for_this_ones(
 
 
 def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoServer, site: Path) -> None:
+    from cdnpub.local import ensure_local, local_client
+
+    ensure_local(moto_server.url, "cdnpub-local-test", "127.0.0.1:5998")  # as `cdnpub local` does
+    local_client("s3", moto_server.url).delete_bucket(Bucket="cdnpub-local-test")
     result = run_cli(
         "publish",
         str(site),
@@ -435,3 +450,72 @@ def test_dry_run_shows_a_prune_past_max_delete_with_a_warning(
     assert {"static/img/unused.png", *(k for k in prune if k.startswith("static/img/unused."))} <= set(prune)
     assert len(prune) == 3  # the image, its plain copy, the record of the release that had them
     assert "more than --max-delete 1" in result.stderr
+
+
+def test_local_refuses_a_bucket_the_preview_does_not_serve(moto_server: MotoServer, site: Path) -> None:
+    """A typo'd bucket used to get a bucket and a distribution of its own, which the
+    preview (the reported cdn_domain) does not serve: every asset a 404."""
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "cdnpub-local-served", "127.0.0.1:5997")
+    moto_server.reset_log()
+    result = run_cli(
+        "publish", str(site), "s3://cdnpub-local-typo/static", "--local", "--endpoint-url", moto_server.url
+    )
+    assert result.exit_code == 2
+    assert "does not serve s3://cdnpub-local-typo" in result.stderr
+    assert "cdnpub local --bucket cdnpub-local-typo" in result.stderr
+    assert moto_server.writes() == []
+
+
+def drop_most_of(site: Path) -> None:
+    for name in (
+        "css/app.css",
+        "css/base.css",
+        "js/app.js",
+        "js/app.js.map",
+        "img/icon.svg",
+        "fonts/f.woff2",
+    ):
+        (site / name).unlink()
+
+
+def test_publish_that_drops_most_of_the_live_release_stops_before_any_write(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    before = keys(moto_server, bucket)
+    drop_most_of(site)
+    moto_server.reset_log()
+    result = publish(site, bucket, moto_server)
+    assert result.exit_code == 2
+    assert "drops 6 of the 9 paths the live release serves" in result.stderr
+    assert "--allow-shrink" in result.stderr
+    assert moto_server.writes() == [] and keys(moto_server, bucket) == before
+
+
+def test_allow_shrink_publishes_the_smaller_build(moto_server: MotoServer, bucket: str, site: Path) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    drop_most_of(site)
+    result = publish(site, bucket, moto_server, "--allow-shrink")
+    assert result.exit_code == 0, result.output
+    assert len(release_keys(moto_server, bucket)) == 2
+
+
+def test_allow_shrink_reads_its_cdnpub_variable(
+    moto_server: MotoServer, bucket: str, site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    drop_most_of(site)
+    monkeypatch.setenv("CDNPUB_ALLOW_SHRINK", "1")
+    assert publish(site, bucket, moto_server).exit_code == 0
+
+
+def test_dry_run_of_a_shrink_warns_and_shows_the_plan(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    drop_most_of(site)
+    result = publish(site, bucket, moto_server, "--dry-run", "--json")
+    assert result.exit_code == 0
+    assert any("drops 6 of the 9 paths" in w for w in json.loads(result.stdout)["warnings"])
