@@ -16,10 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-import botocore.exceptions
 import click
-from botocore.config import Config
 
 from .config import check_bucket
 from .errors import UserError
@@ -151,6 +148,9 @@ _DUMMY_CREDENTIALS = {
 
 def local_client(service: str, endpoint_url: str) -> Any:
     """A boto3 client for the emulator, with dummy credentials of its own."""
+    import boto3  # here, not at the top: `cdnpub build` never pays for importing it
+    from botocore.config import Config
+
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
     return boto3.session.Session().client(
         service,  # type: ignore[call-overload]
@@ -169,6 +169,8 @@ def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
     unless they exist, and return the distribution's id. Idempotent: the distribution
     is found again by its Comment. `cdn_domain` (the preview's host:port) is noted in
     the Comment so that `aws cloudfront list-distributions` tells where to look."""
+    import botocore.exceptions
+
     try:
         _ensure_bucket(local_client("s3", endpoint_url), bucket)
         return _ensure_distribution(local_client("cloudfront", endpoint_url), bucket, cdn_domain)
@@ -181,6 +183,8 @@ def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
 def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:
     """The CDN preview's host:port that `cdnpub local` noted on the distribution: the
     domain a local app's CDN_DOMAIN takes (moto's own *.cloudfront.net answers nothing)."""
+    import botocore.exceptions
+
     try:
         config = local_client("cloudfront", endpoint_url).get_distribution_config(Id=distribution_id)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
@@ -190,6 +194,8 @@ def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:
 
 
 def _ensure_bucket(s3: Any, bucket: str) -> None:
+    import botocore.exceptions
+
     try:
         s3.create_bucket(Bucket=bucket)
     except botocore.exceptions.ClientError as err:
