@@ -108,7 +108,10 @@ def _full_plan(
     wanted: Release,
     unsure: frozenset[str],
 ) -> Plan:
-    listing = store.listing(build.prefix)
+    # The keys this build wants (most of what the prefix holds) cut the listing into
+    # ranges listed in parallel; what else the bucket holds is listed all the same.
+    wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
+    listing = store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
     recent: list[Release] = []
     if settings.prune_older_than is not None:
         live = live_in_grace(records, now - settings.prune_older_than)
