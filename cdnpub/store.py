@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
@@ -68,9 +69,12 @@ def aws_client(service: str, conn: Connection, config: Config, region: str | Non
     config file or half-set credentials), before any request: a UserError."""
     import boto3
     import botocore.exceptions
+    import botocore.session
 
     try:
-        session = boto3.Session(profile_name=conn.profile, region_name=conn.region)
+        core = botocore.session.get_session()
+        core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=timestamp)
+        session = boto3.Session(profile_name=conn.profile, region_name=conn.region, botocore_session=core)
         return session.client(
             service,  # type: ignore[call-overload]
             region_name=region or conn.region,
@@ -83,6 +87,22 @@ def aws_client(service: str, conn: Connection, config: Config, region: str | Non
         raise UserError(f"cannot set up the {service} client: {err}") from None
     except ValueError as err:  # botocore's "Invalid endpoint: ..."
         raise UserError(f"{err} (--endpoint-url takes a URL such as http://127.0.0.1:4566)") from None
+
+
+def timestamp(value: Any) -> datetime:
+    """A timestamp of a response. botocore reads them with dateutil, three quarters of
+    the CPU time of reading a 1,000-key listing page (48 ms a page against 11); S3 writes
+    ISO 8601 there ("2026-11-30T18:00:00.000Z"), which the standard library reads. Other
+    forms (HTTP dates in headers, epoch seconds) go to botocore's own parser."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        from botocore.utils import parse_timestamp
+
+        return parse_timestamp(value)
+    return parsed
 
 
 def retries() -> Any:
