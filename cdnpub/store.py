@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
 COPY_OBJECT_LIMIT = 5 * 1024**3  # bytes one CopyObject may copy
+# Requests in flight at once (--jobs): S3 answers each after a round trip, so the wall
+# time of a publish is round trips / jobs (bench/sync_bench.py, latency-bound scenario).
+DEFAULT_JOBS = 16
+# Parts one multipart upload sends at once (s3transfer's max_concurrency).
+PART_CONCURRENCY = 4
 
 _EXTRA_PARAMS = {
     "content-disposition": "ContentDisposition",
@@ -119,14 +124,18 @@ def retries() -> Any:
 
 
 def s3_client(conn: Connection, jobs: int) -> S3Client:
-    """One client shared by every worker thread (clients are thread-safe), with a pool
-    as wide as the workers and botocore's standard retry mode (backoff with jitter,
-    retries on throttling, 5xx and dropped connections)."""
+    """One client shared by every worker thread (clients are thread-safe), with
+    botocore's standard retry mode (backoff with jitter, retries on throttling, 5xx and
+    dropped connections) and a pool that keeps a connection for every request that can
+    be in flight: `jobs` workers (uploads, listing ranges), each multipart upload
+    PART_CONCURRENCY parts at once. botocore opens a connection past its pool all the
+    same, then drops it after one request ("Connection pool is full"): against S3 a new
+    TLS handshake per request."""
     from botocore.config import Config
 
     config = Config(
         retries=retries(),
-        max_pool_connections=max(10, jobs * 2),
+        max_pool_connections=jobs * PART_CONCURRENCY,
         connect_timeout=10,
         read_timeout=60,
     )
@@ -233,7 +242,7 @@ class S3Store:
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD,
             multipart_chunksize=MULTIPART_CHUNKSIZE,
-            max_concurrency=4,
+            max_concurrency=PART_CONCURRENCY,
         )
         # A rewritten (streamed) big file buffers up to this many parts (s3transfer's own
         # setting, which boto3's constructor does not take).
