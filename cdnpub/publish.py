@@ -24,7 +24,7 @@ from .manifest import from_build, to_document
 from .pending import NO_DISTRIBUTION, Pending, meta_prefix, pending_key
 from .pending import dumps as dumps_pending
 from .pending import loads as loads_pending
-from .plan import Action, Plan, RemoteObject, desired_release, plan, unchanged
+from .plan import Action, Listing, Plan, RemoteObject, desired_release, plan, unchanged
 from .release import Release, dumps
 from .store import S3Store
 
@@ -71,11 +71,19 @@ def prepare(
     manifest = to_document(from_build(build))
     meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
     records = meta.release_keys()
-    last = _record(store, records[-1].key, build.prefix, warn) if records else None
     if records:
         now = after_newest(records[-1].key, now)
-    found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
     wanted = desired_release(build, manifest, now, settings.plain_copies)
+    listing: Future[Listing] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdnpub-listing") as ahead:
+        # A record's key ends with its release id: when the newest is not this build's, the
+        # whole prefix is listed in any case, so the listing goes out beside the reads of
+        # the record and the marker, a round trip sooner. When it may be this build, the
+        # record decides first, and an unchanged publish stays two requests.
+        if not records or not records[-1].key.endswith(f"-{wanted.id[:12]}.json.gz"):
+            listing = ahead.submit(_listing, build, store, settings)
+        last = _record(store, records[-1].key, build.prefix, warn) if records else None
+        found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
     todo = None
     # A marker of a publish that stopped half-way: the bucket may not be what the newest
     # record says, so compare everything.
@@ -88,7 +96,8 @@ def prepare(
             warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
             settings = replace(settings, prune_older_than=None)
         unsure = found.unsure if found is not None else frozenset()
-        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure)
+        listed = listing.result() if listing is not None else _listing(build, store, settings)
+        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure, listed)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
@@ -107,11 +116,8 @@ def _full_plan(
     last: Release | None,
     wanted: Release,
     unsure: frozenset[str],
+    listing: Listing,
 ) -> Plan:
-    # The keys this build wants (most of what the prefix holds) cut the listing into
-    # ranges listed in parallel; what else the bucket holds is listed all the same.
-    wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
-    listing = store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
     recent: list[Release] = []
     if settings.prune_older_than is not None:
         live = live_in_grace(records, now - settings.prune_older_than)
@@ -138,6 +144,13 @@ def _full_plan(
         last_written=records[-1].last_modified if records and last is not None else None,
         unsure=unsure,
     )
+
+
+def _listing(build: Build, store: S3Store, settings: Settings) -> Listing:
+    """The whole prefix. The keys this build wants (most of what it holds) cut the listing
+    into ranges listed in parallel; what else the bucket holds is listed all the same."""
+    wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
+    return store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
 
 
 def _record(store: S3Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:

@@ -4,11 +4,14 @@ the objects one sequential paginated listing finds, whatever the expected keys s
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
 from cdnpub import store as store_module
+from cdnpub.local import Request
 from cdnpub.store import S3Store, s3_client
 from tests.integration.conftest import MotoServer, publish, write_tree
 
@@ -116,3 +119,36 @@ def test_a_changed_publish_lists_in_ranges_and_repairs_objects_deleted_by_hand(
         for o in p.get("Contents", [])
     }
     assert set(gone) <= stored
+
+
+def test_a_changed_publish_lists_the_prefix_while_it_reads_the_newest_record(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    site = write_tree(tmp_path / "static", {"css/a.css": "a{}", "img/b.png": b"png"})
+    assert publish(site, bucket, moto_server).exit_code == 0
+    (site / "css/a.css").write_text("a{color:red}")
+    listed = threading.Event()
+    record_read_after_listing: list[bool] = []
+
+    def hold_the_record_until_the_listing_came(request: Request) -> None:
+        query = parse_qs(request.query)
+        if request.method == "GET" and query.get("prefix") == ["static/"]:
+            listed.set()
+        if request.method == "GET" and "/.cdnpub/releases/" in request.path:
+            # Waits in the server's thread: a publish that listed only after reading the
+            # record would leave this wait to its deadline and fail the test.
+            record_read_after_listing.append(listed.wait(timeout=30))
+
+    moto_server.fail = hold_the_record_until_the_listing_came
+    assert publish(site, bucket, moto_server).exit_code == 0
+    assert record_read_after_listing == [True]
+
+
+def test_an_unchanged_publish_reads_the_record_and_lists_nothing_more(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    site = write_tree(tmp_path / "static", {"css/a.css": "a{}", "img/b.png": b"png"})
+    assert publish(site, bucket, moto_server).exit_code == 0
+    moto_server.reset_log()
+    assert publish(site, bucket, moto_server).exit_code == 0
+    assert [parse_qs(r.query).get("prefix") for r in moto_server.requests()] == [["static/.cdnpub/"], None]
