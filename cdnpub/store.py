@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 COPY_OBJECT_LIMIT = 5 * 1024**3  # bytes one CopyObject may copy
 # Requests in flight at once (--jobs): S3 answers each after a round trip, so the wall
 # time of a publish is round trips / jobs (bench/sync_bench.py, latency-bound scenario).
-DEFAULT_JOBS = 16
+DEFAULT_JOBS = 64
 # Parts one multipart upload sends at once (s3transfer's max_concurrency).
 PART_CONCURRENCY = 4
 
