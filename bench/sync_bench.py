@@ -812,7 +812,9 @@ def latency_scenario(args: argparse.Namespace) -> dict[str, Any]:
             print(f"  {t.name:<7} {t.version or 'skipped: ' + str(t.skipped)}")
         client = bench_client(server.url)
         sweep = [j for j in args.jobs_sweep if j > 0]
-        for name in [t.bucket for t in active] + [f"bench-jobs-{j}" for j in sweep]:
+        for name in (
+            [t.bucket for t in active] + [f"bench-jobs-{j}" for j in sweep] + ["bench-cdnpub-noplain"]
+        ):
             client.create_bucket(Bucket=name)
         results: dict[str, dict[str, Run]] = {t.name: {} for t in active}
         manifests: dict[str, Any] = {}
@@ -842,6 +844,14 @@ def latency_scenario(args: argparse.Namespace) -> dict[str, Any]:
             )
             tool.env = cdnpub.env
             jobs_runs[jobs] = run_tool(tool, f"first-jobs-{jobs}", tree, server.url, counter, work)
+        no_plain: Run | None = None
+        if cdnpub is not None:
+            no_plain = without_plain_copies(tree, cdnpub, server.url, counter, work)
+            print(
+                f"\nwhat-if: cdnpub first upload with --no-plain-copies: {no_plain.seconds:.2f} s, "
+                f"{no_plain.requests} requests, server busy {no_plain.busy_s:.2f} s"
+                + (f" FAILED {no_plain.error}" if no_plain.error else "")
+            )
         if jobs_runs:
             print(f"\ncdnpub first upload by --jobs ({args.delay_ms:g} ms a request):")
             for jobs, run in jobs_runs.items():
@@ -880,6 +890,11 @@ def latency_scenario(args: argparse.Namespace) -> dict[str, Any]:
         }
         or None,
         "skipped": skipped or None,
+        "own_clock_s": {s: r.report["seconds"] for s, r in ours.items() if r.report},
+        "first_no_plain_copies_s": round(no_plain.seconds, 3) if no_plain and no_plain.ok else None,
+        "first_no_plain_copies_ratio_vs_s5cmd": round(no_plain.seconds / results["s5cmd"]["first"].seconds, 3)
+        if no_plain and no_plain.ok and "s5cmd" in results
+        else None,
         "jobs_sweep_s": {str(j): round(r.seconds, 3) for j, r in jobs_runs.items() if r.ok},
         "jobs_sweep_busy_s": {str(j): round(r.busy_s, 2) for j, r in jobs_runs.items()},
     }
