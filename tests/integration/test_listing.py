@@ -110,7 +110,7 @@ def test_a_changed_publish_lists_in_ranges_and_repairs_objects_deleted_by_hand(
     moto_server.reset_log()
     assert publish(site, bucket, moto_server).exit_code == 0
     ranged = [r for r in moto_server.requests() if "start-after=" in r.query]
-    assert len(ranged) >= 80 // 5 - 1  # 80 keys of the build: a range every 3 (3/4 of a page)
+    assert len(ranged) >= 80 // 5 - 1  # 80 keys of the build: a range every 4 (9/10 of a page)
     uploaded = {r.path.split("/", 2)[2] for r in moto_server.uploads()}
     assert set(gone) <= uploaded
     stored = {
