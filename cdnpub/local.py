@@ -17,11 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-import botocore.exceptions
-import botocore.session
 import click
-from botocore.config import Config
 
 from .config import check_bucket
 from .emulator_fixes import keep_origin_access
@@ -158,6 +154,10 @@ def local_client(service: str, endpoint_url: str) -> Any:
     """A boto3 client for the emulator, with dummy credentials of its own. AWS_PROFILE is
     not read: a real account's profile (maybe not even on this machine, botocore's
     ProfileNotFound) has nothing to do with the emulator."""
+    import boto3  # here, not at the top: `cdnpub build` never pays for importing it
+    import botocore.session
+    from botocore.config import Config
+
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
     no_profile = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
     return boto3.session.Session(botocore_session=no_profile).client(
@@ -177,6 +177,8 @@ def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
     unless they exist, and return the distribution's id. Idempotent: the distribution
     is found again by its Comment. `cdn_domain` (the preview's host:port) is noted in
     the Comment so that `aws cloudfront list-distributions` tells where to look."""
+    import botocore.exceptions
+
     try:
         s3 = local_client("s3", endpoint_url)
         _ensure_bucket(s3, bucket)
@@ -233,6 +235,8 @@ def find_local(endpoint_url: str, bucket: str) -> LocalTarget:
     """`pick_local` on the emulator's distributions; creates the bucket (and, where no
     preview is noted, a distribution) that the publish needs. One listing of the
     distributions, then one CreateBucket (and one CreateDistribution the first time)."""
+    import botocore.exceptions
+
     try:
         cloudfront = local_client("cloudfront", endpoint_url)
         comments = {
@@ -255,6 +259,8 @@ def find_local(endpoint_url: str, bucket: str) -> LocalTarget:
 def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:
     """The CDN preview's host:port that `cdnpub local` noted on the distribution: the
     domain a local app's CDN_DOMAIN takes (moto's own *.cloudfront.net answers nothing)."""
+    import botocore.exceptions
+
     try:
         config = local_client("cloudfront", endpoint_url).get_distribution_config(Id=distribution_id)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
@@ -266,6 +272,8 @@ def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:
 def _ensure_bucket(s3: Any, bucket: str) -> None:
     """The bucket as docs/aws-setup.md makes it, so that `cdnpub doctor` passes on it:
     private (Block Public Access on, ACLs disabled)."""
+    import botocore.exceptions
+
     try:
         s3.create_bucket(Bucket=bucket)
     except botocore.exceptions.ClientError as err:

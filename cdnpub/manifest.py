@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,25 +61,44 @@ def from_build(build: Build) -> Manifest:
 
 
 def to_document(manifest: Manifest) -> dict[str, Any]:
-    assets = {}
-    for path, e in sorted(manifest.entries.items()):
-        assets[path] = {
-            "key": e.key,
-            "plain_key": e.plain_key,
-            "size": e.size,
-            "sha256": e.sha256,
-            "etag": e.etag,
-            "integrity": e.integrity,
-            "content_type": e.content_type,
-            "cache_control": e.cache_control,
-            "immutable": e.immutable,
-            "module": None if e.module is None else _module_document(e.module),
-        }
+    assets = {path: _entry_document(e) for path, e in sorted(manifest.entries.items())}
     return {"format": FORMAT, "version": VERSION, "prefix": manifest.prefix, "assets": assets}
 
 
+def _entry_document(e: Entry) -> dict[str, Any]:
+    return {
+        "key": e.key,
+        "plain_key": e.plain_key,
+        "size": e.size,
+        "sha256": e.sha256,
+        "etag": e.etag,
+        "integrity": e.integrity,
+        "content_type": e.content_type,
+        "cache_control": e.cache_control,
+        "immutable": e.immutable,
+        "module": None if e.module is None else _module_document(e.module),
+    }
+
+
 def dumps(manifest: Manifest) -> bytes:
-    return (json.dumps(to_document(manifest), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return b"".join(_chunks(manifest))
+
+
+def _chunks(manifest: Manifest) -> Iterator[bytes]:
+    """The manifest's JSON (indent 2, keys sorted: what json.dumps writes of to_document),
+    an entry at a time. At 100,000 files the whole document (its dicts, its text, then its
+    bytes) took three times the memory of the build itself."""
+
+    def text(value: Any) -> str:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+    entries = sorted(manifest.entries.items())
+    yield b'{\n  "assets": {' + (b"\n" if entries else b"")
+    for n, (path, e) in enumerate(entries):
+        entry = text(_entry_document(e)).replace("\n", "\n    ")  # no value holds a raw newline
+        yield f"    {text(path)}: {entry}{',' if n + 1 < len(entries) else ''}\n".encode()
+    tail = {"format": FORMAT, "prefix": manifest.prefix, "version": VERSION}
+    yield (("  }," if entries else "},") + text(tail)[1:] + "\n").encode()
 
 
 def from_document(doc: Any, origin: str) -> Manifest:
@@ -167,7 +186,7 @@ def read(path: str | os.PathLike[str]) -> Manifest:
 def write(manifest: Manifest, path: str | os.PathLike[str]) -> None:
     """Atomic: an app starting mid-write must read the old manifest or the new, never half."""
     writable(path)
-    write_atomic(Path(path), dumps(manifest))
+    write_atomic(Path(path), _chunks(manifest))
 
 
 def writable(path: str | os.PathLike[str]) -> None:
@@ -187,14 +206,15 @@ def writable(path: str | os.PathLike[str]) -> None:
         raise UserError(f"cannot write the manifest {target}: {parent} is not a writable folder")
 
 
-def write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes | Iterable[bytes]) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                for chunk in [data] if isinstance(data, bytes) else data:
+                    f.write(chunk)
             os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: the app may run as another user
             os.replace(tmp, target)
         except BaseException:

@@ -20,7 +20,7 @@ from .invalidate import DEFAULT_THRESHOLD
 from .manifest import DEFAULT_PATH
 from .plan import DEFAULT_MAX_DELETE
 from .printable import printable
-from .store import Connection
+from .store import DEFAULT_JOBS, Connection
 
 F = TypeVar("F", bound=Callable[..., Any])
 RULES = "cdnpub.rules"  # ctx.meta key of the header rules from pyproject.toml
@@ -147,7 +147,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "(repairs objects deleted by hand).",
     ),
     "jobs": click.option(
-        "--jobs", type=click.IntRange(1, 256), default=16, show_default=True, envvar="CDNPUB_JOBS",
+        "--jobs", type=click.IntRange(1, 256), default=DEFAULT_JOBS, show_default=True, envvar="CDNPUB_JOBS",
         help="Concurrent uploads.",
     ),
     "as_json": click.option(

@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
-import botocore.exceptions
-
 # What CloudFront passes on from S3; everything else of S3's answer stays behind.
 _PASSED = frozenset(
     {
@@ -93,6 +91,8 @@ class Preview:
     def _object(
         self, environ: dict[str, Any], start_response: Callable[..., Any], key: str, head: bool
     ) -> Iterable[bytes]:
+        import botocore.exceptions  # imported by the client already; not by `cdnpub build`
+
         try:
             if head:
                 answer = self.client.head_object(Bucket=self.bucket, Key=key)

@@ -25,7 +25,7 @@ from .manifest import from_build, to_document
 from .pending import NO_DISTRIBUTION, Pending, meta_prefix, pending_key
 from .pending import dumps as dumps_pending
 from .pending import loads as loads_pending
-from .plan import Action, Plan, RemoteObject, desired_release, kept_name_changed, plan, unchanged
+from .plan import Action, Listing, Plan, RemoteObject, desired_release, kept_name_changed, plan, unchanged
 from .release import Release, dumps, looks_like_record
 from .shrink import SHRINK_FLAG, served_paths, shrink
 from .store import S3Store
@@ -75,13 +75,21 @@ def prepare(
     records = meta.release_keys()
     for key in sorted(k for k in meta.objects if looks_like_record(k, build.prefix)):
         warn(f"s3://{store.bucket}/{key} is named like a release record but its time is none; ignoring it")
-    last = _record(store, records[-1].key, build.prefix, warn) if records else None
-    if last is not None and not settings.allow_shrink:
-        _guard_shrink(last, build, settings, warn)
     if records:
         now = after_newest(records[-1].key, now)
-    found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
     wanted = desired_release(build, manifest, now, settings.plain_copies)
+    listing: Future[Listing] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdnpub-listing") as ahead:
+        # A record's key ends with its release id: when the newest is not this build's, the
+        # whole prefix is listed in any case, so the listing goes out beside the reads of
+        # the record and the marker, a round trip sooner. When it may be this build, the
+        # record decides first, and an unchanged publish stays two requests.
+        if not records or not records[-1].key.endswith(f"-{wanted.id[:12]}.json.gz"):
+            listing = ahead.submit(_listing, build, store, settings)
+        last = _record(store, records[-1].key, build.prefix, warn) if records else None
+        found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
+    if last is not None and not settings.allow_shrink:
+        _guard_shrink(last, build, settings, warn)
     todo = None
     # A marker of a publish that stopped half-way: the bucket may not be what the newest
     # record says, so compare everything.
@@ -94,7 +102,8 @@ def prepare(
             warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
             settings = replace(settings, prune_older_than=None)
         unsure = found.unsure if found is not None else frozenset()
-        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure)
+        listed = listing.result() if listing is not None else _listing(build, store, settings)
+        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure, listed)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
@@ -133,8 +142,8 @@ def _full_plan(
     last: Release | None,
     wanted: Release,
     unsure: frozenset[str],
+    listing: Listing,
 ) -> Plan:
-    listing = store.listing(build.prefix)
     recent: list[Release] = []
     expired: list[Release] = []
     if settings.prune_older_than is not None:
@@ -170,6 +179,13 @@ def _full_plan(
         expired=expired,
         prune_foreign=settings.prune_foreign,
     )
+
+
+def _listing(build: Build, store: S3Store, settings: Settings) -> Listing:
+    """The whole prefix. The keys this build wants (most of what it holds) cut the listing
+    into ranges listed in parallel; what else the bucket holds is listed all the same."""
+    wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
+    return store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
 
 
 def _record(store: S3Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:

@@ -11,16 +11,12 @@ import io
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-
-import boto3
-import boto3.exceptions
-import botocore.exceptions
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 
 from .digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
 from .errors import CdnpubError, RemoteError, UserError
@@ -28,17 +24,19 @@ from .fingerprint import Asset
 from .plan import Blob, Listing, RemoteObject
 from .release import Release, loads
 
+# boto3 and botocore are imported where they are used: importing them takes a third of
+# a second, which `cdnpub build` and `cdnpub --version` never need to pay.
 if TYPE_CHECKING:
+    from botocore.config import Config
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
 COPY_OBJECT_LIMIT = 5 * 1024**3  # bytes one CopyObject may copy
-_BROKEN_BODY = (
-    botocore.exceptions.IncompleteReadError,
-    botocore.exceptions.ResponseStreamingError,
-    botocore.exceptions.ReadTimeoutError,
-    botocore.exceptions.ConnectionClosedError,
-)
+# Requests in flight at once (--jobs): S3 answers each after a round trip, so the wall
+# time of a publish is round trips / jobs (bench/sync_bench.py, latency-bound scenario).
+DEFAULT_JOBS = 64
+# Parts one multipart upload sends at once (s3transfer's max_concurrency).
+PART_CONCURRENCY = 4
 
 _EXTRA_PARAMS = {
     "content-disposition": "ContentDisposition",
@@ -76,8 +74,14 @@ def aws_client(service: str, conn: Connection, config: Config, region: str | Non
     """A client on a session of our own (boto3's default one caches credentials across
     calls). What fails here is the user's set-up (a bad endpoint URL, region, profile,
     config file or half-set credentials), before any request: a UserError."""
+    import boto3
+    import botocore.exceptions
+    import botocore.session
+
     try:
-        session = boto3.Session(profile_name=conn.profile, region_name=conn.region)
+        core = botocore.session.get_session()
+        core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=timestamp)
+        session = boto3.Session(profile_name=conn.profile, region_name=conn.region, botocore_session=core)
         return session.client(
             service,  # type: ignore[call-overload]
             region_name=region or conn.region,
@@ -90,6 +94,22 @@ def aws_client(service: str, conn: Connection, config: Config, region: str | Non
         raise UserError(f"cannot set up the {service} client: {err}") from None
     except ValueError as err:  # botocore's "Invalid endpoint: ..."
         raise UserError(f"{err} (--endpoint-url takes a URL such as http://127.0.0.1:4566)") from None
+
+
+def timestamp(value: Any) -> datetime:
+    """A timestamp of a response. botocore reads them with dateutil, three quarters of
+    the CPU time of reading a 1,000-key listing page (48 ms a page against 11); S3 writes
+    ISO 8601 there ("2026-11-30T18:00:00.000Z"), which the standard library reads. Other
+    forms (HTTP dates in headers, epoch seconds) go to botocore's own parser."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        from botocore.utils import parse_timestamp
+
+        return parse_timestamp(value)
+    return parsed
 
 
 def retries() -> Any:
@@ -106,12 +126,18 @@ def retries() -> Any:
 
 
 def s3_client(conn: Connection, jobs: int) -> S3Client:
-    """One client shared by every worker thread (clients are thread-safe), with a pool
-    as wide as the workers and botocore's standard retry mode (backoff with jitter,
-    retries on throttling, 5xx and dropped connections)."""
+    """One client shared by every worker thread (clients are thread-safe), with
+    botocore's standard retry mode (backoff with jitter, retries on throttling, 5xx and
+    dropped connections) and a pool that keeps a connection for every request that can
+    be in flight: `jobs` workers (uploads, listing ranges), each multipart upload
+    PART_CONCURRENCY parts at once. botocore opens a connection past its pool all the
+    same, then drops it after one request ("Connection pool is full"): against S3 a new
+    TLS handshake per request."""
+    from botocore.config import Config
+
     config = Config(
         retries=retries(),
-        max_pool_connections=max(10, jobs * 2),
+        max_pool_connections=jobs * PART_CONCURRENCY,
         connect_timeout=10,
         read_timeout=60,
     )
@@ -119,9 +145,26 @@ def s3_client(conn: Connection, jobs: int) -> S3Client:
     return client
 
 
+LIST_PAGE = 1000  # keys one ListObjectsV2 returns at most
+
+
+def _cuts(expected: Iterable[str], start: str) -> list[str]:
+    """Every (9/10 LIST_PAGE)-th of the expected keys under `start`, in S3's listing order:
+    the ends of ranges that one page lists whole even with a tenth more objects than
+    expected (the records, the old objects of what changed), so that a range seldom waits
+    for a second page. Smaller ranges cost more: where the client's CPU is the limit (it
+    parses every page), 750 keys a range took 15 % longer than 1,000 at 40,000 keys."""
+    keys = sorted({k for k in expected if k.startswith(start)})
+    step = max(1, LIST_PAGE * 9 // 10)
+    return keys[step - 1 : -1 : step]
+
+
 @contextmanager
 def s3_errors(bucket: str, key: str = "") -> Iterator[None]:
     """Turn botocore's exceptions into one-line cdnpub errors naming what failed."""
+    import boto3.exceptions
+    import botocore.exceptions
+
     where = f"{bucket}/{key}" if key else bucket
     try:
         yield
@@ -134,6 +177,8 @@ def s3_errors(bucket: str, key: str = "") -> Iterator[None]:
 
 
 def _translate(err: Exception, bucket: str, where: str) -> CdnpubError:
+    import botocore.exceptions
+
     if isinstance(err, botocore.exceptions.NoCredentialsError):
         return UserError(
             "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE "
@@ -201,29 +246,68 @@ def _changed(asset: Asset) -> UserError:
 
 class S3Store:
     def __init__(self, client: S3Client, bucket: str) -> None:
+        from boto3.s3.transfer import TransferConfig
+
         self.client = client
         self.bucket = bucket
         self._transfer = TransferConfig(
             multipart_threshold=MULTIPART_THRESHOLD,
             multipart_chunksize=MULTIPART_CHUNKSIZE,
-            max_concurrency=4,
+            max_concurrency=PART_CONCURRENCY,
         )
         # A rewritten (streamed) big file buffers up to this many parts (s3transfer's own
         # setting, which boto3's constructor does not take).
         self._transfer.max_in_memory_upload_chunks = 4
 
-    def listing(self, prefix: str, within: str | None = None) -> Listing:
-        """Every object under the prefix (or under `within`, a deeper key prefix): one
-        paginated ListObjectsV2, never a HEAD per file."""
-        objects: dict[str, RemoteObject] = {}
+    def listing(
+        self, prefix: str, within: str | None = None, *, expected: Iterable[str] = (), jobs: int = 1
+    ) -> Listing:
+        """Every object under the prefix (or under `within`, a deeper key prefix): paginated
+        ListObjectsV2, never a HEAD per file.
+
+        One paginated listing is one request per 1,000 keys, each waiting for the last: at
+        100,000 files (200,000 keys) 200 round trips before the first write. With the keys
+        the caller expects there (`expected`, in any order) and `jobs` > 1, the key space is
+        cut after every 900th expected key and the ranges are listed at once (StartAfter
+        each cut), `jobs` at a time: a tenth more requests than one listing, in
+        ranges / jobs round trips. The ranges cover the whole key space whatever the
+        bucket holds, so the result is the same set of objects: `expected` only decides
+        where to cut, and objects deleted out of band or left by older releases are
+        found as before."""
         start = within if within is not None else (f"{prefix}/" if prefix else "")
-        with s3_errors(self.bucket, start):
+        cuts = _cuts(expected, start)
+        if jobs <= 1 or not cuts:
+            return Listing(prefix, self._list_range(start, None, None))
+        bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
+        objects: dict[str, RemoteObject] = {}
+        with ThreadPoolExecutor(min(jobs, len(bounds)), thread_name_prefix="cdnpub-list") as pool:
+            # In key order: a range that ran past its end listed the first keys of the next
+            # one, which keep their place, so the objects come in S3's order, unsorted.
+            for found in pool.map(lambda b: self._list_range(start, *b), bounds):
+                objects.update(found)
+        return Listing(prefix, objects)
+
+    def _list_range(self, start: str, after: str | None, until: str | None) -> dict[str, RemoteObject]:
+        """The objects under `start` past `after` (all when None), up to `until` and maybe
+        a page beyond it (to the end when None)."""
+        objects: dict[str, RemoteObject] = {}
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": start,
+            "PaginationConfig": {"PageSize": LIST_PAGE},
+        }
+        if after is not None:
+            params["StartAfter"] = after
+        with s3_errors(self.bucket, after or start):
             paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
-                for o in page.get("Contents", []):
+            for page in paginator.paginate(**params):
+                contents = page.get("Contents", [])
+                for o in contents:
                     key = o["Key"]
                     objects[key] = RemoteObject(key, o["Size"], o["ETag"].strip('"'), o["LastModified"])
-        return Listing(prefix, objects)
+                if until is not None and contents and contents[-1]["Key"] >= until:
+                    break  # S3 lists keys in UTF-8 byte order, which is str's code point order
+        return objects
 
     def release(self, key: str, warn: Callable[[str], None]) -> Release | None:
         """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
@@ -292,12 +376,20 @@ class S3Store:
         """The whole object. botocore retries a request but not the reading of its body:
         a body cut short (or stalled) is fetched again, with the same attempts and a
         backoff like botocore's, so one dropped connection does not fail a publish."""
+        import botocore.exceptions
+
+        broken_body = (
+            botocore.exceptions.IncompleteReadError,
+            botocore.exceptions.ResponseStreamingError,
+            botocore.exceptions.ReadTimeoutError,
+            botocore.exceptions.ConnectionClosedError,
+        )
         attempts = retries()["max_attempts"]
         with s3_errors(self.bucket, key):
             for attempt in range(1, attempts + 1):
                 try:
                     return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-                except _BROKEN_BODY:
+                except broken_body:
                     if attempt == attempts:
                         raise
                     time.sleep(random.uniform(0, min(20.0, 0.5 * 2**attempt)))

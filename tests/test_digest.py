@@ -13,6 +13,7 @@ from cdnpub.digest import (
     digest_bytes,
     digest_chunks,
     digest_file,
+    part_size,
     read_all,
     read_chunks,
 )
@@ -80,3 +81,20 @@ def test_digest_of_a_big_file_leaves_no_thread_behind() -> None:
     before = threading.active_count()
     digest_bytes(b"x" * (PARALLEL_MIN_SIZE + 1))
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        MULTIPART_THRESHOLD,
+        MULTIPART_CHUNKSIZE * 10_000,
+        MULTIPART_CHUNKSIZE * 10_000 + 1,
+        MULTIPART_CHUNKSIZE * 40_000 + 7,
+        5 * 1024**4,  # S3's largest object
+        50 * 1024**4,  # past it: the part size stops at 5 GiB, as s3transfer's does
+    ],
+)
+def test_part_size_is_the_one_s3transfer_uploads_with(size: int) -> None:
+    from s3transfer.utils import ChunksizeAdjuster
+
+    assert part_size(size) == ChunksizeAdjuster().adjust_chunksize(MULTIPART_CHUNKSIZE, size)

@@ -130,3 +130,31 @@ def test_a_module_record_that_is_no_list_of_names_is_corrupt(tmp_path: Path, mod
     (tmp_path / "m.json").write_text(json.dumps(doc))
     with pytest.raises(UserError, match="corrupt"):
         read(tmp_path / "m.json")
+
+
+@pytest.mark.parametrize("paths", [[], ["a.css"], ["z\n.css", "é/ü.png", 'a "b".js', "a b.js"]])
+def test_written_manifest_is_the_json_of_its_document_byte_for_byte(paths: list[str], tmp_path: Path) -> None:
+    import json
+
+    from cdnpub.manifest import Entry, Manifest, to_document
+
+    entries = {
+        p: Entry(
+            f"static/{p}",
+            None if n % 2 else f"static/x{n}",
+            n,
+            "ab" * 32,
+            "cd" * 16,
+            "sha384-x/+=",
+            "text/css; charset=utf-8",
+            "public, max-age=300",
+            bool(n % 2),
+        )
+        for n, p in enumerate(paths)
+    }
+    manifest = Manifest("static", entries)
+    expected = (
+        json.dumps(to_document(manifest), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    ).encode()
+    write(manifest, tmp_path / "m.json")
+    assert dumps(manifest) == expected == (tmp_path / "m.json").read_bytes()

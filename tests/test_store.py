@@ -142,3 +142,34 @@ def test_a_body_cut_short_every_time_is_a_remote_error(
         with pytest.raises(RemoteError, match="s3://store-test/k"):
             S3Store(client, "store-test").get_bytes("k")
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-30T18:00:00.000Z",  # S3's listings
+        "2026-11-30T18:00:00Z",
+        "2026-11-30T18:00:00.123456+02:00",
+        "Mon, 30 Nov 2026 18:00:00 GMT",  # HTTP dates (Last-Modified headers)
+        1764525600,  # epoch seconds
+        "1764525600",
+    ],
+)
+def test_timestamps_read_as_botocore_reads_them(value: object) -> None:
+    from botocore.utils import parse_timestamp
+
+    from cdnpub.store import timestamp
+
+    ours = timestamp(value)
+    assert ours == parse_timestamp(value) and ours.utcoffset() is not None
+
+
+def test_listing_times_are_aware_datetimes(tmp_path: Path) -> None:
+    from cdnpub.store import Connection, S3Store, s3_client
+
+    with mock_aws():
+        client = s3_client(Connection(region="us-east-1"), 4)
+        client.create_bucket(Bucket="times")
+        client.put_object(Bucket="times", Key="static/a.css", Body=b"a")
+        (found,) = S3Store(client, "times").listing("static").objects.values()
+        assert found.last_modified.utcoffset() is not None

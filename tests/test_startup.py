@@ -1,0 +1,56 @@
+"""What a command imports: `cdnpub build` and `--version` never load boto3 or botocore
+(a third of a second at every start; bench/build_bench.py reports start-up)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+# Runs the CLI in a fresh interpreter, then prints which AWS modules it loaded.
+_CHILD = """
+import json, sys
+from cdnpub.cli import main
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+aws = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "s3transfer"))
+print(json.dumps({"code": code, "aws": aws}), file=sys.stderr)
+"""
+
+
+def _run(*args: str, cwd: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+    found: dict[str, object] = json.loads(done.stderr.strip().splitlines()[-1])
+    return found
+
+
+def test_version_imports_no_aws_library(tmp_path: Path) -> None:
+    assert _run("--version", cwd=tmp_path) == {"code": 0, "aws": []}
+
+
+def test_build_imports_no_aws_library(tmp_path: Path) -> None:
+    static = tmp_path / "static"
+    (static / "css").mkdir(parents=True)
+    (static / "css" / "app.css").write_text("body { background: url(../img/a.png) }\n")
+    (static / "img").mkdir()
+    (static / "img" / "a.png").write_bytes(b"\x89PNG" + bytes(2048))
+    out = tmp_path / "out"
+    found = _run(
+        "build", str(static), "--out", str(out), "--manifest", str(tmp_path / "m.json"), cwd=tmp_path
+    )
+    assert found == {"code": 0, "aws": []}
+    assert (out / "css" / "app.css").is_file()
+
+
+def test_build_of_a_multipart_sized_file_imports_no_aws_library(tmp_path: Path) -> None:
+    static = tmp_path / "static"
+    static.mkdir()
+    with open(static / "film.mp4", "wb") as f:
+        f.truncate(17 * 1024 * 1024)  # past the multipart threshold: the ETag needs the part size
+    found = _run("build", str(static), "--manifest", str(tmp_path / "m.json"), cwd=tmp_path)
+    assert found == {"code": 0, "aws": []}
