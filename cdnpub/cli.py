@@ -22,12 +22,11 @@ from .console import ExpectedErrors, local_target, print_warnings, report_build,
 from .doctor_report import run_doctor
 from .errors import UserError
 from .export import export
-from .fingerprint import Build, BuildOptions, Source, build
+from .fingerprint import Build, Source, build
 from .invalidate import CloudFront, cloudfront_client, collapse, invalidation_path
 from .local import local_command
 from .manifest import from_build, write
-from .modulegraph import DEFAULT_JS_MODULES
-from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
+from .options import BUILD, CONNECTION, PUBLISH, build_options, load_config, options, publish_settings
 from .printable import printable
 from .scan import scan
 from .store import Connection
@@ -61,15 +60,7 @@ def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[
     url_path = values["url_path"]
     if url_path is not None and not url_path.startswith("/"):
         raise UserError(f"--url-path {url_path!r}: a URL path starts with / (such as /static)")
-    options = BuildOptions(
-        prefix=check_prefix(prefix, "--prefix"),
-        rules=ctx.meta.get(RULES, ()),
-        fingerprinted_pattern=values["fingerprinted_pattern"],
-        strict=values["strict"],
-        js_modules=tuple(values["js_modules"]) or DEFAULT_JS_MODULES,
-        esbuild_metafile=values["esbuild_metafile"],
-        publish_bundler_manifests=values["publish_bundler_manifests"],
-    )
+    options = build_options(values, prefix=check_prefix(prefix, "--prefix"))
     url = values["url_path"] if values["url_path"] is not None else "/" + options.prefix
     return build([Source(scan(static_dir, values["exclude"]), url_path=url)], options)
 

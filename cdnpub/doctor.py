@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-import botocore.exceptions
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .aws_documents import behavior_for, bucket_origins, parse_policy, probe_path
 from .checks import run_checks
@@ -26,6 +24,9 @@ from .managed_policies import (
 from .pending import pending_key
 from .release import is_record_key, loads, releases_prefix
 from .store import s3_errors
+
+if TYPE_CHECKING:
+    import botocore.exceptions
 
 T = TypeVar("T")
 SAMPLE_SIZE = 5  # plain-name objects read: a bound on doctor's requests, not a survey
@@ -68,6 +69,8 @@ class _Reader:
         self.denied: dict[str, str] = {}
 
     def read(self, what: str, action: str, call: Callable[[], T], absent: T | None = None) -> T | None:
+        import botocore.exceptions  # here, not at the top: `cdnpub build` never loads botocore
+
         try:
             return call()
         except botocore.exceptions.ClientError as err:

@@ -383,7 +383,7 @@ def _uncertain_invalidations(nodes: dict[str, _Node]) -> list[str]:
     viewers fetch (AWS's documentation asks for `~` encoded, browsers send it raw; a raw `*`
     is CloudFront's wildcard, so it is sent encoded)."""
     return [
-        f"{n.file.fs_path}: '~' or '*' in a file name: CloudFront may not match its "
+        f"{printable(n.file.fs_path)}: '~' or '*' in a file name: CloudFront may not match its "
         "invalidation path to what browsers fetch; rename it if it ever changes in place"
         for n in nodes.values()
         if not n.kept and ("~" in n.logical or "*" in n.logical)

@@ -26,8 +26,7 @@ from .flask import WRITING_MANIFEST, manifest_path
 from .importmap import unpinned
 from .local import LOCAL_BUCKET
 from .manifest import from_build, write
-from .modulegraph import DEFAULT_JS_MODULES
-from .options import BUILD, CONNECTION, PUBLISH, RULES, load_config, options, publish_settings
+from .options import BUILD, CONNECTION, PUBLISH, build_options, load_config, options, publish_settings
 from .scan import scan
 from .store import Connection
 
@@ -84,15 +83,9 @@ def _prefix(app: Flask) -> str:
     return check_prefix(str(prefix), "CDN_PREFIX")
 
 
-def build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
-    return BuildOptions(
-        prefix=_prefix(app),
-        rules=click.get_current_context().meta.get(RULES, ()),
-        fingerprinted_pattern=values["fingerprinted_pattern"],
-        strict=values["strict"],
-        js_modules=_js_modules(
-            values["js_modules"] or app.config.get("CDN_JS_MODULES") or DEFAULT_JS_MODULES
-        ),
+def app_build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
+    return build_options(
+        values, prefix=_prefix(app), js_modules=_js_modules(app.config.get("CDN_JS_MODULES") or ())
     )
 
 
@@ -104,7 +97,7 @@ def _js_modules(globs: str | Sequence[str]) -> tuple[str, ...]:
 def app_build(app: Flask, values: Mapping[str, Any], sources: list[Source] | None = None) -> Build:
     if sources is None:
         sources = static_sources(app, values["exclude"])
-    result = build(sources, build_options(app, values))
+    result = build(sources, app_build_options(app, values))
     pins = app.config.get("CDN_IMPORTMAP_PINS") or {}
     if isinstance(pins, Mapping):  # bare imports the app's import map cannot resolve
         extra = unpinned(result.modules, pins)

@@ -15,9 +15,10 @@ import click
 
 from .config import PYPROJECT, Settings, default_map, read_table, rules_from
 from .errors import UserError
-from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN
+from .fingerprint import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
 from .invalidate import DEFAULT_THRESHOLD
 from .manifest import DEFAULT_PATH
+from .modulegraph import DEFAULT_JS_MODULES
 from .plan import DEFAULT_MAX_DELETE
 from .printable import printable
 from .store import DEFAULT_JOBS, Connection
@@ -303,6 +304,20 @@ def options(*names: str) -> Callable[[F], F]:
         return f
 
     return decorate
+
+
+def build_options(values: Mapping[str, Any], *, prefix: str, js_modules: Sequence[str] = ()) -> BuildOptions:
+    """BuildOptions from the BUILD options' values, the same for both faces; `js_modules`:
+    the face's own default when --js-modules is not given (Flask's CDN_JS_MODULES)."""
+    return BuildOptions(
+        prefix=prefix,
+        rules=click.get_current_context().meta.get(RULES, ()),
+        fingerprinted_pattern=values["fingerprinted_pattern"],
+        strict=values["strict"],
+        js_modules=tuple(values["js_modules"] or js_modules or DEFAULT_JS_MODULES),
+        esbuild_metafile=values["esbuild_metafile"],
+        publish_bundler_manifests=values["publish_bundler_manifests"],
+    )
 
 
 def publish_settings(

@@ -15,6 +15,7 @@ import pathspec
 
 from .errors import UserError
 from .printable import printable
+from .urls import normal_name
 
 IGNORE_FILE = ".cdnpubignore"
 
@@ -109,7 +110,7 @@ def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
     real_root = os.path.realpath(root_path)
     files = tuple(_walk(str(root_path), real_root, spec))
     _one_spelling(files)
-    warnings = [*_case_clashes(files), *_odd_names(files), *_secrets(files)]
+    warnings = [*_case_clashes(files), *_secrets(files)]
     return Scan(root=str(root_path), files=files, warnings=tuple(warnings))
 
 
@@ -176,7 +177,7 @@ def _name(entry: os.DirEntry[str]) -> str:
         raise UserError(
             f"{printable(entry.path)}: the name holds a control character (such as a line break); rename it"
         )
-    return name if unicodedata.is_normalized("NFC", name) else unicodedata.normalize("NFC", name)
+    return normal_name(name)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -223,19 +224,6 @@ def _one_spelling(files: Sequence[SourceFile]) -> None:
 def _spelled(fs_path: str) -> str:
     """A path with non-ASCII letters escaped, so that two Unicode forms of it differ on screen."""
     return printable(fs_path).encode("ascii", "backslashreplace").decode("ascii")
-
-
-def _odd_names(files: Iterable[SourceFile]) -> Iterator[str]:
-    """`*` is CloudFront's wildcard, and `~` is where AWS's invalidation rule (RFC 1738:
-    unsafe, encode it) and browsers (send it raw) disagree: such a URL may stay stale."""
-    for f in files:
-        odd = [c for c in "~*" if c in f.path]
-        if odd:
-            chars = " and ".join(f"'{c}'" for c in odd)
-            yield (
-                f"{printable(f.path)}: {chars} in a file name; CloudFront invalidations of its "
-                "plain URL may miss what browsers request (rename it to be sure)"
-            )
 
 
 def _secrets(files: Iterable[SourceFile]) -> Iterator[str]:

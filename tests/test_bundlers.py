@@ -334,11 +334,6 @@ def test_flask_cdn_build_keeps_the_vite_output_of_the_app_static_folder(tmp_path
     assert "dist/.vite/manifest.json" not in assets
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flask_commands.build_options does not pass esbuild_metafile and publish_bundler_manifests "
-    "to BuildOptions yet (two lines, in a file of another issue); remove this mark with them",
-)
 def test_flask_cdn_build_reads_the_esbuild_metafile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from flask import Flask
 

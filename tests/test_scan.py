@@ -232,13 +232,6 @@ def test_a_public_key_is_no_warning(make_tree: MakeTree) -> None:
     assert scan(root).warnings == ()
 
 
-@pytest.mark.parametrize("name", ["a~b.css", "sprite*.png"])
-def test_tilde_and_star_in_a_name_warn(make_tree: MakeTree, name: str) -> None:
-    root = make_tree({name: "x"})
-    (warning,) = scan(root).warnings
-    assert warning.startswith(f"{name}: ") and "invalidation" in warning
-
-
 # --- peers' bug reports, replayed ------------------------------------------------------
 
 
