@@ -171,11 +171,14 @@ def invalidate_command(
 
 @cli.command("doctor")
 @click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
-@options("doctor_distribution_id", "doctor_json", *CONNECTION, "debug")
+@options("doctor_distribution_id", "doctor_json", *CONNECTION, "local", "debug")
 def doctor_command(destination: str, distribution_id: str | None, as_json: bool, **values: Any) -> None:
     """Check the bucket and its CloudFront distribution against what publishing assumes
     (read-only). Exit 3 when a check fails."""
     bucket, prefix = parse_s3_url(destination)
+    if values["local"]:
+        values.update(local_target(bucket, values["endpoint_url"], distribution_id))
+        distribution_id = values["distribution_id"]
     connection = Connection(values["region"], values["profile"], values["endpoint_url"])
     run_doctor(connection, bucket, prefix or "static", distribution_id, as_json)
 

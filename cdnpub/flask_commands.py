@@ -185,7 +185,7 @@ def publish_command(**values: Any) -> None:
 
 
 @cdn_cli.command("doctor")
-@options("doctor_distribution_id", "doctor_json", *CONNECTION, "debug")
+@options("doctor_distribution_id", "doctor_json", *CONNECTION, "local", "debug")
 def doctor_command(as_json: bool, **values: Any) -> None:
     """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes
     (read-only). Exit 3 when a check fails."""

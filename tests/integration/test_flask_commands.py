@@ -417,3 +417,17 @@ def test_a_typod_static_folder_with_local_sets_nothing_up(moto_server: MotoServe
     result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url)
     assert result.exit_code == 2 and "does not exist" in result.output
     assert moto_server.requests() == []
+
+
+def test_flask_cdn_doctor_local_checks_the_emulators_set_up_and_passes(
+    moto_server: MotoServer, tmp_path: Path, no_credentials: None
+) -> None:
+    from cdnpub.local import ensure_local
+
+    ensure_local(moto_server.url, "flask-local-doctor", "127.0.0.1:5994")  # as `cdnpub local` does
+    app = local_app(tmp_path / "app", "flask-local-doctor")
+    assert flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url).exit_code == 0
+    result = flask_cdn(app, "doctor", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.stdout)["findings"]
+    assert findings and not [f for f in findings if f["status"] == "fail"]
