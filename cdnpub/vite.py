@@ -19,6 +19,7 @@ from html import escape
 from typing import Any
 
 from .errors import UserError
+from .importmap import Preload, modulepreload_tags
 from .urls import url_path
 
 DEFAULT_MANIFEST = "dist/.vite/manifest.json"  # relative to the app's static folder
@@ -100,12 +101,13 @@ def _strings(node: Mapping[str, Any], field: str, key: str, origin: str) -> list
 def render_tags(tags: Sequence[Tag], nonce: str | None = None) -> str:
     """The HTML of module scripts, module preloads and stylesheets, one per line, with
     SRI where given (and `crossorigin="anonymous"`, which SRI on another origin needs).
-
-    The one function that writes these tags for `cdn_vite_tags`; the module-preload and
-    integrity renderer of `cdn_modulepreload` (native ES modules) is meant to replace it
-    once both exist, so that the two helpers write the same markup."""
+    Module preloads come from importmap.modulepreload_tags, the one renderer that
+    `cdn_modulepreload` (native ES modules) uses too, so both helpers write the same markup."""
     lines = []
     for tag in tags:
+        if tag.kind == "modulepreload":
+            lines.append(modulepreload_tags([Preload(tag.url, tag.integrity)], nonce))
+            continue
         attrs = [f'href="{escape(tag.url)}"' if tag.kind != "script" else f'src="{escape(tag.url)}"']
         if tag.integrity:
             attrs += [f'integrity="{escape(tag.integrity)}"', 'crossorigin="anonymous"']

@@ -108,10 +108,19 @@ def test_tags_carry_integrity_and_crossorigin_and_escape_attributes() -> None:
 
 
 def test_local_tags_have_no_integrity_attribute() -> None:
+    # crossorigin="anonymous" is a module preload's default credentials mode anyway: the
+    # markup is cdn_modulepreload's, from the one renderer both helpers share.
     assert (
         render_tags([Tag("modulepreload", "/static/dist/a.js")])
-        == '<link rel="modulepreload" href="/static/dist/a.js">'
+        == '<link rel="modulepreload" href="/static/dist/a.js" crossorigin="anonymous">'
     )
+
+
+def test_vite_preloads_are_written_by_the_module_preload_renderer_of_cdn_modulepreload() -> None:
+    from cdnpub.importmap import Preload, modulepreload_tags
+
+    tag = Tag("modulepreload", "https://cdn.test/a.js", "sha384-y")
+    assert render_tags([tag], "n1") == modulepreload_tags([Preload(tag.url, tag.integrity)], "n1")
 
 
 def test_dev_server_tags_load_vite_client_and_the_entry_source() -> None:
