@@ -43,16 +43,7 @@ class CdnpubGroup(ExpectedErrors, click.Group):
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Fingerprint static files, publish them to S3 + CloudFront, keep them there."""
-    load_config(ctx, cli, _flask_group())
-
-
-def _flask_group() -> click.Group | None:
-    """`flask cdn`, whose options are keys of [tool.cdnpub] too (Flask is an extra)."""
-    try:
-        from .flask_commands import cdn_cli
-    except ImportError:
-        return None
-    return cdn_cli
+    load_config(ctx, cli)
 
 
 def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[str, Any]) -> Build:
@@ -67,20 +58,7 @@ def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[
 
 @cli.command("build")
 @click.argument("static_dir", type=click.Path(path_type=str))
-@options("manifest")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="CDNPUB_OUT",
-    help="Also write the fingerprinted tree (and plain-name copies) to this folder.",
-)
-@click.option(
-    "--prefix",
-    default="static",
-    show_default=True,
-    envvar="CDNPUB_PREFIX",
-    help="Key prefix the files will have on the CDN (the URL path).",
-)
+@options("manifest", "out", "prefix")
 @options(*BUILD, "build_json")
 @click.pass_context
 def build_command(

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import click
 from flask import Flask, current_app, has_request_context, request, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import iter_multi_items
@@ -18,6 +17,7 @@ from werkzeug.datastructures import iter_multi_items
 from . import importmap as _importmap
 from . import manifest as _manifest
 from . import vite as _vite
+from .appmanifest import manifest_path, writing_the_manifest
 from .errors import UserError
 from .manifest import Entry
 from .modulegraph import DEFAULT_JS_MODULES
@@ -29,26 +29,9 @@ _QUERY_SAFE = "!$'()*,/:;?@"
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
-WRITING_MANIFEST = "cdnpub.writing_manifest"  # click context meta key set by `flask cdn`
-
-
 class MissingAssetError(UserError, LookupError):
     """CDN_STRICT is on and a page asked for a static file the manifest does not hold:
     on the CDN that URL would be a 404 (or a stale copy), so fail where it is asked for."""
-
-
-def manifest_path(app: Flask) -> Path:
-    """CDN_MANIFEST against `app.root_path` (absolute paths win), as Flask's own
-    `config.from_file` does: the same file whatever directory the server starts in,
-    and the one `flask cdn build` writes."""
-    return Path(app.root_path, os.fspath(app.config.get("CDN_MANIFEST") or _manifest.DEFAULT_PATH))
-
-
-def _writing_the_manifest() -> bool:
-    """True while `flask cdn build/plan/publish` loads the app: the manifest may not exist
-    yet (a fresh checkout) and those commands never build a CDN URL."""
-    ctx = click.get_current_context(silent=True)
-    return bool(ctx and ctx.meta.get(WRITING_MANIFEST))
 
 
 class _State:
@@ -71,7 +54,7 @@ class _State:
         self.urls: dict[tuple[str, str], str] = {}  # (endpoint, filename) -> CDN URL
         self.warned: set[str] = set()
         self.stamp: _Stamp | None = None
-        if self.enabled and not _writing_the_manifest():
+        if self.enabled and not writing_the_manifest():
             self.load()
 
     def load(self) -> None:

@@ -16,13 +16,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .appmanifest import WRITING_MANIFEST, manifest_path
 from .config import Settings, check_bucket, check_prefix
 from .console import ExpectedErrors, local_target, print_warnings, report_build, run_publish
 from .doctor_report import run_doctor
 from .errors import UserError
 from .export import export
 from .fingerprint import Build, BuildOptions, Source, build
-from .flask import WRITING_MANIFEST, manifest_path
 from .importmap import unpinned
 from .local import LOCAL_BUCKET
 from .manifest import from_build, write
@@ -34,9 +34,7 @@ from .store import Connection
 class _CdnGroup(ExpectedErrors, AppGroup):
     def prepare(self, ctx: click.Context) -> None:
         ctx.meta[WRITING_MANIFEST] = True  # the app loads without the manifest these commands write
-        from .cli import cli
-
-        load_config(ctx, self, cli)  # [tool.cdnpub] as for `cdnpub`
+        load_config(ctx, self)  # [tool.cdnpub] as for `cdnpub`
 
 
 cdn_cli = _CdnGroup(
@@ -144,10 +142,7 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 
 
 @cdn_cli.command("build")
-@click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Also write the built tree here."
-)
-@options(*_BUILD, "build_json")
+@options("out", *_BUILD, "build_json")
 def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

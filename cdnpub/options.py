@@ -103,6 +103,14 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         metavar="FILE",
         help="Where to write the manifest (after a publish: only once it succeeded).",
     ),
+    "out": click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), envvar="CDNPUB_OUT",
+        help="Also write the fingerprinted tree (and plain-name copies) to this folder.",
+    ),
+    "prefix": click.option(
+        "--prefix", type=TEXT, default="static", show_default=True, envvar="CDNPUB_PREFIX",
+        help="Key prefix the files will have on the CDN (the URL path).",
+    ),
     "exclude": click.option(
         "--exclude", type=TEXT, multiple=True, metavar="PATTERN", envvar="CDNPUB_EXCLUDE",
         help="Gitignore-style pattern of files to leave out (repeatable), on top of the defaults "
@@ -236,16 +244,37 @@ def option_names(group: click.Group) -> dict[str, set[str]]:
     }
 
 
-def load_config(ctx: click.Context, group: click.Group, other: click.Group | None = None) -> None:
+def load_config(ctx: click.Context, group: click.Group) -> None:
     """[tool.cdnpub] of ./pyproject.toml as the group's defaults (flags and CDNPUB_*
-    variables win), and its header rules into ctx.meta. `other` is the other face,
-    whose option names are known keys too."""
+    variables win), and its header rules into ctx.meta. Every option either face takes is
+    a known key (one pyproject serves `cdnpub` and `flask cdn`); any other is a typo."""
     path = Path(PYPROJECT)
     table = read_table(path)
-    check_table(table, [group, *([other] if other else [])], str(path))
-    known = set().union(*option_names(other).values()) if other else set()
+    every = _every_option()
+    check_table(table, [group, every], str(path))
+    known = set().union(*option_names(every).values())
     ctx.default_map = default_map(table, option_names(group), str(path), known)
     ctx.meta[RULES] = rules_from(table, str(path))
+
+
+def _every_option() -> click.Group:
+    """A group of one command per option defined here: what both faces may take, known
+    without either face importing the other."""
+    from .local import local_command  # its own options: --port, --cdn-port, --bucket
+
+    group = click.Group("every")
+    for name in _OPTIONS:
+        group.add_command(click.Command(name, params=list(_params(name))))
+    group.add_command(local_command, "local command")  # not the --local flag's name
+    return group
+
+
+def _params(name: str) -> list[click.Parameter]:
+    def holder() -> None:
+        pass
+
+    decorated: Any = _OPTIONS[name](holder)
+    return list(getattr(decorated, "__click_params__", []))
 
 
 def check_table(table: Mapping[str, Any], groups: Sequence[click.Group], origin: str) -> None:

@@ -172,3 +172,49 @@ def test_a_password_in_the_endpoint_url_is_never_printed(
     assert exited.value.code == 1
     assert "hunter2" not in out.err + out.out
     assert "http://***@127.0.0.1:9" in out.err
+
+
+def test_no_face_imports_another() -> None:
+    """cli, flask and flask_commands sit on top: what they share lives below them."""
+    import ast
+    from pathlib import Path
+
+    faces = {"cli", "flask", "flask_commands"}
+    package = Path(__file__).parents[1] / "cdnpub"
+    for face in faces:
+        tree = ast.parse((package / f"{face}.py").read_text())
+        imported = {
+            (node.module or "").split(".")[-1]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1
+        }
+        assert not imported & (faces - {face}), face
+
+
+def test_a_key_only_the_other_face_takes_is_no_typo_for_flask_cdn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask import Flask
+
+    from cdnpub.flask_commands import cdn_cli
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static/a.css").write_text("a{}")
+    (tmp_path / "pyproject.toml").write_text('[tool.cdnpub]\nprefix = "assets"\nport = 4570\nurl_path = "/s"\n')
+    monkeypatch.chdir(tmp_path)
+    app = Flask("site", root_path=str(tmp_path))
+    result = app.test_cli_runner().invoke(cdn_cli, ["build"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_typo_in_pyproject_is_still_an_unknown_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from cdnpub.cli import cli
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static/a.css").write_text("a{}")
+    (tmp_path / "pyproject.toml").write_text("[tool.cdnpub]\nprefx = 'assets'\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["build", "static"])
+    assert result.exit_code == 2 and "unknown key 'prefx'" in result.output
