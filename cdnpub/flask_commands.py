@@ -102,8 +102,7 @@ def app_build(app: Flask, values: Mapping[str, Any], sources: list[Source] | Non
         if values["strict"] and extra:
             raise UserError(extra[0] + " (--strict)")
         result = replace(result, warnings=(*result.warnings, *extra))
-    print_warnings(result)
-    return result
+    return result  # its warnings are printed once, by build or by the publish run
 
 
 def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
@@ -147,6 +146,7 @@ def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     result = app_build(app, values)
+    print_warnings(result)
     target = manifest_path(app)
     written = export(result, out) if out else 0
     write(from_build(result), target)

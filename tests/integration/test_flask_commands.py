@@ -431,3 +431,16 @@ def test_flask_cdn_doctor_local_checks_the_emulators_set_up_and_passes(
     assert result.exit_code == 0, result.output
     findings = json.loads(result.stdout)["findings"]
     assert findings and not [f for f in findings if f["status"] == "fail"]
+
+
+@pytest.mark.parametrize("command", ["plan", "publish"])
+def test_flask_cdn_prints_each_build_warning_once(moto_server: MotoServer, tmp_path: Path, command: str) -> None:
+    from cdnpub.local import ensure_local
+
+    bucket = f"flask-once-{command}"
+    ensure_local(moto_server.url, bucket, "127.0.0.1:5993")
+    app = local_app(tmp_path / "app", bucket)
+    (tmp_path / "app/static/css/extra.css").write_text("a{background:url(missing.png)}")
+    result = flask_cdn(app, command, "--local", "--endpoint-url", moto_server.url)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("is not in the static folder") == 1
