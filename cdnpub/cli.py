@@ -175,7 +175,8 @@ def main() -> None:
         sys.exit(err.exit_code)
     except click.UsageError as err:  # one line, as every other error (click prints three)
         command = err.ctx.command_path if err.ctx else "cdnpub"
-        click.echo(f"cdnpub: {printable(err.format_message())} (see `{command} --help`)", err=True)
+        message = printable(err.format_message()).rstrip(".")
+        click.echo(f"cdnpub: {message} (see `{command} --help`)", err=True)
         sys.exit(err.exit_code)
     except click.ClickException as err:
         err.show()

@@ -61,7 +61,7 @@ def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
         if folder is None or (owner is app and _default_static(app) and not Path(folder).exists()):
             continue  # Flask gives every app a static folder; one that is not there is none
         if not Path(folder).is_dir():
-            whose = "the app's" if owner is app else f"blueprint {sub!r}'s"
+            whose = "the app's" if owner is app else f"the blueprint {sub!r}: its"
             missing = "is not a folder" if Path(folder).exists() else "does not exist"
             raise UserError(f"{whose} static_folder {folder} {missing}")
         url_path = rule.rule.removesuffix("/<path:filename>") or "/"
@@ -111,7 +111,10 @@ def app_settings(app: Flask, values: dict[str, Any]) -> Settings:
     config: Mapping[str, Any] = app.config
     bucket = config.get("CDN_BUCKET") or (LOCAL_BUCKET if values.get("local") else None)
     if not bucket:
-        raise UserError("CDN_BUCKET is not set in the app's config (the bucket to publish to)")
+        raise UserError(
+            "CDN_BUCKET is not set in the app's config (the bucket to publish to; "
+            "with --local, the emulator's bucket is used)"
+        )
     bucket = check_bucket(str(bucket), "CDN_BUCKET")
     if values.get("local"):
         # The emulator's endpoint and distribution, whatever the app's CDN_* say of the

@@ -183,7 +183,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "local": click.option(
         "--local", is_flag=True, envvar="CDNPUB_LOCAL",
         help="Use the emulator started by `cdnpub local` (no AWS account): dummy credentials, its "
-        "endpoint, the bucket and a distribution created when missing.",
+        "endpoint, the bucket its CDN preview serves (another is an error) and its distribution.",
     ),
     "prune_older_than": click.option(
         "--prune-older-than", type=Finite(min=0, max=MAX_DAYS), metavar="DAYS",

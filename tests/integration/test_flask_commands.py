@@ -320,7 +320,9 @@ def test_a_missing_blueprint_static_folder_is_exit_2_naming_the_blueprint(
     app.register_blueprint(Blueprint("shop_admin", "shop", static_folder=str(tmp_path / "nowhere")))
     result = flask_cdn(app, "build")
     assert result.exit_code == 2
-    assert "blueprint 'shop_admin''s static_folder" in result.output and "does not exist" in result.output
+    assert (
+        "the blueprint 'shop_admin': its static_folder" in result.output and "does not exist" in result.output
+    )
 
 
 def test_an_app_without_its_default_static_folder_publishes_its_blueprints(
@@ -434,7 +436,9 @@ def test_flask_cdn_doctor_local_checks_the_emulators_set_up_and_passes(
 
 
 @pytest.mark.parametrize("command", ["plan", "publish"])
-def test_flask_cdn_prints_each_build_warning_once(moto_server: MotoServer, tmp_path: Path, command: str) -> None:
+def test_flask_cdn_prints_each_build_warning_once(
+    moto_server: MotoServer, tmp_path: Path, command: str
+) -> None:
     from cdnpub.local import ensure_local
 
     bucket = f"flask-once-{command}"
