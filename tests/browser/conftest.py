@@ -6,21 +6,18 @@ loads a URL and tells what failed and what the console said, for any test."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
-from werkzeug.serving import make_server
 
 from cdnpub import manifest as manifest_module
 from cdnpub.flask_commands import cdn_cli
 from cdnpub.local import Emulator, PreviewServer, ensure_local
-from cdnpub.manifest import Manifest
 from tests.browser.pages import CHROMIUM_ARGS, LoadedPage, open_page
+from tests.browser.sites import Stack, serving
 from tests.conftest import fake_aws_env
 
 BUCKET = "cdnpub-browser"
@@ -37,13 +34,6 @@ def chromium_executable() -> str:
             pytest.fail(f"{reason}; CI=true needs it", pytrace=False)
         pytest.skip(reason)
     return CHROMIUM
-
-
-@dataclass(frozen=True)
-class Stack:
-    app_url: str  # http://127.0.0.1:PORT of the example app
-    cdn_url: str  # http://127.0.0.1:PORT of the CDN preview
-    manifest: Manifest
 
 
 def publish_example(endpoint_url: str, distribution_id: str, manifest: Path) -> None:
@@ -88,15 +78,8 @@ def stack(aws_env: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
                 "CDN_STRICT": True,  # a page linking to an unpublished file fails loudly
             }
         )
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="shop-app", daemon=True)
-        thread.start()
-        try:
-            yield Stack(f"http://127.0.0.1:{server.server_port}", preview.url, manifest_module.read(manifest))
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join()
+        with serving(app, "shop-app") as app_url:
+            yield Stack(app_url, preview.url, manifest_module.read(manifest))
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ what failed and what it logged: the record the browser tests assert on."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ class LoadedPage:
     failures: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     _responses: list[PlaywrightResponse] = field(default_factory=list)
+    _pending: list[Request] = field(default_factory=list)  # neither finished nor failed yet
 
     @cached_property
     def responses(self) -> dict[str, Response]:
@@ -59,8 +61,25 @@ class LoadedPage:
         """The value of a JS expression in the page; a promise is awaited."""
         return self.page.evaluate(expression)
 
+    def wait_until_idle(self) -> None:
+        """Wait until every request the page has made finished or failed: what the page
+        fetches after its load (a lazy chunk, say) is then in the record. AssertionError
+        naming the pending URLs past TIMEOUT_MS."""
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while self._pending:
+            if time.monotonic() > deadline:
+                pending = [r.url for r in self._pending]
+                raise AssertionError(f"requests still pending after {TIMEOUT_MS} ms: {pending}")
+            self.page.wait_for_timeout(20)  # lets Playwright deliver the page's events
+        self.__dict__.pop("responses", None)  # recomputed with the late responses
+
     def _request(self, request: Request) -> None:
         self.requests.append((request.url, request.resource_type))
+        self._pending.append(request)
+
+    def _finished(self, request: Request) -> None:
+        if request in self._pending:
+            self._pending.remove(request)
 
     def _response(self, response: PlaywrightResponse) -> None:
         self._responses.append(response)
@@ -68,6 +87,7 @@ class LoadedPage:
             self.errors.append(f"http {response.status}: {response.url}")
 
     def _failed(self, request: Request) -> None:
+        self._finished(request)
         self.failures.append(f"{request.url}: {request.failure}")
 
     def _console(self, message: ConsoleMessage) -> None:
@@ -89,6 +109,7 @@ def open_page(browser: Browser, url: str) -> Iterator[LoadedPage]:
         loaded = LoadedPage(page)
         page.on("request", loaded._request)
         page.on("response", loaded._response)
+        page.on("requestfinished", loaded._finished)
         page.on("requestfailed", loaded._failed)
         page.on("console", loaded._console)
         page.on("pageerror", loaded._exception)

@@ -24,6 +24,9 @@ def site(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterabl
     if environ["PATH_INFO"] == "/":
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [PAGE]
+    if environ["PATH_INFO"] == "/late":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"late"]
     start_response("404 Not Found", [("Content-Type", "text/plain")])
     return [b"not found"]
 
@@ -57,6 +60,18 @@ def test_browser_page_loads_the_url_and_evaluates(
     assert page.evaluate("document.getElementById('p').textContent") == "hello"
     assert page.requests[0] == (site_url + "/", "document")
     assert page.responses[site_url + "/"].headers["content-type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.browser
+def test_wait_until_idle_records_what_the_page_fetches_after_its_load(
+    browser_page: Callable[[str], LoadedPage], site_url: str
+) -> None:
+    page = browser_page(site_url + "/")
+    assert site_url + "/late" not in page.responses
+    assert page.evaluate("fetch('/late').then(r => r.status)") == 200
+    page.wait_until_idle()
+    assert (site_url + "/late", "fetch") in page.requests
+    assert page.responses[site_url + "/late"].status == 200
 
 
 @pytest.mark.browser

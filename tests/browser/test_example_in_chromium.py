@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser.conftest import Stack
 from tests.browser.pages import LoadedPage, open_page
+from tests.browser.sites import Stack
 
 pytestmark = pytest.mark.browser
 

@@ -12,9 +12,6 @@ cdn_modulepreload().
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,27 +19,17 @@ from typing import Any
 
 import pytest
 from flask import Flask, render_template_string
-from werkzeug.serving import make_server
 
 from cdnpub import manifest as manifest_module
 from cdnpub.flask import CDN
 from cdnpub.flask_commands import cdn_cli
 from cdnpub.local import Emulator, PreviewServer, ensure_local, local_client
+from tests.browser.sites import serving
 from tests.conftest import Tree, fake_aws_env, write_tree
 
 pytestmark = pytest.mark.browser
 
 BUCKET = "cdnpub-modules"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # app -> b/b.js -> c.js (three files deep; ../ and a root-relative import on the way),
 # and app -> import("./lazy.js") -> c.js.
 MODULES: Tree = {
@@ -62,20 +49,6 @@ PAGE = """<!doctype html>
         integrity="{{ cdn_integrity('js/app.js') }}" crossorigin="anonymous"></script>
 </head><body></body></html>
 """
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI=true needs it", pytrace=False)
-    pytest.skip(reason)
-
-
-def chromium_executable() -> str:
-    found = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
-    if found is None:
-        _unavailable("Debian's chromium is not installed (apt-get install chromium)")
-    assert found is not None
-    return found
 
 
 def create_app(root: Path, config: dict[str, Any]) -> Flask:
@@ -150,31 +123,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 },
             )
             app.debug = True  # a republished manifest is read again on the next request
-            server = make_server("127.0.0.1", 0, app, threaded=True)
-            thread = threading.Thread(target=server.serve_forever, name="modules-app", daemon=True)
-            thread.start()
-            site.app_url = f"http://127.0.0.1:{server.server_port}/"
-            try:
+            with serving(app, "modules-app") as app_url:
+                site.app_url = app_url + "/"
                 yield site
-            finally:
-                server.shutdown()
-                server.server_close()
-                thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = chromium_executable()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright for Python is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass
