@@ -206,56 +206,48 @@ def _distribution(
     return (found["Distribution"] if found else None), note
 
 
+# The policies a behavior may name: its field, our key, the API's name (snake and camel
+# case), and whether an id is AWS-managed (known by id, not read).
+_POLICY_KINDS = (
+    ("CachePolicyId", "cache", "cache_policy", "CachePolicy", is_managed_cache_policy),
+    (
+        "ResponseHeadersPolicyId", "response", "response_headers_policy", "ResponseHeadersPolicy",
+        is_managed_response_headers_policy,
+    ),
+    (
+        "OriginRequestPolicyId", "request", "origin_request_policy", "OriginRequestPolicy",
+        is_managed_origin_request_policy,
+    ),
+)  # fmt: skip
+
+
 def _policies(
     cloudfront: Any, distribution: Mapping[str, Any], prefix: str, reader: _Reader
 ) -> dict[str, dict[str, Any]]:
     """The custom policies of the behavior that serves the prefix; managed ones are
-    known by id (managed_policies.py) and not read."""
+    known by id (managed_policies.py) and not read. A read refused or not there (an
+    emulator without policies answers 404) leaves it out: the check then says it could
+    not read it."""
     behavior = behavior_for(distribution.get("DistributionConfig") or {}, probe_path(prefix))
-    out: dict[str, dict[str, Any]] = {"cache": {}, "response": {}, "request": {}}
-    cache_id = str(behavior.get("CachePolicyId") or "")
-    if cache_id and not is_managed_cache_policy(cache_id):
-        got = _policy(
-            reader,
-            f"cache_policy:{cache_id}",
-            "cloudfront:GetCachePolicy",
-            lambda: cloudfront.get_cache_policy(Id=cache_id)["CachePolicy"]["CachePolicyConfig"],
+    out: dict[str, dict[str, Any]] = {}
+    for field, kind, name, api, managed in _POLICY_KINDS:
+        out[kind] = {}
+        policy_id = str(behavior.get(field) or "")
+        if not policy_id or managed(policy_id):
+            continue
+        got = reader.read(
+            f"{name}:{policy_id}", f"cloudfront:Get{api}", _config_of(cloudfront, name, api, policy_id)
         )
         if got is not None:
-            out["cache"][cache_id] = got
-    response_id = str(behavior.get("ResponseHeadersPolicyId") or "")
-    if response_id and not is_managed_response_headers_policy(response_id):
-        got = _policy(
-            reader,
-            f"response_headers_policy:{response_id}",
-            "cloudfront:GetResponseHeadersPolicy",
-            lambda: cloudfront.get_response_headers_policy(Id=response_id)["ResponseHeadersPolicy"][
-                "ResponseHeadersPolicyConfig"
-            ],
-        )
-        if got is not None:
-            out["response"][response_id] = got
-    request_id = str(behavior.get("OriginRequestPolicyId") or "")
-    if request_id and not is_managed_origin_request_policy(request_id):
-        got = _policy(
-            reader,
-            f"origin_request_policy:{request_id}",
-            "cloudfront:GetOriginRequestPolicy",
-            lambda: cloudfront.get_origin_request_policy(Id=request_id)["OriginRequestPolicy"][
-                "OriginRequestPolicyConfig"
-            ],
-        )
-        if got is not None:
-            out["request"][request_id] = got
+            out[kind][policy_id] = got
     return out
 
 
-def _policy(
-    reader: _Reader, what: str, action: str, call: Callable[[], dict[str, Any]]
-) -> dict[str, Any] | None:
-    """A custom policy's config; None when refused or not there (an emulator without
-    policies answers 404: the check then says it could not read it)."""
-    return reader.read(what, action, call)
+def _config_of(cloudfront: Any, name: str, api: str, policy_id: str) -> Callable[[], dict[str, Any]]:
+    def call() -> dict[str, Any]:
+        return dict(getattr(cloudfront, f"get_{name}")(Id=policy_id)[api][f"{api}Config"])
+
+    return call
 
 
 def _published(s3: Any, bucket: str, prefix: str, reader: _Reader) -> Published | None:
