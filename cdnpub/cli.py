@@ -39,7 +39,7 @@ class CdnpubGroup(ExpectedErrors, click.Group):
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Fingerprint static files, publish them to S3 + CloudFront, keep them there."""
-    load_config(ctx, cli, _flask_group())
+    load_config(ctx, cli, _flask_group)
 
 
 def _flask_group() -> click.Group | None:

@@ -1,5 +1,6 @@
 """What a command imports: `cdnpub build` and `--version` never load boto3 or botocore
-(a third of a second at every start; bench/build_bench.py reports start-up)."""
+(a third of a second at every start), nor Flask unless [tool.cdnpub] names a key only
+`flask cdn` takes (80 ms and 9 MB); bench/build_bench.py reports start-up."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 # Runs the CLI in a fresh interpreter, then prints which AWS modules it loaded.
 _CHILD = """
@@ -16,7 +19,7 @@ try:
     main()
 except SystemExit as done:
     code = done.code
-aws = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "s3transfer"))
+aws = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "s3transfer", "flask"))
 print(json.dumps({"code": code, "aws": aws}), file=sys.stderr)
 """
 
@@ -54,3 +57,30 @@ def test_build_of_a_multipart_sized_file_imports_no_aws_library(tmp_path: Path) 
         f.truncate(17 * 1024 * 1024)  # past the multipart threshold: the ETag needs the part size
     found = _run("build", str(static), "--manifest", str(tmp_path / "m.json"), cwd=tmp_path)
     assert found == {"code": 0, "aws": []}
+
+
+def test_the_other_face_is_loaded_only_for_a_key_this_one_does_not_take(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    from cdnpub.cli import cli
+    from cdnpub.errors import UserError
+    from cdnpub.options import load_config
+
+    monkeypatch.chdir(tmp_path)
+    loaded: list[str] = []
+
+    def other() -> click.Group:
+        loaded.append("other")
+        return click.Group("other", commands=[click.Command("x", params=[click.Option(["--only-there"])])])
+
+    (tmp_path / "pyproject.toml").write_text('[tool.cdnpub]\nprefix = "assets"\n')
+    load_config(click.Context(cli), cli, other)
+    assert loaded == []
+    (tmp_path / "pyproject.toml").write_text('[tool.cdnpub]\nonly-there = "x"\n')
+    load_config(click.Context(cli), cli, other)
+    assert loaded == ["other"]
+    (tmp_path / "pyproject.toml").write_text('[tool.cdnpub]\nnowhere = "x"\n')
+    with pytest.raises(UserError, match="unknown key 'nowhere'"):
+        load_config(click.Context(cli), cli, other)
