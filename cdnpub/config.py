@@ -46,7 +46,7 @@ def default_map(
     """Spread one flat table over the commands whose options it names.
 
     `commands` maps a command name to its option names (underscored); a key that no
-    command (nor `known`, the options of the other face) takes is a typo and fails loudly.
+    command (nor `known`: every option defined, and `cdnpub local`'s) takes is a typo and fails loudly.
     """
     known = set().union(*commands.values(), known or ()) | {"rules"}
     for key in table:

@@ -1,5 +1,5 @@
 """What a command imports: `cdnpub build` and `--version` never load boto3 or botocore
-(a third of a second at every start; bench/build_bench.py reports start-up)."""
+(a third of a second at every start), nor Flask (80 ms and 9 MB), whatever keys [tool.cdnpub] names; bench/build_bench.py reports start-up."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 # Runs the CLI in a fresh interpreter, then prints which AWS modules it loaded.
 _CHILD = """
@@ -16,7 +18,7 @@ try:
     main()
 except SystemExit as done:
     code = done.code
-aws = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "s3transfer"))
+aws = sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "s3transfer", "flask"))
 print(json.dumps({"code": code, "aws": aws}), file=sys.stderr)
 """
 
@@ -52,5 +54,18 @@ def test_build_of_a_multipart_sized_file_imports_no_aws_library(tmp_path: Path) 
     static.mkdir()
     with open(static / "film.mp4", "wb") as f:
         f.truncate(17 * 1024 * 1024)  # past the multipart threshold: the ETag needs the part size
+    found = _run("build", str(static), "--manifest", str(tmp_path / "m.json"), cwd=tmp_path)
+    assert found == {"code": 0, "aws": []}
+
+
+def test_a_pyproject_naming_keys_of_other_commands_loads_no_flask_nor_aws_library(tmp_path: Path) -> None:
+    """Every key either face takes is known below the faces (options.py): reading
+    [tool.cdnpub] never imports `flask cdn`, whatever keys it names."""
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "a.css").write_text("a{}")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.cdnpub]\nallow_shrink = true\njs_modules = ["*.js"]\nport = 4570\nlocal = false\n'
+    )
     found = _run("build", str(static), "--manifest", str(tmp_path / "m.json"), cwd=tmp_path)
     assert found == {"code": 0, "aws": []}
