@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 # Runs the CLI in a fresh interpreter, then prints which AWS modules it loaded.
 _CHILD = """
 import json, sys
