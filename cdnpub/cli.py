@@ -30,6 +30,7 @@ from .options import BUILD, CONNECTION, PUBLISH, build_options, load_config, opt
 from .printable import printable
 from .scan import scan
 from .store import Connection
+from .urls import typed_key
 from .wording import plural
 
 
@@ -132,7 +133,8 @@ def invalidate_command(
             "an empty path (or /, or *) would invalidate the whole distribution: pass /* for that"
         )
     encoded = [
-        invalidation_path(p.strip("/").removesuffix("*")) + ("*" if p.endswith("*") else "") for p in paths
+        invalidation_path(typed_key(p.strip("/").removesuffix("*"))) + ("*" if p.endswith("*") else "")
+        for p in paths
     ]
     collapsed = collapse(encoded, invalidate_threshold, floor="/")
     cdn = CloudFront(cloudfront_client(Connection(region, profile, endpoint_url)), distribution_id)

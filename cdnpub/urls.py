@@ -11,7 +11,7 @@ way and CloudFront matches an invalidation against what viewers send.
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 # RFC 3986 pchar beyond the unreserved set (which quote() always keeps), less "+".
 _PATH_SAFE = "/!$&'()*,;=:@"
@@ -53,3 +53,10 @@ def normal_name(name: str) -> str:
     """The one Unicode form names and references are compared in: NFC (what macOS's
     NFD file names and an NFD reference typed elsewhere are both folded to)."""
     return name if unicodedata.is_normalized("NFC", name) else unicodedata.normalize("NFC", name)
+
+
+def typed_key(path: str) -> str:
+    """The S3 key a path typed or pasted by a user names (`/static/caf%C3%A9.css` or
+    `static/café.css`): percent-escapes decoded as UTF-8, NFC. A `+` is a plus here (a
+    person typing a key means the key), unlike in a request S3 receives."""
+    return normal_name(unquote(path.lstrip("/")))

@@ -1,6 +1,6 @@
 import pytest
 
-from cdnpub.urls import invalidation_path, normal_name, relative_url, url_path
+from cdnpub.urls import invalidation_path, normal_name, relative_url, typed_key, url_path
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,19 @@ def test_normal_name_folds_nfd_to_nfc() -> None:
 )
 def test_relative_url_is_never_read_as_a_scheme(path: str, written: str) -> None:
     assert relative_url(path) == written
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("/static/caf%C3%A9.css", "static/caf\u00e9.css"),
+        ("static/caf\u00e9.css", "static/caf\u00e9.css"),
+        ("/static/a%20b.css", "static/a b.css"),
+        ("/static/a+b.css", "static/a+b.css"),
+        ("/static/a%2Bb.css", "static/a+b.css"),
+        ("/static/100%.png", "static/100%.png"),
+    ],
+)
+def test_typed_key_reads_a_pasted_path_or_a_key_as_the_key(typed: str, key: str) -> None:
+    assert typed_key(typed) == key
+    assert typed_key(url_path(key)) == key

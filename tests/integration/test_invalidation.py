@@ -238,6 +238,26 @@ def test_standalone_invalidate_encodes_and_collapses(
     ]
 
 
+def test_standalone_invalidate_reads_a_pasted_url_path_as_the_key_it_names(
+    moto_server: MotoServer, bucket: str, distribution: str
+) -> None:
+    """A path copied from a browser's address bar is already encoded: not encoded twice."""
+    result = run_cli(
+        "invalidate",
+        "--distribution-id",
+        distribution,
+        "--endpoint-url",
+        moto_server.url,
+        "/static/caf%C3%A9.js",
+        "/static/home%2Bprofile.css",
+        "/static/cafe\u0301.css",
+    )
+    assert result.exit_code == 0, result.output
+    assert invalidations(moto_server, distribution) == [
+        ["/static/caf%C3%A9.css", "/static/caf%C3%A9.js", "/static/home%2Bprofile.css"]
+    ]
+
+
 def test_failed_invalidation_is_retried_by_the_next_publish(
     moto_server: MotoServer, bucket: str, site: Path, distribution: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
