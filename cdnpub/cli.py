@@ -24,7 +24,7 @@ from .errors import UserError
 from .export import export
 from .fingerprint import Build, Source, build
 from .invalidate import CloudFront, cloudfront_client, collapse, invalidation_path
-from .local import local_command
+from .local import LOCAL_BUCKET, local_command
 from .manifest import from_build, write
 from .options import BUILD, CONNECTION, PUBLISH, build_options, load_config, options, publish_settings
 from .printable import printable
@@ -150,12 +150,16 @@ def invalidate_command(
 
 
 @cli.command("doctor")
-@click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
+@click.argument("destination", metavar="s3://BUCKET[/PREFIX]", required=False)
 @options("doctor_distribution_id", "doctor_json", *CONNECTION, "local", "debug")
-def doctor_command(destination: str, distribution_id: str | None, as_json: bool, **values: Any) -> None:
+def doctor_command(
+    destination: str | None, distribution_id: str | None, as_json: bool, **values: Any
+) -> None:
     """Check the bucket and its CloudFront distribution against what publishing assumes
-    (read-only). Exit 3 when a check fails."""
-    bucket, prefix = parse_s3_url(destination)
+    (read-only). Exit 3 when a check fails. With --local, s3://cdnpub-local/static by default."""
+    if destination is None and not values["local"]:
+        raise click.UsageError("Missing argument 's3://BUCKET[/PREFIX]' (or --local)")
+    bucket, prefix = parse_s3_url(destination or f"s3://{LOCAL_BUCKET}/static")
     if values["local"]:
         values.update(local_target(bucket, values["endpoint_url"], distribution_id))
         distribution_id = values["distribution_id"]

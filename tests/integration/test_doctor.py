@@ -589,6 +589,23 @@ def test_doctor_passes_on_the_set_up_cdnpub_local_makes(
     assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"pass"}
 
 
+def test_cdnpub_doctor_local_checks_the_emulators_bucket_without_an_argument(
+    moto_server: MotoServer, site: Any
+) -> None:
+    from cdnpub.local import LOCAL_BUCKET
+
+    distribution_id = ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
+    assert publish(site, LOCAL_BUCKET, moto_server, "--distribution-id", distribution_id).exit_code == 0
+    result = run_cli("doctor", "--local", "--endpoint-url", moto_server.url, "--json")
+    assert result.exit_code == 0, result.output
+    assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"pass"}
+
+
+def test_doctor_without_a_bucket_or_local_is_a_usage_error() -> None:
+    result = run_cli("doctor")
+    assert result.exit_code == 2 and "s3://BUCKET[/PREFIX]" in result.stderr
+
+
 def test_flask_cdn_doctor_reads_the_app_config(
     moto_server: MotoServer, setup: SetUp, published: str, tmp_path: Any
 ) -> None:
