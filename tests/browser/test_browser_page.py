@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.browser import conftest
 from tests.browser.pages import LoadedPage
@@ -33,15 +31,10 @@ def site(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterabl
 
 @pytest.fixture(scope="module")
 def site_url() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, site, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="browser-page-site", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    from tests.browser.sites import serving
+
+    with serving(site, "browser-page-site") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -219,43 +219,29 @@ def test_json_warnings_hold_the_warnings_of_the_run(
     assert any(f"publish with --distribution-id {distribution} to retry it" in w for w in warnings)
 
 
-def test_standalone_invalidate_encodes_and_collapses(
-    moto_server: MotoServer, bucket: str, distribution: str
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        # keys and paths as a person types them: encoded by the one rule, wildcards kept
+        (
+            ["/static/a b.css", "static/caf\u00e9.js", "/static/img/*"],
+            ["/static/a%20b.css", "/static/caf%C3%A9.js", "/static/img/*"],
+        ),
+        # paths pasted from a browser's address bar are encoded already: not encoded twice
+        (
+            ["/static/caf%C3%A9.js", "/static/home%2Bprofile.css", "/static/cafe\u0301.css"],
+            ["/static/caf%C3%A9.css", "/static/caf%C3%A9.js", "/static/home%2Bprofile.css"],
+        ),
+    ],
+    ids=["typed", "pasted"],
+)
+def test_standalone_invalidate_sends_each_path_as_viewers_fetch_it(
+    moto_server: MotoServer, bucket: str, distribution: str, typed: list[str], sent: list[str]
 ) -> None:
-    result = run_cli(
-        "invalidate",
-        "--distribution-id",
-        distribution,
-        "--endpoint-url",
-        moto_server.url,
-        "/static/a b.css",
-        "static/caf\u00e9.js",
-        "/static/img/*",
-    )
+    args = ("--distribution-id", distribution, "--endpoint-url", moto_server.url)
+    result = run_cli("invalidate", *args, *typed)
     assert result.exit_code == 0, result.output
-    assert invalidations(moto_server, distribution) == [
-        ["/static/a%20b.css", "/static/caf%C3%A9.js", "/static/img/*"]
-    ]
-
-
-def test_standalone_invalidate_reads_a_pasted_url_path_as_the_key_it_names(
-    moto_server: MotoServer, bucket: str, distribution: str
-) -> None:
-    """A path copied from a browser's address bar is already encoded: not encoded twice."""
-    result = run_cli(
-        "invalidate",
-        "--distribution-id",
-        distribution,
-        "--endpoint-url",
-        moto_server.url,
-        "/static/caf%C3%A9.js",
-        "/static/home%2Bprofile.css",
-        "/static/cafe\u0301.css",
-    )
-    assert result.exit_code == 0, result.output
-    assert invalidations(moto_server, distribution) == [
-        ["/static/caf%C3%A9.css", "/static/caf%C3%A9.js", "/static/home%2Bprofile.css"]
-    ]
+    assert invalidations(moto_server, distribution) == [sent]
 
 
 def test_failed_invalidation_is_retried_by_the_next_publish(
