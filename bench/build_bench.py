@@ -44,10 +44,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
 
-from cdnpub import digest, fingerprint
-from cdnpub.fingerprint import Build, BuildOptions, Source, build
-from cdnpub.references import css_spans
-from cdnpub.scan import scan
+from cdnpub.build import digest, fingerprint
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Build, BuildOptions, Source
+from cdnpub.build.references import css_spans
+from cdnpub.build.scan import scan
 
 T = TypeVar("T")
 

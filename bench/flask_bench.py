@@ -16,10 +16,11 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, url_for
 
-from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.flask import CDN
-from cdnpub.manifest import from_build, write
-from cdnpub.scan import scan
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import BuildOptions, Source
+from cdnpub.build.scan import scan
+from cdnpub.flask.extension import CDN
+from cdnpub.manifest import write
 
 FILES = 50
 CALLS = 20_000

@@ -49,8 +49,8 @@ import boto3
 from botocore.config import Config
 from emulated_s3 import FastListing, Latency  # beside this script
 
-from cdnpub.local import Emulator, Request
-from cdnpub.store import DEFAULT_JOBS
+from cdnpub.local.emulator import Emulator, Request
+from cdnpub.sync.settings import DEFAULT_JOBS
 
 REPO = Path(__file__).resolve().parent.parent
 PREFIX = "static"
@@ -70,7 +70,7 @@ FIRST_RATIO_TARGET = 1.0
 _PROFILE_CHILD = """
 import cProfile, pstats, sys, threading
 from concurrent.futures import ThreadPoolExecutor
-import cdnpub.fingerprint, cdnpub.publish
+import cdnpub.build.fingerprint, cdnpub.sync.publish
 from cdnpub.cli import cli
 
 out, args = sys.argv[1], sys.argv[2:]
@@ -94,8 +94,8 @@ class Pool(ThreadPoolExecutor):
     def submit(self, fn, /, *a, **k):
         return super().submit(profiled(fn), *a, **k)
 
-cdnpub.fingerprint.ThreadPoolExecutor = Pool
-cdnpub.publish.ThreadPoolExecutor = Pool
+cdnpub.build.fingerprint.ThreadPoolExecutor = Pool
+cdnpub.sync.publish.ThreadPoolExecutor = Pool
 main = cProfile.Profile()
 main.enable()
 try:
@@ -596,14 +596,14 @@ def profile_publish(tree: Tree, tool: Tool, endpoint: str, counter: RequestCount
     stats = pstats.Stats(str(out), stream=sys.stdout)
     table: dict[str, float] = {}
     wanted = {
-        "scan": ("cdnpub/scan.py", "scan"),
-        "build (fingerprint)": ("cdnpub/fingerprint.py", "build"),
-        "listing + plan": ("cdnpub/publish.py", "prepare"),
-        "execute (main thread waits)": ("cdnpub/publish.py", "execute"),
-        "upload(), summed over workers": ("cdnpub/store.py", "upload"),
+        "scan": ("cdnpub/build/scan.py", "scan"),
+        "build (fingerprint)": ("cdnpub/build/fingerprint.py", "build"),
+        "listing + plan": ("cdnpub/sync/publish.py", "prepare"),
+        "execute (main thread waits)": ("cdnpub/sync/publish.py", "execute"),
+        "upload(), summed over workers": ("cdnpub/aws/s3.py", "upload"),
         "  of which put_object": ("botocore/client.py", "_api_call"),
-        "  of which read + sha256 again": ("cdnpub/digest.py", "read_all"),
-        "json document": ("cdnpub/report.py", "document"),
+        "  of which read + sha256 again": ("cdnpub/build/digest.py", "read_all"),
+        "json document": ("cdnpub/commands/report.py", "document"),
         "manifest write": ("cdnpub/manifest.py", "write"),
     }
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
@@ -962,11 +962,12 @@ def listing_scenario(args: argparse.Namespace) -> dict[str, Any]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
 
-    from cdnpub.fingerprint import BuildOptions, Source, build
-    from cdnpub.manifest import from_build, to_document
-    from cdnpub.plan import desired_release
-    from cdnpub.release import dumps
-    from cdnpub.scan import scan
+    from cdnpub.build.fingerprint import build, from_build
+    from cdnpub.build.model import BuildOptions, Source
+    from cdnpub.build.scan import scan
+    from cdnpub.manifest import to_document
+    from cdnpub.sync.plan import desired_release
+    from cdnpub.sync.release import dumps
 
     counter = RequestCounter()
     bucket = "bench-listing"

@@ -7,31 +7,40 @@ Exit codes: 0 done (or nothing to do), 1 failure at the remote, 2 user error, 3 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
-from click.exceptions import NoArgsIsHelpError
 
-from . import __version__
-from .config import check_prefix, parse_s3_url
-from .console import ExpectedErrors, local_target, print_warnings, report_build, run_publish
-from .doctor_report import run_doctor
-from .errors import UserError
-from .export import export
-from .fingerprint import Build, Source, build
-from .invalidate import CloudFront, cloudfront_client, collapse, invalidation_path
-from .local import LOCAL_BUCKET, local_command
-from .manifest import from_build, write
-from .options import BUILD, CONNECTION, PUBLISH, build_options, load_config, options, publish_settings
-from .printable import printable
-from .scan import scan
-from .store import Connection
-from .urls import typed_key
-from .wording import plural
+from cdnpub import __version__
+from cdnpub.aws.clients import Connection
+from cdnpub.aws.cloudfront import CloudFront, cloudfront_client
+from cdnpub.build.export import export
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import Build, Source
+from cdnpub.build.scan import scan
+from cdnpub.commands.local import local_command
+from cdnpub.commands.options import (
+    BUILD,
+    CONNECTION,
+    PUBLISH,
+    build_options,
+    connection,
+    load_config,
+    options,
+    publish_settings,
+)
+from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build, run_face
+from cdnpub.commands.run import local_target, run_doctor, run_publish
+from cdnpub.errors import UserError
+from cdnpub.local.provision import LOCAL_BUCKET
+from cdnpub.manifest import write
+from cdnpub.sync.invalidation import collapse
+from cdnpub.sync.settings import check_prefix, parse_s3_url
+from cdnpub.text import plural
+from cdnpub.urls import invalidation_path, typed_key
 
 
 class CdnpubGroup(ExpectedErrors, click.Group):
@@ -97,11 +106,11 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
         values,
         bucket=bucket,
         prefix=prefix,
-        connection=Connection(values["region"], values["profile"], values["endpoint_url"]),
         distribution_id=values["distribution_id"],
         manifest=values["manifest"],
     )
-    run_publish(run_build(ctx, static_dir, prefix, values), settings, as_json=values["as_json"])
+    result = run_build(ctx, static_dir, prefix, values)
+    run_publish(result, settings, connection(values), as_json=values["as_json"])
 
 
 @cli.command("invalidate", short_help="Invalidate paths on a CloudFront distribution.")
@@ -163,31 +172,12 @@ def doctor_command(
     if values["local"]:
         values.update(local_target(bucket, values["endpoint_url"], distribution_id))
         distribution_id = values["distribution_id"]
-    connection = Connection(values["region"], values["profile"], values["endpoint_url"])
-    run_doctor(connection, bucket, prefix or "static", distribution_id, as_json)
+    run_doctor(connection(values), bucket, prefix or "static", distribution_id, as_json)
 
 
 cli.add_command(local_command)  # needs the `local` extra (moto) only when it runs
 
 
 def main() -> None:
-    try:
-        code = cli.main(prog_name="cdnpub", standalone_mode=False)
-    except UserError as err:  # raised while loading config, before a command runs
-        click.echo(f"cdnpub: {printable(str(err))}", err=True)
-        sys.exit(err.exit_code)
-    except NoArgsIsHelpError as err:  # `cdnpub` alone: the help, as click prints it
-        err.show()
-        sys.exit(err.exit_code)
-    except click.UsageError as err:  # one line, as every other error (click prints three)
-        command = err.ctx.command_path if err.ctx else "cdnpub"
-        message = printable(err.format_message()).rstrip(".")
-        click.echo(f"cdnpub: {message} (see `{command} --help`)", err=True)
-        sys.exit(err.exit_code)
-    except click.ClickException as err:
-        err.show()
-        sys.exit(err.exit_code)
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    """The `cdnpub` console script."""
+    run_face(cli, "cdnpub")

@@ -11,13 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
-from .fingerprint import Build
-from .modulegraph import ModuleImports
+from cdnpub.errors import UserError
 
 FORMAT = "cdnpub-manifest"
+
+
 VERSION = 2  # 2: each ES module's imports ("module"); version 1 is still read
+
+
 READABLE = (1, 2)
+
+
 DEFAULT_PATH = "cdnpub-manifest.json"
 
 
@@ -39,25 +43,6 @@ class Entry:
 class Manifest:
     prefix: str
     entries: Mapping[str, Entry]  # logical path -> entry
-
-
-def from_build(build: Build) -> Manifest:
-    entries = {
-        a.path: Entry(
-            key=a.key,
-            plain_key=a.plain_key,
-            size=a.size,
-            sha256=a.sha256,
-            etag=a.etag,
-            integrity=a.integrity,
-            content_type=a.headers.content_type,
-            cache_control=a.headers.fingerprinted_cache_control,
-            immutable="immutable" in a.headers.fingerprinted_cache_control,
-            module=build.modules.get(a.path),
-        )
-        for a in build.assets
-    }
-    return Manifest(prefix=build.prefix, entries=dict(sorted(entries.items())))
 
 
 def to_document(manifest: Manifest) -> dict[str, Any]:
@@ -228,3 +213,17 @@ def _umask() -> int:
     mask = os.umask(0o022)  # the only portable way to read it is to set it
     os.umask(mask)
     return mask
+
+
+# `.mjs` is a module by definition; any `.js` may be one (a classic script in the map
+# costs one unused entry, a module left out loads its imports by plain name).
+DEFAULT_JS_MODULES = ("*.js",)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleImports:
+    """What one module imports, as logical paths in source order (each once)."""
+
+    static: tuple[str, ...] = ()  # import/export ... from: fetched with the module graph
+    dynamic: tuple[str, ...] = ()  # import("literal"): fetched when the call runs
+    bare: tuple[str, ...] = ()  # static imports by bare specifier ("lit"): pins resolve them

@@ -60,3 +60,7 @@ def typed_key(path: str) -> str:
     `static/café.css`): percent-escapes decoded as UTF-8, NFC. A `+` is a plus here (a
     person typing a key means the key), unlike in a request S3 receives."""
     return normal_name(unquote(path.lstrip("/")))
+
+
+def join_key(*parts: str) -> str:
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from cdnpub.local import Emulator, Request
+from cdnpub.local.emulator import Emulator, Request
 
 Tree = Mapping[str, "str | bytes"]
 

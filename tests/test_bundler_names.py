@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cdnpub.fingerprint import DEFAULT_FINGERPRINTED_PATTERN
+from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN
 
 PATTERN = re.compile(DEFAULT_FINGERPRINTED_PATTERN)
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "npm"

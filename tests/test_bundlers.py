@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cdnpub.bundlers import (
+from cdnpub.build.bundlers import (
     Listed,
     esbuild_files,
     renamed,
@@ -19,10 +19,11 @@ from cdnpub.bundlers import (
     vite_files,
     webpack_files,
 )
-from cdnpub.digest import read_all
+from cdnpub.build.digest import read_all
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Asset, Build, BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import Asset, Build, BuildOptions, Source, build
-from cdnpub.scan import scan
 
 from .conftest import write_tree
 
@@ -323,7 +324,7 @@ def test_esbuild_files_without_outputs_is_a_user_error() -> None:
 def test_flask_cdn_build_keeps_the_vite_output_of_the_app_static_folder(tmp_path: Path) -> None:
     from flask import Flask
 
-    from cdnpub.flask_commands import cdn_cli
+    from cdnpub.flask.commands import cdn_cli
 
     site_with_vite(lambda files: write_tree(tmp_path / "static", files))
     app = Flask("shop", root_path=str(tmp_path))
@@ -337,7 +338,7 @@ def test_flask_cdn_build_keeps_the_vite_output_of_the_app_static_folder(tmp_path
 def test_flask_cdn_build_reads_the_esbuild_metafile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from flask import Flask
 
-    from cdnpub.flask_commands import cdn_cli
+    from cdnpub.flask.commands import cdn_cli
 
     write_tree(tmp_path / "static", {"js/app-QWERTYUI.js": "a"})
     meta = {"outputs": {"static/js/app-QWERTYUI.js": {"entryPoint": "src/app.ts", "inputs": {}}}}

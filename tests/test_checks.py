@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from cdnpub.aws_documents import (
+from cdnpub.aws.managed_policies import (
+    CACHE_POLICIES,
+    CACHING_DISABLED,
+    CACHING_OPTIMIZED,
+    CORS_WITH_PREFLIGHT,
+)
+from cdnpub.doctor.checks import run_checks
+from cdnpub.doctor.documents import (
     allows_distribution,
     behavior_for,
     cache_settings,
@@ -17,10 +24,8 @@ from cdnpub.aws_documents import (
     public_statements,
     rule_covers,
 )
-from cdnpub.checks import run_checks
-from cdnpub.diagnosis import Published, Sample, SetUp
-from cdnpub.managed_policies import CACHE_POLICIES, CACHING_DISABLED, CACHING_OPTIMIZED, CORS_WITH_PREFLIGHT
-from cdnpub.release import ObjectRecord
+from cdnpub.doctor.model import Published, Sample, SetUp
+from cdnpub.sync.release import ObjectRecord
 
 ARN = "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE"
 CUSTOM = "11111111-2222-3333-4444-555555555555"

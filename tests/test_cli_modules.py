@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from cdnpub.cli import cli
-from cdnpub.flask_commands import cdn_cli
+from cdnpub.flask.commands import cdn_cli
 
 MakeTree = Callable[..., Path]
 FILES = {"js/app.js": 'import "./b.js";', "js/b.js": "", "vendor/old.js": "", "lib/x.mjs": ""}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cdnpub.digest import (
+from cdnpub.build.digest import (
     MULTIPART_CHUNKSIZE,
     MULTIPART_THRESHOLD,
     PARALLEL_MIN_SIZE,

@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from cdnpub.cli import cli
-from cdnpub.flask import CDN
-from cdnpub.flask_commands import cdn_cli
+from cdnpub.flask.commands import cdn_cli
+from cdnpub.flask.extension import CDN
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "docs/configuration.md").read_text()

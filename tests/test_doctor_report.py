@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from cdnpub.diagnosis import Finding
-from cdnpub.doctor import Diagnosis
-from cdnpub.doctor_report import doctor_document, doctor_lines, doctor_table, summary_line
+from cdnpub.doctor.model import Finding
+from cdnpub.doctor.read import Diagnosis
+from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
 
 FINDINGS = (
     Finding("origin", "origin.origin-path", "pass", "no origin path"),

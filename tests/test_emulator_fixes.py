@@ -3,8 +3,9 @@ OriginAccessControlId (without it, `cdnpub doctor` could not pass on `cdnpub loc
 
 from __future__ import annotations
 
-from cdnpub.emulator_fixes import keep_origin_access
-from cdnpub.local import Emulator, local_client
+from cdnpub.local.emulator import Emulator
+from cdnpub.local.fixes import keep_origin_access
+from cdnpub.local.provision import local_client
 
 ORIGIN = {
     "Id": "assets",

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from cdnpub import export as export_module
+from cdnpub.build import export as export_module
+from cdnpub.build.export import export, relative
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Build, BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.export import export, relative
-from cdnpub.fingerprint import Build, BuildOptions, Source, build
-from cdnpub.scan import scan
 
 MakeTree = Callable[..., Path]
 

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from cdnpub.digest import read_all
+from cdnpub.build.digest import read_all
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Asset, Build, BuildOptions, Source, hashed_name
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import Asset, Build, BuildOptions, Source, build, hashed_name
-from cdnpub.scan import scan
 
 MakeTree = Callable[..., Path]
 
@@ -334,10 +335,12 @@ def test_stylesheets_tokenized_in_worker_processes_build_the_same(
     root = make_tree(files)
     script = """
 import json, sys
-import cdnpub.fingerprint as f
-from cdnpub.scan import scan
-f.PARALLEL_CSS_BYTES = int(sys.argv[2])
-b = f.build([f.Source(scan(sys.argv[1]))])
+import cdnpub.build.workers as w
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Source
+from cdnpub.build.scan import scan
+w.PARALLEL_CSS_BYTES = int(sys.argv[2])
+b = build([Source(scan(sys.argv[1]))])
 print(json.dumps({a.path: a.sha256 for a in b.assets}))
 """
 
@@ -416,11 +419,13 @@ def test_a_folder_holding_cdnpubs_own_output_builds(make_tree: MakeTree) -> None
 
 _KILLED_BUILD = """
 import os, sys, time
-from cdnpub import fingerprint
-from cdnpub.scan import scan
-from cdnpub.fingerprint import Source, _nodes, _Stylesheets
+from cdnpub.build import workers
+from cdnpub.build.scan import scan
+from cdnpub.build.model import Source
+from cdnpub.build.graph import graph_nodes
+from cdnpub.build.workers import Stylesheets
 
-sheets = _Stylesheets(_nodes([Source(scan(sys.argv[1]))]))
+sheets = Stylesheets(graph_nodes([Source(scan(sys.argv[1]))]))
 assert sheets._pool is not None, "no pool"
 print(*sheets._pool._processes, flush=True)
 time.sleep(600)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import tinycss2
 
-from cdnpub.fingerprint import Build
+from cdnpub.build.model import Build
 from tests.test_fingerprint import PNG, asset, body, built
 
 MakeTree = Callable[..., Path]

@@ -14,12 +14,13 @@ from flask import Blueprint, Flask, render_template_string, url_for
 from markupsafe import escape
 
 import cdnpub.manifest
+from cdnpub.build.export import export
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import Build, BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.export import export
-from cdnpub.fingerprint import Build, BuildOptions, Source, build
-from cdnpub.flask import CDN, MissingAssetError
-from cdnpub.manifest import from_build, write
-from cdnpub.scan import scan
+from cdnpub.flask.extension import CDN, MissingAssetError
+from cdnpub.manifest import write
 
 from .conftest import Tree, write_tree
 
@@ -467,7 +468,7 @@ def test_corrupt_manifest_names_path(site: Site) -> None:
 def test_a_reload_during_a_lookup_caches_no_stale_url(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     """Debug mode: another request reloads the manifest while this one builds a URL from
     the old entries. That URL must not outlive the old manifest."""
-    import cdnpub.flask
+    import cdnpub.flask.extension
 
     app = site.app(CDN_DOMAIN=DOMAIN)
     CDN(app)
@@ -475,14 +476,14 @@ def test_a_reload_during_a_lookup_caches_no_stale_url(site: Site, monkeypatch: p
     old_key = site.key("js/app.js")
     write_tree(site.static, {"js/app.js": b"console.log('v2');\n"})
     site.rebuild()
-    real_url_path = cdnpub.flask.url_path
+    real_url_path = cdnpub.flask.extension.url_path
 
     def url_path_during_a_reload(key: str) -> str:
-        monkeypatch.setattr(cdnpub.flask, "url_path", real_url_path)
+        monkeypatch.setattr(cdnpub.flask.extension, "url_path", real_url_path)
         state.load()  # the other request
         return real_url_path(key)
 
-    monkeypatch.setattr(cdnpub.flask, "url_path", url_path_during_a_reload)
+    monkeypatch.setattr(cdnpub.flask.extension, "url_path", url_path_during_a_reload)
     with app.test_request_context("/"):
         assert url_for("static", filename="js/app.js").endswith(old_key)  # built from what it read
         assert url_for("static", filename="js/app.js") == f"https://{DOMAIN}/{site.key('js/app.js')}"

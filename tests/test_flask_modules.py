@@ -13,11 +13,12 @@ import pytest
 from flask import Blueprint, Flask, render_template_string
 
 import cdnpub.manifest
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.flask import CDN, MissingAssetError, cdn_importmap, cdn_modulepreload
-from cdnpub.manifest import from_build, write
-from cdnpub.scan import scan
+from cdnpub.flask.extension import CDN, MissingAssetError, cdn_importmap, cdn_modulepreload
+from cdnpub.manifest import write
 
 from .conftest import Tree, write_tree
 

@@ -15,9 +15,11 @@ from urllib.parse import quote, urljoin
 
 import pytest
 
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.importmap import (
+from cdnpub.flask.importmap import (
     Preload,
     cdn_url,
     import_map,
@@ -27,8 +29,7 @@ from cdnpub.importmap import (
     preload_paths,
     preloads,
 )
-from cdnpub.manifest import Entry, from_build
-from cdnpub.scan import scan
+from cdnpub.manifest import Entry
 from cdnpub.urls import url_path
 
 from .conftest import Tree, write_tree
@@ -207,7 +208,7 @@ def test_integrity_is_of_the_bytes_the_cdn_serves_after_rewriting(tmp_path: Path
     import base64
     import hashlib
 
-    from cdnpub.export import export
+    from cdnpub.build.export import export
 
     files: Tree = {
         "app.js": 'import "./b.js";\n//# sourceMappingURL=app.js.map\n',

@@ -12,16 +12,10 @@ from botocore.config import Config
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from cdnpub.aws.cloudfront import CloudFront
 from cdnpub.errors import RemoteError, UserError
-from cdnpub.invalidate import (
-    DEFAULT_THRESHOLD,
-    CloudFront,
-    Invalidation,
-    batches,
-    caller_reference,
-    collapse,
-    invalidation_path,
-)
+from cdnpub.sync.invalidation import DEFAULT_THRESHOLD, Invalidation, batches, caller_reference, collapse
+from cdnpub.urls import invalidation_path
 from tests.conftest import fake_aws_env
 
 DIST = "EDFDVBD6EXAMPLE"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdnpub.jsimports import Specifier, module_specifiers
+from cdnpub.build.jsimports import Specifier, module_specifiers
 
 
 def static(source: str) -> list[str]:

@@ -16,7 +16,9 @@ import pytest
 import requests
 
 from cdnpub.errors import UserError
-from cdnpub.local import Emulator, LocalTarget, PreviewServer, ensure_local, local_client, pick_local
+from cdnpub.local.emulator import Emulator
+from cdnpub.local.preview import PreviewServer
+from cdnpub.local.provision import LocalTarget, ensure_local, local_client, pick_local
 
 BUCKET = "preview-test"
 KEY = "static/css/app.3f2a1b9c0d.css"
@@ -243,7 +245,7 @@ def test_emulator_finds_the_backend_of_a_host_once(monkeypatch: pytest.MonkeyPat
 def test_ensure_local_notes_a_preview_that_moved(emulator: Emulator) -> None:
     """`cdnpub local` on another --cdn-port against the same emulator: --local must find
     the preview where it is now."""
-    from cdnpub.local import find_local
+    from cdnpub.local.provision import find_local
 
     first = ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4567")
     assert ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4999") == first

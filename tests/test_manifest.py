@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.manifest import dumps, from_build, read, write
-from cdnpub.modulegraph import ModuleImports
-from cdnpub.scan import scan
+from cdnpub.manifest import ModuleImports, dumps, read, write
 
 MakeTree = Callable[..., Path]
 

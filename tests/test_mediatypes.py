@@ -2,7 +2,7 @@ import mimetypes
 
 import pytest
 
-from cdnpub.mediatypes import DEFAULT_TYPE, content_type
+from cdnpub.build.mediatypes import DEFAULT_TYPE, content_type
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import Build, BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import Build, BuildOptions, Source, build
-from cdnpub.manifest import from_build
-from cdnpub.modulegraph import ModuleImports
-from cdnpub.scan import scan
+from cdnpub.manifest import ModuleImports
 
 from .conftest import Tree, write_tree
 

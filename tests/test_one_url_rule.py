@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from flask import Flask, url_for
 
-from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.flask import CDN
-from cdnpub.invalidate import invalidation_path
-from cdnpub.manifest import from_build, write
-from cdnpub.scan import scan
-from cdnpub.urls import url_path
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import BuildOptions, Source
+from cdnpub.build.scan import scan
+from cdnpub.flask.extension import CDN
+from cdnpub.manifest import write
+from cdnpub.urls import invalidation_path, url_path
 from tests.conftest import write_tree
 from tests.test_fingerprint import asset, body
 

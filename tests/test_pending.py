@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cdnpub.errors import UserError
-from cdnpub.pending import NO_DISTRIBUTION, Pending, dumps, loads
+from cdnpub.sync.pending import NO_DISTRIBUTION, Pending, dumps, loads
 
 
 def test_marker_round_trips() -> None:

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Build, BuildOptions, Source
+from cdnpub.build.rules import parse_rules
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import Build, BuildOptions, Source, build
-from cdnpub.plan import Listing, Plan, RemoteObject, blobs, desired_release, plan, unchanged
-from cdnpub.release import ObjectRecord, Release, new_release
-from cdnpub.rules import parse_rules
-from cdnpub.scan import scan
+from cdnpub.sync.plan import Listing, Plan, RemoteObject, blobs, desired_release, plan, unchanged
+from cdnpub.sync.release import ObjectRecord, Release, new_release
 
 MakeTree = Callable[..., Path]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -251,7 +252,7 @@ def test_prune_keeps_the_live_release_however_old(site: Build, make_tree: MakeTr
 
 
 def test_live_in_grace_includes_the_release_live_when_the_grace_began() -> None:
-    from cdnpub.publish import live_in_grace
+    from cdnpub.sync.publish import live_in_grace
 
     records = [
         RemoteObject(f"r{i}", 1, "e", NOW - timedelta(days=d)) for i, d in enumerate([30, 20, 10, 0.5])
@@ -302,8 +303,8 @@ def test_header_fix_of_fingerprinted_keys_no_release_served_is_not_invalidated(s
 
 def test_header_fix_of_a_multipart_plain_copy_is_an_upload(site: Build) -> None:
     """A copy would give it a single-part ETag, no longer comparable with the local one."""
-    from cdnpub.digest import MULTIPART_THRESHOLD
-    from cdnpub.plan import Action
+    from cdnpub.build.digest import MULTIPART_THRESHOLD
+    from cdnpub.sync.plan import Action
 
     blob = next(b for b in blobs(site) if b.plain)
     big = replace(blob, asset=replace(blob.asset, size=MULTIPART_THRESHOLD))

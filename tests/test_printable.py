@@ -1,7 +1,8 @@
 import pytest
 from rich.console import Console
 
-from cdnpub.printable import cell, printable
+from cdnpub.commands.output import cell
+from cdnpub.text import printable
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cdnpub.release import is_record_key, looks_like_record, record_time
+from cdnpub.sync.release import is_record_key, looks_like_record, record_time
 
 START = "static/.cdnpub/releases/"
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from cdnpub.fingerprint import Build, BuildOptions, Source, build
-from cdnpub.invalidate import Invalidation
-from cdnpub.plan import Listing, Plan, plan
-from cdnpub.publish import Done, Report
-from cdnpub.report import plan_table, summary_lines
-from cdnpub.scan import scan
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Build, BuildOptions, Source
+from cdnpub.build.scan import scan
+from cdnpub.commands.report import plan_table, summary_lines
+from cdnpub.sync.invalidation import Invalidation
+from cdnpub.sync.plan import Listing, Plan, plan
+from cdnpub.sync.publish import Done, Report
 from tests.conftest import write_tree
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)

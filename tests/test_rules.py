@@ -1,7 +1,7 @@
 import pytest
 
+from cdnpub.build.rules import IMMUTABLE, SHORT, headers_for, parse_rules
 from cdnpub.errors import UserError
-from cdnpub.rules import IMMUTABLE, SHORT, headers_for, parse_rules
 
 
 def test_defaults_come_from_the_table_and_the_two_cache_policies() -> None:

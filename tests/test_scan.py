@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.scan import scan
 
 MakeTree = Callable[..., Path]
 

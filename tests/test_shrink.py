@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdnpub.shrink import served_paths, shrink
+from cdnpub.sync.shrink import served_paths, shrink
 
 LIVE = ["css/app.css", "css/base.css", "js/app.js", "img/logo.png", "admin/admin.css", "admin/admin.js"]
 

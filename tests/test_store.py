@@ -10,8 +10,8 @@ import botocore.exceptions
 import pytest
 from moto import mock_aws
 
+from cdnpub.aws.s3 import s3_errors
 from cdnpub.errors import CdnpubError, RemoteError, UserError
-from cdnpub.store import s3_errors
 
 
 def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
@@ -64,11 +64,12 @@ def test_a_big_file_rewritten_with_the_same_size_and_mtime_is_refused_and_never_
     mismatch aborts the multipart upload before S3 completes it, under either key."""
     import os
 
-    from cdnpub.digest import MULTIPART_THRESHOLD
-    from cdnpub.fingerprint import Source, build
-    from cdnpub.plan import blobs
-    from cdnpub.scan import scan
-    from cdnpub.store import S3Store
+    from cdnpub.aws.s3 import S3Store
+    from cdnpub.build.digest import MULTIPART_THRESHOLD
+    from cdnpub.build.fingerprint import build
+    from cdnpub.build.model import Source
+    from cdnpub.build.scan import scan
+    from cdnpub.sync.plan import blobs
 
     big = tmp_path / "static/big.bin"
     big.parent.mkdir()
@@ -93,8 +94,8 @@ def test_a_big_file_rewritten_with_the_same_size_and_mtime_is_refused_and_never_
 def test_a_release_record_read_cut_short_is_read_again(
     fake_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cdnpub import store
-    from cdnpub.store import S3Store
+    from cdnpub.aws import s3 as store
+    from cdnpub.aws.s3 import S3Store
 
     monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
     with mock_aws():
@@ -125,8 +126,8 @@ def test_a_release_record_read_cut_short_is_read_again(
 def test_a_body_cut_short_every_time_is_a_remote_error(
     fake_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cdnpub import store
-    from cdnpub.store import S3Store
+    from cdnpub.aws import s3 as store
+    from cdnpub.aws.s3 import S3Store
 
     monkeypatch.setattr(store.time, "sleep", lambda seconds: None)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
@@ -158,14 +159,15 @@ def test_a_body_cut_short_every_time_is_a_remote_error(
 def test_timestamps_read_as_botocore_reads_them(value: object) -> None:
     from botocore.utils import parse_timestamp
 
-    from cdnpub.store import timestamp
+    from cdnpub.aws.clients import timestamp
 
     ours = timestamp(value)
     assert ours == parse_timestamp(value) and ours.utcoffset() is not None
 
 
 def test_listing_times_are_aware_datetimes(tmp_path: Path) -> None:
-    from cdnpub.store import Connection, S3Store, s3_client
+    from cdnpub.aws.clients import Connection, s3_client
+    from cdnpub.aws.s3 import S3Store
 
     with mock_aws():
         client = s3_client(Connection(region="us-east-1"), 4)

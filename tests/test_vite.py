@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from flask import Flask, render_template_string
 
+from cdnpub.build.fingerprint import build, from_build
+from cdnpub.build.model import BuildOptions, Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.flask import CDN, MissingAssetError, cdn_vite_tags
-from cdnpub.manifest import from_build, write
-from cdnpub.scan import scan
-from cdnpub.vite import EntryFiles, Tag, dev_server_tags, entry_files, render_tags
+from cdnpub.flask.extension import CDN, MissingAssetError, cdn_vite_tags
+from cdnpub.flask.vite import EntryFiles, Tag, dev_server_tags, entry_files, render_tags
+from cdnpub.manifest import write
 
 from .conftest import write_tree
 
@@ -117,7 +118,7 @@ def test_local_tags_have_no_integrity_attribute() -> None:
 
 
 def test_vite_preloads_are_written_by_the_module_preload_renderer_of_cdn_modulepreload() -> None:
-    from cdnpub.importmap import Preload, modulepreload_tags
+    from cdnpub.flask.importmap import Preload, modulepreload_tags
 
     tag = Tag("modulepreload", "https://cdn.test/a.js", "sha384-y")
     assert render_tags([tag], "n1") == modulepreload_tags([Preload(tag.url, tag.integrity)], "n1")

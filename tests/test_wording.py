@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdnpub.wording import plural
+from cdnpub.text import plural
 
 
 @pytest.mark.parametrize(("n", "expected"), [(0, "0 paths"), (1, "1 path"), (2, "2 paths"), (17, "17 paths")])

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, render_template
 
-from cdnpub.flask import CDN
+from cdnpub.flask.extension import CDN
 
 HERE = Path(__file__).resolve().parent
 _TEXT_KEYS = (

@@ -14,8 +14,10 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from cdnpub import manifest as manifest_module
-from cdnpub.flask_commands import cdn_cli
-from cdnpub.local import Emulator, PreviewServer, ensure_local
+from cdnpub.flask.commands import cdn_cli
+from cdnpub.local.emulator import Emulator
+from cdnpub.local.preview import PreviewServer
+from cdnpub.local.provision import ensure_local
 from tests.browser.pages import CHROMIUM_ARGS, LoadedPage, open_page
 from tests.browser.sites import Stack, serving
 from tests.conftest import fake_aws_env

@@ -17,8 +17,10 @@ from werkzeug.serving import make_server
 
 from cdnpub import manifest as manifest_module
 from cdnpub.cli import cli
-from cdnpub.flask import CDN
-from cdnpub.local import Emulator, PreviewServer, ensure_local
+from cdnpub.flask.extension import CDN
+from cdnpub.local.emulator import Emulator
+from cdnpub.local.preview import PreviewServer
+from cdnpub.local.provision import ensure_local
 from cdnpub.manifest import Manifest
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

@@ -21,9 +21,11 @@ import pytest
 from flask import Flask, render_template_string
 
 from cdnpub import manifest as manifest_module
-from cdnpub.flask import CDN
-from cdnpub.flask_commands import cdn_cli
-from cdnpub.local import Emulator, PreviewServer, ensure_local, local_client
+from cdnpub.flask.commands import cdn_cli
+from cdnpub.flask.extension import CDN
+from cdnpub.local.emulator import Emulator
+from cdnpub.local.preview import PreviewServer
+from cdnpub.local.provision import ensure_local, local_client
 from tests.browser.sites import serving
 from tests.conftest import Tree, fake_aws_env, write_tree
 

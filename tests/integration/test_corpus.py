@@ -19,8 +19,8 @@ import pytest
 import tinycss2
 from click.testing import CliRunner
 
+from cdnpub.build.references import JS_TAIL_BYTES
 from cdnpub.cli import cli
-from cdnpub.references import JS_TAIL_BYTES
 from cdnpub.urls import url_path
 from tests.conftest import MotoServer, fake_aws_env
 from tests.corpus import Package, selected, unpack

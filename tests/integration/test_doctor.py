@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from cdnpub.flask import CDN
-from cdnpub.flask_commands import cdn_cli
-from cdnpub.local import ensure_local
-from cdnpub.managed_policies import CACHING_DISABLED, CACHING_OPTIMIZED, CORS_WITH_PREFLIGHT
+from cdnpub.aws.managed_policies import CACHING_DISABLED, CACHING_OPTIMIZED, CORS_WITH_PREFLIGHT
+from cdnpub.flask.commands import cdn_cli
+from cdnpub.flask.extension import CDN
+from cdnpub.local.provision import ensure_local
 from tests.conftest import write_tree
 from tests.integration.conftest import SITE, MotoServer, publish, run_cli
 
@@ -592,7 +592,7 @@ def test_doctor_passes_on_the_set_up_cdnpub_local_makes(
 def test_cdnpub_doctor_local_checks_the_emulators_bucket_without_an_argument(
     moto_server: MotoServer, site: Any
 ) -> None:
-    from cdnpub.local import LOCAL_BUCKET
+    from cdnpub.local.provision import LOCAL_BUCKET
 
     distribution_id = ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
     assert publish(site, LOCAL_BUCKET, moto_server, "--distribution-id", distribution_id).exit_code == 0

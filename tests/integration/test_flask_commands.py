@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Blueprint, Flask
 
-from cdnpub.flask import CDN
-from cdnpub.flask_commands import cdn_cli
+from cdnpub.flask.commands import cdn_cli
+from cdnpub.flask.extension import CDN
 from tests.conftest import write_tree
 from tests.integration.conftest import SITE, MotoServer, publish
 from tests.integration.test_publish import empty_bucket, keys
@@ -227,7 +227,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_flask_cdn_publish_local_publishes_to_the_emulator_without_credentials(
     moto_server: MotoServer, tmp_path: Path, no_credentials: None
 ) -> None:
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     ensure_local(moto_server.url, "flask-local", "127.0.0.1:5996")  # as `cdnpub local` does
     app = local_app(tmp_path / "app", "flask-local")
@@ -239,7 +239,7 @@ def test_flask_cdn_publish_local_publishes_to_the_emulator_without_credentials(
 
 
 def test_flask_cdn_plan_local_sends_no_write(moto_server: MotoServer, tmp_path: Path) -> None:
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     ensure_local(moto_server.url, "flask-local-plan", "127.0.0.1:5995")
     moto_server.reset_log()
@@ -254,7 +254,7 @@ def test_flask_cdn_publish_local_defaults_to_the_emulators_bucket(
     moto_server: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No CDN_BUCKET: `flask cdn publish --local` goes to the bucket `cdnpub local` serves."""
-    from cdnpub.local import LOCAL_BUCKET, ensure_local
+    from cdnpub.local.provision import LOCAL_BUCKET, ensure_local
 
     empty_bucket(moto_server, LOCAL_BUCKET)  # the quick start's test publishes there too
     ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
@@ -266,7 +266,7 @@ def test_flask_cdn_publish_local_defaults_to_the_emulators_bucket(
 
 def test_both_faces_report_the_preview_as_cdn_domain_locally(moto_server: MotoServer, tmp_path: Path) -> None:
     """The domain that serves the files, the one the quick start sets CDN_DOMAIN to."""
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     ensure_local(moto_server.url, "two-faces", "127.0.0.1:5994")
     app = local_app(tmp_path / "app", "two-faces")
@@ -282,7 +282,7 @@ def test_both_faces_report_the_preview_as_cdn_domain_locally(moto_server: MotoSe
 def test_flask_cdn_publish_reports_the_same_cdn_domain_as_cdnpub_against_a_distribution(
     moto_server: MotoServer, bucket: str, tmp_path: Path
 ) -> None:
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     distribution_id = ensure_local(moto_server.url, bucket, "127.0.0.1:5993")
     app = make_app(tmp_path / "app", moto_server, bucket, with_blueprint=False)
@@ -399,7 +399,7 @@ def test_local_ignores_a_profile_that_does_not_exist(
 ) -> None:
     """localstack #6912, #8424: "Unable to locate credentials" / no default profile, with
     only the endpoint set. The emulator takes any key: --local brings its own."""
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     monkeypatch.setenv("AWS_PROFILE", "work-account-not-on-this-laptop")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "stale")
@@ -424,7 +424,7 @@ def test_a_typod_static_folder_with_local_sets_nothing_up(moto_server: MotoServe
 def test_flask_cdn_doctor_local_checks_the_emulators_set_up_and_passes(
     moto_server: MotoServer, tmp_path: Path, no_credentials: None
 ) -> None:
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     ensure_local(moto_server.url, "flask-local-doctor", "127.0.0.1:5994")  # as `cdnpub local` does
     app = local_app(tmp_path / "app", "flask-local-doctor")
@@ -439,7 +439,7 @@ def test_flask_cdn_doctor_local_checks_the_emulators_set_up_and_passes(
 def test_flask_cdn_prints_each_build_warning_once(
     moto_server: MotoServer, tmp_path: Path, command: str
 ) -> None:
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     bucket = f"flask-once-{command}"
     ensure_local(moto_server.url, bucket, "127.0.0.1:5993")

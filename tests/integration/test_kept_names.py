@@ -14,12 +14,13 @@ from urllib.parse import unquote
 
 import pytest
 
+from cdnpub.aws.s3 import S3Store
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import Source
+from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.fingerprint import Source, build
-from cdnpub.plan import Listing, RemoteObject, blobs, plan
-from cdnpub.publish import confirm_kept
-from cdnpub.scan import scan
-from cdnpub.store import S3Store
+from cdnpub.sync.plan import Listing, RemoteObject, blobs, plan
+from cdnpub.sync.publish import confirm_kept
 from tests.integration.conftest import MotoServer, publish, write_tree
 
 KEPT = "assets/index-4f3a9c1d.css"

@@ -10,9 +10,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from cdnpub import store as store_module
-from cdnpub.local import Request
-from cdnpub.store import S3Store, s3_client
+from cdnpub.aws import s3 as store_module
+from cdnpub.aws.clients import Connection, s3_client
+from cdnpub.aws.s3 import S3Store
+from cdnpub.sync.plan import RemoteObject
+from cdnpub.local.emulator import Request
 from tests.integration.conftest import MotoServer, publish, write_tree
 
 PAGE = 7  # keys a page, and expected keys a range: many ranges and pages from a few objects
@@ -35,10 +37,10 @@ def store(moto_server: MotoServer, bucket: str, monkeypatch: pytest.MonkeyPatch)
     for key in [*KEYS, *OUTSIDE]:
         client.put_object(Bucket=bucket, Key=key, Body=key.encode())
     moto_server.reset_log()
-    return S3Store(s3_client(store_module.Connection(endpoint_url=moto_server.url), 8), bucket)
+    return S3Store(s3_client(Connection(endpoint_url=moto_server.url), 8), bucket)
 
 
-def _sequential(store: S3Store) -> dict[str, store_module.RemoteObject]:
+def _sequential(store: S3Store) -> dict[str, RemoteObject]:
     return dict(store.listing("static").objects)
 
 

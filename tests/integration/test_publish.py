@@ -26,7 +26,7 @@ def keys(server: MotoServer, bucket: str) -> set[str]:
 
 def empty_bucket(server: MotoServer, bucket: str) -> None:
     """A fresh start in a bucket several tests share (one with a fixed name), if it exists."""
-    from cdnpub.local import local_client
+    from cdnpub.local.provision import local_client
 
     s3 = local_client("s3", server.url)  # its own dummy credentials: some tests have none
     if bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
@@ -396,7 +396,7 @@ def test_a_record_copied_from_another_prefix_is_not_taken_for_this_ones(
 
 
 def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoServer, site: Path) -> None:
-    from cdnpub.local import ensure_local, local_client
+    from cdnpub.local.provision import ensure_local, local_client
 
     ensure_local(moto_server.url, "cdnpub-local-test", "127.0.0.1:5998")  # as `cdnpub local` does
     local_client("s3", moto_server.url).delete_bucket(Bucket="cdnpub-local-test")
@@ -421,7 +421,7 @@ def test_local_creates_bucket_and_distribution_and_publishes(moto_server: MotoSe
 
 def test_local_reports_the_preview_as_the_cdn_domain(moto_server: MotoServer, site: Path) -> None:
     """What the app's CDN_DOMAIN takes locally: moto's own *.cloudfront.net answers nothing."""
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     ensure_local(moto_server.url, "cdnpub-local-preview", "127.0.0.1:5999")  # as `cdnpub local` does
     result = run_cli(
@@ -455,7 +455,7 @@ def test_dry_run_shows_a_prune_past_max_delete_with_a_warning(
 def test_local_refuses_a_bucket_the_preview_does_not_serve(moto_server: MotoServer, site: Path) -> None:
     """A typo'd bucket used to get a bucket and a distribution of its own, which the
     preview (the reported cdn_domain) does not serve: every asset a 404."""
-    from cdnpub.local import ensure_local
+    from cdnpub.local.provision import ensure_local
 
     ensure_local(moto_server.url, "cdnpub-local-served", "127.0.0.1:5997")
     moto_server.reset_log()

@@ -13,8 +13,9 @@ import pytest
 import requests
 from flask.cli import ScriptInfo
 
-from cdnpub.flask_commands import cdn_cli
-from cdnpub.local import LOCAL_BUCKET, PreviewServer, ensure_local
+from cdnpub.flask.commands import cdn_cli
+from cdnpub.local.preview import PreviewServer
+from cdnpub.local.provision import LOCAL_BUCKET, ensure_local
 from tests.integration.conftest import MotoServer
 from tests.integration.test_publish import empty_bucket
 

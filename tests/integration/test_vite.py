@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask, render_template_string
 
-from cdnpub.flask import CDN
+from cdnpub.flask.extension import CDN
 from tests.integration.conftest import MotoServer, publish, run_cli
 from tests.test_bundler_names import NOT_HASHED, PATTERN
 from tests.vite_build import copy_of_vite_static

@@ -18,9 +18,9 @@ import pytest
 from flask import Flask, url_for
 
 import cdnpub.cli
-import cdnpub.publish
+import cdnpub.sync.publish
 from cdnpub.errors import UserError
-from cdnpub.flask import CDN
+from cdnpub.flask.extension import CDN
 from tests.conftest import write_tree
 from tests.integration.conftest import MotoServer
 from tests.reliability.conftest import (
@@ -353,7 +353,7 @@ def test_two_releases_within_one_second_keep_the_newest_record_last(
         def now(cls, tz: Any = None) -> Any:
             return frozen
 
-    monkeypatch.setattr(cdnpub.publish, "datetime", Clock)
+    monkeypatch.setattr(cdnpub.sync.publish, "datetime", Clock)
     # Both orders: in one of them the newer release's id sorts before the older one's.
     for order in ((b"\x89PNG-v2", b"\x89PNG-v3"), (b"\x89PNG-v3", b"\x89PNG-v2")):
         target = new_bucket()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cdnpub.local import Request
+from cdnpub.local.emulator import Request
 from tests.integration.conftest import MotoServer
 from tests.reliability.conftest import SITE, dangling, publish, snapshot
 

@@ -1,0 +1,131 @@
+"""Fingerprint a set of static folders: content-hashed names, references between
+assets rewritten, dependencies first so that a file's hash covers the hashes of
+everything it points at."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cdnpub.build.digest import Edit
+from cdnpub.build.rules import Headers, Rule
+from cdnpub.build.scan import Scan
+from cdnpub.manifest import DEFAULT_JS_MODULES, ModuleImports
+
+HASH_LENGTH = 10
+
+
+HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub's own fingerprinted names
+
+
+# Names a bundler already fingerprinted, for folders without a bundler manifest (see
+# bundlers.py, the sure way), and cdnpub's own output: renaming them again would give
+# `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A name taken for a
+# hash by mistake keeps its name under a one-year `immutable` header, so each form asks
+# for what a hand-written name almost never has (tests/test_bundler_names.py lists both):
+# - hex after `.` or `-` (webpack `[contenthash]`, Parcel, Vite < 5): 8-64 hex digits
+#   where digits and letters alternate at least twice, so words (`app-deadbeef.js`), dates
+#   or counters (`report-20240101.pdf`) and a hex word with a counter (`icon-add00001.png`,
+#   `face0001.jpg`) are not hashes;
+# - Rollup 4 / Rolldown (Vite 5+) `-` + 8 base64url characters: both cases, at least six
+#   runs of one kind of character (upper, lower, digit, `-_`), which word-plus-number
+#   names (`page-Template`, `btn-Banner01`, `icon-Html5Doc`) never reach, and not letters
+#   in CamelCase words alone (`nav-GoToPage`, `logo-MyNewApp`). About half of Rollup's
+#   hashes pass (`main-Br8DK0F1.js`); the rest (`index-DiwrgTda.js`, shaped like
+#   `grid-DataGrid.js`) need Vite's manifest;
+# - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only.
+# Source maps (`main-Br8DK0F1.js.map`) never match: no bundler's hash covers the map, so
+# it can get other bytes under the same name (see bundlers.kept_paths).
+DEFAULT_FINGERPRINTED_PATTERN = (
+    r"(?:[.-](?=[0-9a-f]*(?:[0-9][a-f]+[0-9]|[a-f][0-9]+[a-f]))[0-9a-f]{8,64}"
+    r"|-(?=[A-Za-z0-9_-]{8}\.)(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])"
+    r"(?![a-z]*(?:[A-Z][a-z]+)*[A-Z]*\.)"
+    r"(?:[A-Z]+(?![A-Z])|[a-z]+(?![a-z])|[0-9]+(?![0-9])|[_-]+(?![_-])){6,8}"
+    r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
+    r")\.(?!map$)[^./]+$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One static folder and where it lives in URL space and in the bucket."""
+
+    scan: Scan
+    url_path: str = "/static"  # local URL of the folder, for root-relative references
+    sub: str = ""  # sub-prefix of its keys (a blueprint's name), "" for the app
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    prefix: str = "static"  # key prefix in the bucket (the URL path on the CDN)
+    rules: tuple[Rule, ...] = ()
+    fingerprinted_pattern: str = DEFAULT_FINGERPRINTED_PATTERN
+    strict: bool = False
+    jobs: int = 8
+    js_modules: tuple[str, ...] = DEFAULT_JS_MODULES  # globs of the .js files that are ES modules
+    kept: frozenset[str] = frozenset()  # logical paths of bundler output: name kept, no plain copy
+    esbuild_metafile: str | None = None  # read for bundler output, as the manifests found in the folders
+    publish_bundler_manifests: bool = False
+
+
+DEFAULT_OPTIONS = BuildOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    path: str  # logical path: sub-prefix + path in its folder
+    fs_path: str
+    key: str  # S3 key of the fingerprinted object (or of the bundler's own name)
+    plain_key: str | None  # S3 key of the plain-name copy; None when the name is kept (keeps_name)
+    size: int
+    sha256: str
+    etag: str
+    integrity: str
+    headers: Headers
+    edits: tuple[Edit, ...] = ()
+    source_size: int = 0  # size on disk before edits
+    source_mtime_ns: int = 0
+
+    @property
+    def kept_name(self) -> bool:
+        """Published under its own name, byte for byte (see keeps_name)."""
+        return self.plain_key is None
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    prefix: str
+    assets: tuple[Asset, ...]  # dependencies before dependents
+    warnings: tuple[str, ...] = ()
+    rewritten: int = 0  # references rewritten
+    roots: tuple[str, ...] = ()  # the static folders built
+    modules: Mapping[str, ModuleImports] = field(default_factory=dict)  # ES modules' imports
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(a.size for a in self.assets)
+
+
+def hashed_name(path: str, sha256: str) -> str:
+    """`css/app.css` -> `css/app.3f2a1b9c0d.css` (the last extension stays last)."""
+    head, _, name = path.rpartition("/")
+    return f"{head}/{_with_hash(name, sha256)}" if head else _with_hash(name, sha256)
+
+
+def _with_hash(name: str, sha256: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem:
+        return f"{stem}.{sha256[:HASH_LENGTH]}.{ext}"
+    return f"{name}.{sha256[:HASH_LENGTH]}"
+
+
+def keeps_name(path: str, options: BuildOptions, fingerprinted: re.Pattern[str]) -> bool:
+    """Whether the file at logical `path` keeps its name (a bundler's output, listed by its
+    manifest or matching the pattern, or cdnpub's own): published under it `immutable`,
+    with no plain-name copy. The one place that decides it. Such a file is published byte
+    for byte: its bundler owns its references, and bytes edited here would put other bytes
+    under a name that browsers and edges cache for a year."""
+    base = posixpath.basename(path)
+    return path in options.kept or bool(fingerprinted.search(base) or HASHED_NAME.search(base))

@@ -1,0 +1,96 @@
+"""The embedded S3 + CloudFront emulator: moto's server on loopback, so the whole
+release step runs on a laptop or a CI box with no AWS account; the CDN preview server
+(the app is in preview.py); `ensure_local`, the bucket and distribution a local publish
+needs; and the `cdnpub local` command that runs them.
+
+Needs the `local` extra (moto[server])."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from cdnpub.local.emulator import Emulator
+from cdnpub.local.preview import PreviewServer
+from cdnpub.local.provision import LOCAL_BUCKET, ensure_local
+from cdnpub.sync.settings import check_bucket
+
+
+def _usage(emulator: str, preview: str, bucket: str, distribution_id: str) -> str:
+    domain = preview.removeprefix("http://")
+    return f"""\
+cdnpub local: S3 + CloudFront emulator at {emulator}, CDN preview of s3://{bucket} at {preview}/
+  distribution {distribution_id} (in memory: everything goes when this stops)
+
+Publish to it (any credentials do):
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+  cdnpub publish static s3://{bucket}/static --endpoint-url {emulator} --distribution-id {distribution_id}
+
+Point the Flask app at the preview:
+  CDN_DOMAIN={domain} CDN_HTTPS=False
+
+Ctrl-C stops it."""
+
+
+@click.command("local")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=4566,
+    show_default=True,
+    envvar="CDNPUB_LOCAL_PORT",
+    help="Port of the S3 + CloudFront emulator (the --endpoint-url to publish to); 0 picks a free one.",
+)
+@click.option(
+    "--cdn-port",
+    type=click.IntRange(0, 65535),
+    default=4567,
+    show_default=True,
+    envvar="CDNPUB_LOCAL_CDN_PORT",
+    help="Port of the CDN preview (CDN_DOMAIN=127.0.0.1:PORT); 0 picks a free one.",
+)
+@click.option(
+    "--bucket",
+    default=LOCAL_BUCKET,
+    show_default=True,
+    envvar="CDNPUB_LOCAL_BUCKET",
+    help="Bucket to create and serve on the preview.",
+)
+def local_command(port: int, cdn_port: int, bucket: str) -> None:
+    """Run S3 + CloudFront on 127.0.0.1 (moto) and a CDN preview serving the bucket."""
+    check_bucket(bucket, "--bucket")
+    with _stop_on_signals() as stop, Emulator(port=port) as emulator:
+        preview = PreviewServer(emulator.url, bucket, cdn_port)  # bound, not serving yet
+        try:
+            distribution_id = ensure_local(emulator.url, bucket, preview.domain)
+        except BaseException:
+            preview.close()
+            raise
+        with preview:
+            click.echo(_usage(emulator.url, preview.url, bucket, distribution_id))
+            # The timeout keeps the main thread returning to the interpreter, where
+            # Python runs signal handlers.
+            while not stop.wait(1.0):
+                pass
+    click.echo("cdnpub local: stopped")
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event that SIGINT or SIGTERM sets, installed before anything starts so that
+    a signal at any point shuts the servers down in order."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -1,0 +1,386 @@
+"""The command-line surface, defined once for both faces (`cdnpub` and `flask cdn`):
+each option with its help, default and CDNPUB_* variable, and the Settings they make."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+
+from cdnpub.aws.clients import Connection
+from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
+from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
+from cdnpub.errors import UserError
+from cdnpub.manifest import DEFAULT_JS_MODULES, DEFAULT_PATH
+from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
+from cdnpub.sync.plan import DEFAULT_MAX_DELETE
+from cdnpub.sync.settings import DEFAULT_JOBS, Settings
+from cdnpub.text import printable
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+RULES = "cdnpub.rules"  # ctx.meta key of the header rules from pyproject.toml
+
+
+class Text(click.types.StringParamType):
+    """A string; empty is a mistake (`--manifest "$UNSET_CI_VARIABLE"`), not a value."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            self.fail(f"{value!r} is not a string", param, ctx)
+        if not value.strip():
+            self.fail("must not be empty", param, ctx)
+        if not value.isprintable():
+            self.fail(f"{printable(value)!r} holds a control character", param, ctx)
+        return value
+
+
+class Finite(click.FloatRange):
+    """A number in range; nan and inf are refused (click's FloatRange lets nan through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class EndpointURL(Text):
+    """http(s)://host[:port][/]: what botocore takes as an endpoint. A mistake here is the
+    user's set-up (exit 2, like the other client set-up errors), found before any request,
+    not a connection failure (exit 1)."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        url = super().convert(value, param, ctx)
+        shown = printable(url)  # without the password of http://user:PASSWORD@host
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            port = 0
+        else:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise UserError(
+                    f"Invalid endpoint {shown!r}: not an http:// or https:// URL of a host "
+                    "(such as http://127.0.0.1:4566)"
+                )
+            if parts.path not in ("", "/") or parts.query or parts.fragment:
+                raise UserError(f"Invalid endpoint {shown!r}: an endpoint URL has no path, query or fragment")
+        if port == 0:
+            raise UserError(f"Invalid endpoint {shown!r}: the port must be a number from 1 to 65535")
+        return url
+
+
+MAX_DAYS = 36500  # a century: past that, the cutoff falls before year 1
+
+
+TEXT = Text()
+
+
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta["cdnpub.debug"] = True  # meta is shared by the whole command chain
+
+
+_OPTIONS: dict[str, Callable[[Any], Any]] = {
+    "debug": click.option(
+        "--debug", is_flag=True, expose_value=False, callback=_debug,
+        help="Show tracebacks for expected errors too.",
+    ),
+    "manifest": click.option(
+        "--manifest", type=TEXT, default=DEFAULT_PATH, show_default=True, envvar="CDNPUB_MANIFEST",
+        metavar="FILE",
+        help="Where to write the manifest (after a publish: only once it succeeded).",
+    ),
+    "out": click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), envvar="CDNPUB_OUT",
+        help="Also write the fingerprinted tree (and plain-name copies) to this folder.",
+    ),
+    "prefix": click.option(
+        "--prefix", type=TEXT, default="static", show_default=True, envvar="CDNPUB_PREFIX",
+        help="Key prefix the files will have on the CDN (the URL path).",
+    ),
+    "exclude": click.option(
+        "--exclude", type=TEXT, multiple=True, metavar="PATTERN", envvar="CDNPUB_EXCLUDE",
+        help="Gitignore-style pattern of files to leave out (repeatable), on top of the defaults "
+        "and .cdnpubignore.",
+    ),
+    "strict": click.option(
+        "--strict", is_flag=True, envvar="CDNPUB_STRICT",
+        help="Treat a reference to a missing file as an error, not a warning.",
+    ),
+    "url_path": click.option(
+        "--url-path", type=TEXT, metavar="PATH", envvar="CDNPUB_URL_PATH",
+        help="URL path the app serves the folder at, for root-relative references such as "
+        "/static/img/a.png [default: /PREFIX].",
+    ),
+    "fingerprinted_pattern": click.option(
+        "--fingerprinted-pattern", type=TEXT, metavar="REGEX", envvar="CDNPUB_FINGERPRINTED_PATTERN",
+        default=DEFAULT_FINGERPRINTED_PATTERN,
+        show_default="Rollup/Vite, esbuild, webpack and Parcel hashes; see docs/build.md",
+        help="Regex on file names that a bundler already fingerprinted: they keep their name "
+        "(for folders without a bundler manifest).",
+    ),
+    "esbuild_metafile": click.option(
+        "--esbuild-metafile", type=TEXT, metavar="FILE", envvar="CDNPUB_ESBUILD_METAFILE",
+        help="esbuild's metafile (metafile: true): the outputs it lists keep their names, as the files "
+        "of a Vite or webpack manifest found in the folder do.",
+    ),
+    "publish_bundler_manifests": click.option(
+        "--publish-bundler-manifests", is_flag=True, envvar="CDNPUB_PUBLISH_BUNDLER_MANIFESTS",
+        help="Also publish the bundler manifests found in the folder (.vite/manifest.json, "
+        "manifest.json); they are read, not published, by default.",
+    ),
+    "js_modules": click.option(
+        "--js-modules", type=TEXT, multiple=True, metavar="GLOB", envvar="CDNPUB_JS_MODULES",
+        help="Gitignore-style glob of the .js files that are ES modules, for the import map "
+        "(repeatable; .mjs files always are) [default: *.js].",
+    ),
+    "dry_run": click.option(
+        "--dry-run", is_flag=True, envvar="CDNPUB_DRY_RUN", help="Print the plan; send no write at all."
+    ),
+    "verify": click.option(
+        "--verify", is_flag=True, envvar="CDNPUB_VERIFY",
+        help="Compare every object with the bucket even when the last release record is this build "
+        "(repairs objects deleted by hand).",
+    ),
+    "jobs": click.option(
+        "--jobs", type=click.IntRange(1, 256), default=DEFAULT_JOBS, show_default=True, envvar="CDNPUB_JOBS",
+        help="Concurrent uploads.",
+    ),
+    "as_json": click.option(
+        "--json", "as_json", is_flag=True, help="Print the plan and the result as one JSON document."
+    ),
+    "build_json": click.option(
+        "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
+    ),
+    "doctor_distribution_id": click.option(
+        "--distribution-id", envvar="CDNPUB_DISTRIBUTION_ID", metavar="ID",
+        help="CloudFront distribution to check [default: the one with the bucket as origin].",
+    ),
+    "doctor_json": click.option(
+        "--json", "as_json", is_flag=True, help="Print the findings as one JSON document."
+    ),
+    "endpoint_url": click.option(
+        "--endpoint-url", type=EndpointURL(), envvar="CDNPUB_ENDPOINT_URL", metavar="URL",
+        help="S3 (and CloudFront) API endpoint: MinIO, R2, a local emulator.",
+    ),
+    "region": click.option("--region", type=TEXT, envvar="CDNPUB_REGION", help="AWS region of the bucket."),
+    "profile": click.option(
+        "--profile", type=TEXT, envvar="CDNPUB_PROFILE", help="AWS profile from ~/.aws/config."
+    ),
+    "local": click.option(
+        "--local", is_flag=True, envvar="CDNPUB_LOCAL",
+        help="Use the emulator started by `cdnpub local` (no AWS account): dummy credentials, its "
+        "endpoint, the bucket its CDN preview serves (another is an error) and its distribution.",
+    ),
+    "prune_older_than": click.option(
+        "--prune-older-than", type=Finite(min=0, max=MAX_DAYS), metavar="DAYS",
+        envvar="CDNPUB_PRUNE_OLDER_THAN",
+        help="Delete objects that no release of the last DAYS references (off by default).",
+    ),
+    "prune_foreign": click.option(
+        "--prune-foreign", is_flag=True, envvar="CDNPUB_PRUNE_FOREIGN",
+        help="With --prune-older-than, also delete objects under the prefix that no cdnpub release "
+        "record named (another tool's or hand uploads; kept by default).",
+    ),
+    "allow_shrink": click.option(
+        "--allow-shrink", is_flag=True, envvar="CDNPUB_ALLOW_SHRINK",
+        help="Publish even when the build drops more than half of the paths the live release serves, "
+        "or all of one static folder's (a mistake, usually: a typo'd folder, an unbuilt bundle).",
+    ),
+    "max_delete": click.option(
+        "--max-delete", type=click.IntRange(0), default=DEFAULT_MAX_DELETE, show_default=True,
+        envvar="CDNPUB_MAX_DELETE", help="Refuse to prune more objects than this.",
+    ),
+    "plain_copies": click.option(
+        "--plain-copies/--no-plain-copies", default=True, show_default=True, envvar="CDNPUB_PLAIN_COPIES",
+        help="Also publish each file under its plain name, with a short cache.",
+    ),
+    "distribution_id": click.option(
+        "--distribution-id", type=TEXT, envvar="CDNPUB_DISTRIBUTION_ID", metavar="ID",
+        help="CloudFront distribution to invalidate changed plain-name paths on.",
+    ),
+    "wait": click.option(
+        "--wait", is_flag=True, envvar="CDNPUB_WAIT", help="Wait for the invalidation to complete."
+    ),
+    "wait_timeout": click.option(
+        "--wait-timeout", type=Finite(min=1, max=86400), default=900, show_default=True,
+        envvar="CDNPUB_WAIT_TIMEOUT", metavar="SECONDS", help="Give up waiting after this long.",
+    ),
+    "invalidate_threshold": click.option(
+        "--invalidate-threshold", type=click.IntRange(1, 3000), default=DEFAULT_THRESHOLD, show_default=True,
+        envvar="CDNPUB_INVALIDATE_THRESHOLD", metavar="N",
+        help="Past N paths, invalidate the fewest directory wildcards that cover them.",
+    ),
+}  # fmt: skip
+
+
+BUILD = (
+    "exclude", "strict", "url_path", "fingerprinted_pattern", "js_modules", "esbuild_metafile",
+    "publish_bundler_manifests", "debug",
+)  # fmt: skip
+
+
+CONNECTION = ("endpoint_url", "region", "profile")
+
+
+PUBLISH = (
+    "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",
+    "wait", "wait_timeout", "invalidate_threshold", "prune_foreign", "allow_shrink",
+)  # fmt: skip
+
+
+def option_names(group: click.Group) -> dict[str, set[str]]:
+    return {
+        name: {p.name for p in cmd.params if p.name and isinstance(p, click.Option)}
+        for name, cmd in group.commands.items()
+    }
+
+
+def load_config(ctx: click.Context, group: click.Group) -> None:
+    """[tool.cdnpub] of ./pyproject.toml as the group's defaults (flags and CDNPUB_*
+    variables win), and its header rules into ctx.meta. Every option either face takes is
+    a known key (one pyproject serves `cdnpub` and `flask cdn`); any other is a typo."""
+    path = Path(PYPROJECT)
+    table = read_table(path)
+    every = _every_option()
+    check_table(table, [group, every], str(path))
+    known = set().union(*option_names(every).values())
+    ctx.default_map = default_map(table, option_names(group), str(path), known)
+    ctx.meta[RULES] = rules_from(table, str(path))
+
+
+def _every_option() -> click.Group:
+    """A group of one command per option defined here: what both faces may take, known
+    without either face importing the other."""
+    from cdnpub.commands.local import local_command
+
+    group = click.Group("every")
+    for name in _OPTIONS:
+        group.add_command(click.Command(name, params=list(_params(name))))
+    group.add_command(local_command, "local command")  # not the --local flag's name
+    return group
+
+
+def _params(name: str) -> list[click.Parameter]:
+    def holder() -> None:
+        pass
+
+    decorated: Any = _OPTIONS[name](holder)
+    return list(getattr(decorated, "__click_params__", []))
+
+
+def check_table(table: Mapping[str, Any], groups: Sequence[click.Group], origin: str) -> None:
+    """Each key of [tool.cdnpub] against the option it sets: its TOML type (a flag takes
+    true/false, a number a number, a repeatable option an array), then its value as the
+    flag's would be checked. `prune_older_than = false` is no 0, `manifest = {...}` no name."""
+    params: dict[str, click.Option] = {}
+    for group in groups:
+        for cmd in group.commands.values():
+            for p in cmd.params:
+                if isinstance(p, click.Option) and p.name:
+                    params.setdefault(p.name, p)
+    for key, value in table.items():
+        param = params.get(key.replace("-", "_"))
+        if param is None:
+            continue  # `rules`, or a typo that default_map reports
+        where = f"{origin}: [tool.cdnpub] {key} = {printable(_toml(value))}"
+        expected, ok = _toml_type(param, value)
+        if not ok:
+            raise UserError(f"{where}: must be {expected}")
+        try:
+            for item in value if param.multiple else [value]:
+                param.type.convert(item, param, None)
+        except click.BadParameter as err:
+            raise UserError(f"{where}: {err.format_message()}") from None
+        except UserError as err:
+            raise UserError(f"{where}: {err}") from None
+
+
+def _toml_type(param: click.Option, value: Any) -> tuple[str, bool]:
+    if param.is_flag:
+        return "true or false", isinstance(value, bool)
+    if param.multiple:
+        return "an array of strings", isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if isinstance(param.type, click.IntRange) or param.type is click.INT:
+        return "a whole number", isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(param.type, click.FloatRange) or param.type is click.FLOAT:
+        return "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+    return "a string", isinstance(value, str)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def options(*names: str) -> Callable[[F], F]:
+    """Apply the named options, in the order given (the order --help lists them)."""
+
+    def decorate(f: F) -> F:
+        for name in reversed(names):
+            f = _OPTIONS[name](f)
+        return f
+
+    return decorate
+
+
+def build_options(values: Mapping[str, Any], *, prefix: str, js_modules: Sequence[str] = ()) -> BuildOptions:
+    """BuildOptions from the BUILD options' values, the same for both faces; `js_modules`:
+    the face's own default when --js-modules is not given (Flask's CDN_JS_MODULES)."""
+    return BuildOptions(
+        prefix=prefix,
+        rules=click.get_current_context().meta.get(RULES, ()),
+        fingerprinted_pattern=values["fingerprinted_pattern"],
+        strict=values["strict"],
+        js_modules=tuple(values["js_modules"] or js_modules or DEFAULT_JS_MODULES),
+        esbuild_metafile=values["esbuild_metafile"],
+        publish_bundler_manifests=values["publish_bundler_manifests"],
+    )
+
+
+def connection(values: Mapping[str, Any]) -> Connection:
+    """The CONNECTION options' values as a Connection."""
+    return Connection(values["region"], values["profile"], values["endpoint_url"])
+
+
+def publish_settings(
+    values: Mapping[str, Any], *, bucket: str, prefix: str,
+    distribution_id: str | None, manifest: str | None, folders: tuple[str, ...] = ("",),
+) -> Settings:  # fmt: skip
+    """Settings of a publish from the PUBLISH options' values."""
+    days = values["prune_older_than"]
+    return Settings(
+        bucket=bucket,
+        prefix=prefix,
+        jobs=values["jobs"],
+        dry_run=values["dry_run"],
+        verify=values["verify"],
+        plain_copies=values["plain_copies"],
+        prune_older_than=None if days is None else timedelta(days=days),
+        prune_foreign=values.get("prune_foreign", False),
+        max_delete=values["max_delete"],
+        distribution_id=distribution_id,
+        wait=values["wait"],
+        wait_timeout=values["wait_timeout"],
+        invalidate_threshold=values["invalidate_threshold"],
+        manifest=manifest,
+        cdn_domain=values.get("cdn_domain"),
+        allow_shrink=values.get("allow_shrink", False),
+        folders=folders,
+    )

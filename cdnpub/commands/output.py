@@ -1,0 +1,154 @@
+"""The person at the other end: progress on a terminal or quiet lines in a CI log,
+warnings, the summary or one JSON document, and expected errors as one line with
+their exit code. Shared by both faces, `cdnpub` and `flask cdn`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import click
+from click.exceptions import NoArgsIsHelpError
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from cdnpub.build.model import Build
+from cdnpub.errors import CdnpubError
+from cdnpub.sync.plan import Action
+from cdnpub.text import human_size, plural, printable, printable_lines
+
+
+class ExpectedErrors:
+    """Mixin for click groups: expected errors become `cdnpub: <message>` and their exit
+    code; anything else is a bug and keeps its traceback."""
+
+    def prepare(self, ctx: click.Context) -> None:
+        """Set-up before the command runs (reading pyproject.toml), under the same rule."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            self.prepare(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
+        except CdnpubError as err:
+            if ctx.params.get("debug") or ctx.meta.get("cdnpub.debug") or debug_from_env():
+                click.echo(printable_lines(traceback.format_exc()), err=True)
+            show_error(err)
+            ctx.exit(err.exit_code)
+
+
+def show_error(err: CdnpubError) -> None:
+    """The one line an expected error prints: `cdnpub: <message>`, made printable."""
+    click.echo(f"cdnpub: {printable(str(err))}", err=True)
+
+
+def run_face(command: click.Command, prog_name: str) -> NoReturn:
+    """Run a top-level click command as a console script: expected errors and usage
+    errors as one line with their exit code, `--help` and the rest as click shows them."""
+    try:
+        code = command.main(prog_name=prog_name, standalone_mode=False)
+    except CdnpubError as err:  # raised while loading config, before a command runs
+        show_error(err)
+        sys.exit(err.exit_code)
+    except NoArgsIsHelpError as err:  # `cdnpub` alone: the help, as click prints it
+        err.show()
+        sys.exit(err.exit_code)
+    except click.UsageError as err:  # one line, as every other error (click prints three)
+        path = err.ctx.command_path if err.ctx else prog_name
+        message = printable(err.format_message()).rstrip(".")
+        click.echo(f"cdnpub: {message} (see `{path} --help`)", err=True)
+        sys.exit(err.exit_code)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def debug_from_env() -> bool:
+    """CDNPUB_DEBUG read as click reads a flag's variable (0, false, no, off are off)."""
+    value = os.environ.get("CDNPUB_DEBUG", "").strip()
+    try:
+        return bool(value) and bool(click.BOOL.convert(value, None, None))
+    except click.BadParameter:
+        return True  # set to something: the user wants to see more
+
+
+def report_build(result: Build, manifest: str, out: Path | None, written: int, as_json: bool) -> None:
+    """The summary of a build, for a person or (with --json) for a machine."""
+    if as_json:
+        summary = {
+            "files": len(result.assets),
+            "bytes": result.total_bytes,
+            "rewritten_references": result.rewritten,
+            "warnings": list(result.warnings),
+            "manifest": manifest,
+            "out": str(out) if out else None,
+            "written": written,
+        }
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    click.echo(
+        f"Built {plural(len(result.assets), 'file')} ({human_size(result.total_bytes)}), "
+        f"{plural(result.rewritten, 'reference')} rewritten, {plural(len(result.warnings), 'warning')}; "
+        f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
+    )
+
+
+def print_warnings(result: Build) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {printable(warning)}", err=True)
+
+
+class LineProgress:
+    """For CI logs: a line per phase, no bars redrawn a hundred times."""
+
+    def __init__(self, out: TextIO = sys.stderr) -> None:
+        self.out = out
+
+    def phase(self, name: str, total: int, total_bytes: int) -> None:
+        size = f" ({human_size(total_bytes)})" if total_bytes else ""
+        print(f"{name}: {total} to write{size}", file=self.out, flush=True)
+
+    def advance(self, action: Action | None, nbytes: int) -> None:
+        pass
+
+
+class BarProgress:
+    """For a terminal: one bar per phase, by bytes when there are bytes to send."""
+
+    def __init__(self, console: Console) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description:>14}"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> BarProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def phase(self, name: str, total: int, total_bytes: int) -> None:
+        self.task = self.bar.add_task(name, total=total)
+
+    def advance(self, action: Action | None, nbytes: int) -> None:
+        self.bar.advance(self.task, 1)
+
+
+def cell(text: str) -> Text:
+    """A table cell that shows `text` as it is: no markup read, no control character."""
+    return Text(printable(text))

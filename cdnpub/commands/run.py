@@ -1,0 +1,137 @@
+"""The person at the other end: progress on a terminal or quiet lines in a CI log,
+warnings, the summary or one JSON document, and expected errors as one line with
+their exit code. Shared by both faces, `cdnpub` and `flask cdn`."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+from rich.console import Console
+
+from cdnpub.aws.clients import Connection, s3_client
+from cdnpub.aws.cloudfront import CloudFront, cloudfront_client
+from cdnpub.aws.s3 import S3Store
+from cdnpub.build.fingerprint import from_build
+from cdnpub.build.model import Build
+from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
+from cdnpub.commands.report import document, plan_table, summary_lines
+from cdnpub.doctor.model import FAIL
+from cdnpub.doctor.read import diagnose
+from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
+from cdnpub.errors import ChecksFailed, UserError
+from cdnpub.local.provision import LOCAL_ENDPOINT, find_local, preview_domain
+from cdnpub.manifest import writable, write
+from cdnpub.sync.publish import publish
+from cdnpub.sync.settings import Settings
+from cdnpub.text import printable, redact
+
+
+def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
+    """Option values for the embedded emulator, the same for both faces: dummy
+    credentials (the user's real ones stay out of it), the emulator's endpoint, the
+    bucket and its distribution (found, or created), and as `cdn_domain` the CDN preview
+    that serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the
+    preview does not serve is a UserError (see local.pick_local)."""
+    endpoint = endpoint_url or LOCAL_ENDPOINT
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = "local"
+    # A session token or a profile of a real account (one that may not even exist on this
+    # machine: botocore's ProfileNotFound) has no business with the emulator.
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    target = find_local(endpoint, bucket)
+    cdn_domain = target.cdn_domain
+    if cdn_domain is None and not distribution_id:
+        click.echo(
+            f"warning: no CDN preview serves s3://{bucket} at {endpoint}: "
+            f"`cdnpub local --bucket {bucket}` starts one",
+            err=True,
+        )
+    if distribution_id:
+        cdn_domain = preview_domain(endpoint, distribution_id)
+    return {
+        "endpoint_url": endpoint,
+        "region": "us-east-1",
+        "profile": None,
+        "distribution_id": distribution_id or target.distribution_id,
+        "cdn_domain": cdn_domain,
+    }
+
+
+_NO_BUCKET_HINT = "check the s3:// URL"
+
+
+def run_publish(
+    result: Build, settings: Settings, connection: Connection, as_json: bool, bucket_from: str | None = None
+) -> None:
+    """Publish a build and tell what happened. `bucket_from` names where the bucket's
+    name came from, when not an s3:// URL (`CDN_BUCKET`), for the hints that name it."""
+    try:
+        run_publish_job(result, settings, connection, as_json)
+    except UserError as err:
+        if bucket_from is None or _NO_BUCKET_HINT not in str(err):
+            raise
+        raise UserError(str(err).replace(_NO_BUCKET_HINT, f"check {bucket_from}")) from err
+
+
+def run_publish_job(result: Build, settings: Settings, connection: Connection, as_json: bool) -> None:
+    console = Console(stderr=True)
+    said: list[str] = []
+
+    def warn(message: str) -> None:
+        said.append(message)
+        click.echo(f"warning: {printable(message)}", err=True)
+
+    if settings.manifest and not settings.dry_run:
+        writable(settings.manifest)  # found out now, not after every upload
+    print_warnings(result)
+    store = S3Store(s3_client(connection, settings.jobs), settings.bucket)
+    cdn = None
+    if settings.distribution_id:
+        cdn = CloudFront(cloudfront_client(connection), settings.distribution_id)
+    if as_json or not console.is_terminal:
+        report = publish(result, store, settings, cdn, LineProgress() if not as_json else None, warn)
+    else:
+        with BarProgress(console) as bar:
+            report = publish(result, store, settings, cdn, bar, warn)
+    manifest = None
+    if settings.manifest and report.done is not None:
+        write(from_build(result), settings.manifest)  # only once the bucket holds every object
+        manifest = settings.manifest
+    if as_json:
+        # JSON escapes control characters itself; a URL's password in a warning or an error
+        # (botocore repeats the endpoint URL) is taken out here.
+        click.echo(redact(json.dumps(document(report, said, manifest), indent=2, ensure_ascii=False)))
+    else:
+        if settings.dry_run and not report.plan.nothing_to_do:
+            Console().print(plan_table(report.plan))
+        for line in summary_lines(report):
+            click.echo(printable(line))
+    if report.invalidation_error is not None:
+        raise report.invalidation_error
+
+
+def run_doctor(
+    connection: Connection, bucket: str, prefix: str, distribution_id: str | None, as_json: bool
+) -> None:
+    """Diagnose and tell; a failed check ends in ChecksFailed (exit 3) after the report."""
+    diagnosis = diagnose(
+        s3_client(connection, 4), cloudfront_client(connection), bucket, prefix, distribution_id
+    )
+    if as_json:
+        click.echo(json.dumps(doctor_document(diagnosis), indent=2, ensure_ascii=False))
+    else:
+        console = Console(soft_wrap=False)
+        if console.is_terminal:
+            console.print(doctor_table(diagnosis))
+        else:  # a CI log: a line per check, nothing wrapped at 80 columns
+            for line in doctor_lines(diagnosis):
+                click.echo(line)
+        click.echo(summary_line(diagnosis))
+    bad = [f for f in diagnosis.findings if f.status == FAIL]
+    if bad:
+        checks = "check" if len(bad) == 1 else "checks"
+        raise ChecksFailed(f"{len(bad)} {checks} failed: {', '.join(f.check for f in bad)}")

@@ -1,0 +1,314 @@
+"""`cdnpub doctor`'s I/O: read the bucket's and the distribution's configuration
+(read-only: Get*, List* and a few HEADs), then judge it with checks.py.
+
+A refused read is not a crash: the check that needed it becomes a warning naming the
+IAM action. A missing configuration (S3's NoSuch... codes) is a value, None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from cdnpub.aws.managed_policies import (
+    is_managed_cache_policy,
+    is_managed_origin_request_policy,
+    is_managed_response_headers_policy,
+)
+from cdnpub.aws.s3 import s3_errors
+from cdnpub.doctor.checks import run_checks
+from cdnpub.doctor.documents import behavior_for, bucket_origins, parse_policy, probe_path
+from cdnpub.doctor.model import Finding, Published, Sample, SetUp
+from cdnpub.errors import RemoteError, UserError
+from cdnpub.sync.pending import pending_key
+from cdnpub.sync.release import is_record_key, loads, releases_prefix
+
+if TYPE_CHECKING:
+    import botocore.exceptions
+
+
+T = TypeVar("T")
+
+
+SAMPLE_SIZE = 5  # plain-name objects read: a bound on doctor's requests, not a survey
+
+
+SAMPLE_GET_LIMIT = 1024 * 1024  # bytes: a sample this small is read whole and hashed, a bigger one HEADed
+
+
+_ABSENT = {
+    "NoSuchBucketPolicy",
+    "NoSuchPublicAccessBlockConfiguration",
+    "OwnershipControlsNotFoundError",
+    "NoSuchCORSConfiguration",
+    "NoSuchLifecycleConfiguration",
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "NoSuchCachePolicy",
+    "NoSuchResponseHeadersPolicy",
+    "NoSuchOriginRequestPolicy",
+    "NoSuchKey",
+    "NotFound",
+    "404",  # a HEAD's answer has no body; an emulator without cache policies answers so too
+}
+
+
+_DENIED = {"AccessDenied", "AccessDeniedException", "403", "Forbidden", "AllAccessDisabled"}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    bucket: str
+    prefix: str
+    distribution_id: str | None
+    findings: tuple[Finding, ...]
+
+
+def _code(err: botocore.exceptions.ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+class _Reader:
+    """Runs each read, noting the IAM action of the ones refused."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+        self.denied: dict[str, str] = {}
+
+    def read(self, what: str, action: str, call: Callable[[], T], absent: T | None = None) -> T | None:
+        import botocore.exceptions  # here, not at the top: `cdnpub build` never loads botocore
+
+        try:
+            return call()
+        except botocore.exceptions.ClientError as err:
+            code = _code(err)
+            if code in _ABSENT:
+                return absent
+            if code in _DENIED:
+                self.denied[what] = action
+                return absent
+            if code == "NoSuchBucket":
+                raise UserError(
+                    f"bucket {self.bucket} does not exist (check the s3:// URL and --endpoint-url)"
+                ) from None
+            if code == "NoSuchDistribution":
+                raise UserError("the distribution does not exist (check --distribution-id)") from None
+            if action.startswith("cloudfront:"):
+                message = err.response.get("Error", {}).get("Message", "")
+                raise RemoteError(f"CloudFront {action.split(':')[1]}: {code} {message}".strip()) from None
+            with s3_errors(self.bucket):
+                raise
+        except botocore.exceptions.BotoCoreError:
+            with s3_errors(self.bucket):
+                raise
+        raise AssertionError("unreachable")
+
+
+def diagnose(
+    s3: Any, cloudfront: Any | None, bucket: str, prefix: str, distribution_id: str | None
+) -> Diagnosis:
+    """Read the set-up of s3://bucket/prefix and the distribution (given, or found as the
+    one distribution with the bucket as origin) and run every check."""
+    reader = _Reader(bucket)
+    region = _region(s3, bucket, reader)
+    policy_text = reader.read(
+        "bucket_policy", "s3:GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    )
+    pab = reader.read(
+        "public_access_block",
+        "s3:GetBucketPublicAccessBlock",
+        lambda: s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
+    )
+    ownership = reader.read(
+        "ownership",
+        "s3:GetBucketOwnershipControls",
+        lambda: s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0][
+            "ObjectOwnership"
+        ],
+    )
+    cors = reader.read("cors", "s3:GetBucketCORS", lambda: s3.get_bucket_cors(Bucket=bucket)["CORSRules"])
+    lifecycle = reader.read(
+        "lifecycle",
+        "s3:GetLifecycleConfiguration",
+        lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"],
+    )
+    versioning = reader.read(
+        "versioning", "s3:GetBucketVersioning", lambda: s3.get_bucket_versioning(Bucket=bucket).get("Status")
+    )
+    encryption = reader.read(
+        "encryption",
+        "s3:GetEncryptionConfiguration",
+        lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"],
+    )
+    distribution, note = None, ""
+    policies: dict[str, dict[str, Any]] = {"cache": {}, "response": {}, "request": {}}
+    if cloudfront is not None:
+        distribution, note = _distribution(cloudfront, bucket, distribution_id, reader)
+        if distribution is not None:
+            policies = _policies(cloudfront, distribution, prefix, reader)
+    published = _published(s3, bucket, prefix, reader)
+    setup = SetUp(
+        bucket=bucket,
+        prefix=prefix,
+        region=region,
+        bucket_policy=parse_policy(policy_text) if policy_text else None,
+        public_access_block=pab,
+        ownership=ownership,
+        cors=cors,
+        lifecycle=lifecycle,
+        versioning=versioning,
+        encryption=encryption,
+        distribution=distribution,
+        distribution_note=note,
+        cache_policies=policies["cache"],
+        response_headers_policies=policies["response"],
+        origin_request_policies=policies["request"],
+        published=published,
+        denied=dict(reader.denied),
+    )
+    found_id = str(distribution["Id"]) if distribution else distribution_id
+    return Diagnosis(bucket, prefix, found_id, run_checks(setup))
+
+
+def _region(s3: Any, bucket: str, reader: _Reader) -> str | None:
+    location = reader.read("location", "s3:GetBucketLocation", lambda: s3.get_bucket_location(Bucket=bucket))
+    if location is None:
+        return None
+    return str(location.get("LocationConstraint") or "us-east-1")
+
+
+def _distribution(
+    cloudfront: Any, bucket: str, distribution_id: str | None, reader: _Reader
+) -> tuple[Mapping[str, Any] | None, str]:
+    if distribution_id:
+        found = reader.read(
+            "distribution",
+            "cloudfront:GetDistribution",
+            lambda: cloudfront.get_distribution(Id=distribution_id),
+        )
+        return (found["Distribution"] if found else None), ""
+
+    def serving() -> list[str]:
+        ids = []
+        for page in cloudfront.get_paginator("list_distributions").paginate():
+            for item in page.get("DistributionList", {}).get("Items", []) or []:
+                if bucket_origins(item, bucket):
+                    ids.append(str(item["Id"]))
+        return ids
+
+    ids = reader.read("distribution", "cloudfront:ListDistributions", serving) or []
+    if len(ids) > 1:
+        return (
+            None,
+            f"{len(ids)} distributions have s3://{bucket} as origin ({', '.join(ids)}): none was checked",
+        )
+    if not ids:
+        return None, ""
+    found = reader.read(
+        "distribution", "cloudfront:GetDistribution", lambda: cloudfront.get_distribution(Id=ids[0])
+    )
+    note = (
+        f"distribution {ids[0]} is the one with s3://{bucket} as origin (--distribution-id to pick another)"
+    )
+    return (found["Distribution"] if found else None), note
+
+
+# The policies a behavior may name: its field, our key, the API's name (snake and camel
+# case), and whether an id is AWS-managed (known by id, not read).
+_POLICY_KINDS = (
+    ("CachePolicyId", "cache", "cache_policy", "CachePolicy", is_managed_cache_policy),
+    (
+        "ResponseHeadersPolicyId", "response", "response_headers_policy", "ResponseHeadersPolicy",
+        is_managed_response_headers_policy,
+    ),
+    (
+        "OriginRequestPolicyId", "request", "origin_request_policy", "OriginRequestPolicy",
+        is_managed_origin_request_policy,
+    ),
+)  # fmt: skip
+
+
+def _policies(
+    cloudfront: Any, distribution: Mapping[str, Any], prefix: str, reader: _Reader
+) -> dict[str, dict[str, Any]]:
+    """The custom policies of the behavior that serves the prefix; managed ones are
+    known by id (managed_policies.py) and not read. A read refused or not there (an
+    emulator without policies answers 404) leaves it out: the check then says it could
+    not read it."""
+    behavior = behavior_for(distribution.get("DistributionConfig") or {}, probe_path(prefix))
+    out: dict[str, dict[str, Any]] = {}
+    for field, kind, name, api, managed in _POLICY_KINDS:
+        out[kind] = {}
+        policy_id = str(behavior.get(field) or "")
+        if not policy_id or managed(policy_id):
+            continue
+        got = reader.read(
+            f"{name}:{policy_id}", f"cloudfront:Get{api}", _config_of(cloudfront, name, api, policy_id)
+        )
+        if got is not None:
+            out[kind][policy_id] = got
+    return out
+
+
+def _config_of(cloudfront: Any, name: str, api: str, policy_id: str) -> Callable[[], dict[str, Any]]:
+    def call() -> dict[str, Any]:
+        return dict(getattr(cloudfront, f"get_{name}")(Id=policy_id)[api][f"{api}Config"])
+
+    return call
+
+
+def _published(s3: Any, bucket: str, prefix: str, reader: _Reader) -> Published | None:
+    start = releases_prefix(prefix)
+
+    def listing() -> list[str]:
+        keys = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=start):
+            keys += [str(o["Key"]) for o in page.get("Contents", [])]
+        return keys
+
+    keys = reader.read("published", "s3:ListBucket", listing)
+    if keys is None:
+        return None
+    records = sorted(k for k in keys if is_record_key(k, prefix))
+    marker = pending_key(prefix)
+    pending = reader.read(
+        "published",
+        "s3:GetObject",
+        lambda: s3.head_object(Bucket=bucket, Key=marker) is not None,
+        absent=False,
+    )
+    if not records:
+        return Published(pending=bool(pending))
+    newest = records[-1]
+    data = reader.read(
+        "published", "s3:GetObject", lambda: s3.get_object(Bucket=bucket, Key=newest)["Body"].read()
+    )
+    if data is None:
+        return Published(record_key=newest, record_error="access denied", pending=bool(pending))
+    try:
+        release = loads(data, f"s3://{bucket}/{newest}")
+    except UserError as err:
+        return Published(record_key=newest, record_error=str(err), pending=bool(pending))
+    plain = sorted(k for k, r in release.objects.items() if r.plain)
+    step = max(1, len(plain) // SAMPLE_SIZE)
+    samples = []
+    for key in plain[::step][:SAMPLE_SIZE]:
+        head = reader.read("published", "s3:GetObject", _sample(s3, bucket, key, release.objects[key].size))
+        samples.append(Sample(key, release.objects[key], head))
+    return Published(newest, release.objects, "", bool(pending), tuple(samples))
+
+
+def _sample(s3: Any, bucket: str, key: str, size: int) -> Callable[[], dict[str, Any]]:
+    """HeadObject's answer for `key`; for a small object GetObject's, with the sha256 of
+    its bytes (what the release record says it holds, whatever the ETag is)."""
+
+    def read() -> dict[str, Any]:
+        if size > SAMPLE_GET_LIMIT:
+            return dict(s3.head_object(Bucket=bucket, Key=key))
+        answer = dict(s3.get_object(Bucket=bucket, Key=key))
+        body = answer.pop("Body")
+        answer["sha256"] = hashlib.sha256(body.read(SAMPLE_GET_LIMIT + 1)).hexdigest()
+        return answer
+
+    return read

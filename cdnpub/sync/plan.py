@@ -1,0 +1,328 @@
+"""Diff a build against one listing of the bucket and the last release record.
+
+A pure function: values in, a Plan out. The dry run is this module's output
+printed; publish executes it phase by phase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cdnpub.build.digest import MULTIPART_THRESHOLD
+from cdnpub.build.model import HASHED_NAME, Asset, Build
+from cdnpub.errors import UserError
+from cdnpub.sync.pending import Pending
+from cdnpub.sync.release import META_DIR, ObjectRecord, Release, is_record_key, new_release, releases_prefix
+
+MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
+
+
+DEFAULT_MAX_DELETE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteObject:
+    key: str
+    size: int
+    etag: str  # without quotes
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    prefix: str
+    objects: Mapping[str, RemoteObject]
+
+    def release_keys(self) -> list[RemoteObject]:
+        """Release records, oldest first (their keys sort by time)."""
+        return sorted(
+            (o for k, o in self.objects.items() if is_record_key(k, self.prefix)), key=lambda o: o.key
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """One object the release wants at `key`: an asset's bytes with headers."""
+
+    key: str
+    asset: Asset
+    plain: bool  # a plain-name copy (short cache, invalidated on change)
+    content_type: str
+    cache_control: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def record(self) -> ObjectRecord:
+        a = self.asset
+        return ObjectRecord(
+            a.sha256, a.etag, a.size, self.content_type, self.cache_control, self.extra, self.plain
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    blob: Blob
+    reason: str  # "new", "changed" (bytes differ), "headers" (copy in place)
+
+    @property
+    def copies(self) -> bool:
+        """A header fix is a server-side copy in place, but for a multipart plain-name
+        copy: S3 gives a copy a single-part ETag, which the next publish could no
+        longer compare with the local one, so that one is uploaded again."""
+        return self.reason == "headers" and not (
+            self.blob.plain and self.blob.asset.size >= MULTIPART_THRESHOLD
+        )
+
+    @property
+    def sent_bytes(self) -> int:
+        """Bytes that travel: none for a copy."""
+        return 0 if self.copies else self.blob.asset.size
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    bucket: str
+    prefix: str
+    fingerprinted: tuple[Action, ...]  # phase 1: uploads and header fixes of immutable keys
+    plain: tuple[Action, ...]  # phase 2: plain-name copies, after every phase-1 write succeeded
+    release: Release  # phase 3: the record, last
+    write_release: bool
+    prune: tuple[str, ...] = ()  # phase 4: deletes, only when asked
+    skipped: int = 0
+    invalidate: tuple[str, ...] = ()  # keys whose bytes or headers changed under the same URL
+    pending: Pending | None = None  # the marker an earlier publish left (see pending.py)
+    # Kept-name keys whose ETag cannot tell whether they hold these bytes (an ETag that is
+    # no MD5: SSE-KMS, another tool's multipart upload) and no record vouches: the caller
+    # reads them back (confirm_kept) before writing anything.
+    unverified: tuple[Blob, ...] = ()
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def uploads(self) -> tuple[Action, ...]:
+        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason != "headers")
+
+    @property
+    def header_fixes(self) -> tuple[Action, ...]:
+        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason == "headers")
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(a.sent_bytes for a in self.uploads)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not (self.fingerprinted or self.plain or self.write_release or self.prune)
+
+
+def blobs(build: Build, plain_copies: bool = True) -> Iterator[Blob]:
+    """Every object the build wants in the bucket, dependencies first."""
+    for a in build.assets:
+        h = a.headers
+        yield Blob(a.key, a, False, h.content_type, h.fingerprinted_cache_control, h.extra)
+        if plain_copies and a.plain_key is not None:
+            yield Blob(a.plain_key, a, True, h.content_type, h.cache_control, h.extra)
+
+
+def check_key(blob: Blob) -> None:
+    key = blob.key
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise UserError(f"{blob.asset.fs_path}: its key is longer than S3's {MAX_KEY_BYTES} bytes")
+    if key.startswith("/") or any(seg in ("", ".", "..") for seg in key.split("/")):
+        raise UserError(f"{blob.asset.fs_path}: refusing the unsafe key {key!r}")
+
+
+def desired_release(
+    build: Build, manifest: Mapping[str, Any], now: datetime, plain_copies: bool = True
+) -> Release:
+    """The release record this build would write (its id names its content)."""
+    wanted = list(blobs(build, plain_copies))
+    return new_release(build.prefix, {b.key: b.record() for b in wanted}, manifest, now)
+
+
+def unchanged(bucket: str, build: Build, last: Release | None, release: Release) -> Plan | None:
+    """The plan when the newest release record already is this build: nothing to write,
+    known without listing the whole prefix. None when the full diff is needed."""
+    if last is None or last.id != release.id:
+        return None
+    return Plan(
+        bucket=bucket,
+        prefix=build.prefix,
+        fingerprinted=(),
+        plain=(),
+        release=last,
+        write_release=False,
+        skipped=len(last.objects),
+        warnings=build.warnings,
+    )
+
+
+def plan(
+    build: Build,
+    bucket: str,
+    listing: Listing,
+    last: Release | None,
+    *,
+    manifest: Mapping[str, Any],
+    now: datetime,
+    plain_copies: bool = True,
+    prune_older_than: timedelta | None = None,
+    recent: Sequence[Release] = (),
+    max_delete: int = DEFAULT_MAX_DELETE,
+    release: Release | None = None,
+    last_written: datetime | None = None,
+    unsure: frozenset[str] = frozenset(),
+    expired: Sequence[Release] = (),
+    prune_foreign: bool = False,
+) -> Plan:
+    """What to write so that the bucket holds `build`, and what may be deleted.
+    `last_written`: when the store wrote the last release's record (its LastModified);
+    `unsure`: keys a publish that stopped half-way may have written since; `expired`: the
+    releases past the grace period (what cdnpub once published that prune may delete);
+    `prune_foreign`: also delete what no release record names."""
+    wanted = list(blobs(build, plain_copies))
+    for blob in wanted:
+        check_key(blob)
+    known = last.objects if last else {}
+    phases: dict[bool, list[Action]] = {False: [], True: []}
+    invalidate: list[str] = []
+    skipped = 0
+    unverified: list[Blob] = []
+    for blob in wanted:
+        written = None if blob.key in unsure else last_written
+        remote, record = listing.objects.get(blob.key), known.get(blob.key)
+        reason = _reason(blob, remote, record, written)
+        if reason == "changed" and blob.asset.kept_name:
+            assert remote is not None
+            if remote.size != blob.asset.size or (record is not None and record.sha256 != blob.asset.sha256):
+                raise kept_name_changed(blob, bucket)
+            unverified.append(blob)
+            reason = None if record is not None and record.headers() == blob.record().headers() else "headers"
+        if reason is None:
+            skipped += 1
+            continue
+        phases[blob.plain].append(Action(blob, reason))
+        if blob.plain and reason != "new":
+            invalidate.append(blob.key)
+        elif reason == "headers" and blob.key in known:
+            # New headers on an immutable key that a release served: the edges keep the
+            # old ones for a year unless told. (Unknown to the last release: a repair of
+            # objects no page has fetched yet, nothing to tell.)
+            invalidate.append(blob.key)
+    release = release or desired_release(build, manifest, now, plain_copies)  # the caller's, if it has it
+    write_release = last is None or last.id != release.id  # a repair of the same release keeps its record
+    prune: tuple[str, ...] = ()
+    if prune_older_than is not None:
+        prune = _prune(listing, release, last, recent, now - prune_older_than, expired, prune_foreign)
+        if len(prune) > max_delete:
+            raise UserError(
+                f"pruning would delete {len(prune)} objects, more than --max-delete {max_delete}; "
+                f"check with --dry-run, then run again with --max-delete {len(prune)}"
+            )
+        # A pruned key belongs to a release no longer fetched: tell a plain name from a
+        # fingerprinted one by cdnpub's naming (a bundler's name costs one needless path).
+        invalidate += [k for k in prune if not HASHED_NAME.search(k) and f"/{META_DIR}/" not in f"/{k}"]
+    return Plan(
+        bucket=bucket,
+        prefix=build.prefix,
+        fingerprinted=tuple(phases[False]),
+        plain=tuple(phases[True]),
+        release=release,
+        write_release=write_release,
+        prune=prune,
+        skipped=skipped,
+        invalidate=tuple(sorted(set(invalidate))),
+        warnings=build.warnings,
+        unverified=tuple(unverified),
+    )
+
+
+def kept_name_changed(blob: Blob, bucket: str) -> UserError:
+    """A kept name (a bundler's content hash) whose bytes differ from those published under
+    it: uploading them cannot reach the browsers and edges that cached the old ones for a
+    year, and the manifest's SRI would describe bytes no longer served."""
+    return UserError(
+        f"{blob.asset.fs_path}: other bytes are already published under its name at "
+        f"s3://{bucket}/{blob.key}, served immutable; rebuild it so that its name changes "
+        "(nothing was written)"
+    )
+
+
+def _reason(
+    blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None, last_written: datetime | None
+) -> str | None:
+    if remote is None:
+        return "new"
+    asset = blob.asset
+    if remote.size != asset.size:
+        return "changed"
+    # Every key is compared by content: the ETag S3 computed against the local one (a
+    # fingerprinted key names its content only as far as the build that named it: a
+    # kept name is a bundler's, and the listing carries the ETags at no extra cost).
+    # Where S3's ETag is no MD5 (SSE-KMS, a copy of a multipart object),
+    # the last release vouches for the same bytes if the object was written no later
+    # than its record was (to the second, as S3 gives LastModified; the keys a publish
+    # that stopped half-way may have written since come with no `last_written`).
+    if remote.etag != asset.etag:
+        vouched = (
+            record is not None
+            and record.sha256 == asset.sha256
+            and (
+                record.etag == remote.etag
+                or (last_written is not None and remote.last_modified <= last_written)
+            )
+        )
+        if not vouched:
+            return "changed"
+    if record is None or record.headers() != blob.record().headers():
+        return "headers"  # bytes are right, headers unknown or different: copy in place
+    return None
+
+
+def _prune(
+    listing: Listing,
+    release: Release,
+    last: Release | None,
+    recent: Sequence[Release],
+    cutoff: datetime,
+    expired: Sequence[Release] = (),
+    foreign: bool = False,
+) -> tuple[str, ...]:
+    """Objects that an expired release named and no release live within the grace period
+    references, themselves older than `cutoff`; and the records of releases that were
+    not live in it. What no cdnpub release named (another tool's, a hand upload) stays
+    unless `foreign`: cdnpub shares prefixes, and deletes only what it published.
+
+    A release is live until its successor lands: the one before this publish (`last`)
+    still serves pages however old it is, and `recent` holds every release that was
+    live at some point after `cutoff` (the caller picks them from the record times)."""
+    live = [release, *recent, *([last] if last else [])]
+    keep: set[str] = {key for r in live for key in r.objects}
+    records = releases_prefix(listing.prefix)
+    current = {r.key for r in live}
+    marker = f"/{META_DIR}/"
+    # Deeper prefixes with release records of their own are other publishes: not ours to prune.
+    others = {
+        key[: key.index(marker) + 1]
+        for key in listing.objects
+        if marker in key and not key.startswith(f"{listing.prefix}{marker}".lstrip("/"))
+    }
+    named = {key for r in expired for key in r.objects}
+    doomed: list[str] = []
+    doomed_records: set[str] = set()
+    for key, obj in listing.objects.items():
+        if obj.last_modified >= cutoff or key in keep or any(key.startswith(o) for o in others):
+            continue
+        if key.startswith(records):
+            if key not in current and is_record_key(key, listing.prefix):  # not a stray file of someone's
+                doomed_records.add(key)
+        elif f"/{META_DIR}/" not in f"/{key}" and (key in named or foreign):
+            doomed.append(key)
+    # An expired record goes once every object only it named is gone (some are still
+    # within the grace period): the next prune would no longer know they are cdnpub's.
+    gone = set(doomed)
+    for r in expired:
+        if any(k in listing.objects and k not in keep and k not in gone for k in r.objects):
+            doomed_records.discard(r.key)
+    return tuple(sorted([*doomed, *doomed_records]))

@@ -1,0 +1,412 @@
+"""The one place that runs the chain: build -> plan -> execute -> invalidate.
+
+Execution goes in phases so that the live site never references a missing
+object: every fingerprinted object first, then the plain-name copies (which
+reference fingerprinted names), then the release record, then deletes. A phase
+starts only when the one before it fully succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from cdnpub.aws.cloudfront import CloudFront
+from cdnpub.aws.s3 import S3Store
+from cdnpub.build.fingerprint import from_build
+from cdnpub.build.model import Build
+from cdnpub.errors import CdnpubError, UserError
+from cdnpub.manifest import to_document
+from cdnpub.sync.invalidation import Invalidation, collapse
+from cdnpub.sync.pending import NO_DISTRIBUTION, Pending, meta_prefix, pending_key
+from cdnpub.sync.pending import dumps as dumps_pending
+from cdnpub.sync.pending import loads as loads_pending
+from cdnpub.sync.plan import (
+    Action,
+    Listing,
+    Plan,
+    RemoteObject,
+    desired_release,
+    kept_name_changed,
+    plan,
+    unchanged,
+)
+from cdnpub.sync.release import Release, dumps, looks_like_record
+from cdnpub.sync.settings import Settings
+from cdnpub.sync.shrink import SHRINK_FLAG, served_paths, shrink
+from cdnpub.urls import invalidation_path
+
+
+class Progress(Protocol):
+    def phase(self, name: str, total: int, total_bytes: int) -> None: ...
+    def advance(self, action: Action | None, nbytes: int) -> None: ...
+
+
+class NoProgress:
+    def phase(self, name: str, total: int, total_bytes: int) -> None:
+        pass
+
+    def advance(self, action: Action | None, nbytes: int) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    uploaded: int = 0
+    uploaded_bytes: int = 0
+    fixed: int = 0
+    deleted: int = 0
+    release_written: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    plan: Plan
+    done: Done | None  # None for a dry run
+    invalidation_paths: tuple[str, ...] = ()
+    invalidations: tuple[Invalidation, ...] = ()
+    cdn_domain: str | None = None
+    invalidation_error: CdnpubError | None = None
+    seconds: float = 0.0
+
+
+def prepare(
+    build: Build, store: S3Store, settings: Settings, now: datetime, warn: Callable[[str], None]
+) -> Plan:
+    """The release records and the newest of them; when that one is this very build,
+    nothing to do (two requests whatever the size of the tree). Otherwise one listing
+    of the prefix (and, to prune, the recent records), then the plan."""
+    manifest = to_document(from_build(build))
+    meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
+    records = meta.release_keys()
+    for key in sorted(k for k in meta.objects if looks_like_record(k, build.prefix)):
+        warn(f"s3://{store.bucket}/{key} is named like a release record but its time is none; ignoring it")
+    if records:
+        now = after_newest(records[-1].key, now)
+    wanted = desired_release(build, manifest, now, settings.plain_copies)
+    listing: Future[Listing] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdnpub-listing") as ahead:
+        # A record's key ends with its release id: when the newest is not this build's, the
+        # whole prefix is listed in any case, so the listing goes out beside the reads of
+        # the record and the marker, a round trip sooner. When it may be this build, the
+        # record decides first, and an unchanged publish stays two requests.
+        if not records or not records[-1].key.endswith(f"-{wanted.id[:12]}.json.gz"):
+            listing = ahead.submit(_listing, build, store, settings)
+        last = _record(store, records[-1].key, build.prefix, warn) if records else None
+        found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
+    if last is not None and not settings.allow_shrink:
+        _guard_shrink(last, build, settings, warn)
+    todo = None
+    # A marker of a publish that stopped half-way: the bucket may not be what the newest
+    # record says, so compare everything.
+    if settings.prune_older_than is None and not settings.verify and (found is None or found.landed):
+        todo = unchanged(store.bucket, build, last, wanted)
+    if todo is None:
+        if settings.prune_older_than is not None and found is not None and not found.landed:
+            # Live plain copies of that publish may point at objects no record names, and
+            # edges may hold them until this publish's invalidation completes.
+            warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
+            settings = replace(settings, prune_older_than=None)
+        unsure = found.unsure if found is not None else frozenset()
+        listed = listing.result() if listing is not None else _listing(build, store, settings)
+        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure, listed)
+    if settings.dry_run and len(todo.prune) > settings.max_delete:
+        warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
+    if found is not None:
+        todo = _with_pending(todo, found, settings, warn)
+    confirm_kept(todo, store)
+    return todo
+
+
+def confirm_kept(todo: Plan, store: S3Store) -> None:
+    """Read back the kept-name objects whose ETag could not tell (Plan.unverified): other
+    bytes under a name served immutable end the publish before any write."""
+    for blob in todo.unverified:
+        if hashlib.sha256(store.get_bytes(blob.key)).hexdigest() != blob.asset.sha256:
+            raise kept_name_changed(blob, store.bucket)
+
+
+def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callable[[str], None]) -> None:
+    problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, settings.folders)
+    if problem is None:
+        return
+    message = f"{problem}: a mistake? Pass {SHRINK_FLAG} if it is meant"
+    if settings.dry_run:
+        warn(message)  # the plan shows what would go; the publish stops
+        return
+    raise UserError(f"{message}; nothing was written")
+
+
+def _full_plan(
+    build: Build,
+    store: S3Store,
+    settings: Settings,
+    now: datetime,
+    warn: Callable[[str], None],
+    manifest: dict[str, Any],
+    records: list[RemoteObject],
+    last: Release | None,
+    wanted: Release,
+    unsure: frozenset[str],
+    listing: Listing,
+) -> Plan:
+    recent: list[Release] = []
+    expired: list[Release] = []
+    if settings.prune_older_than is not None:
+        live = live_in_grace(records, now - settings.prune_older_than)
+        if live and last is None:
+            raise _unreadable(live[-1].key)
+        for obj in live[:-1]:
+            r = _record(store, obj.key, build.prefix, warn)
+            if r is None:
+                raise _unreadable(obj.key)
+            recent.append(r)
+        # What prune may delete: the objects these releases named (read once; their
+        # records go in the same prune). An unreadable one names nothing deletable.
+        for obj in records[: len(records) - len(live)]:
+            old = _record(store, obj.key, build.prefix, warn)
+            if old is not None:
+                expired.append(old)
+    return plan(
+        build,
+        store.bucket,
+        listing,
+        last,
+        manifest=manifest,
+        now=now,
+        plain_copies=settings.plain_copies,
+        prune_older_than=settings.prune_older_than,
+        recent=recent,
+        # A dry run shows the whole prune, however long: that is how to check it.
+        max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
+        release=wanted,
+        last_written=records[-1].last_modified if records and last is not None else None,
+        unsure=unsure,
+        expired=expired,
+        prune_foreign=settings.prune_foreign,
+    )
+
+
+def _listing(build: Build, store: S3Store, settings: Settings) -> Listing:
+    """The whole prefix. The keys this build wants (most of what it holds) cut the listing
+    into ranges listed in parallel; what else the bucket holds is listed all the same."""
+    wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
+    return store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
+
+
+def _record(store: S3Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:
+    """A release record of this prefix; one copied from another prefix names other keys."""
+    found = store.release(key, warn)
+    if found is not None and found.prefix != prefix:
+        warn(
+            f"s3://{store.bucket}/{key} records a release under {found.prefix!r}, not {prefix!r}; ignoring it"
+        )
+        return None
+    return found
+
+
+def _unreadable(key: str) -> UserError:
+    """Pruning without knowing what a live release references could delete its files."""
+    return UserError(
+        f"not pruning: the release record {key}, of a release live within the grace period, "
+        "cannot be used (see the warning above); publish without --prune-older-than: pruning "
+        "works again once that release has not been live for the grace period"
+    )
+
+
+def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence[RemoteObject]:
+    """Records (oldest first) of the releases live at some point after `cutoff`: those
+    written after it, and the one that was live when it began (a release is live until
+    its successor lands). Always at least the newest."""
+    first = next((i for i, r in enumerate(records) if r.last_modified >= cutoff), len(records))
+    return records[max(first - 1, 0) :]
+
+
+def _pending(store: S3Store, prefix: str, warn: Callable[[str], None]) -> Pending:
+    key = pending_key(prefix)
+    try:
+        found, dropped = loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}").within(prefix)
+        if dropped:
+            warn(
+                f"s3://{store.bucket}/{key} names {len(dropped)} keys outside {prefix or 'the bucket'}/ "
+                f"(first {dropped[0]!r}); ignoring them"
+            )
+        return found
+    except UserError as err:  # still a sign of a publish that stopped half-way
+        warn(
+            f"{err}: the invalidations it held are unknown, so every object is compared with the "
+            f"bucket; to be sure, invalidate /{prefix}/* by hand (cdnpub invalidate)"
+        )
+        return Pending()
+
+
+def _with_pending(todo: Plan, found: Pending, settings: Settings, warn: Callable[[str], None]) -> Plan:
+    """Add the keys an earlier publish left to invalidate on this distribution."""
+    for distribution, keys in found.keys.items():
+        if distribution not in (NO_DISTRIBUTION, settings.distribution_id) and keys:
+            warn(
+                f"an earlier invalidation of {len(keys)} paths on CloudFront distribution "
+                f"{distribution} did not complete; publish with --distribution-id {distribution} "
+                "to retry it"
+            )
+    mine = found.keys.get(settings.distribution_id, ()) if settings.distribution_id else ()
+    return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
+
+
+def after_newest(newest_key: str, now: datetime) -> datetime:
+    """A time whose record key sorts after `newest_key`. Keys hold the time to the second,
+    then the id: a second publish within the same second (or a clock behind the last
+    writer's) would otherwise write a record that sorts before the newest one, and the
+    next publish would take the older record (or a corrupt one) for the current release."""
+    stamp = newest_key.rsplit("/", 1)[-1][:16]
+    try:
+        newest = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return now
+    return max(now, newest + timedelta(seconds=1))
+
+
+def marks(todo: Plan, distribution_id: str | None) -> Pending | None:
+    """The marker to leave before this publish's first write to a URL the last release
+    served (its invalidation keys); None when it changes none: new keys alone are no
+    risk, as no record vouches for them."""
+    if not todo.invalidate:
+        return None
+    return (todo.pending or Pending()).adding(distribution_id or NO_DISTRIBUTION, todo.invalidate)
+
+
+def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress, marker: Pending | None = None) -> Done:
+    """Write the plan phase by phase; the first failure stops before the next phase."""
+    uploaded = fixed = 0
+    nbytes = 0
+    if marker is not None:
+        store.put_private(pending_key(todo.prefix), dumps_pending(marker), "application/json")
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cdnpub") as pool:
+        for name, actions in (("fingerprinted", todo.fingerprinted), ("plain", todo.plain)):
+            _run_phase(pool, name, actions, store, progress)
+            uploads = [a for a in actions if a.reason != "headers"]
+            uploaded += len(uploads)
+            nbytes += sum(a.sent_bytes for a in actions)
+            fixed += len(actions) - len(uploads)
+    if todo.write_release:
+        progress.phase("release", 1, 0)
+        store.put_private(todo.release.key, dumps(todo.release), "application/gzip")
+        progress.advance(None, 0)
+    if todo.prune:
+        progress.phase("prune", len(todo.prune), 0)
+        store.delete(todo.prune)
+        progress.advance(None, 0)
+    return Done(uploaded, nbytes, fixed, len(todo.prune), todo.write_release)
+
+
+def _run_phase(
+    pool: ThreadPoolExecutor, name: str, actions: Sequence[Action], store: S3Store, progress: Progress
+) -> None:
+    if not actions:
+        return
+    progress.phase(name, len(actions), sum(a.sent_bytes for a in actions))
+
+    def run(action: Action) -> None:
+        blob = action.blob
+        # Plain-name copies are uploaded, not copied from the fingerprinted key: a
+        # server-side copy of a multipart object gets a single-part ETag, which the next
+        # publish could no longer compare with the local one (see Action.copies).
+        if action.copies:
+            store.copy(blob, blob.key)
+        else:
+            store.upload(blob)
+        progress.advance(action, action.sent_bytes)
+
+    futures: list[Future[None]] = [pool.submit(run, a) for a in actions]  # dependencies first
+    finished, pending = wait(futures, return_when=FIRST_EXCEPTION)
+    failed = [f for f in finished if f.exception() is not None]
+    if not failed:
+        return
+    for f in pending:
+        f.cancel()
+    wait(pending)
+    error = failed[0].exception()
+    assert error is not None
+    raise error
+
+
+def _settle(todo: Plan, store: S3Store, marker: Pending | None, distribution_id: str | None) -> None:
+    """The publish landed (and invalidated, if it had a distribution): take its marker
+    away, or leave only what other distributions are still owed."""
+    current = marker or todo.pending
+    if current is None:
+        return
+    left = current.settled(distribution_id or NO_DISTRIBUTION)
+    if not left.keys:
+        store.delete([pending_key(todo.prefix)])
+    elif left != current:
+        store.put_private(pending_key(todo.prefix), dumps_pending(left), "application/json")
+
+
+def invalidate(
+    todo: Plan, cdn: CloudFront, settings: Settings
+) -> tuple[tuple[str, ...], tuple[Invalidation, ...]]:
+    paths = invalidation_paths(todo, settings.invalidate_threshold)
+    if settings.dry_run or not paths:
+        return paths, ()
+    # The record key (time + content id), not the content id alone: publishing A, B, A, B
+    # again must invalidate again, while a retry of the same release must not.
+    done = cdn.invalidate(paths, todo.release.key)
+    if settings.wait:
+        done = cdn.wait(done, settings.wait_timeout)
+    return paths, done
+
+
+def invalidation_paths(todo: Plan, threshold: int) -> tuple[str, ...]:
+    paths = [invalidation_path(k) for k in todo.invalidate]
+    floor = invalidation_path(todo.prefix) + "/" if todo.prefix else "/"
+    return collapse(paths, threshold, floor=floor)
+
+
+def publish(
+    build: Build,
+    store: S3Store,
+    settings: Settings,
+    cdn: CloudFront | None = None,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+    now: datetime | None = None,
+) -> Report:
+    started = time.monotonic()
+    progress = progress or NoProgress()
+    now = now or datetime.now(timezone.utc)
+    cdn_domain = None
+    if cdn is not None:
+        domain = cdn.domain_name()  # fails early, before any write, on a wrong distribution id
+        cdn_domain = settings.cdn_domain or domain
+        if not cdn.serves_bucket(store.bucket):
+            warn(
+                f"CloudFront distribution {settings.distribution_id} has no origin for bucket {store.bucket}"
+            )
+    todo = prepare(build, store, settings, now, warn)
+    if settings.dry_run:
+        planned = invalidation_paths(todo, settings.invalidate_threshold) if cdn else ()
+        return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
+    marker = marks(todo, settings.distribution_id)
+    done = execute(todo, store, settings.jobs, progress, marker)
+    paths: tuple[str, ...] = ()
+    invalidations: tuple[Invalidation, ...] = ()
+    error: CdnpubError | None = None
+    if cdn is not None:
+        try:
+            paths, invalidations = invalidate(todo, cdn, settings)
+        except CdnpubError as err:  # the upload stands; the marker keeps the paths for the next publish
+            paths = invalidation_paths(todo, settings.invalidate_threshold)
+            error = type(err)(f"{err}; the uploads stand, and the next publish retries the invalidation")
+    if error is None:
+        try:
+            _settle(todo, store, marker, settings.distribution_id)
+        except CdnpubError as err:  # all landed: the next publish only checks once more
+            warn(f"could not clear s3://{store.bucket}/{pending_key(todo.prefix)}: {err}")
+    return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)

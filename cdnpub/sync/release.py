@@ -1,0 +1,165 @@
+"""The release record: what one publish put at each key, uploaded last under
+PREFIX/.cdnpub/releases/. It tells the next publish which headers each key was
+given (a listing does not say) and tells prune what a recent release still needs."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from cdnpub.errors import UserError
+
+FORMAT = "cdnpub-release"
+
+
+VERSION = 1
+
+
+META_DIR = ".cdnpub"  # cdnpub's own bookkeeping under the prefix: never pruned as an asset
+
+
+RELEASES_DIR = f"{META_DIR}/releases"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRecord:
+    sha256: str
+    etag: str
+    size: int
+    content_type: str
+    cache_control: str
+    extra: tuple[tuple[str, str], ...] = ()
+    plain: bool = False  # a plain-name copy: its URL is invalidated when it changes or goes
+
+    def headers(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        return (self.content_type, self.cache_control, self.extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    id: str  # sha256 of prefix + objects: the same content publishes the same id
+    created: datetime
+    prefix: str
+    objects: Mapping[str, ObjectRecord]
+    manifest: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        return record_key(self.prefix, self.created, self.id)
+
+
+def releases_prefix(prefix: str) -> str:
+    return f"{prefix}/{RELEASES_DIR}/" if prefix else f"{RELEASES_DIR}/"
+
+
+_RECORD_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}\.json\.gz")
+
+
+def is_record_key(key: str, prefix: str) -> bool:
+    """A release record's key, not some other file left in the releases folder: its name
+    in the record form, with a time that is one (`99999999T999999Z-...` would sort after
+    every real record and pass for the newest forever)."""
+    start = releases_prefix(prefix)
+    return key.startswith(start) and record_time(key[len(start) :]) is not None
+
+
+def looks_like_record(key: str, prefix: str) -> bool:
+    """Named like a record but with a time that is none: junk worth a warning."""
+    start = releases_prefix(prefix)
+    name = key[len(start) :] if key.startswith(start) else ""
+    return _RECORD_NAME.fullmatch(name) is not None and record_time(name) is None
+
+
+def record_time(name: str) -> datetime | None:
+    """The time in a record's file name, or None when the name is no record's."""
+    if _RECORD_NAME.fullmatch(name) is None:
+        return None
+    try:
+        return datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def record_key(prefix: str, created: datetime, release_id: str) -> str:
+    """Sortable by time: the newest record is the last key of the listing."""
+    return f"{releases_prefix(prefix)}{created.strftime('%Y%m%dT%H%M%SZ')}-{release_id[:12]}.json.gz"
+
+
+def release_id(prefix: str, objects: Mapping[str, ObjectRecord]) -> str:
+    canonical = json.dumps(
+        {"prefix": prefix, "objects": {k: _record_doc(v) for k, v in sorted(objects.items())}},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def new_release(
+    prefix: str, objects: Mapping[str, ObjectRecord], manifest: Mapping[str, Any], now: datetime
+) -> Release:
+    return Release(
+        id=release_id(prefix, objects),
+        created=now.astimezone(timezone.utc).replace(microsecond=0),
+        prefix=prefix,
+        objects=dict(sorted(objects.items())),
+        manifest=manifest,
+    )
+
+
+def dumps(release: Release) -> bytes:
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "id": release.id,
+        "created": release.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "prefix": release.prefix,
+        "objects": {k: _record_doc(v) for k, v in release.objects.items()},
+        "manifest": release.manifest,
+    }
+    # Compact and gzipped: a record holds every key of the release and is read by
+    # every publish, so its size is paid on each run (10x smaller than indented JSON).
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return gzip.compress(text.encode(), mtime=0)
+
+
+def loads(data: bytes, origin: str) -> Release:
+    """Parse a record; a defect is a UserError naming `origin` (callers may downgrade it)."""
+    try:
+        doc = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
+        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+            raise ValueError("not a version 1 cdnpub release record")
+        objects = {str(k): _record(v) for k, v in doc["objects"].items()}
+        created = datetime.strptime(doc["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return Release(str(doc["id"]), created, str(doc["prefix"]), objects, dict(doc["manifest"]))
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, OSError, EOFError) as err:
+        raise UserError(f"release record {origin} is corrupt ({err})") from None
+
+
+def _record_doc(r: ObjectRecord) -> dict[str, Any]:
+    return {
+        "sha256": r.sha256,
+        "etag": r.etag,
+        "size": r.size,
+        "content_type": r.content_type,
+        "cache_control": r.cache_control,
+        "headers": dict(r.extra),
+        "plain": r.plain,
+    }
+
+
+def _record(doc: Mapping[str, Any]) -> ObjectRecord:
+    return ObjectRecord(
+        sha256=str(doc["sha256"]),
+        etag=str(doc["etag"]),
+        size=int(doc["size"]),
+        content_type=str(doc["content_type"]),
+        cache_control=str(doc["cache_control"]),
+        extra=tuple(sorted((str(k), str(v)) for k, v in doc["headers"].items())),
+        plain=bool(doc.get("plain", False)),
+    )

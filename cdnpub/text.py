@@ -1,0 +1,61 @@
+"""How a publish looks to a person (a plan table, a summary) and to a machine (one
+JSON document). Rendering only: no decisions and no I/O here."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """`plural(1, "path")` -> "1 path"; `plural(3, "path")` -> "3 paths"; irregular
+    plurals are given (`plural(2, "copy", "copies")`)."""
+    return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
+
+
+def human_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+# scheme://userinfo@ : RFC 3986's userinfo holds no "/", "?", "#", "@" or space.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@")
+
+
+def printable(text: str) -> str:
+    """`text` with control, format and separator characters (C0, C1, DEL, bidi
+    overrides, U+2028/9) written as backslash escapes, and the undecodable bytes of a
+    file name (Python's surrogate escapes) as `\\xNN`. Printable text is unchanged."""
+    text = redact(text)
+    if text.isprintable():
+        return text
+    return "".join(_escape(ch) for ch in text)
+
+
+def redact(text: str) -> str:
+    """`text` with the userinfo of every URL in it replaced: http://***@host."""
+    return _USERINFO.sub(r"\1***@", text) if "@" in text else text
+
+
+def printable_lines(text: str) -> str:
+    """Several lines (a traceback): each made printable, the line breaks kept."""
+    return "\n".join(printable(line) for line in text.splitlines())
+
+
+def _escape(ch: str) -> str:
+    if ch.isprintable() or ch == " ":
+        return ch
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape of one byte
+        return f"\\x{code - 0xDC00:02x}"
+    if unicodedata.category(ch) == "Zs":  # no-break and other spaces print fine
+        return ch
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
