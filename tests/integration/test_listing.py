@@ -13,8 +13,8 @@ import pytest
 from cdnpub.aws import s3 as store_module
 from cdnpub.aws.clients import Connection, s3_client
 from cdnpub.aws.s3 import S3Store
-from cdnpub.sync.plan import RemoteObject
 from cdnpub.local.emulator import Request
+from cdnpub.sync.plan import RemoteObject
 from tests.integration.conftest import MotoServer, publish, write_tree
 
 PAGE = 7  # keys a page, and expected keys a range: many ranges and pages from a few objects
