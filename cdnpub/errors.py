@@ -1,5 +1,11 @@
-"""One error hierarchy; the command layer (cli.py, flask.py) alone maps it to exit codes:
-0 done, 1 remote failure, 2 user error, 3 a `doctor` check failed."""
+"""One error hierarchy. `str(err)` is the one line the user sees; each class carries its
+exit code, and `cdnpub.commands.output` alone turns an error into that line and code:
+
+    CdnpubError          exit 1   an expected failure
+    +-- RemoteError      exit 1   the store or the CDN failed after retries
+    +-- UserError        exit 2   bad path, option, input or credentials: the user can fix it
+    +-- ChecksFailed     exit 3   `doctor` found a failing check
+"""
 
 from __future__ import annotations
 

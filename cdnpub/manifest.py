@@ -1,5 +1,6 @@
-"""The manifest: logical path -> fingerprinted key and what the app and the next
-publish need to know of it. Versioned; byte-identical for the same input."""
+"""The manifest FORMAT: logical path -> fingerprinted key and what the app and the next
+publish need of each file (size, hashes, SRI, headers, a module's imports); versioned,
+with `loads`/`dumps`, read by the web runtime at start-up and written atomically."""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
-"""How a publish looks to a person (a plan table, a summary) and to a machine (one
-JSON document). Rendering only: no decisions and no I/O here."""
+"""What a line printed for a person may hold, and how it counts and measures.
+
+File names and keys come from anyone's tree: a newline in one would split a one-line
+error, an escape sequence would drive the terminal. A URL's userinfo
+(http://user:PASSWORD@host) is a credential, and botocore's messages repeat the
+endpoint URL. Every line cdnpub prints goes through `printable`. No rich here: the web
+runtime imports this module."""
 
 from __future__ import annotations
 

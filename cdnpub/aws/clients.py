@@ -1,8 +1,5 @@
-"""S3 I/O: one listing, uploads, copies in place, deletes, release records.
-
-Knows S3, not plans. botocore's errors become cdnpub's here, once, with the
-bucket or key in the message; botocore's own retry mode does the retrying.
-"""
+"""AWS clients and sessions: one place that turns a Connection (region, profile,
+endpoint) into a boto3 client with cdnpub's retry mode and timestamp parser."""
 
 from __future__ import annotations
 

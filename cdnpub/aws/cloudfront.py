@@ -1,9 +1,6 @@
-"""CloudFront invalidation: paths, collapsing, limits, retries.
-
-Only plain-name keys whose bytes changed under an unchanged URL need an invalidation;
-fingerprinted keys never do. Everything up to `CloudFront` is pure; the class is the one
-place that talks to CloudFront.
-"""
+"""The CloudFront client: create invalidations in batches within CloudFront's limits,
+retry what CloudFront asks to retry, wait for them, read the distribution's domain and
+origins. The path algebra is pure and lives in cdnpub.sync.invalidation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""S3 I/O: one listing, uploads, copies in place, deletes, release records.
+"""The S3 store: one listing, uploads, copies in place, deletes, private bookkeeping.
 
 Knows S3, not plans. botocore's errors become cdnpub's here, once, with the
 bucket or key in the message; botocore's own retry mode does the retrying.
@@ -11,7 +11,7 @@ import io
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -21,7 +21,6 @@ from cdnpub.build.digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_a
 from cdnpub.build.model import Asset
 from cdnpub.errors import CdnpubError, RemoteError, UserError
 from cdnpub.sync.plan import Blob, Listing, RemoteObject
-from cdnpub.sync.release import Release, loads
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -219,15 +218,6 @@ class S3Store:
                 if until is not None and contents and contents[-1]["Key"] >= until:
                     break  # S3 lists keys in UTF-8 byte order, which is str's code point order
         return objects
-
-    def release(self, key: str, warn: Callable[[str], None]) -> Release | None:
-        """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
-        data = self.get_bytes(key)
-        try:
-            return loads(data, f"s3://{self.bucket}/{key}")
-        except UserError as err:
-            warn(f"{err}; ignoring it")
-            return None
 
     def upload(self, blob: Blob) -> None:
         asset = blob.asset

@@ -54,7 +54,7 @@ MAX_PART_SIZE = 5 * 1024**3
 def part_size(size: int) -> int:
     """The part size s3transfer will use for a file of this size: its ChunksizeAdjuster's
     arithmetic (doubled until 10,000 parts suffice), restated so that the build does not
-    import s3transfer and so botocore (a third of a second; tests/test_digest.py holds
+    import s3transfer and so botocore (a third of a second; tests/build/test_digest.py holds
     the two equal)."""
     chunk = MULTIPART_CHUNKSIZE
     while math.ceil(size / chunk) > MAX_PARTS:

@@ -1,5 +1,6 @@
-"""The manifest: logical path -> fingerprinted key and what the app and the next
-publish need to know of it. Versioned; byte-identical for the same input."""
+"""Fingerprint a set of static folders: content-hashed names, references between
+assets rewritten, dependencies first so that a file's hash covers the hashes of
+everything it points at; and the manifest of a build."""
 
 from __future__ import annotations
 

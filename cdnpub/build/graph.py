@@ -1,6 +1,6 @@
-"""Fingerprint a set of static folders: content-hashed names, references between
-assets rewritten, dependencies first so that a file's hash covers the hashes of
-everything it points at."""
+"""The reference graph of a build: one node per file, the references each makes to the
+others (resolved as a browser resolves them on the CDN), and the order in which they can
+be fingerprinted (dependencies first, so a file's hash covers those of what it names)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Fingerprint a set of static folders: content-hashed names, references between
-assets rewritten, dependencies first so that a file's hash covers the hashes of
-everything it points at."""
+"""The values of a build, with no machinery: what a static folder is (Source), how to
+build it (BuildOptions), what one file becomes (Asset), what a build is (Build), and how
+a name is fingerprinted. Every later stage takes these; importing them loads nothing else."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub'
 # bundlers.py, the sure way), and cdnpub's own output: renaming them again would give
 # `app.3f2a1b9c0d.5e6f7a8b9c.css` on every rebuild of a built folder. A name taken for a
 # hash by mistake keeps its name under a one-year `immutable` header, so each form asks
-# for what a hand-written name almost never has (tests/test_bundler_names.py lists both):
+# for what a hand-written name almost never has (tests/build/test_bundler_names.py lists both):
 # - hex after `.` or `-` (webpack `[contenthash]`, Parcel, Vite < 5): 8-64 hex digits
 #   where digits and letters alternate at least twice, so words (`app-deadbeef.js`), dates
 #   or counters (`report-20240101.pdf`) and a hex word with a counter (`icon-add00001.png`,

@@ -1,6 +1,5 @@
-"""Fingerprint a set of static folders: content-hashed names, references between
-assets rewritten, dependencies first so that a file's hash covers the hashes of
-everything it points at."""
+"""References rewritten to the fingerprinted keys: byte-offset edits of a source file,
+written as CSS reads them back (strings, url(), comments) through the one URL rule."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Fingerprint a set of static folders: content-hashed names, references between
-assets rewritten, dependencies first so that a file's hash covers the hashes of
-everything it points at."""
+"""The forked tokenizer pool: stylesheets tokenized in worker processes while the main
+process hashes the other files, and workers that die with cdnpub."""
 
 from __future__ import annotations
 

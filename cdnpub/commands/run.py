@@ -1,6 +1,6 @@
-"""The person at the other end: progress on a terminal or quiet lines in a CI log,
-warnings, the summary or one JSON document, and expected errors as one line with
-their exit code. Shared by both faces, `cdnpub` and `flask cdn`."""
+"""The use cases both faces run: publish a build (the AWS clients wired to the sync core,
+progress, the report, the manifest written once the bucket holds every object), doctor,
+and the embedded emulator as a target."""
 
 from __future__ import annotations
 

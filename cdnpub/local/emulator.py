@@ -1,9 +1,5 @@
-"""The embedded S3 + CloudFront emulator: moto's server on loopback, so the whole
-release step runs on a laptop or a CI box with no AWS account; the CDN preview server
-(the app is in preview.py); `ensure_local`, the bucket and distribution a local publish
-needs; and the `cdnpub local` command that runs them.
-
-Needs the `local` extra (moto[server])."""
+"""The emulator: moto's S3 + CloudFront server on loopback (a free port or a given one),
+with a hook that sees every request (the tests count and fail them)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""The embedded S3 + CloudFront emulator: moto's server on loopback, so the whole
-release step runs on a laptop or a CI box with no AWS account; the CDN preview server
-(the app is in preview.py); `ensure_local`, the bucket and distribution a local publish
-needs; and the `cdnpub local` command that runs them.
-
-Needs the `local` extra (moto[server])."""
+"""The bucket and the distribution a local publish needs, created on the emulator and
+found again by the note a distribution carries (which names its CDN preview)."""
 
 from __future__ import annotations
 

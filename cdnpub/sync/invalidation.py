@@ -1,9 +1,8 @@
-"""CloudFront invalidation: paths, collapsing, limits, retries.
+"""Which CloudFront paths to invalidate: pure path algebra, no I/O.
 
 Only plain-name keys whose bytes changed under an unchanged URL need an invalidation;
-fingerprinted keys never do. Everything up to `CloudFront` is pure; the class is the one
-place that talks to CloudFront.
-"""
+fingerprinted keys never do. Paths past a threshold collapse into the fewest directory
+wildcards that cover them; batches stay within CloudFront's limits."""
 
 from __future__ import annotations
 

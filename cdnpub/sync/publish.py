@@ -17,8 +17,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from cdnpub.aws.cloudfront import CloudFront
-from cdnpub.aws.s3 import S3Store
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.errors import CdnpubError, UserError
@@ -37,7 +35,8 @@ from cdnpub.sync.plan import (
     plan,
     unchanged,
 )
-from cdnpub.sync.release import Release, dumps, looks_like_record
+from cdnpub.sync.ports import Cdn, Store
+from cdnpub.sync.release import Release, dumps, loads, looks_like_record
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, served_paths, shrink
 from cdnpub.urls import invalidation_path
@@ -77,7 +76,7 @@ class Report:
 
 
 def prepare(
-    build: Build, store: S3Store, settings: Settings, now: datetime, warn: Callable[[str], None]
+    build: Build, store: Store, settings: Settings, now: datetime, warn: Callable[[str], None]
 ) -> Plan:
     """The release records and the newest of them; when that one is this very build,
     nothing to do (two requests whatever the size of the tree). Otherwise one listing
@@ -124,7 +123,7 @@ def prepare(
     return todo
 
 
-def confirm_kept(todo: Plan, store: S3Store) -> None:
+def confirm_kept(todo: Plan, store: Store) -> None:
     """Read back the kept-name objects whose ETag could not tell (Plan.unverified): other
     bytes under a name served immutable end the publish before any write."""
     for blob in todo.unverified:
@@ -145,7 +144,7 @@ def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callabl
 
 def _full_plan(
     build: Build,
-    store: S3Store,
+    store: Store,
     settings: Settings,
     now: datetime,
     warn: Callable[[str], None],
@@ -193,22 +192,32 @@ def _full_plan(
     )
 
 
-def _listing(build: Build, store: S3Store, settings: Settings) -> Listing:
+def _listing(build: Build, store: Store, settings: Settings) -> Listing:
     """The whole prefix. The keys this build wants (most of what it holds) cut the listing
     into ranges listed in parallel; what else the bucket holds is listed all the same."""
     wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
     return store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
 
 
-def _record(store: S3Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:
+def _record(store: Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:
     """A release record of this prefix; one copied from another prefix names other keys."""
-    found = store.release(key, warn)
+    found = read_record(store, key, warn)
     if found is not None and found.prefix != prefix:
         warn(
             f"s3://{store.bucket}/{key} records a release under {found.prefix!r}, not {prefix!r}; ignoring it"
         )
         return None
     return found
+
+
+def read_record(store: Store, key: str, warn: Callable[[str], None]) -> Release | None:
+    """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
+    data = store.get_bytes(key)
+    try:
+        return loads(data, f"s3://{store.bucket}/{key}")
+    except UserError as err:
+        warn(f"{err}; ignoring it")
+        return None
 
 
 def _unreadable(key: str) -> UserError:
@@ -228,7 +237,7 @@ def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence
     return records[max(first - 1, 0) :]
 
 
-def _pending(store: S3Store, prefix: str, warn: Callable[[str], None]) -> Pending:
+def _pending(store: Store, prefix: str, warn: Callable[[str], None]) -> Pending:
     key = pending_key(prefix)
     try:
         found, dropped = loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}").within(prefix)
@@ -281,7 +290,7 @@ def marks(todo: Plan, distribution_id: str | None) -> Pending | None:
     return (todo.pending or Pending()).adding(distribution_id or NO_DISTRIBUTION, todo.invalidate)
 
 
-def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress, marker: Pending | None = None) -> Done:
+def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pending | None = None) -> Done:
     """Write the plan phase by phase; the first failure stops before the next phase."""
     uploaded = fixed = 0
     nbytes = 0
@@ -306,7 +315,7 @@ def execute(todo: Plan, store: S3Store, jobs: int, progress: Progress, marker: P
 
 
 def _run_phase(
-    pool: ThreadPoolExecutor, name: str, actions: Sequence[Action], store: S3Store, progress: Progress
+    pool: ThreadPoolExecutor, name: str, actions: Sequence[Action], store: Store, progress: Progress
 ) -> None:
     if not actions:
         return
@@ -336,7 +345,7 @@ def _run_phase(
     raise error
 
 
-def _settle(todo: Plan, store: S3Store, marker: Pending | None, distribution_id: str | None) -> None:
+def _settle(todo: Plan, store: Store, marker: Pending | None, distribution_id: str | None) -> None:
     """The publish landed (and invalidated, if it had a distribution): take its marker
     away, or leave only what other distributions are still owed."""
     current = marker or todo.pending
@@ -349,9 +358,7 @@ def _settle(todo: Plan, store: S3Store, marker: Pending | None, distribution_id:
         store.put_private(pending_key(todo.prefix), dumps_pending(left), "application/json")
 
 
-def invalidate(
-    todo: Plan, cdn: CloudFront, settings: Settings
-) -> tuple[tuple[str, ...], tuple[Invalidation, ...]]:
+def invalidate(todo: Plan, cdn: Cdn, settings: Settings) -> tuple[tuple[str, ...], tuple[Invalidation, ...]]:
     paths = invalidation_paths(todo, settings.invalidate_threshold)
     if settings.dry_run or not paths:
         return paths, ()
@@ -371,9 +378,9 @@ def invalidation_paths(todo: Plan, threshold: int) -> tuple[str, ...]:
 
 def publish(
     build: Build,
-    store: S3Store,
+    store: Store,
     settings: Settings,
-    cdn: CloudFront | None = None,
+    cdn: Cdn | None = None,
     progress: Progress | None = None,
     warn: Callable[[str], None] = lambda message: None,
     now: datetime | None = None,

@@ -1,6 +1,5 @@
-"""Where options come from: flags, then CDNPUB_* variables, then [tool.cdnpub] in
-pyproject.toml, then defaults. click resolves the first three; this module reads
-the pyproject table and turns it into click's default_map."""
+"""Everything one publish needs (Settings), the s3:// URL and bucket and prefix rules,
+and the publish's defaults, in one home."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ import pytest
 from flask import Flask, render_template_string
 
 from cdnpub.flask.extension import CDN
+from tests.build.test_bundler_names import NOT_HASHED, PATTERN
 from tests.integration.conftest import MotoServer, publish, run_cli
-from tests.test_bundler_names import NOT_HASHED, PATTERN
 from tests.vite_build import copy_of_vite_static
 
 HAND_WRITTEN = {"css/site.css": "body{margin:0}\n", "robots.txt": "User-agent: *\n"}

@@ -32,7 +32,7 @@ from cdnpub.flask.importmap import (
 from cdnpub.manifest import Entry
 from cdnpub.urls import url_path
 
-from .conftest import Tree, write_tree
+from tests.conftest import Tree, write_tree
 
 ORIGIN = "https://cdn.example.com"
 

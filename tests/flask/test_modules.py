@@ -20,7 +20,7 @@ from cdnpub.errors import UserError
 from cdnpub.flask.extension import CDN, MissingAssetError, cdn_importmap, cdn_modulepreload
 from cdnpub.manifest import write
 
-from .conftest import Tree, write_tree
+from tests.conftest import Tree, write_tree
 
 DOMAIN = "cdn.test"
 APP: Tree = {

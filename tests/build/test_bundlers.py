@@ -25,7 +25,7 @@ from cdnpub.build.model import Asset, Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
 
-from .conftest import write_tree
+from tests.conftest import write_tree
 
 MakeTree = Callable[..., Path]
 

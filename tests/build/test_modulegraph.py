@@ -13,7 +13,7 @@ from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
 from cdnpub.manifest import ModuleImports
 
-from .conftest import Tree, write_tree
+from tests.conftest import Tree, write_tree
 
 
 def build_site(root: Path, app: Tree, admin: Tree | None = None, **options: object) -> Build:

@@ -22,7 +22,7 @@ from cdnpub.errors import UserError
 from cdnpub.flask.extension import CDN, MissingAssetError
 from cdnpub.manifest import write
 
-from .conftest import Tree, write_tree
+from tests.conftest import Tree, write_tree
 
 DOMAIN = "cdn.test"
 JS = b"console.log('app');\n"
