@@ -64,3 +64,16 @@ def typed_key(path: str) -> str:
 
 def join_key(*parts: str) -> str:
     return "/".join(p.strip("/") for p in parts if p.strip("/"))
+
+
+def under(prefix: str) -> str:
+    """The key prefix of everything under `prefix` ("static" -> "static/"; the bucket's
+    root, "", -> ""): what a listing asks for and a key starts with."""
+    return f"{prefix}/" if prefix else ""
+
+
+def safe_segments(key: str) -> bool:
+    """Whether no segment of `key` (or a prefix) is empty, '.' or '..': S3 keeps them
+    literally and a browser folds them, so such a key is served at another URL (or none).
+    A leading or doubled "/" is an empty segment, and so is "" itself."""
+    return not any(seg in ("", ".", "..") for seg in key.split("/"))

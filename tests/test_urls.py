@@ -1,6 +1,14 @@
 import pytest
 
-from cdnpub.urls import invalidation_path, normal_name, relative_url, typed_key, url_path
+from cdnpub.urls import (
+    invalidation_path,
+    normal_name,
+    relative_url,
+    safe_segments,
+    typed_key,
+    under,
+    url_path,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,3 +72,28 @@ def test_relative_url_is_never_read_as_a_scheme(path: str, written: str) -> None
 def test_typed_key_reads_a_pasted_path_or_a_key_as_the_key(typed: str, key: str) -> None:
     assert typed_key(typed) == key
     assert typed_key(url_path(key)) == key
+
+
+@pytest.mark.parametrize(("prefix", "start"), [("static", "static/"), ("a/b", "a/b/"), ("", "")])
+def test_under_is_the_key_prefix_of_everything_under_a_prefix(prefix: str, start: str) -> None:
+    assert under(prefix) == start
+
+
+@pytest.mark.parametrize(
+    ("key", "safe"),
+    [
+        ("static/app.css", True),
+        ("static/.well-known/x", True),
+        ("static/..x", True),
+        ("a", True),
+        ("", False),
+        ("/static/app.css", False),
+        ("static//app.css", False),
+        ("static/", False),
+        ("static/./app.css", False),
+        ("static/../app.css", False),
+        ("..", False),
+    ],
+)
+def test_safe_segments_refuses_empty_dot_and_dot_dot(key: str, safe: bool) -> None:
+    assert safe_segments(key) is safe

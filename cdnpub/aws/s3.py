@@ -21,6 +21,7 @@ from cdnpub.build.digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_a
 from cdnpub.build.model import Asset
 from cdnpub.errors import CdnpubError, RemoteError, UserError
 from cdnpub.sync.plan import Blob, Listing, RemoteObject
+from cdnpub.urls import under
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -184,7 +185,7 @@ class S3Store:
         bucket holds, so the result is the same set of objects: `expected` only decides
         where to cut, and objects deleted out of band or left by older releases are
         found as before."""
-        start = within if within is not None else (f"{prefix}/" if prefix else "")
+        start = within if within is not None else under(prefix)
         cuts = _cuts(expected, start)
         if jobs <= 1 or not cuts:
             return Listing(prefix, self._list_range(start, None, None))

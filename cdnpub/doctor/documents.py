@@ -18,6 +18,7 @@ from cdnpub.aws.managed_policies import (
     CacheSettings,
 )
 from cdnpub.sync.release import ObjectRecord
+from cdnpub.urls import under
 
 DEFAULT_PLAIN_MAX_AGE = 300  # seconds: cdnpub's default Cache-Control of plain-name copies
 
@@ -284,7 +285,7 @@ def rule_covers(rule: Mapping[str, Any], prefix: str) -> bool:
     start, tagged = _rule_prefix(rule)
     if start is None or tagged:
         return False
-    mine = f"{prefix}/" if prefix else ""
+    mine = under(prefix)
     return mine.startswith(start) or start.startswith(mine)
 
 

@@ -22,8 +22,8 @@ from cdnpub.doctor.checks import run_checks
 from cdnpub.doctor.documents import behavior_for, bucket_origins, parse_policy, probe_path
 from cdnpub.doctor.model import Finding, Published, Sample, SetUp
 from cdnpub.errors import RemoteError, UserError
-from cdnpub.sync.pending import pending_key
-from cdnpub.sync.release import is_record_key, loads, releases_prefix
+from cdnpub.sync.layout import is_record_key, pending_key, releases_prefix
+from cdnpub.sync.release import loads
 
 if TYPE_CHECKING:
     import botocore.exceptions

@@ -18,10 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdnpub.errors import UserError
-from cdnpub.sync.release import META_DIR
-
-NAME = "pending-invalidation.json"
-
+from cdnpub.urls import safe_segments, under
 
 NO_DISTRIBUTION = ""  # a publish without --distribution-id: nothing to invalidate, but half-done
 
@@ -47,7 +44,7 @@ class Pending:
     def within(self, prefix: str) -> tuple[Pending, tuple[str, ...]]:
         """The marker with only the keys under `prefix`, and the keys dropped: a marker
         is anyone's file, and its keys become invalidations and full comparisons."""
-        start = f"{prefix}/" if prefix else ""
+        start = under(prefix)
         inside = {d: tuple(k for k in keys if _inside(k, start)) for d, keys in self.keys.items()}
         dropped = sorted({k for keys in self.keys.values() for k in keys if not _inside(k, start)})
         return Pending(inside, self.landed), tuple(dropped)
@@ -60,22 +57,7 @@ class Pending:
 
 
 def _inside(key: str, start: str) -> bool:
-    rest = key[len(start) :]
-    return (
-        key.startswith(start)
-        and bool(rest)
-        and not rest.startswith("/")
-        and not any(seg in ("", ".", "..") for seg in rest.split("/"))
-    )
-
-
-def meta_prefix(prefix: str) -> str:
-    """The folder of release records and markers: one listing covers both."""
-    return f"{prefix}/{META_DIR}/" if prefix else f"{META_DIR}/"
-
-
-def pending_key(prefix: str) -> str:
-    return meta_prefix(prefix) + NAME
+    return key.startswith(start) and safe_segments(key[len(start) :])
 
 
 def dumps(pending: Pending) -> bytes:

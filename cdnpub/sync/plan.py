@@ -14,8 +14,10 @@ from typing import Any
 from cdnpub.build.digest import MULTIPART_THRESHOLD
 from cdnpub.build.model import HASHED_NAME, Asset, Build
 from cdnpub.errors import UserError
+from cdnpub.sync.layout import is_meta_key, is_record_key, meta_owner, releases_prefix
 from cdnpub.sync.pending import Pending
-from cdnpub.sync.release import META_DIR, ObjectRecord, Release, is_record_key, new_release, releases_prefix
+from cdnpub.sync.release import ObjectRecord, Release, new_release
+from cdnpub.urls import safe_segments, under
 
 MAX_KEY_BYTES = 1024  # S3's limit on a key's UTF-8 length
 
@@ -129,7 +131,7 @@ def check_key(blob: Blob) -> None:
     key = blob.key
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise UserError(f"{blob.asset.fs_path}: its key is longer than S3's {MAX_KEY_BYTES} bytes")
-    if key.startswith("/") or any(seg in ("", ".", "..") for seg in key.split("/")):
+    if not safe_segments(key):  # a leading "/" is an empty segment
         raise UserError(f"{blob.asset.fs_path}: refusing the unsafe key {key!r}")
 
 
@@ -222,7 +224,7 @@ def plan(
             )
         # A pruned key belongs to a release no longer fetched: tell a plain name from a
         # fingerprinted one by cdnpub's naming (a bundler's name costs one needless path).
-        invalidate += [k for k in prune if not HASHED_NAME.search(k) and f"/{META_DIR}/" not in f"/{k}"]
+        invalidate += [k for k in prune if not HASHED_NAME.search(k) and not is_meta_key(k)]
     return Plan(
         bucket=bucket,
         prefix=build.prefix,
@@ -301,13 +303,9 @@ def _prune(
     keep: set[str] = {key for r in live for key in r.objects}
     records = releases_prefix(listing.prefix)
     current = {r.key for r in live}
-    marker = f"/{META_DIR}/"
     # Deeper prefixes with release records of their own are other publishes: not ours to prune.
-    others = {
-        key[: key.index(marker) + 1]
-        for key in listing.objects
-        if marker in key and not key.startswith(f"{listing.prefix}{marker}".lstrip("/"))
-    }
+    mine = under(listing.prefix)
+    others = {o for key in listing.objects if (o := meta_owner(key)) is not None and o != mine}
     named = {key for r in expired for key in r.objects}
     doomed: list[str] = []
     doomed_records: set[str] = set()
@@ -317,7 +315,7 @@ def _prune(
         if key.startswith(records):
             if key not in current and is_record_key(key, listing.prefix):  # not a stray file of someone's
                 doomed_records.add(key)
-        elif f"/{META_DIR}/" not in f"/{key}" and (key in named or foreign):
+        elif not is_meta_key(key) and (key in named or foreign):
             doomed.append(key)
     # An expired record goes once every object only it named is gone (some are still
     # within the grace period): the next prune would no longer know they are cdnpub's.

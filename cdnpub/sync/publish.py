@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from cdnpub.build.fingerprint import from_build
@@ -22,7 +22,8 @@ from cdnpub.build.model import Build
 from cdnpub.errors import CdnpubError, UserError
 from cdnpub.manifest import to_document
 from cdnpub.sync.invalidation import Invalidation, collapse
-from cdnpub.sync.pending import NO_DISTRIBUTION, Pending, meta_prefix, pending_key
+from cdnpub.sync.layout import after_newest, looks_like_record, meta_prefix, pending_key, record_is_of
+from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
 from cdnpub.sync.pending import dumps as dumps_pending
 from cdnpub.sync.pending import loads as loads_pending
 from cdnpub.sync.plan import (
@@ -36,7 +37,7 @@ from cdnpub.sync.plan import (
     unchanged,
 )
 from cdnpub.sync.ports import Cdn, Store
-from cdnpub.sync.release import Release, dumps, loads, looks_like_record
+from cdnpub.sync.release import Release, dumps, loads
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, served_paths, shrink
 from cdnpub.urls import invalidation_path
@@ -95,7 +96,7 @@ def prepare(
         # whole prefix is listed in any case, so the listing goes out beside the reads of
         # the record and the marker, a round trip sooner. When it may be this build, the
         # record decides first, and an unchanged publish stays two requests.
-        if not records or not records[-1].key.endswith(f"-{wanted.id[:12]}.json.gz"):
+        if not records or not record_is_of(records[-1].key, wanted.id):
             listing = ahead.submit(_listing, build, store, settings)
         last = _record(store, records[-1].key, build.prefix, warn) if records else None
         found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
@@ -266,19 +267,6 @@ def _with_pending(todo: Plan, found: Pending, settings: Settings, warn: Callable
             )
     mine = found.keys.get(settings.distribution_id, ()) if settings.distribution_id else ()
     return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
-
-
-def after_newest(newest_key: str, now: datetime) -> datetime:
-    """A time whose record key sorts after `newest_key`. Keys hold the time to the second,
-    then the id: a second publish within the same second (or a clock behind the last
-    writer's) would otherwise write a record that sorts before the newest one, and the
-    next publish would take the older record (or a corrupt one) for the current release."""
-    stamp = newest_key.rsplit("/", 1)[-1][:16]
-    try:
-        newest = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return now
-    return max(now, newest + timedelta(seconds=1))
 
 
 def marks(todo: Plan, distribution_id: str | None) -> Pending | None:

@@ -7,24 +7,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from cdnpub.errors import UserError
+from cdnpub.sync.layout import record_key
 
 FORMAT = "cdnpub-release"
 
 
 VERSION = 1
-
-
-META_DIR = ".cdnpub"  # cdnpub's own bookkeeping under the prefix: never pruned as an asset
-
-
-RELEASES_DIR = f"{META_DIR}/releases"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,43 +46,6 @@ class Release:
     @property
     def key(self) -> str:
         return record_key(self.prefix, self.created, self.id)
-
-
-def releases_prefix(prefix: str) -> str:
-    return f"{prefix}/{RELEASES_DIR}/" if prefix else f"{RELEASES_DIR}/"
-
-
-_RECORD_NAME = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{12}\.json\.gz")
-
-
-def is_record_key(key: str, prefix: str) -> bool:
-    """A release record's key, not some other file left in the releases folder: its name
-    in the record form, with a time that is one (`99999999T999999Z-...` would sort after
-    every real record and pass for the newest forever)."""
-    start = releases_prefix(prefix)
-    return key.startswith(start) and record_time(key[len(start) :]) is not None
-
-
-def looks_like_record(key: str, prefix: str) -> bool:
-    """Named like a record but with a time that is none: junk worth a warning."""
-    start = releases_prefix(prefix)
-    name = key[len(start) :] if key.startswith(start) else ""
-    return _RECORD_NAME.fullmatch(name) is not None and record_time(name) is None
-
-
-def record_time(name: str) -> datetime | None:
-    """The time in a record's file name, or None when the name is no record's."""
-    if _RECORD_NAME.fullmatch(name) is None:
-        return None
-    try:
-        return datetime.strptime(name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-def record_key(prefix: str, created: datetime, release_id: str) -> str:
-    """Sortable by time: the newest record is the last key of the listing."""
-    return f"{releases_prefix(prefix)}{created.strftime('%Y%m%dT%H%M%SZ')}-{release_id[:12]}.json.gz"
 
 
 def release_id(prefix: str, objects: Mapping[str, ObjectRecord]) -> str:

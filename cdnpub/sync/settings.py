@@ -10,6 +10,7 @@ from datetime import timedelta
 from cdnpub.errors import UserError
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
+from cdnpub.urls import safe_segments
 
 # Requests in flight at once (--jobs): S3 answers each after a round trip, so the wall
 # time of a publish is round trips / jobs (bench/sync_bench.py, latency-bound scenario).
@@ -35,7 +36,7 @@ def check_prefix(prefix: str, origin: str) -> str:
     would keep literally and a browser would not, and no segment starting with a dot:
     `static/.cdnpub` would publish into the bookkeeping of the publish at `static`."""
     prefix = prefix.strip("/")
-    if prefix and any(seg in ("", ".", "..") for seg in prefix.split("/")):
+    if prefix and not safe_segments(prefix):
         raise UserError(f"{origin}: the prefix must not hold empty, '.' or '..' segments")
     if any(seg.startswith(".") for seg in prefix.split("/")):
         raise UserError(f"{origin}: the prefix must not hold a segment starting with '.' (such as .cdnpub)")
