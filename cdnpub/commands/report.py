@@ -28,7 +28,7 @@ def plan_table(todo: Plan) -> Table:
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("phase", no_wrap=True)
     rows = [
-        (a.reason, a.blob.key, human_size(a.blob.asset.size), phase)
+        (a.reason.value, a.blob.key, human_size(a.blob.asset.size), phase)
         for phase, actions in (("1 fingerprinted", todo.fingerprinted), ("2 plain", todo.plain))
         for a in actions
     ]
@@ -87,7 +87,7 @@ def _some(report: Report) -> str:
 
 
 def _action_doc(a: Action) -> dict[str, Any]:
-    return {"key": a.blob.key, "path": a.blob.asset.path, "reason": a.reason, "size": a.blob.asset.size}
+    return {"key": a.blob.key, "path": a.blob.asset.path, "reason": a.reason.value, "size": a.blob.asset.size}
 
 
 def document(report: Report, warnings: Sequence[str] = (), manifest: str | None = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from cdnpub.build.digest import MULTIPART_THRESHOLD
@@ -63,17 +64,29 @@ class Blob:
         )
 
 
+class Reason(str, Enum):
+    """Why a key is written. A str, so that `--json` and the plan table show the value
+    ("new"), the same strings as before there was an enum."""
+
+    NEW = "new"  # nothing at the key
+    CHANGED = "changed"  # other bytes at the key
+    HEADERS = "headers"  # the right bytes with other (or unknown) headers: a copy in place
+
+    def __str__(self) -> str:  # "new" on every Python (3.11 changed the str() of mixins)
+        return self.value
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     blob: Blob
-    reason: str  # "new", "changed" (bytes differ), "headers" (copy in place)
+    reason: Reason
 
     @property
     def copies(self) -> bool:
         """A header fix is a server-side copy in place, but for a multipart plain-name
         copy: S3 gives a copy a single-part ETag, which the next publish could no
         longer compare with the local one, so that one is uploaded again."""
-        return self.reason == "headers" and not (
+        return self.reason is Reason.HEADERS and not (
             self.blob.plain and self.blob.asset.size >= MULTIPART_THRESHOLD
         )
 
@@ -103,11 +116,11 @@ class Plan:
 
     @property
     def uploads(self) -> tuple[Action, ...]:
-        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason != "headers")
+        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason is not Reason.HEADERS)
 
     @property
     def header_fixes(self) -> tuple[Action, ...]:
-        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason == "headers")
+        return tuple(a for a in (*self.fingerprinted, *self.plain) if a.reason is Reason.HEADERS)
 
     @property
     def upload_bytes(self) -> int:
@@ -195,19 +208,20 @@ def plan(
         written = None if blob.key in unsure else last_written
         remote, record = listing.objects.get(blob.key), known.get(blob.key)
         reason = _reason(blob, remote, record, written)
-        if reason == "changed" and blob.asset.kept_name:
+        if reason is Reason.CHANGED and blob.asset.kept_name:
             assert remote is not None
             if remote.size != blob.asset.size or (record is not None and record.sha256 != blob.asset.sha256):
                 raise kept_name_changed(blob, bucket)
             unverified.append(blob)
-            reason = None if record is not None and record.headers() == blob.record().headers() else "headers"
+            same = record is not None and record.headers() == blob.record().headers()
+            reason = None if same else Reason.HEADERS
         if reason is None:
             skipped += 1
             continue
         phases[blob.plain].append(Action(blob, reason))
-        if blob.plain and reason != "new":
+        if blob.plain and reason is not Reason.NEW:
             invalidate.append(blob.key)
-        elif reason == "headers" and blob.key in known:
+        elif reason is Reason.HEADERS and blob.key in known:
             # New headers on an immutable key that a release served: the edges keep the
             # old ones for a year unless told. (Unknown to the last release: a repair of
             # objects no page has fetched yet, nothing to tell.)
@@ -253,12 +267,12 @@ def kept_name_changed(blob: Blob, bucket: str) -> UserError:
 
 def _reason(
     blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None, last_written: datetime | None
-) -> str | None:
+) -> Reason | None:
     if remote is None:
-        return "new"
+        return Reason.NEW
     asset = blob.asset
     if remote.size != asset.size:
-        return "changed"
+        return Reason.CHANGED
     # Every key is compared by content: the ETag S3 computed against the local one (a
     # fingerprinted key names its content only as far as the build that named it: a
     # kept name is a bundler's, and the listing carries the ETags at no extra cost).
@@ -276,9 +290,9 @@ def _reason(
             )
         )
         if not vouched:
-            return "changed"
+            return Reason.CHANGED
     if record is None or record.headers() != blob.record().headers():
-        return "headers"  # bytes are right, headers unknown or different: copy in place
+        return Reason.HEADERS  # bytes are right, headers unknown or different: copy in place
     return None
 
 

@@ -30,6 +30,7 @@ from cdnpub.sync.plan import (
     Action,
     Listing,
     Plan,
+    Reason,
     RemoteObject,
     desired_release,
     kept_name_changed,
@@ -287,7 +288,7 @@ def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pen
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cdnpub") as pool:
         for name, actions in (("fingerprinted", todo.fingerprinted), ("plain", todo.plain)):
             _run_phase(pool, name, actions, store, progress)
-            uploads = [a for a in actions if a.reason != "headers"]
+            uploads = [a for a in actions if a.reason is not Reason.HEADERS]
             uploaded += len(uploads)
             nbytes += sum(a.sent_bytes for a in actions)
             fixed += len(actions) - len(uploads)

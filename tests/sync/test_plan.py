@@ -14,7 +14,7 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.rules import parse_rules
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.sync.plan import Listing, Plan, RemoteObject, blobs, desired_release, plan, unchanged
+from cdnpub.sync.plan import Listing, Plan, Reason, RemoteObject, blobs, desired_release, plan, unchanged
 from cdnpub.sync.release import ObjectRecord, Release, new_release
 
 MakeTree = Callable[..., Path]
@@ -308,9 +308,14 @@ def test_header_fix_of_a_multipart_plain_copy_is_an_upload(site: Build) -> None:
 
     blob = next(b for b in blobs(site) if b.plain)
     big = replace(blob, asset=replace(blob.asset, size=MULTIPART_THRESHOLD))
-    assert not Action(big, "headers").copies and Action(big, "headers").sent_bytes == MULTIPART_THRESHOLD
+    assert (
+        not Action(big, Reason.HEADERS).copies
+        and Action(big, Reason.HEADERS).sent_bytes == MULTIPART_THRESHOLD
+    )
     fingerprinted = replace(big, plain=False)
-    assert Action(fingerprinted, "headers").copies and Action(fingerprinted, "headers").sent_bytes == 0
+    assert (
+        Action(fingerprinted, Reason.HEADERS).copies and Action(fingerprinted, Reason.HEADERS).sent_bytes == 0
+    )
 
 
 @pytest.mark.parametrize(
