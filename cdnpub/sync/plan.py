@@ -6,9 +6,9 @@ printed; publish executes it phase by phase.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -173,29 +173,56 @@ def unchanged(bucket: str, build: Build, last: Release | None, release: Release)
     )
 
 
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the bucket's bookkeeping says about earlier publishes of this prefix, read
+    by publish (`prepare`) and handed in, so that plan() stays pure."""
+
+    last: Release | None = None  # the newest readable release record; None: nothing published
+    # When the store wrote `last`'s record (its LastModified, to the second): an object
+    # written no later than that is vouched for by the record even when its ETag is no MD5.
+    last_written: datetime | None = None
+    # Keys a publish that stopped half-way may have written since (pending.Pending.unsure):
+    # no record vouches for them, their bytes are compared.
+    unsure: frozenset[str] = frozenset()
+    recent: tuple[Release, ...] = ()  # releases live at some point within the grace period
+    expired: tuple[Release, ...] = ()  # releases past it: what prune may delete
+
+
+@dataclass(frozen=True, slots=True)
+class Prune:
+    """Delete what expired releases named, once older than `cutoff` (now - the grace period)."""
+
+    cutoff: datetime
+    max_delete: int = DEFAULT_MAX_DELETE  # more is a UserError: a mistake, until asked for
+    foreign: bool = False  # also delete what no release record names (another tool's objects)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The publish's choices that change the plan."""
+
+    plain_copies: bool = True  # also write each asset at its plain name
+    prune: Prune | None = None  # None: delete nothing
+
+
 def plan(
     build: Build,
     bucket: str,
     listing: Listing,
-    last: Release | None,
-    *,
-    manifest: Mapping[str, Any],
-    now: datetime,
-    plain_copies: bool = True,
-    prune_older_than: timedelta | None = None,
-    recent: Sequence[Release] = (),
-    max_delete: int = DEFAULT_MAX_DELETE,
-    release: Release | None = None,
-    last_written: datetime | None = None,
-    unsure: frozenset[str] = frozenset(),
-    expired: Sequence[Release] = (),
-    prune_foreign: bool = False,
+    history: History,
+    release: Release,
+    options: Options = Options(),
 ) -> Plan:
-    """What to write so that the bucket holds `build`, and what may be deleted.
-    `last_written`: when the store wrote the last release's record (its LastModified);
-    `unsure`: keys a publish that stopped half-way may have written since; `expired`: the
-    releases past the grace period (what cdnpub once published that prune may delete);
-    `prune_foreign`: also delete what no release record names."""
+    """What to write so that `bucket` holds `build`, and what may be deleted.
+
+    `listing`: every object under the prefix; `release`: the record this build writes
+    (desired_release: its id names its content). Raises UserError on a key S3 cannot
+    hold or would serve elsewhere, on a kept name (a bundler's content hash) whose
+    bytes differ from those published under it, and on a prune of more than
+    `options.prune.max_delete` objects."""
+    plain_copies = options.plain_copies
+    last, unsure, last_written = history.last, history.unsure, history.last_written
     wanted = list(blobs(build, plain_copies))
     for blob in wanted:
         check_key(blob)
@@ -209,12 +236,8 @@ def plan(
         remote, record = listing.objects.get(blob.key), known.get(blob.key)
         reason = _reason(blob, remote, record, written)
         if reason is Reason.CHANGED and blob.asset.kept_name:
-            assert remote is not None
-            if remote.size != blob.asset.size or (record is not None and record.sha256 != blob.asset.sha256):
-                raise kept_name_changed(blob, bucket)
+            reason = _kept_reason(blob, remote, record, bucket)
             unverified.append(blob)
-            same = record is not None and record.headers() == blob.record().headers()
-            reason = None if same else Reason.HEADERS
         if reason is None:
             skipped += 1
             continue
@@ -226,16 +249,11 @@ def plan(
             # old ones for a year unless told. (Unknown to the last release: a repair of
             # objects no page has fetched yet, nothing to tell.)
             invalidate.append(blob.key)
-    release = release or desired_release(build, manifest, now, plain_copies)  # the caller's, if it has it
     write_release = last is None or last.id != release.id  # a repair of the same release keeps its record
     prune: tuple[str, ...] = ()
-    if prune_older_than is not None:
-        prune = _prune(listing, release, last, recent, now - prune_older_than, expired, prune_foreign)
-        if len(prune) > max_delete:
-            raise UserError(
-                f"pruning would delete {len(prune)} objects, more than --max-delete {max_delete}; "
-                f"check with --dry-run, then run again with --max-delete {len(prune)}"
-            )
+    if options.prune is not None:
+        prune = _prune(listing, release, history, options.prune)
+        _check_max_delete(len(prune), options.prune.max_delete)
         # A pruned key belongs to a release no longer fetched: tell a plain name from a
         # fingerprinted one by cdnpub's naming (a bundler's name costs one needless path).
         invalidate += [k for k in prune if not HASHED_NAME.search(k) and not is_meta_key(k)]
@@ -263,6 +281,27 @@ def kept_name_changed(blob: Blob, bucket: str) -> UserError:
         f"s3://{bucket}/{blob.key}, served immutable; rebuild it so that its name changes "
         "(nothing was written)"
     )
+
+
+def _kept_reason(
+    blob: Blob, remote: RemoteObject | None, record: ObjectRecord | None, bucket: str
+) -> Reason | None:
+    """A kept name whose ETag differs: other bytes are an error (kept_name_changed), the
+    same size may be the same bytes under an ETag that is no MD5, which the caller reads
+    back (Plan.unverified). Meanwhile only the headers may need a fix."""
+    assert remote is not None
+    if remote.size != blob.asset.size or (record is not None and record.sha256 != blob.asset.sha256):
+        raise kept_name_changed(blob, bucket)
+    same = record is not None and record.headers() == blob.record().headers()
+    return None if same else Reason.HEADERS
+
+
+def _check_max_delete(count: int, max_delete: int) -> None:
+    if count > max_delete:
+        raise UserError(
+            f"pruning would delete {count} objects, more than --max-delete {max_delete}; "
+            f"check with --dry-run, then run again with --max-delete {count}"
+        )
 
 
 def _reason(
@@ -296,24 +335,18 @@ def _reason(
     return None
 
 
-def _prune(
-    listing: Listing,
-    release: Release,
-    last: Release | None,
-    recent: Sequence[Release],
-    cutoff: datetime,
-    expired: Sequence[Release] = (),
-    foreign: bool = False,
-) -> tuple[str, ...]:
+def _prune(listing: Listing, release: Release, history: History, rule: Prune) -> tuple[str, ...]:
     """Objects that an expired release named and no release live within the grace period
-    references, themselves older than `cutoff`; and the records of releases that were
-    not live in it. What no cdnpub release named (another tool's, a hand upload) stays
-    unless `foreign`: cdnpub shares prefixes, and deletes only what it published.
+    references, themselves older than `rule.cutoff`; and the records of releases that
+    were not live in it. What no cdnpub release named (another tool's, a hand upload)
+    stays unless `rule.foreign`: cdnpub shares prefixes, and deletes only what it published.
 
-    A release is live until its successor lands: the one before this publish (`last`)
-    still serves pages however old it is, and `recent` holds every release that was
-    live at some point after `cutoff` (the caller picks them from the record times)."""
-    live = [release, *recent, *([last] if last else [])]
+    A release is live until its successor lands: the one before this publish
+    (`history.last`) still serves pages however old it is, and `history.recent` holds
+    every release that was live at some point after the cutoff (the caller picks them
+    from the record times)."""
+    cutoff, foreign, expired = rule.cutoff, rule.foreign, history.expired
+    live = [release, *history.recent, *([history.last] if history.last else [])]
     keep: set[str] = {key for r in live for key in r.objects}
     records = releases_prefix(listing.prefix)
     current = {r.key for r in live}

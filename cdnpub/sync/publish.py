@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol
 
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
@@ -28,8 +28,11 @@ from cdnpub.sync.pending import dumps as dumps_pending
 from cdnpub.sync.pending import loads as loads_pending
 from cdnpub.sync.plan import (
     Action,
+    History,
     Listing,
+    Options,
     Plan,
+    Prune,
     Reason,
     RemoteObject,
     desired_release,
@@ -114,9 +117,13 @@ def prepare(
             # edges may hold them until this publish's invalidation completes.
             warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
             settings = replace(settings, prune_older_than=None)
-        unsure = found.unsure if found is not None else frozenset()
+        history = History(
+            last=last,
+            last_written=records[-1].last_modified if records and last is not None else None,
+            unsure=found.unsure if found is not None else frozenset(),
+        )
         listed = listing.result() if listing is not None else _listing(build, store, settings)
-        todo = _full_plan(build, store, settings, now, warn, manifest, records, last, wanted, unsure, listed)
+        todo = _full_plan(build, store, settings, now, warn, records, history, wanted, listed)
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
@@ -150,48 +157,51 @@ def _full_plan(
     settings: Settings,
     now: datetime,
     warn: Callable[[str], None],
-    manifest: dict[str, Any],
     records: list[RemoteObject],
-    last: Release | None,
+    history: History,
     wanted: Release,
-    unsure: frozenset[str],
     listing: Listing,
 ) -> Plan:
+    """The plan against the whole listing; to prune, the records of the releases live in
+    the grace period are read (one unreadable is a UserError: pruning blind could delete
+    what it serves) and those of the expired ones."""
+    prune: Prune | None = None
+    if settings.prune_older_than is not None:
+        cutoff = now - settings.prune_older_than
+        recent, expired = _grace(build, store, warn, records, history.last, cutoff)
+        history = replace(history, recent=recent, expired=expired)
+        # A dry run shows the whole prune, however long: that is how to check it.
+        max_delete = sys.maxsize if settings.dry_run else settings.max_delete
+        prune = Prune(cutoff, max_delete, settings.prune_foreign)
+    return plan(build, store.bucket, listing, history, wanted, Options(settings.plain_copies, prune))
+
+
+def _grace(
+    build: Build,
+    store: Store,
+    warn: Callable[[str], None],
+    records: list[RemoteObject],
+    last: Release | None,
+    cutoff: datetime,
+) -> tuple[tuple[Release, ...], tuple[Release, ...]]:
+    """(recent, expired): the releases live after `cutoff` but the newest, and those past it."""
     recent: list[Release] = []
     expired: list[Release] = []
-    if settings.prune_older_than is not None:
-        live = live_in_grace(records, now - settings.prune_older_than)
-        if live and last is None:
-            raise _unreadable(live[-1].key)
-        for obj in live[:-1]:
-            r = _record(store, obj.key, build.prefix, warn)
-            if r is None:
-                raise _unreadable(obj.key)
-            recent.append(r)
-        # What prune may delete: the objects these releases named (read once; their
-        # records go in the same prune). An unreadable one names nothing deletable.
-        for obj in records[: len(records) - len(live)]:
-            old = _record(store, obj.key, build.prefix, warn)
-            if old is not None:
-                expired.append(old)
-    return plan(
-        build,
-        store.bucket,
-        listing,
-        last,
-        manifest=manifest,
-        now=now,
-        plain_copies=settings.plain_copies,
-        prune_older_than=settings.prune_older_than,
-        recent=recent,
-        # A dry run shows the whole prune, however long: that is how to check it.
-        max_delete=sys.maxsize if settings.dry_run else settings.max_delete,
-        release=wanted,
-        last_written=records[-1].last_modified if records and last is not None else None,
-        unsure=unsure,
-        expired=expired,
-        prune_foreign=settings.prune_foreign,
-    )
+    live = live_in_grace(records, cutoff)
+    if live and last is None:
+        raise _unreadable(live[-1].key)
+    for obj in live[:-1]:
+        r = _record(store, obj.key, build.prefix, warn)
+        if r is None:
+            raise _unreadable(obj.key)
+        recent.append(r)
+    # What prune may delete: the objects these releases named (read once; their
+    # records go in the same prune). An unreadable one names nothing deletable.
+    for obj in records[: len(records) - len(live)]:
+        old = _record(store, obj.key, build.prefix, warn)
+        if old is not None:
+            expired.append(old)
+    return tuple(recent), tuple(expired)
 
 
 def _listing(build: Build, store: Store, settings: Settings) -> Listing:

@@ -13,7 +13,7 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.commands.report import plan_table, summary_lines
 from cdnpub.sync.invalidation import Invalidation
-from cdnpub.sync.plan import Listing, Plan, plan
+from cdnpub.sync.plan import History, Listing, Plan, desired_release, plan
 from cdnpub.sync.publish import Done, Report
 from tests.conftest import write_tree
 
@@ -27,7 +27,7 @@ def site(tmp_path: Path) -> Build:
 
 
 def first_plan(site: Build) -> Plan:
-    return plan(site, "shop-assets", Listing(prefix="static", objects={}), None, manifest={}, now=NOW)
+    return plan(site, "shop-assets", Listing("static", {}), History(), desired_release(site, {}, NOW))
 
 
 PUBLISHED = Done(uploaded=4)

@@ -19,7 +19,7 @@ from cdnpub.build.fingerprint import build
 from cdnpub.build.model import Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.sync.plan import Listing, RemoteObject, blobs, plan
+from cdnpub.sync.plan import History, Listing, RemoteObject, blobs, desired_release, plan
 from cdnpub.sync.publish import confirm_kept
 from tests.integration.conftest import MotoServer, publish, write_tree
 
@@ -114,7 +114,7 @@ def test_a_kept_name_whose_etag_cannot_tell_is_read_back(
     store = S3Store(s3, bucket)
     now = datetime.now(timezone.utc)
     listing = Listing("static", {blob.key: RemoteObject(blob.key, blob.asset.size, "kms-etag", now)})
-    todo = plan(result, bucket, listing, None, manifest={}, now=now)
+    todo = plan(result, bucket, listing, History(), desired_release(result, {}, now))
     assert todo.unverified == (blob,)
     s3.put_object(Bucket=bucket, Key=blob.key, Body=CSS.encode())
     confirm_kept(todo, store)  # the same bytes: no error

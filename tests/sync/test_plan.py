@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,7 +14,20 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.rules import parse_rules
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from cdnpub.sync.plan import Listing, Plan, Reason, RemoteObject, blobs, desired_release, plan, unchanged
+from cdnpub.sync.plan import (
+    DEFAULT_MAX_DELETE,
+    History,
+    Listing,
+    Options,
+    Plan,
+    Prune,
+    Reason,
+    RemoteObject,
+    blobs,
+    desired_release,
+    plan,
+    unchanged,
+)
 from cdnpub.sync.release import ObjectRecord, Release, new_release
 
 MakeTree = Callable[..., Path]
@@ -40,8 +53,25 @@ def release_of(result: Build, when: datetime = OLD) -> Release:
     return desired_release(result, {}, when)
 
 
-def make_plan(result: Build, listing: Listing, last: Release | None, **kwargs: object) -> Plan:
-    return plan(result, "bucket", listing, last, manifest={}, now=NOW, **kwargs)  # type: ignore[arg-type]
+def make_plan(
+    result: Build,
+    listing: Listing,
+    last: Release | None,
+    *,
+    plain_copies: bool = True,
+    prune_older_than: timedelta | None = None,
+    recent: Sequence[Release] = (),
+    expired: Sequence[Release] = (),
+    max_delete: int = DEFAULT_MAX_DELETE,
+    prune_foreign: bool = False,
+    last_written: datetime | None = None,
+    unsure: frozenset[str] = frozenset(),
+) -> Plan:
+    """plan() at NOW, its History and Options from the publish's knobs."""
+    history = History(last, last_written, unsure, tuple(recent), tuple(expired))
+    prune = None if prune_older_than is None else Prune(NOW - prune_older_than, max_delete, prune_foreign)
+    wanted = desired_release(result, {}, NOW, plain_copies)
+    return plan(result, "bucket", listing, history, wanted, Options(plain_copies, prune))
 
 
 def test_empty_bucket_uploads_everything_fingerprinted_first(site: Build) -> None:
