@@ -21,11 +21,11 @@ from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.errors import CdnpubError, UserError
 from cdnpub.manifest import to_document
+from cdnpub.sync.dry_run import DryRunStore
 from cdnpub.sync.invalidation import Invalidation, collapse
 from cdnpub.sync.layout import after_newest, looks_like_record, meta_prefix, pending_key, record_is_of
-from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
-from cdnpub.sync.pending import dumps as dumps_pending
-from cdnpub.sync.pending import loads as loads_pending
+from cdnpub.sync.marker import leave, marks, read_marker, settle, with_marker
+from cdnpub.sync.pending import Pending
 from cdnpub.sync.plan import (
     Action,
     History,
@@ -62,6 +62,8 @@ class NoProgress:
 
 @dataclass(frozen=True, slots=True)
 class Done:
+    """What execute wrote: counts of objects, bytes sent (a copy in place sends none)."""
+
     uploaded: int = 0
     uploaded_bytes: int = 0
     fixed: int = 0
@@ -71,21 +73,30 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """One publish: the plan, what was written, what was invalidated. `--json` and the
+    summary lines are made of it (cdnpub.commands.report)."""
+
     plan: Plan
-    done: Done | None  # None for a dry run
-    invalidation_paths: tuple[str, ...] = ()
-    invalidations: tuple[Invalidation, ...] = ()
-    cdn_domain: str | None = None
-    invalidation_error: CdnpubError | None = None
-    seconds: float = 0.0
+    done: Done | None  # None for a dry run: nothing was written
+    invalidation_paths: tuple[str, ...] = ()  # URL paths sent (a dry run: would be sent)
+    invalidations: tuple[Invalidation, ...] = ()  # as CloudFront answered
+    cdn_domain: str | None = None  # what viewers use; None without a distribution
+    invalidation_error: CdnpubError | None = None  # the uploads stand; the next publish retries
+    seconds: float = 0.0  # wall time
 
 
 def prepare(
     build: Build, store: Store, settings: Settings, now: datetime, warn: Callable[[str], None]
 ) -> Plan:
-    """The release records and the newest of them; when that one is this very build,
-    nothing to do (two requests whatever the size of the tree). Otherwise one listing
-    of the prefix (and, to prune, the recent records), then the plan."""
+    """The plan, read from the bucket without writing: the release records and the newest
+    of them; when that one is this very build, nothing to do (two requests whatever the
+    size of the tree). Otherwise one listing of the prefix (and, to prune, the recent
+    records), then the plan; kept names whose ETag cannot tell are read back.
+
+    Raises UserError for a shrink without --allow-shrink (a warning in a dry run), an
+    unsafe key, a kept name with other bytes, a prune past --max-delete (not in a dry
+    run: it shows the whole prune) or blind (a live record unreadable); RemoteError
+    when the store fails. A corrupt record or marker is a warning, not an error."""
     manifest = to_document(from_build(build))
     meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
     records = meta.release_keys()
@@ -103,7 +114,7 @@ def prepare(
         if not records or not record_is_of(records[-1].key, wanted.id):
             listing = ahead.submit(_listing, build, store, settings)
         last = _record(store, records[-1].key, build.prefix, warn) if records else None
-        found = _pending(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
+        found = read_marker(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
     if last is not None and not settings.allow_shrink:
         _guard_shrink(last, build, settings, warn)
     todo = None
@@ -127,7 +138,7 @@ def prepare(
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
-        todo = _with_pending(todo, found, settings, warn)
+        todo = with_marker(todo, found, settings, warn)
     confirm_kept(todo, store)
     return todo
 
@@ -249,52 +260,16 @@ def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence
     return records[max(first - 1, 0) :]
 
 
-def _pending(store: Store, prefix: str, warn: Callable[[str], None]) -> Pending:
-    key = pending_key(prefix)
-    try:
-        found, dropped = loads_pending(store.get_bytes(key), f"s3://{store.bucket}/{key}").within(prefix)
-        if dropped:
-            warn(
-                f"s3://{store.bucket}/{key} names {len(dropped)} keys outside {prefix or 'the bucket'}/ "
-                f"(first {dropped[0]!r}); ignoring them"
-            )
-        return found
-    except UserError as err:  # still a sign of a publish that stopped half-way
-        warn(
-            f"{err}: the invalidations it held are unknown, so every object is compared with the "
-            f"bucket; to be sure, invalidate /{prefix}/* by hand (cdnpub invalidate)"
-        )
-        return Pending()
-
-
-def _with_pending(todo: Plan, found: Pending, settings: Settings, warn: Callable[[str], None]) -> Plan:
-    """Add the keys an earlier publish left to invalidate on this distribution."""
-    for distribution, keys in found.keys.items():
-        if distribution not in (NO_DISTRIBUTION, settings.distribution_id) and keys:
-            warn(
-                f"an earlier invalidation of {len(keys)} paths on CloudFront distribution "
-                f"{distribution} did not complete; publish with --distribution-id {distribution} "
-                "to retry it"
-            )
-    mine = found.keys.get(settings.distribution_id, ()) if settings.distribution_id else ()
-    return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
-
-
-def marks(todo: Plan, distribution_id: str | None) -> Pending | None:
-    """The marker to leave before this publish's first write to a URL the last release
-    served (its invalidation keys); None when it changes none: new keys alone are no
-    risk, as no record vouches for them."""
-    if not todo.invalidate:
-        return None
-    return (todo.pending or Pending()).adding(distribution_id or NO_DISTRIBUTION, todo.invalidate)
-
-
 def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pending | None = None) -> Done:
-    """Write the plan phase by phase; the first failure stops before the next phase."""
+    """Write the plan phase by phase: the marker (when given), every fingerprinted key,
+    every plain-name copy, the release record, then the deletes. The first failure
+    (RemoteError, or UserError for a file changed since the build) cancels what is
+    not yet running, waits for the rest and is raised: no later phase starts, so no
+    live object names a missing one, and no record claims a release half written."""
     uploaded = fixed = 0
     nbytes = 0
     if marker is not None:
-        store.put_private(pending_key(todo.prefix), dumps_pending(marker), "application/json")
+        leave(todo, store, marker)
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cdnpub") as pool:
         for name, actions in (("fingerprinted", todo.fingerprinted), ("plain", todo.plain)):
             _run_phase(pool, name, actions, store, progress)
@@ -344,19 +319,6 @@ def _run_phase(
     raise error
 
 
-def _settle(todo: Plan, store: Store, marker: Pending | None, distribution_id: str | None) -> None:
-    """The publish landed (and invalidated, if it had a distribution): take its marker
-    away, or leave only what other distributions are still owed."""
-    current = marker or todo.pending
-    if current is None:
-        return
-    left = current.settled(distribution_id or NO_DISTRIBUTION)
-    if not left.keys:
-        store.delete([pending_key(todo.prefix)])
-    elif left != current:
-        store.put_private(pending_key(todo.prefix), dumps_pending(left), "application/json")
-
-
 def invalidate(todo: Plan, cdn: Cdn, settings: Settings) -> tuple[tuple[str, ...], tuple[Invalidation, ...]]:
     paths = invalidation_paths(todo, settings.invalidate_threshold)
     if settings.dry_run or not paths:
@@ -384,23 +346,58 @@ def publish(
     warn: Callable[[str], None] = lambda message: None,
     now: datetime | None = None,
 ) -> Report:
+    """Make `store` hold `build` (prepare, then execute), invalidate on `cdn`, settle the
+    pending marker. A dry run plans against a DryRunStore, which refuses every write
+    (AssertionError), and reports `done=None`.
+
+    `warn` gets each one-line warning (a corrupt record, a foreign origin, a shrink in a
+    dry run); `now` (UTC) is the publish's time, injectable for tests.
+
+    Raises UserError (exit 2) for what the user can fix: a wrong distribution or bucket,
+    credentials, an unsafe key, a kept name with other bytes, a shrink without
+    --allow-shrink, a prune past --max-delete, a file changed since the build; and
+    RemoteError (exit 1) when the store fails after retries. Either one, raised by
+    `execute`, leaves the site whole: no phase starts before the one before it
+    succeeded, and no record is written after a failed phase. A failed invalidation
+    raises nothing: the uploads stand, the error is `Report.invalidation_error`, and
+    the marker keeps the paths for the next publish."""
     started = time.monotonic()
     progress = progress or NoProgress()
     now = now or datetime.now(timezone.utc)
-    cdn_domain = None
-    if cdn is not None:
-        domain = cdn.domain_name()  # fails early, before any write, on a wrong distribution id
-        cdn_domain = settings.cdn_domain or domain
-        if not cdn.serves_bucket(store.bucket):
-            warn(
-                f"CloudFront distribution {settings.distribution_id} has no origin for bucket {store.bucket}"
-            )
+    cdn_domain = _check_cdn(cdn, store, settings, warn)
+    if settings.dry_run:
+        store = DryRunStore(store)
     todo = prepare(build, store, settings, now, warn)
     if settings.dry_run:
         planned = invalidation_paths(todo, settings.invalidate_threshold) if cdn else ()
         return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
     marker = marks(todo, settings.distribution_id)
     done = execute(todo, store, settings.jobs, progress, marker)
+    paths, invalidations, error = _land(todo, store, cdn, settings, marker, warn)
+    return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)
+
+
+def _check_cdn(cdn: Cdn | None, store: Store, settings: Settings, warn: Callable[[str], None]) -> str | None:
+    """The domain viewers use (None without a CDN); fails early, before any write, on a
+    wrong distribution id."""
+    if cdn is None:
+        return None
+    domain = cdn.domain_name()
+    if not cdn.serves_bucket(store.bucket):
+        warn(f"CloudFront distribution {settings.distribution_id} has no origin for bucket {store.bucket}")
+    return settings.cdn_domain or domain
+
+
+def _land(
+    todo: Plan,
+    store: Store,
+    cdn: Cdn | None,
+    settings: Settings,
+    marker: Pending | None,
+    warn: Callable[[str], None],
+) -> tuple[tuple[str, ...], tuple[Invalidation, ...], CdnpubError | None]:
+    """After the writes: invalidate, then settle the marker. (paths, invalidations, the
+    invalidation's error): a failed invalidation keeps the marker for the next publish."""
     paths: tuple[str, ...] = ()
     invalidations: tuple[Invalidation, ...] = ()
     error: CdnpubError | None = None
@@ -412,7 +409,7 @@ def publish(
             error = type(err)(f"{err}; the uploads stand, and the next publish retries the invalidation")
     if error is None:
         try:
-            _settle(todo, store, marker, settings.distribution_id)
+            settle(todo, store, marker, settings.distribution_id)
         except CdnpubError as err:  # all landed: the next publish only checks once more
             warn(f"could not clear s3://{store.bucket}/{pending_key(todo.prefix)}: {err}")
-    return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)
+    return paths, invalidations, error
