@@ -41,7 +41,8 @@ from cdnpub.sync.plan import (
     unchanged,
 )
 from cdnpub.sync.ports import Cdn, Store
-from cdnpub.sync.release import Release, dumps, loads
+from cdnpub.sync.records import grace, record_of
+from cdnpub.sync.release import Release, dumps
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, served_paths, shrink
 from cdnpub.urls import invalidation_path
@@ -113,7 +114,7 @@ def prepare(
         # record decides first, and an unchanged publish stays two requests.
         if not records or not record_is_of(records[-1].key, wanted.id):
             listing = ahead.submit(_listing, build, store, settings)
-        last = _record(store, records[-1].key, build.prefix, warn) if records else None
+        last = record_of(store, records[-1].key, build.prefix, warn) if records else None
         found = read_marker(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
     if last is not None and not settings.allow_shrink:
         _guard_shrink(last, build, settings, warn)
@@ -179,7 +180,7 @@ def _full_plan(
     prune: Prune | None = None
     if settings.prune_older_than is not None:
         cutoff = now - settings.prune_older_than
-        recent, expired = _grace(build, store, warn, records, history.last, cutoff)
+        recent, expired = grace(build.prefix, store, warn, records, history.last, cutoff)
         history = replace(history, recent=recent, expired=expired)
         # A dry run shows the whole prune, however long: that is how to check it.
         max_delete = sys.maxsize if settings.dry_run else settings.max_delete
@@ -187,77 +188,11 @@ def _full_plan(
     return plan(build, store.bucket, listing, history, wanted, Options(settings.plain_copies, prune))
 
 
-def _grace(
-    build: Build,
-    store: Store,
-    warn: Callable[[str], None],
-    records: list[RemoteObject],
-    last: Release | None,
-    cutoff: datetime,
-) -> tuple[tuple[Release, ...], tuple[Release, ...]]:
-    """(recent, expired): the releases live after `cutoff` but the newest, and those past it."""
-    recent: list[Release] = []
-    expired: list[Release] = []
-    live = live_in_grace(records, cutoff)
-    if live and last is None:
-        raise _unreadable(live[-1].key)
-    for obj in live[:-1]:
-        r = _record(store, obj.key, build.prefix, warn)
-        if r is None:
-            raise _unreadable(obj.key)
-        recent.append(r)
-    # What prune may delete: the objects these releases named (read once; their
-    # records go in the same prune). An unreadable one names nothing deletable.
-    for obj in records[: len(records) - len(live)]:
-        old = _record(store, obj.key, build.prefix, warn)
-        if old is not None:
-            expired.append(old)
-    return tuple(recent), tuple(expired)
-
-
 def _listing(build: Build, store: Store, settings: Settings) -> Listing:
     """The whole prefix. The keys this build wants (most of what it holds) cut the listing
     into ranges listed in parallel; what else the bucket holds is listed all the same."""
     wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
     return store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
-
-
-def _record(store: Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:
-    """A release record of this prefix; one copied from another prefix names other keys."""
-    found = read_record(store, key, warn)
-    if found is not None and found.prefix != prefix:
-        warn(
-            f"s3://{store.bucket}/{key} records a release under {found.prefix!r}, not {prefix!r}; ignoring it"
-        )
-        return None
-    return found
-
-
-def read_record(store: Store, key: str, warn: Callable[[str], None]) -> Release | None:
-    """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
-    data = store.get_bytes(key)
-    try:
-        return loads(data, f"s3://{store.bucket}/{key}")
-    except UserError as err:
-        warn(f"{err}; ignoring it")
-        return None
-
-
-def _unreadable(key: str) -> UserError:
-    """Pruning without knowing what a live release references could delete its files."""
-    return UserError(
-        f"not pruning: the release record {key}, of a release live within the grace period, "
-        "cannot be used (see the warning above); publish without --prune-older-than: pruning "
-        "works again once that release has not been live for the grace period"
-    )
-
-
-def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence[RemoteObject]:
-    """Records (oldest first) of the releases live at some point after `cutoff`: those
-    written after it, and the one that was live when it began (a release is live until
-    its successor lands). Always at least the newest."""
-    first = next((i for i, r in enumerate(records) if r.last_modified >= cutoff), len(records))
-    return records[max(first - 1, 0) :]
 
 
 def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pending | None = None) -> Done:

@@ -282,7 +282,7 @@ def test_prune_keeps_the_live_release_however_old(site: Build, make_tree: MakeTr
 
 
 def test_live_in_grace_includes_the_release_live_when_the_grace_began() -> None:
-    from cdnpub.sync.publish import live_in_grace
+    from cdnpub.sync.records import live_in_grace
 
     records = [
         RemoteObject(f"r{i}", 1, "e", NOW - timedelta(days=d)) for i, d in enumerate([30, 20, 10, 0.5])

@@ -1,0 +1,79 @@
+"""The release records of a prefix as publish reads them: the newest (what the bucket is
+said to hold) and, to prune, those of the grace period (what a live release still
+references) and before it (what prune may delete). Reads only, through the Store port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from cdnpub.errors import UserError
+from cdnpub.sync.plan import RemoteObject
+from cdnpub.sync.ports import Store
+from cdnpub.sync.release import Release, loads
+
+
+def grace(
+    prefix: str,
+    store: Store,
+    warn: Callable[[str], None],
+    records: list[RemoteObject],
+    last: Release | None,
+    cutoff: datetime,
+) -> tuple[tuple[Release, ...], tuple[Release, ...]]:
+    """(recent, expired): the releases live after `cutoff` but the newest, and those past it."""
+    recent: list[Release] = []
+    expired: list[Release] = []
+    live = live_in_grace(records, cutoff)
+    if live and last is None:
+        raise unreadable(live[-1].key)
+    for obj in live[:-1]:
+        r = record_of(store, obj.key, prefix, warn)
+        if r is None:
+            raise unreadable(obj.key)
+        recent.append(r)
+    # What prune may delete: the objects these releases named (read once; their
+    # records go in the same prune). An unreadable one names nothing deletable.
+    for obj in records[: len(records) - len(live)]:
+        old = record_of(store, obj.key, prefix, warn)
+        if old is not None:
+            expired.append(old)
+    return tuple(recent), tuple(expired)
+
+
+def record_of(store: Store, key: str, prefix: str, warn: Callable[[str], None]) -> Release | None:
+    """A release record of this prefix; one copied from another prefix names other keys."""
+    found = read_record(store, key, warn)
+    if found is not None and found.prefix != prefix:
+        warn(
+            f"s3://{store.bucket}/{key} records a release under {found.prefix!r}, not {prefix!r}; ignoring it"
+        )
+        return None
+    return found
+
+
+def read_record(store: Store, key: str, warn: Callable[[str], None]) -> Release | None:
+    """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
+    data = store.get_bytes(key)
+    try:
+        return loads(data, f"s3://{store.bucket}/{key}")
+    except UserError as err:
+        warn(f"{err}; ignoring it")
+        return None
+
+
+def unreadable(key: str) -> UserError:
+    """Pruning without knowing what a live release references could delete its files."""
+    return UserError(
+        f"not pruning: the release record {key}, of a release live within the grace period, "
+        "cannot be used (see the warning above); publish without --prune-older-than: pruning "
+        "works again once that release has not been live for the grace period"
+    )
+
+
+def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence[RemoteObject]:
+    """Records (oldest first) of the releases live at some point after `cutoff`: those
+    written after it, and the one that was live when it began (a release is live until
+    its successor lands). Always at least the newest."""
+    first = next((i for i, r in enumerate(records) if r.last_modified >= cutoff), len(records))
+    return records[max(first - 1, 0) :]
