@@ -6,7 +6,7 @@ printed; publish executes it phase by phase.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -221,9 +221,8 @@ def plan(
     hold or would serve elsewhere, on a kept name (a bundler's content hash) whose
     bytes differ from those published under it, and on a prune of more than
     `options.prune.max_delete` objects."""
-    plain_copies = options.plain_copies
-    last, unsure, last_written = history.last, history.unsure, history.last_written
-    wanted = list(blobs(build, plain_copies))
+    last = history.last
+    wanted = list(blobs(build, options.plain_copies))
     for blob in wanted:
         check_key(blob)
     known = last.objects if last else {}
@@ -232,7 +231,7 @@ def plan(
     skipped = 0
     unverified: list[Blob] = []
     for blob in wanted:
-        written = None if blob.key in unsure else last_written
+        written = None if blob.key in history.unsure else history.last_written
         remote, record = listing.objects.get(blob.key), known.get(blob.key)
         reason = _reason(blob, remote, record, written)
         if reason is Reason.CHANGED and blob.asset.kept_name:
@@ -254,9 +253,7 @@ def plan(
     if options.prune is not None:
         prune = _prune(listing, release, history, options.prune)
         _check_max_delete(len(prune), options.prune.max_delete)
-        # A pruned key belongs to a release no longer fetched: tell a plain name from a
-        # fingerprinted one by cdnpub's naming (a bundler's name costs one needless path).
-        invalidate += [k for k in prune if not HASHED_NAME.search(k) and not is_meta_key(k)]
+        invalidate += _stale_urls(prune)
     return Plan(
         bucket=bucket,
         prefix=build.prefix,
@@ -294,6 +291,13 @@ def _kept_reason(
         raise kept_name_changed(blob, bucket)
     same = record is not None and record.headers() == blob.record().headers()
     return None if same else Reason.HEADERS
+
+
+def _stale_urls(pruned: Sequence[str]) -> list[str]:
+    """The pruned keys a viewer may still fetch by a URL that stays: a pruned key belongs
+    to a release no longer fetched, so only plain names, told from fingerprinted ones by
+    cdnpub's naming (a bundler's name costs one needless path)."""
+    return [k for k in pruned if not HASHED_NAME.search(k) and not is_meta_key(k)]
 
 
 def _check_max_delete(count: int, max_delete: int) -> None:
