@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from cdnpub.aws.managed_policies import (
@@ -20,7 +19,7 @@ from cdnpub.aws.managed_policies import (
 from cdnpub.aws.s3 import s3_errors
 from cdnpub.doctor.checks import run_checks
 from cdnpub.doctor.documents import behavior_for, bucket_origins, parse_policy, probe_path
-from cdnpub.doctor.model import Finding, Published, Sample, SetUp
+from cdnpub.doctor.model import Diagnosis, Published, Sample, SetUp
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.sync.pending import pending_key
 from cdnpub.sync.release import is_record_key, loads, releases_prefix
@@ -55,14 +54,6 @@ _ABSENT = {
 
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "403", "Forbidden", "AllAccessDisabled"}
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    bucket: str
-    prefix: str
-    distribution_id: str | None
-    findings: tuple[Finding, ...]
 
 
 def _code(err: botocore.exceptions.ClientError) -> str:

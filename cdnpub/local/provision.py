@@ -17,9 +17,6 @@ LOCAL_BUCKET = "cdnpub-local"
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"  # `cdnpub local`'s default emulator
 
 
-LOCAL_CDN_DOMAIN = "127.0.0.1:4567"  # and its CDN preview
-
-
 # moto accepts any key; these keep boto3 from looking for real credentials.
 _DUMMY_CREDENTIALS = {
     "aws_access_key_id": "local",

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from cdnpub.doctor.model import Finding
-from cdnpub.doctor.read import Diagnosis
+from cdnpub.doctor.model import Diagnosis, Finding
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
 
 FINDINGS = (
