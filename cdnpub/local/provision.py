@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cdnpub.aws.clients import error_code
 from cdnpub.aws.managed_policies import CACHING_OPTIMIZED, CORS_WITH_PREFLIGHT
 from cdnpub.errors import UserError
 
@@ -152,7 +153,7 @@ def _ensure_bucket(s3: Any, bucket: str) -> None:
     try:
         s3.create_bucket(Bucket=bucket)
     except botocore.exceptions.ClientError as err:
-        if err.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+        if error_code(err) != "BucketAlreadyOwnedByYou":
             raise
     s3.put_public_access_block(
         Bucket=bucket,
