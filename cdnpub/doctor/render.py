@@ -1,5 +1,5 @@
 """How `cdnpub doctor`'s findings look to a person (a table grouped by concern) and
-to a machine (one JSON document), and `run_doctor`, which both faces call."""
+to a machine (one JSON document); commands.run.run_doctor picks one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""doctor_report.py: what a person (a table, or a line per check in a log) and a machine
+"""cdnpub.doctor.render: what a person (a table, or a line per check in a log) and a machine
 (one JSON document) see of doctor's findings."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from cdnpub.doctor.checks import bucket, caching, cdn
 from cdnpub.doctor.model import FAIL, Finding, Group, SetUp, Verdict
 
-Check = Callable[[SetUp], "Verdict | None"]
+Check = Callable[[SetUp], Verdict | None]
 
 
 CHECKS: tuple[tuple[str, Check], ...] = (
