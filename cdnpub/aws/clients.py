@@ -4,6 +4,7 @@ endpoint) into a boto3 client with cdnpub's retry mode and timestamp parser."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -101,3 +102,30 @@ def s3_client(conn: Connection, jobs: int) -> S3Client:
     )
     client: S3Client = aws_client("s3", conn, config)
     return client
+
+
+def error_code(err: BaseException) -> str:
+    """What AWS called the failure: a ClientError's Error.Code ("NoSuchKey",
+    "AccessDenied"), else its HTTP status as a string ("403": a HEAD's answer has no
+    body to name it), else "" (not an AWS answer: no connection, no credentials...)."""
+    import botocore.exceptions  # loaded already wherever an AWS call failed
+
+    if not isinstance(err, botocore.exceptions.ClientError):
+        return ""
+    response: Mapping[str, Any] = err.response
+    code = (response.get("Error") or {}).get("Code")
+    if code:
+        return str(code)
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    return str(status) if status else ""
+
+
+# The codes that mean "the credentials may not do this": S3's and CloudFront's names,
+# and the bare status of an answer without a body (a HEAD's).
+ACCESS_DENIED: frozenset[str] = frozenset(
+    {"AccessDenied", "AccessDeniedException", "AllAccessDisabled", "403", "Forbidden"}
+)
+
+
+# The codes that mean "no such object": GetObject's, and HeadObject's bare status.
+NOT_FOUND: frozenset[str] = frozenset({"NoSuchKey", "NotFound", "404"})

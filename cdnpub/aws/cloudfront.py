@@ -8,9 +8,9 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from cdnpub.aws.clients import Connection, aws_client, retries
+from cdnpub.aws.clients import ACCESS_DENIED, Connection, aws_client, error_code, retries
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.sync.invalidation import Invalidation, T, batches, caller_reference
 from cdnpub.urls import invalidation_path as invalidation_path
@@ -193,15 +193,15 @@ class CloudFront:
 
     @staticmethod
     def _retryable(err: ClientError) -> bool:
-        return _code(err) in _RETRY_CODES
+        return error_code(err) in _RETRY_CODES
 
     def _client_error(self, action: str, err: ClientError, attempts: int) -> Exception:
         dist = self.distribution_id
-        code = _code(err)
+        code = error_code(err)
         message = _one_line(err.response.get("Error", {}).get("Message", "") or str(err))
         if code == "NoSuchDistribution":
             return UserError(f"CloudFront distribution {dist} does not exist (check --distribution-id)")
-        if code in ("AccessDenied", "AccessDeniedException"):
+        if code in ACCESS_DENIED:
             return UserError(
                 f"access denied to CloudFront distribution {dist}: the credentials need cloudfront:{action}"
             )
@@ -220,11 +220,6 @@ class CloudFront:
                 f"progress after {attempts} attempts; try again when they complete"
             )
         return RemoteError(f"CloudFront distribution {dist}: {action} failed: {code}: {message}")
-
-
-def _code(err: ClientError) -> str:
-    error: Any = err.response.get("Error", {})
-    return str(error.get("Code", ""))
 
 
 def cloudfront_client(conn: Connection) -> CloudFrontClient:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-YEAR = 31536000  # seconds: the max-age of a fingerprinted object
+from cdnpub.build.rules import YEAR
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from cdnpub.aws.clients import PART_CONCURRENCY, retries
+from cdnpub.aws.clients import ACCESS_DENIED, PART_CONCURRENCY, error_code, retries
 from cdnpub.build.digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
 from cdnpub.build.model import Asset
 from cdnpub.errors import CdnpubError, RemoteError, UserError
@@ -98,11 +98,11 @@ def _translate(err: Exception, bucket: str, where: str) -> CdnpubError:
     if isinstance(err, botocore.exceptions.PartialCredentialsError):
         return UserError(f"incomplete AWS credentials: {err}")
     if isinstance(err, botocore.exceptions.ClientError):
-        code = err.response.get("Error", {}).get("Code", "")
+        code = error_code(err)
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in _USER_CODES:
             return UserError(_USER_CODES[code].format(bucket=bucket, where=where))
-        if code in ("403", "Forbidden"):  # a HEAD's 403 has no body, hence no better code
+        if code in ACCESS_DENIED:  # a HEAD's 403 has no body, hence no better code
             return UserError(_USER_CODES["AccessDenied"].format(where=where))
         if code in ("301", "MovedPermanently") or status == 301:
             return UserError(_USER_CODES["PermanentRedirect"].format(bucket=bucket))

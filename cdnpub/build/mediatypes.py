@@ -95,8 +95,3 @@ def content_type(path: str) -> str:
     if media_type in _TEXT_TYPES:
         return f"{media_type}; charset=utf-8"
     return media_type
-
-
-def known_extensions() -> tuple[str, ...]:
-    """Every extension in the table, sorted (for docs and tests)."""
-    return tuple(sorted(_TYPES))

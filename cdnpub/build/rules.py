@@ -19,10 +19,16 @@ from cdnpub.build.mediatypes import content_type as table_content_type
 from cdnpub.errors import UserError
 from cdnpub.text import printable
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+YEAR = 31536000  # seconds: the max-age of a fingerprinted (immutable) object
 
 
-SHORT = "public, max-age=300"
+SHORT_MAX_AGE = 300  # seconds: the default max-age of a plain-name copy, which a release replaces
+
+
+IMMUTABLE = f"public, max-age={YEAR}, immutable"
+
+
+SHORT = f"public, max-age={SHORT_MAX_AGE}"
 
 
 # Headers S3 stores and serves back; everything else would be silently dropped.

@@ -18,7 +18,7 @@ from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
 from cdnpub.commands.report import document, plan_table, summary_lines
-from cdnpub.doctor.model import FAIL
+from cdnpub.doctor.checks import failed
 from cdnpub.doctor.read import diagnose
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
 from cdnpub.errors import ChecksFailed, UserError
@@ -26,7 +26,7 @@ from cdnpub.local.provision import LOCAL_ENDPOINT, find_local, preview_domain
 from cdnpub.manifest import writable, write
 from cdnpub.sync.publish import publish
 from cdnpub.sync.settings import Settings
-from cdnpub.text import printable, redact
+from cdnpub.text import plural, printable, redact
 
 
 def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
@@ -131,7 +131,6 @@ def run_doctor(
             for line in doctor_lines(diagnosis):
                 click.echo(line)
         click.echo(summary_line(diagnosis))
-    bad = [f for f in diagnosis.findings if f.status == FAIL]
+    bad = failed(diagnosis.findings)
     if bad:
-        checks = "check" if len(bad) == 1 else "checks"
-        raise ChecksFailed(f"{len(bad)} {checks} failed: {', '.join(f.check for f in bad)}")
+        raise ChecksFailed(f"{plural(len(bad), 'check')} failed: {', '.join(f.check for f in bad)}")

@@ -14,13 +14,13 @@ from cdnpub.aws.managed_policies import (
     CACHE_POLICIES,
     CORS_RESPONSE_HEADERS_POLICIES,
     ORIGIN_REQUEST_POLICIES_WITH_ORIGIN,
-    YEAR,
     CacheSettings,
 )
+from cdnpub.build.rules import SHORT_MAX_AGE, YEAR
 from cdnpub.sync.release import ObjectRecord
 from cdnpub.urls import under
 
-DEFAULT_PLAIN_MAX_AGE = 300  # seconds: cdnpub's default Cache-Control of plain-name copies
+DEFAULT_PLAIN_MAX_AGE = SHORT_MAX_AGE  # seconds: when no plain-name copy says its max-age
 
 
 UNREADABLE_CLASSES = {"GLACIER", "DEEP_ARCHIVE"}  # GetObject refuses them until restored

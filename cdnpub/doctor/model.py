@@ -5,28 +5,83 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from cdnpub.sync.release import ObjectRecord
 
-PASS, WARN, FAIL = "pass", "warn", "fail"
+
+class Status(str, Enum):
+    """A check's verdict. str-valued: the --json document and the log lines carry the value."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:  # f"{status:4}" pads the value, not "Status.PASS"
+        return format(self.value, spec)
+
+
+PASS, WARN, FAIL = Status.PASS, Status.WARN, Status.FAIL
+
+
+class Group(str, Enum):
+    """What a check is about; the report lists the groups in this order."""
+
+    ORIGIN = "origin"
+    ACCESS = "access"
+    CACHING = "caching"
+    CROSS_ORIGIN = "cross-origin"
+    STORAGE = "storage"
+    PUBLISHED = "published"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
 
 
 CONSOLE = "CloudFront console > Distributions > {id}"  # where a fix in the console starts
-
-
-GROUPS = ("origin", "access", "caching", "cross-origin", "storage", "published")
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One check's verdict: `why` is one line, `fix` the setting to change and how."""
 
-    group: str  # one of GROUPS
-    check: str  # stable id, e.g. "origin.rest-endpoint"
-    status: str  # PASS, WARN or FAIL
+    group: Group
+    check: str  # stable id, e.g. "origin.rest-endpoint"; its part before the dot is the group's value
+    status: Status
     why: str
     fix: str = ""
+
+    def __post_init__(self) -> None:
+        # Callers may name a group or status by its value ("pass"); it is held as the enum.
+        object.__setattr__(self, "group", Group(self.group))
+        object.__setattr__(self, "status", Status(self.status))
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one check says, before the registry (doctor.checks) names it: a Finding
+    without its group and id, so each id is written once, in the registry."""
+
+    status: Status
+    why: str
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """What `cdnpub doctor` tells: where it looked and every finding, in the report's order."""
+
+    bucket: str
+    prefix: str
+    distribution_id: str | None  # given, or the one found with the bucket as origin
+    findings: tuple[Finding, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +128,9 @@ class SetUp:
     denied: Mapping[str, str] = field(default_factory=dict)  # what -> IAM action refused
 
 
-def denied_finding(group: str, check: str, what: str, action: str) -> Finding:
-    return Finding(
-        group,
-        check,
+def denied(what: str, action: str) -> Verdict:
+    """A check that could not read what it judges: a warning naming the refused IAM action."""
+    return Verdict(
         WARN,
         f"could not read the {what}: the credentials lack {action}",
         f"grant {action} to the identity running doctor (aws sts get-caller-identity tells which)",

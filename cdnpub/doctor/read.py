@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from cdnpub.aws.clients import ACCESS_DENIED, NOT_FOUND, error_code
 from cdnpub.aws.managed_policies import (
     is_managed_cache_policy,
     is_managed_origin_request_policy,
@@ -20,14 +20,10 @@ from cdnpub.aws.managed_policies import (
 from cdnpub.aws.s3 import s3_errors
 from cdnpub.doctor.checks import run_checks
 from cdnpub.doctor.documents import behavior_for, bucket_origins, parse_policy, probe_path
-from cdnpub.doctor.model import Finding, Published, Sample, SetUp
+from cdnpub.doctor.model import Diagnosis, Published, Sample, SetUp
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.sync.layout import is_record_key, pending_key, releases_prefix
 from cdnpub.sync.release import loads
-
-if TYPE_CHECKING:
-    import botocore.exceptions
-
 
 T = TypeVar("T")
 
@@ -38,7 +34,8 @@ SAMPLE_SIZE = 5  # plain-name objects read: a bound on doctor's requests, not a 
 SAMPLE_GET_LIMIT = 1024 * 1024  # bytes: a sample this small is read whole and hashed, a bigger one HEADed
 
 
-_ABSENT = {
+# Configurations not set (S3's NoSuch... codes), and objects not there: a value, None.
+_ABSENT = NOT_FOUND | {
     "NoSuchBucketPolicy",
     "NoSuchPublicAccessBlockConfiguration",
     "OwnershipControlsNotFoundError",
@@ -48,25 +45,7 @@ _ABSENT = {
     "NoSuchCachePolicy",
     "NoSuchResponseHeadersPolicy",
     "NoSuchOriginRequestPolicy",
-    "NoSuchKey",
-    "NotFound",
-    "404",  # a HEAD's answer has no body; an emulator without cache policies answers so too
-}
-
-
-_DENIED = {"AccessDenied", "AccessDeniedException", "403", "Forbidden", "AllAccessDisabled"}
-
-
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    bucket: str
-    prefix: str
-    distribution_id: str | None
-    findings: tuple[Finding, ...]
-
-
-def _code(err: botocore.exceptions.ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
+}  # NOT_FOUND's "404" is also what an emulator without cache policies answers
 
 
 class _Reader:
@@ -82,10 +61,10 @@ class _Reader:
         try:
             return call()
         except botocore.exceptions.ClientError as err:
-            code = _code(err)
+            code = error_code(err)
             if code in _ABSENT:
                 return absent
-            if code in _DENIED:
+            if code in ACCESS_DENIED:
                 self.denied[what] = action
                 return absent
             if code == "NoSuchBucket":
@@ -112,6 +91,33 @@ def diagnose(
     one distribution with the bucket as origin) and run every check."""
     reader = _Reader(bucket)
     region = _region(s3, bucket, reader)
+    config = _bucket_config(s3, bucket, reader)
+    distribution, note = None, ""
+    policies: dict[str, dict[str, Any]] = {"cache": {}, "response": {}, "request": {}}
+    if cloudfront is not None:
+        distribution, note = _distribution(cloudfront, bucket, distribution_id, reader)
+        if distribution is not None:
+            policies = _policies(cloudfront, distribution, prefix, reader)
+    published = _published(s3, bucket, prefix, reader)
+    setup = SetUp(
+        bucket=bucket,
+        prefix=prefix,
+        region=region,
+        **config,
+        distribution=distribution,
+        distribution_note=note,
+        cache_policies=policies["cache"],
+        response_headers_policies=policies["response"],
+        origin_request_policies=policies["request"],
+        published=published,
+        denied=dict(reader.denied),
+    )
+    found_id = str(distribution["Id"]) if distribution else distribution_id
+    return Diagnosis(bucket, prefix, found_id, run_checks(setup))
+
+
+def _bucket_config(s3: Any, bucket: str, reader: _Reader) -> dict[str, Any]:
+    """The bucket's own settings, as SetUp's keyword arguments (None: not set or refused)."""
     policy_text = reader.read(
         "bucket_policy", "s3:GetBucketPolicy", lambda: s3.get_bucket_policy(Bucket=bucket)["Policy"]
     )
@@ -141,34 +147,15 @@ def diagnose(
         "s3:GetEncryptionConfiguration",
         lambda: s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"],
     )
-    distribution, note = None, ""
-    policies: dict[str, dict[str, Any]] = {"cache": {}, "response": {}, "request": {}}
-    if cloudfront is not None:
-        distribution, note = _distribution(cloudfront, bucket, distribution_id, reader)
-        if distribution is not None:
-            policies = _policies(cloudfront, distribution, prefix, reader)
-    published = _published(s3, bucket, prefix, reader)
-    setup = SetUp(
-        bucket=bucket,
-        prefix=prefix,
-        region=region,
-        bucket_policy=parse_policy(policy_text) if policy_text else None,
-        public_access_block=pab,
-        ownership=ownership,
-        cors=cors,
-        lifecycle=lifecycle,
-        versioning=versioning,
-        encryption=encryption,
-        distribution=distribution,
-        distribution_note=note,
-        cache_policies=policies["cache"],
-        response_headers_policies=policies["response"],
-        origin_request_policies=policies["request"],
-        published=published,
-        denied=dict(reader.denied),
-    )
-    found_id = str(distribution["Id"]) if distribution else distribution_id
-    return Diagnosis(bucket, prefix, found_id, run_checks(setup))
+    return {
+        "bucket_policy": parse_policy(policy_text) if policy_text else None,
+        "public_access_block": pab,
+        "ownership": ownership,
+        "cors": cors,
+        "lifecycle": lifecycle,
+        "versioning": versioning,
+        "encryption": encryption,
+    }
 
 
 def _region(s3: Any, bucket: str, reader: _Reader) -> str | None:

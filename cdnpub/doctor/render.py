@@ -1,5 +1,5 @@
 """How `cdnpub doctor`'s findings look to a person (a table grouped by concern) and
-to a machine (one JSON document), and `run_doctor`, which both faces call."""
+to a machine (one JSON document); commands.run.run_doctor picks one."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from cdnpub.doctor.model import FAIL, PASS, WARN, Finding
-from cdnpub.doctor.read import Diagnosis
+from cdnpub.doctor.model import FAIL, PASS, WARN, Diagnosis, Finding, Status
+from cdnpub.text import plural
 
-_STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red"}
+_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
 
 
 def counts(findings: Sequence[Finding]) -> dict[str, int]:
+    """{"pass": n, "warn": n, "fail": n}, in that order, zeros included."""
     found = Counter(f.status for f in findings)
-    return {status: found.get(status, 0) for status in (PASS, WARN, FAIL)}
+    return {status.value: found.get(status, 0) for status in Status}
 
 
 def doctor_table(diagnosis: Diagnosis) -> Table:
@@ -31,7 +32,7 @@ def doctor_table(diagnosis: Diagnosis) -> Table:
         text = Text(f.why)
         if f.fix and f.status != PASS:
             text.append(f"\nfix: {f.fix}", style="dim")
-        table.add_row(Text(f.status, style=_STYLE[f.status]), f.check, text)
+        table.add_row(Text(f.status.value, style=_STYLE[f.status]), f.check, text)
     return table
 
 
@@ -39,7 +40,7 @@ def doctor_lines(diagnosis: Diagnosis) -> list[str]:
     """The report for a log: `status check: why`, and the fix under what did not pass."""
     lines = []
     for f in diagnosis.findings:
-        lines.append(f"{f.status:4} {f.check}: {f.why}")
+        lines.append(f"{f.status.value:4} {f.check}: {f.why}")
         if f.fix and f.status != PASS:
             lines.append(f"     fix: {f.fix}")
     return lines
@@ -47,8 +48,7 @@ def doctor_lines(diagnosis: Diagnosis) -> list[str]:
 
 def summary_line(diagnosis: Diagnosis) -> str:
     n = counts(diagnosis.findings)
-    warnings = "warning" if n[WARN] == 1 else "warnings"
-    return f"{n[PASS]} passed, {n[WARN]} {warnings}, {n[FAIL]} failed"
+    return f"{n[PASS.value]} passed, {plural(n[WARN.value], 'warning')}, {n[FAIL.value]} failed"
 
 
 def doctor_document(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def doctor_document(diagnosis: Diagnosis) -> dict[str, Any]:
         "prefix": diagnosis.prefix,
         "distribution_id": diagnosis.distribution_id,
         "findings": [
-            {"group": f.group, "check": f.check, "status": f.status, "why": f.why, "fix": f.fix}
+            {"group": f.group.value, "check": f.check, "status": f.status.value, "why": f.why, "fix": f.fix}
             for f in diagnosis.findings
         ],
         "summary": counts(diagnosis.findings),

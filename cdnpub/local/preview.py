@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote_plus
 
+from cdnpub.aws.clients import NOT_FOUND, error_code
 from cdnpub.local.emulator import serve
 from cdnpub.local.provision import local_client
 
@@ -111,8 +112,8 @@ class Preview:
             else:
                 answer = self.client.get_object(Bucket=self.bucket, Key=key)
         except botocore.exceptions.ClientError as err:
-            code = str(err.response.get("Error", {}).get("Code", ""))
-            if code in ("NoSuchKey", "404", "NotFound"):
+            code = error_code(err)
+            if code in NOT_FOUND:
                 return self._text(start_response, 404, f"not found: {key}\n", head=head)
             return self._text(start_response, 502, f"the store answered {code or err}\n", head=head)
         except botocore.exceptions.BotoCoreError as err:

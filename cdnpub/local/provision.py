@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cdnpub.aws.clients import error_code
 from cdnpub.aws.managed_policies import CACHING_OPTIMIZED, CORS_WITH_PREFLIGHT
 from cdnpub.errors import UserError
 
@@ -15,9 +16,6 @@ LOCAL_BUCKET = "cdnpub-local"
 
 
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"  # `cdnpub local`'s default emulator
-
-
-LOCAL_CDN_DOMAIN = "127.0.0.1:4567"  # and its CDN preview
 
 
 # moto accepts any key; these keep boto3 from looking for real credentials.
@@ -155,7 +153,7 @@ def _ensure_bucket(s3: Any, bucket: str) -> None:
     try:
         s3.create_bucket(Bucket=bucket)
     except botocore.exceptions.ClientError as err:
-        if err.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+        if error_code(err) != "BucketAlreadyOwnedByYou":
             raise
     s3.put_public_access_block(
         Bucket=bucket,

@@ -1,4 +1,4 @@
-"""The pure checks of `cdnpub doctor` (aws_documents.py, checks_cdn.py, checks_bucket.py):
+"""The pure checks of `cdnpub doctor` (doctor/documents.py, doctor/checks/):
 tables of AWS documents in, findings out, with no S3 or CloudFront at all. Where moto
 cannot model a case (custom cache and response headers policies), it is pinned here."""
 
@@ -14,7 +14,7 @@ from cdnpub.aws.managed_policies import (
     CACHING_OPTIMIZED,
     CORS_WITH_PREFLIGHT,
 )
-from cdnpub.doctor.checks import run_checks
+from cdnpub.doctor.checks import CHECKS, group_of, run_checks
 from cdnpub.doctor.documents import (
     allows_distribution,
     behavior_for,
@@ -24,7 +24,7 @@ from cdnpub.doctor.documents import (
     public_statements,
     rule_covers,
 )
-from cdnpub.doctor.model import Published, Sample, SetUp
+from cdnpub.doctor.model import Group, Published, Sample, SetUp, Status
 from cdnpub.sync.release import ObjectRecord
 
 ARN = "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE"
@@ -426,3 +426,16 @@ def test_a_sample_read_whole_is_compared_by_its_sha256_whatever_the_etag() -> No
     head = _head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms", sha256="9" * 64)
     published = Published("k", _records(), samples=(Sample("static/css/app.css", css, head),))
     assert not_passed(good(published=published)) == {"published.sample": "fail"}
+
+
+def test_the_registry_has_each_check_id_once_grouped_in_the_reports_order() -> None:
+    ids = [check_id for check_id, _ in CHECKS]
+    assert len(ids) == len(set(ids)) == 21
+    order = list(Group)
+    groups = [order.index(group_of(check_id)) for check_id in ids]
+    assert groups == sorted(groups)
+
+
+def test_statuses_and_groups_are_their_json_strings() -> None:
+    assert [s.value for s in Status] == ["pass", "warn", "fail"]
+    assert f"{Status.WARN:4}|{Group.CROSS_ORIGIN}" == "warn|cross-origin"

@@ -1,12 +1,11 @@
-"""doctor_report.py: what a person (a table, or a line per check in a log) and a machine
+"""cdnpub.doctor.render: what a person (a table, or a line per check in a log) and a machine
 (one JSON document) see of doctor's findings."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
-from cdnpub.doctor.model import Finding
-from cdnpub.doctor.read import Diagnosis
+from cdnpub.doctor.model import Diagnosis, Finding
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
 
 FINDINGS = (

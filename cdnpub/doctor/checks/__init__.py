@@ -1,35 +1,58 @@
-"""Every check of `cdnpub doctor`, in the order the report shows them: the one place
-that wires checks_cdn.py, checks_caching.py and checks_bucket.py together."""
+"""Every check of `cdnpub doctor`, by id, in the order the report shows them: the one
+place that wires checks/cdn.py, checks/caching.py and checks/bucket.py together.
+
+A check is a pure function of the set-up returning a Verdict, or None when it does not
+apply (an earlier check already said why, e.g. no distribution). The id's part before
+the dot is its group (model.Group), and the groups come in Group's order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from cdnpub.doctor.checks.bucket import check_access, check_published, check_storage
-from cdnpub.doctor.checks.caching import check_caching
-from cdnpub.doctor.checks.cdn import (
-    check_cross_origin,
-    check_distribution_found,
-    check_origin,
-    check_origin_access,
+from cdnpub.doctor.checks import bucket, caching, cdn
+from cdnpub.doctor.model import FAIL, Finding, Group, SetUp, Verdict
+
+Check = Callable[[SetUp], Verdict | None]
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("origin.distribution", cdn.distribution_found),
+    ("origin.rest-endpoint", cdn.rest_endpoint),
+    ("origin.origin-path", cdn.origin_path),
+    ("origin.behavior", cdn.behavior),
+    ("access.block-public-access", bucket.block_public_access),
+    ("access.public-policy", bucket.public_policy),
+    ("access.acls", bucket.acls),
+    ("access.origin-access", cdn.origin_access),
+    ("access.bucket-policy", cdn.bucket_policy),
+    ("caching.cache-policy", caching.cache_policy),
+    ("caching.cache-key", caching.cache_key),
+    ("caching.compress", caching.compress),
+    ("caching.viewer-https", caching.viewer_https),
+    ("caching.http-versions", caching.http_versions),
+    ("cross-origin.cors", cdn.cors),
+    ("storage.lifecycle", bucket.lifecycle),
+    ("storage.versioning", bucket.versioning),
+    ("storage.encryption", bucket.encryption),
+    ("published.release-record", bucket.release_record),
+    ("published.half-done", bucket.half_done),
+    ("published.sample", bucket.sample),
 )
-from cdnpub.doctor.model import FAIL, Finding, SetUp
+
+
+def group_of(check_id: str) -> Group:
+    """ "caching.cache-key" -> Group.CACHING."""
+    return Group(check_id.split(".", 1)[0])
 
 
 def run_checks(setup: SetUp) -> tuple[Finding, ...]:
-    """Every check, grouped as diagnosis.GROUPS orders them."""
-    found: list[Finding] = []
-    for check in (
-        check_distribution_found,
-        check_origin,
-        check_access,
-        check_origin_access,
-        check_caching,
-        check_cross_origin,
-        check_storage,
-        check_published,
-    ):
-        found += check(setup)
+    """Every check that applies, in CHECKS' order."""
+    found = []
+    for check_id, check in CHECKS:
+        verdict = check(setup)
+        if verdict is not None:
+            found.append(Finding(group_of(check_id), check_id, verdict.status, verdict.why, verdict.fix))
     return tuple(found)
 
 
