@@ -12,7 +12,6 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
 from cdnpub.manifest import ModuleImports
-
 from tests.conftest import Tree, write_tree
 
 
