@@ -24,8 +24,13 @@ from cdnpub.build.scan import scan
 from cdnpub.commands.options import (
     BUILD,
     CONNECTION,
+    DOCTOR_DISTRIBUTION_ID,
+    DOCTOR_JSON,
     PUBLISH,
     build_options,
+    distribution_id_option,
+    header_rules,
+    json_option,
     load_config,
     options,
     publish_settings,
@@ -92,7 +97,10 @@ def _prefix(app: Flask) -> str:
 
 def app_build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
     return build_options(
-        values, prefix=_prefix(app), js_modules=_js_modules(app.config.get("CDN_JS_MODULES") or ())
+        values,
+        prefix=_prefix(app),
+        rules=header_rules(click.get_current_context()),
+        js_modules=_js_modules(app.config.get("CDN_JS_MODULES") or ()),
     )
 
 
@@ -145,6 +153,8 @@ def app_settings(app: Flask, values: dict[str, Any]) -> tuple[Settings, Connecti
         setting("region", "CDN_REGION"),
         setting("profile", "CDN_PROFILE"),
         setting("endpoint_url", "CDN_ENDPOINT_URL"),
+        access_key=values.get("access_key"),
+        secret_key=values.get("secret_key"),
     )
     return settings, connection
 
@@ -154,7 +164,7 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 
 
 @cdn_cli.command("build")
-@options("out", *_BUILD, "build_json")
+@options("out", *_BUILD, json_option("Print the summary as one JSON document."))
 def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -194,7 +204,11 @@ def publish_command(**values: Any) -> None:
 
 
 @cdn_cli.command("doctor")
-@options("doctor_distribution_id", "doctor_json", *CONNECTION, "local", "debug")
+@options(
+    distribution_id_option(DOCTOR_DISTRIBUTION_ID),
+    json_option(DOCTOR_JSON),
+    *CONNECTION, "local", "debug",
+)  # fmt: skip
 def doctor_command(as_json: bool, **values: Any) -> None:
     """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes
     (read-only). Exit 3 when a check fails."""
