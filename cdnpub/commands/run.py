@@ -20,7 +20,7 @@ from cdnpub.commands.report import document, plan_table, summary_lines
 from cdnpub.doctor.model import FAIL
 from cdnpub.doctor.read import diagnose
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
-from cdnpub.errors import ChecksFailed, UserError
+from cdnpub.errors import ChecksFailed
 from cdnpub.local.provision import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, find_local, preview_domain
 from cdnpub.manifest import writable, write
 from cdnpub.sync.publish import publish
@@ -58,23 +58,10 @@ def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | N
     }
 
 
-_NO_BUCKET_HINT = "check the s3:// URL"
-
-
-def run_publish(
-    result: Build, settings: Settings, connection: Connection, as_json: bool, bucket_from: str | None = None
-) -> None:
-    """Publish a build and tell what happened. `bucket_from` names where the bucket's
-    name came from, when not an s3:// URL (`CDN_BUCKET`), for the hints that name it."""
-    try:
-        run_publish_job(result, settings, connection, as_json)
-    except UserError as err:
-        if bucket_from is None or _NO_BUCKET_HINT not in str(err):
-            raise
-        raise UserError(str(err).replace(_NO_BUCKET_HINT, f"check {bucket_from}")) from err
-
-
-def run_publish_job(result: Build, settings: Settings, connection: Connection, as_json: bool) -> None:
+def run_publish(result: Build, settings: Settings, connection: Connection, as_json: bool) -> None:
+    """Publish a build and tell what happened: progress, the plan (dry run) and the
+    summary, or one JSON document; the manifest written once the bucket holds every
+    object. A failed invalidation is raised after the report."""
     console = Console(stderr=True)
     said: list[str] = []
 

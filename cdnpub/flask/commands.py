@@ -37,7 +37,7 @@ from cdnpub.commands.options import (
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.run import local_target, run_doctor, run_publish
-from cdnpub.errors import UserError
+from cdnpub.errors import NoSuchBucket, UserError
 from cdnpub.flask.importmap import unpinned
 from cdnpub.flask.settings import WRITING_MANIFEST, manifest_path
 from cdnpub.local.provision import LOCAL_BUCKET
@@ -183,7 +183,10 @@ def _run(dry_run: bool, **values: Any) -> None:
     result = app_build(app, values, sources)
     folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
     settings = replace(settings, folders=folders)
-    run_publish(result, settings, connection, values["as_json"], bucket_from="CDN_BUCKET")
+    try:
+        run_publish(result, settings, connection, values["as_json"])
+    except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
+        raise err.named_by("CDN_BUCKET") from err
 
 
 _FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)
