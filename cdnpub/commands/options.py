@@ -4,12 +4,10 @@ each option with its help, default and CDNPUB_* variable, and the Settings they 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import click
 
@@ -18,8 +16,9 @@ from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
 from cdnpub.build.rules import Rule
 from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
 from cdnpub.commands.output import debug_callback
+from cdnpub.commands.types import TEXT, EndpointURL, Finite
 from cdnpub.errors import UserError
-from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_ENDPOINT, LOCAL_PORT
+from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
 from cdnpub.manifest import DEFAULT_JS_MODULES, DEFAULT_PATH
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
@@ -32,59 +31,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 RULES = "cdnpub.rules"  # ctx.meta key of the header rules from pyproject.toml
 
 
-class Text(click.types.StringParamType):
-    """A string; empty is a mistake (`--manifest "$UNSET_CI_VARIABLE"`), not a value."""
-
-    name = "text"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            self.fail(f"{value!r} is not a string", param, ctx)
-        if not value.strip():
-            self.fail("must not be empty", param, ctx)
-        if not value.isprintable():
-            self.fail(f"{printable(value)!r} holds a control character", param, ctx)
-        return value
-
-
-class Finite(click.FloatRange):
-    """A number in range; nan and inf are refused (click's FloatRange lets nan through)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-class EndpointURL(Text):
-    """http(s)://host[:port][/]: what botocore takes as an endpoint. A mistake here is the
-    user's set-up (exit 2, like the other client set-up errors), found before any request,
-    not a connection failure (exit 1)."""
-
-    name = "url"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        url = super().convert(value, param, ctx)
-        shown = printable(url)  # without the password of http://user:PASSWORD@host
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            port = 0
-        else:
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise UserError(
-                    f"Invalid endpoint {shown!r}: not an http:// or https:// URL of a host "
-                    f"(such as {LOCAL_ENDPOINT})"
-                )
-            if parts.path not in ("", "/") or parts.query or parts.fragment:
-                raise UserError(f"Invalid endpoint {shown!r}: an endpoint URL has no path, query or fragment")
-        if port == 0:
-            raise UserError(f"Invalid endpoint {shown!r}: the port must be a number from 1 to 65535")
-        return url
-
-
 # The help of doctor's --distribution-id and --json, on both faces.
 DOCTOR_DISTRIBUTION_ID = "CloudFront distribution to check [default: the one with the bucket as origin]."
 
@@ -93,9 +39,6 @@ DOCTOR_JSON = "Print the findings as one JSON document."
 
 
 MAX_DAYS = 36500  # a century: past that, the cutoff falls before year 1
-
-
-TEXT = Text()
 
 
 def distribution_id_option(help: str, *, required: bool = False) -> Callable[[F], F]:
