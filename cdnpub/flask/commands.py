@@ -103,12 +103,15 @@ def _prefix(settings: AppSettings) -> str:
 
 
 def app_build(
-    app: Flask, values: Mapping[str, Any], rules: Sequence[Rule], sources: list[Source] | None = None
+    app: Flask,
+    settings: AppSettings,
+    values: Mapping[str, Any],
+    rules: Sequence[Rule],
+    sources: list[Source] | None = None,
 ) -> Build:
     """Build the app's static folders (`sources`, or all of them) with the BUILD options'
     values, [tool.cdnpub]'s header rules and the app's CDN_* config; the bare imports the
     app's import map cannot resolve are warnings (errors with --strict)."""
-    settings = app_settings(app)
     if sources is None:
         sources = static_sources(app, values["exclude"])
     options = build_options(values, prefix=_prefix(settings), rules=rules, js_modules=settings.js_modules)
@@ -119,10 +122,9 @@ def app_build(
     return replace(result, warnings=(*result.warnings, *extra))  # printed once, by build or publish
 
 
-def publish_target(app: Flask, values: dict[str, Any]) -> tuple[Settings, Connection]:
+def publish_target(config: AppSettings, values: dict[str, Any]) -> tuple[Settings, Connection]:
     """The app's CDN_* config, under what the flags, CDNPUB_* variables and
     [tool.cdnpub] say (they win, as everywhere else)."""
-    config = app_settings(app)
     bucket = config.bucket or (LOCAL_BUCKET if values.get("local") else None)
     if not bucket:
         raise UserError(
@@ -166,9 +168,10 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    result = app_build(app, values, header_rules(ctx))
+    settings = app_settings(app)
+    result = app_build(app, settings, values, header_rules(ctx))
     print_warnings(result)
-    target = app_settings(app).manifest
+    target = settings.manifest
     written = export(result, out) if out else 0
     write(from_build(result), target)
     report_build(result, str(target), out, written, as_json)
@@ -177,8 +180,9 @@ def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **valu
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     sources = static_sources(app, values["exclude"])  # a missing folder: before --local sets anything up
-    settings, connection = publish_target(app, dict(values, dry_run=dry_run))
-    result = app_build(app, values, rules, sources)
+    config = app_settings(app)
+    settings, connection = publish_target(config, dict(values, dry_run=dry_run))
+    result = app_build(app, config, values, rules, sources)
     folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
     settings = replace(settings, folders=folders)
     try:
@@ -217,5 +221,5 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     (read-only). Exit 3 when a check fails."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # publish_target reads the publish options too (doctor has none): their absence is None.
-    settings, connection = publish_target(app, {**dict.fromkeys(PUBLISH), **values})
+    settings, connection = publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), **values})
     run_doctor(connection, settings.bucket, settings.prefix, settings.distribution_id, as_json)
