@@ -7,7 +7,7 @@ Exit codes: 0 done (or nothing to do), 1 failure at the remote, 2 user error, 3 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,14 +20,20 @@ from cdnpub.aws.cloudfront import CloudFront, cloudfront_client
 from cdnpub.build.export import export
 from cdnpub.build.fingerprint import build, from_build
 from cdnpub.build.model import Build, Source
+from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
 from cdnpub.commands.local import local_command
 from cdnpub.commands.options import (
     BUILD,
     CONNECTION,
+    DOCTOR_DISTRIBUTION_ID,
+    DOCTOR_JSON,
     PUBLISH,
     build_options,
     connection,
+    distribution_id_option,
+    header_rules,
+    json_option,
     load_config,
     options,
     publish_settings,
@@ -48,20 +54,20 @@ class CdnpubGroup(ExpectedErrors, click.Group):
 
 
 @click.group(cls=CdnpubGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, envvar="CDNPUB_DEBUG", help="Show tracebacks for expected errors too.")
+@options("debug")
 @click.version_option(__version__, prog_name="cdnpub")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Fingerprint static files, publish them to S3 + CloudFront, keep them there."""
     load_config(ctx, cli)
 
 
-def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[str, Any]) -> Build:
-    """Build one static folder from the BUILD options' values."""
+def run_build(static_dir: str, prefix: str, values: Mapping[str, Any], rules: Sequence[Rule]) -> Build:
+    """Build one static folder from the BUILD options' values and [tool.cdnpub]'s header rules."""
     url_path = values["url_path"]
     if url_path is not None and not url_path.startswith("/"):
         raise UserError(f"--url-path {url_path!r}: a URL path starts with / (such as /static)")
-    options = build_options(values, prefix=check_prefix(prefix, "--prefix"))
+    options = build_options(values, prefix=check_prefix(prefix, "--prefix"), rules=rules)
     url = values["url_path"] if values["url_path"] is not None else "/" + options.prefix
     return build([Source(scan(static_dir, values["exclude"]), url_path=url)], options)
 
@@ -69,7 +75,7 @@ def run_build(ctx: click.Context, static_dir: str, prefix: str, values: Mapping[
 @cli.command("build")
 @click.argument("static_dir", type=click.Path(path_type=str))
 @options("manifest", "out", "prefix")
-@options(*BUILD, "build_json")
+@options(*BUILD, json_option("Print the summary as one JSON document."))
 @click.pass_context
 def build_command(
     ctx: click.Context,
@@ -82,7 +88,7 @@ def build_command(
     **values: Any,
 ) -> None:
     """Fingerprint STATIC_DIR and write the manifest; no network."""
-    result = run_build(ctx, static_dir, prefix, values)
+    result = run_build(static_dir, prefix, values, header_rules(ctx))
     written = export(result, out) if out is not None else 0
     write(from_build(result), manifest)
     print_warnings(result)
@@ -109,22 +115,17 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
         distribution_id=values["distribution_id"],
         manifest=values["manifest"],
     )
-    result = run_build(ctx, static_dir, prefix, values)
+    result = run_build(static_dir, prefix, values, header_rules(ctx))
     run_publish(result, settings, connection(values), as_json=values["as_json"])
 
 
 @cli.command("invalidate", short_help="Invalidate paths on a CloudFront distribution.")
-@click.option(
-    "--distribution-id",
-    required=True,
-    envvar="CDNPUB_DISTRIBUTION_ID",
-    metavar="ID",
-    help="The distribution.",
-)
+@options(distribution_id_option("The distribution.", required=True))
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@options("invalidate_threshold", "wait", "wait_timeout", "debug")
-@click.option("--json", "as_json", is_flag=True, help="Print the invalidation as one JSON document.")
-@options(*CONNECTION)
+@options(
+    "invalidate_threshold", "wait", "wait_timeout", "debug",
+    json_option("Print the invalidation as one JSON document."), *CONNECTION,
+)  # fmt: skip
 def invalidate_command(
     distribution_id: str,
     paths: tuple[str, ...],
@@ -160,7 +161,11 @@ def invalidate_command(
 
 @cli.command("doctor")
 @click.argument("destination", metavar="s3://BUCKET[/PREFIX]", required=False)
-@options("doctor_distribution_id", "doctor_json", *CONNECTION, "local", "debug")
+@options(
+    distribution_id_option(DOCTOR_DISTRIBUTION_ID),
+    json_option(DOCTOR_JSON),
+    *CONNECTION, "local", "debug",
+)  # fmt: skip
 def doctor_command(
     destination: str | None, distribution_id: str | None, as_json: bool, **values: Any
 ) -> None:

@@ -4,6 +4,7 @@ exit code, and `cdnpub.commands.output` alone turns an error into that line and 
     CdnpubError          exit 1   an expected failure
     +-- RemoteError      exit 1   the store or the CDN failed after retries
     +-- UserError        exit 2   bad path, option, input or credentials: the user can fix it
+    |   +-- NoSuchBucket          the bucket is not there (a typo'd name, the wrong endpoint)
     +-- ChecksFailed     exit 3   `doctor` found a failing check
 """
 
@@ -20,6 +21,23 @@ class UserError(CdnpubError):
     """Bad path, bad option, bad input, no credentials: the user can fix it."""
 
     exit_code = 2
+
+
+class NoSuchBucket(UserError):
+    """The bucket does not exist. It carries the bucket and where its name came from
+    (`named_by`: "the s3:// URL" by default), so that the face that knows where the name
+    came from (`flask cdn`: CDN_BUCKET) says so with `named_by(...)`, not by rewriting
+    the text."""
+
+    def __init__(self, bucket: str, named_by: str = "the s3:// URL") -> None:
+        super().__init__(
+            f"bucket {bucket} does not exist (create it, or check {named_by} and --endpoint-url)"
+        )
+        self.bucket = bucket
+
+    def named_by(self, origin: str) -> NoSuchBucket:
+        """The same error, its hint naming `origin` as where the bucket's name came from."""
+        return NoSuchBucket(self.bucket, origin)
 
 
 class RemoteError(CdnpubError):

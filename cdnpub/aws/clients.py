@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +22,24 @@ PART_CONCURRENCY = 4
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """How to reach the store: the three things a user sets, nothing else."""
+    """How to reach the store: the three things a user sets, and static credentials for
+    a target that brings its own (the emulator of `--local`: any key does there).
+
+    With `access_key` and `secret_key` set, they are the credentials and nothing of the
+    machine's is read: no AWS_PROFILE (a real account's profile, maybe not even on this
+    machine, would be botocore's ProfileNotFound), no AWS_SESSION_TOKEN, no config file's
+    profile. Without them, boto3's usual chain (variables, profile, role) applies.
+    """
 
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+
+
+# botocore's session variable `profile`, read from no variable and no config file.
+_NO_PROFILE = {"profile": (None, None, None, None)}
 
 
 def aws_client(service: str, conn: Connection, config: Config, region: str | None = None) -> Any:
@@ -38,9 +51,17 @@ def aws_client(service: str, conn: Connection, config: Config, region: str | Non
     import botocore.session
 
     try:
-        core = botocore.session.get_session()
+        static = conn.access_key is not None and conn.secret_key is not None
+        # With static credentials the profile variables are not read at all (see Connection).
+        core = botocore.session.Session(session_vars=_NO_PROFILE if static else None)
         core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=timestamp)
-        session = boto3.Session(profile_name=conn.profile, region_name=conn.region, botocore_session=core)
+        session = boto3.Session(
+            aws_access_key_id=conn.access_key if static else None,
+            aws_secret_access_key=conn.secret_key if static else None,
+            profile_name=None if static else conn.profile,
+            region_name=conn.region,
+            botocore_session=core,
+        )
         return session.client(
             service,  # type: ignore[call-overload]
             region_name=region or conn.region,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from cdnpub.aws.clients import ACCESS_DENIED, PART_CONCURRENCY, error_code, retries
 from cdnpub.build.digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
 from cdnpub.build.model import Asset
-from cdnpub.errors import CdnpubError, RemoteError, UserError
+from cdnpub.errors import CdnpubError, NoSuchBucket, RemoteError, UserError
 from cdnpub.sync.plan import Blob, Listing, RemoteObject
 from cdnpub.urls import under
 
@@ -43,7 +43,6 @@ _USER_CODES = {
     "AccessDenied": "access denied to s3://{where}: the credentials lack s3:ListBucket, "
     "s3:GetObject, s3:PutObject or s3:DeleteObject on it",
     "AllAccessDisabled": "access denied to s3://{where}",
-    "NoSuchBucket": "bucket {bucket} does not exist (create it, or check the s3:// URL and --endpoint-url)",
     "InvalidAccessKeyId": "the AWS access key is not valid (check the credentials or --profile)",
     "SignatureDoesNotMatch": "the AWS secret key does not match the access key (check the credentials)",
     "ExpiredToken": "the AWS session token has expired; renew the credentials",
@@ -100,6 +99,8 @@ def _translate(err: Exception, bucket: str, where: str) -> CdnpubError:
     if isinstance(err, botocore.exceptions.ClientError):
         code = error_code(err)
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code == "NoSuchBucket":
+            return NoSuchBucket(bucket)
         if code in _USER_CODES:
             return UserError(_USER_CODES[code].format(bucket=bucket, where=where))
         if code in ACCESS_DENIED:  # a HEAD's 403 has no body, hence no better code

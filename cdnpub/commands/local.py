@@ -3,6 +3,7 @@ bucket and distribution a local publish needs, print how to use them, run until 
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -10,9 +11,10 @@ from contextlib import contextmanager
 
 import click
 
+from cdnpub.commands.options import LOCAL, options
 from cdnpub.local.emulator import Emulator
 from cdnpub.local.preview import PreviewServer
-from cdnpub.local.provision import LOCAL_BUCKET, ensure_local
+from cdnpub.local.provision import ensure_local
 from cdnpub.sync.settings import check_bucket
 
 
@@ -33,33 +35,11 @@ Ctrl-C stops it."""
 
 
 @click.command("local")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=4566,
-    show_default=True,
-    envvar="CDNPUB_LOCAL_PORT",
-    help="Port of the S3 + CloudFront emulator (the --endpoint-url to publish to); 0 picks a free one.",
-)
-@click.option(
-    "--cdn-port",
-    type=click.IntRange(0, 65535),
-    default=4567,
-    show_default=True,
-    envvar="CDNPUB_LOCAL_CDN_PORT",
-    help="Port of the CDN preview (CDN_DOMAIN=127.0.0.1:PORT); 0 picks a free one.",
-)
-@click.option(
-    "--bucket",
-    default=LOCAL_BUCKET,
-    show_default=True,
-    envvar="CDNPUB_LOCAL_BUCKET",
-    help="Bucket to create and serve on the preview.",
-)
+@options(*LOCAL)
 def local_command(port: int, cdn_port: int, bucket: str) -> None:
     """Run S3 + CloudFront on 127.0.0.1 (moto) and a CDN preview serving the bucket."""
     check_bucket(bucket, "--bucket")
-    with _stop_on_signals() as stop, Emulator(port=port) as emulator:
+    with _stop_on_signals() as stop, _no_profile(), Emulator(port=port) as emulator:
         preview = PreviewServer(emulator.url, bucket, cdn_port)  # bound, not serving yet
         try:
             distribution_id = ensure_local(emulator.url, bucket, preview.domain)
@@ -73,6 +53,23 @@ def local_command(port: int, cdn_port: int, bucket: str) -> None:
             while not stop.wait(1.0):
                 pass
     click.echo("cdnpub local: stopped")
+
+
+@contextmanager
+def _no_profile() -> Iterator[None]:
+    """AWS_PROFILE and AWS_DEFAULT_PROFILE out of this process's environment while the
+    emulator runs: moto makes botocore sessions of its own while it serves (to write an
+    error response, for one), and a profile this machine lacks (a real account's) makes
+    each of them raise ProfileNotFound: a 500 for the client. moto's own advice
+    (getmoto/moto#5469). This process runs the emulator and nothing else."""
+    saved = {name: os.environ.pop(name) for name in _PROFILE_VARIABLES if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
+_PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 
 @contextmanager

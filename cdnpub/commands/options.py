@@ -4,19 +4,21 @@ each option with its help, default and CDNPUB_* variable, and the Settings they 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import click
 
 from cdnpub.aws.clients import Connection
 from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
+from cdnpub.build.rules import Rule
 from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
+from cdnpub.commands.output import debug_callback
+from cdnpub.commands.types import TEXT, EndpointURL, Finite
 from cdnpub.errors import UserError
+from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
 from cdnpub.manifest import DEFAULT_JS_MODULES, DEFAULT_PATH
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
@@ -29,73 +31,35 @@ F = TypeVar("F", bound=Callable[..., Any])
 RULES = "cdnpub.rules"  # ctx.meta key of the header rules from pyproject.toml
 
 
-class Text(click.types.StringParamType):
-    """A string; empty is a mistake (`--manifest "$UNSET_CI_VARIABLE"`), not a value."""
-
-    name = "text"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if not isinstance(value, str):
-            self.fail(f"{value!r} is not a string", param, ctx)
-        if not value.strip():
-            self.fail("must not be empty", param, ctx)
-        if not value.isprintable():
-            self.fail(f"{printable(value)!r} holds a control character", param, ctx)
-        return value
+# The help of doctor's --distribution-id and --json, on both faces.
+DOCTOR_DISTRIBUTION_ID = "CloudFront distribution to check [default: the one with the bucket as origin]."
 
 
-class Finite(click.FloatRange):
-    """A number in range; nan and inf are refused (click's FloatRange lets nan through)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        return number
-
-
-class EndpointURL(Text):
-    """http(s)://host[:port][/]: what botocore takes as an endpoint. A mistake here is the
-    user's set-up (exit 2, like the other client set-up errors), found before any request,
-    not a connection failure (exit 1)."""
-
-    name = "url"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        url = super().convert(value, param, ctx)
-        shown = printable(url)  # without the password of http://user:PASSWORD@host
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            port = 0
-        else:
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise UserError(
-                    f"Invalid endpoint {shown!r}: not an http:// or https:// URL of a host "
-                    "(such as http://127.0.0.1:4566)"
-                )
-            if parts.path not in ("", "/") or parts.query or parts.fragment:
-                raise UserError(f"Invalid endpoint {shown!r}: an endpoint URL has no path, query or fragment")
-        if port == 0:
-            raise UserError(f"Invalid endpoint {shown!r}: the port must be a number from 1 to 65535")
-        return url
+DOCTOR_JSON = "Print the findings as one JSON document."
 
 
 MAX_DAYS = 36500  # a century: past that, the cutoff falls before year 1
 
 
-TEXT = Text()
+def distribution_id_option(help: str, *, required: bool = False) -> Callable[[F], F]:
+    """--distribution-id, one type for every command: an empty id is a usage error
+    (exit 2), as `--distribution-id "$UNSET_CI_VARIABLE"` would be. `help` says what the
+    command does with it."""
+    return click.option(
+        "--distribution-id", type=TEXT, required=required, envvar="CDNPUB_DISTRIBUTION_ID",
+        metavar="ID", help=help,
+    )  # fmt: skip
 
 
-def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.meta["cdnpub.debug"] = True  # meta is shared by the whole command chain
+def json_option(help: str) -> Callable[[F], F]:
+    """--json: one JSON document on stdout instead of the lines for a person; `help` says
+    what the document holds."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
 
 
 _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "debug": click.option(
-        "--debug", is_flag=True, expose_value=False, callback=_debug,
+        "--debug", is_flag=True, expose_value=False, callback=debug_callback, envvar="CDNPUB_DEBUG",
         help="Show tracebacks for expected errors too.",
     ),
     "manifest": click.option(
@@ -159,19 +123,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--jobs", type=click.IntRange(1, 256), default=DEFAULT_JOBS, show_default=True, envvar="CDNPUB_JOBS",
         help="Concurrent uploads.",
     ),
-    "as_json": click.option(
-        "--json", "as_json", is_flag=True, help="Print the plan and the result as one JSON document."
-    ),
-    "build_json": click.option(
-        "--json", "as_json", is_flag=True, help="Print the summary as one JSON document."
-    ),
-    "doctor_distribution_id": click.option(
-        "--distribution-id", envvar="CDNPUB_DISTRIBUTION_ID", metavar="ID",
-        help="CloudFront distribution to check [default: the one with the bucket as origin].",
-    ),
-    "doctor_json": click.option(
-        "--json", "as_json", is_flag=True, help="Print the findings as one JSON document."
-    ),
+    "as_json": json_option("Print the plan and the result as one JSON document."),
     "endpoint_url": click.option(
         "--endpoint-url", type=EndpointURL(), envvar="CDNPUB_ENDPOINT_URL", metavar="URL",
         help="S3 (and CloudFront) API endpoint: MinIO, R2, a local emulator.",
@@ -208,9 +160,8 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--plain-copies/--no-plain-copies", default=True, show_default=True, envvar="CDNPUB_PLAIN_COPIES",
         help="Also publish each file under its plain name, with a short cache.",
     ),
-    "distribution_id": click.option(
-        "--distribution-id", type=TEXT, envvar="CDNPUB_DISTRIBUTION_ID", metavar="ID",
-        help="CloudFront distribution to invalidate changed plain-name paths on.",
+    "distribution_id": distribution_id_option(
+        "CloudFront distribution to invalidate changed plain-name paths on."
     ),
     "wait": click.option(
         "--wait", is_flag=True, envvar="CDNPUB_WAIT", help="Wait for the invalidation to complete."
@@ -218,6 +169,20 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "wait_timeout": click.option(
         "--wait-timeout", type=Finite(min=1, max=86400), default=900, show_default=True,
         envvar="CDNPUB_WAIT_TIMEOUT", metavar="SECONDS", help="Give up waiting after this long.",
+    ),
+    "port": click.option(
+        "--port", type=click.IntRange(0, 65535), default=LOCAL_PORT, show_default=True,
+        envvar="CDNPUB_LOCAL_PORT",
+        help="Port of the S3 + CloudFront emulator (the --endpoint-url to publish to); 0 picks a free one.",
+    ),
+    "cdn_port": click.option(
+        "--cdn-port", type=click.IntRange(0, 65535), default=LOCAL_CDN_PORT, show_default=True,
+        envvar="CDNPUB_LOCAL_CDN_PORT",
+        help="Port of the CDN preview (CDN_DOMAIN=127.0.0.1:PORT); 0 picks a free one.",
+    ),
+    "bucket": click.option(
+        "--bucket", default=LOCAL_BUCKET, show_default=True, envvar="CDNPUB_LOCAL_BUCKET",
+        help="Bucket to create and serve on the preview.",
     ),
     "invalidate_threshold": click.option(
         "--invalidate-threshold", type=click.IntRange(1, 3000), default=DEFAULT_THRESHOLD, show_default=True,
@@ -234,6 +199,9 @@ BUILD = (
 
 
 CONNECTION = ("endpoint_url", "region", "profile")
+
+
+LOCAL = ("port", "cdn_port", "bucket")  # `cdnpub local`'s
 
 
 PUBLISH = (
@@ -265,12 +233,9 @@ def load_config(ctx: click.Context, group: click.Group) -> None:
 def _every_option() -> click.Group:
     """A group of one command per option defined here: what both faces may take, known
     without either face importing the other."""
-    from cdnpub.commands.local import local_command
-
     group = click.Group("every")
     for name in _OPTIONS:
         group.add_command(click.Command(name, params=list(_params(name))))
-    group.add_command(local_command, "local command")  # not the --local flag's name
     return group
 
 
@@ -329,23 +294,33 @@ def _toml(value: Any) -> str:
     return repr(value)
 
 
-def options(*names: str) -> Callable[[F], F]:
-    """Apply the named options, in the order given (the order --help lists them)."""
+def options(*names: str | Callable[[Any], Any]) -> Callable[[F], F]:
+    """Apply the named options (or an option a factory here made, such as
+    `json_option(...)`), in the order given (the order --help lists them)."""
 
     def decorate(f: F) -> F:
         for name in reversed(names):
-            f = _OPTIONS[name](f)
+            f = (_OPTIONS[name] if isinstance(name, str) else name)(f)
         return f
 
     return decorate
 
 
-def build_options(values: Mapping[str, Any], *, prefix: str, js_modules: Sequence[str] = ()) -> BuildOptions:
-    """BuildOptions from the BUILD options' values, the same for both faces; `js_modules`:
-    the face's own default when --js-modules is not given (Flask's CDN_JS_MODULES)."""
+def header_rules(ctx: click.Context) -> tuple[Rule, ...]:
+    """The header rules of [tool.cdnpub] that `load_config` read for this command chain."""
+    rules: tuple[Rule, ...] = ctx.meta.get(RULES, ())
+    return rules
+
+
+def build_options(
+    values: Mapping[str, Any], *, prefix: str, rules: Sequence[Rule], js_modules: Sequence[str] = ()
+) -> BuildOptions:
+    """BuildOptions from the BUILD options' values, the same for both faces; `rules`: the
+    header rules of [tool.cdnpub] (`header_rules`); `js_modules`: the face's own default
+    when --js-modules is not given (Flask's CDN_JS_MODULES)."""
     return BuildOptions(
         prefix=prefix,
-        rules=click.get_current_context().meta.get(RULES, ()),
+        rules=tuple(rules),
         fingerprinted_pattern=values["fingerprinted_pattern"],
         strict=values["strict"],
         js_modules=tuple(values["js_modules"] or js_modules or DEFAULT_JS_MODULES),
@@ -355,8 +330,15 @@ def build_options(values: Mapping[str, Any], *, prefix: str, js_modules: Sequenc
 
 
 def connection(values: Mapping[str, Any]) -> Connection:
-    """The CONNECTION options' values as a Connection."""
-    return Connection(values["region"], values["profile"], values["endpoint_url"])
+    """The CONNECTION options' values as a Connection, with the static credentials
+    `local_target` adds for the emulator (`access_key`, `secret_key`), if any."""
+    return Connection(
+        values["region"],
+        values["profile"],
+        values["endpoint_url"],
+        access_key=values.get("access_key"),
+        secret_key=values.get("secret_key"),
+    )
 
 
 def publish_settings(

@@ -35,7 +35,7 @@ class ExpectedErrors:
             self.prepare(ctx)
             return super().invoke(ctx)  # type: ignore[misc]
         except CdnpubError as err:
-            if ctx.params.get("debug") or ctx.meta.get("cdnpub.debug") or debug_from_env():
+            if debug_requested(ctx):
                 click.echo(printable_lines(traceback.format_exc()), err=True)
             show_error(err)
             ctx.exit(err.exit_code)
@@ -69,6 +69,23 @@ def run_face(command: click.Command, prog_name: str) -> NoReturn:
         click.echo("Aborted!", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+DEBUG = "cdnpub.debug"  # ctx.meta key: --debug was given somewhere in the command chain
+
+
+def debug_callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """The --debug option's callback (commands.options): meta is shared by the whole
+    command chain, so the group's ExpectedErrors sees a subcommand's --debug."""
+    if value:
+        ctx.meta[DEBUG] = True
+
+
+def debug_requested(ctx: click.Context) -> bool:
+    """Whether expected errors show their traceback, the one place that says so: --debug
+    anywhere in the command chain, or CDNPUB_DEBUG, read here too for errors raised
+    before any option is parsed (reading pyproject.toml for `flask cdn`)."""
+    return bool(ctx.meta.get(DEBUG)) or debug_from_env()
 
 
 def debug_from_env() -> bool:

@@ -5,7 +5,6 @@ and the embedded emulator as a target."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import click
@@ -21,8 +20,8 @@ from cdnpub.commands.report import document, plan_table, summary_lines
 from cdnpub.doctor.checks import failed
 from cdnpub.doctor.read import diagnose
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
-from cdnpub.errors import ChecksFailed, UserError
-from cdnpub.local.provision import LOCAL_ENDPOINT, find_local, preview_domain
+from cdnpub.errors import ChecksFailed
+from cdnpub.local.provision import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, find_local, preview_domain
 from cdnpub.manifest import writable, write
 from cdnpub.sync.publish import publish
 from cdnpub.sync.settings import Settings
@@ -30,18 +29,14 @@ from cdnpub.text import plural, printable, redact
 
 
 def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
-    """Option values for the embedded emulator, the same for both faces: dummy
-    credentials (the user's real ones stay out of it), the emulator's endpoint, the
-    bucket and its distribution (found, or created), and as `cdn_domain` the CDN preview
-    that serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the
-    preview does not serve is a UserError (see local.pick_local)."""
+    """Option values for the embedded emulator, the same for both faces: dummy static
+    credentials (`access_key`, `secret_key`, which `options.connection` hands to the
+    Connection: the user's real ones, their profile and session token stay out of it,
+    and the process environment is left as it is), the emulator's endpoint, the bucket
+    and its distribution (found, or created), and as `cdn_domain` the CDN preview that
+    serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the preview
+    does not serve is a UserError (see local.pick_local)."""
     endpoint = endpoint_url or LOCAL_ENDPOINT
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ[name] = "local"
-    # A session token or a profile of a real account (one that may not even exist on this
-    # machine: botocore's ProfileNotFound) has no business with the emulator.
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        os.environ.pop(name, None)
     target = find_local(endpoint, bucket)
     cdn_domain = target.cdn_domain
     if cdn_domain is None and not distribution_id:
@@ -56,28 +51,17 @@ def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | N
         "endpoint_url": endpoint,
         "region": "us-east-1",
         "profile": None,
+        "access_key": LOCAL_CREDENTIALS,
+        "secret_key": LOCAL_CREDENTIALS,
         "distribution_id": distribution_id or target.distribution_id,
         "cdn_domain": cdn_domain,
     }
 
 
-_NO_BUCKET_HINT = "check the s3:// URL"
-
-
-def run_publish(
-    result: Build, settings: Settings, connection: Connection, as_json: bool, bucket_from: str | None = None
-) -> None:
-    """Publish a build and tell what happened. `bucket_from` names where the bucket's
-    name came from, when not an s3:// URL (`CDN_BUCKET`), for the hints that name it."""
-    try:
-        run_publish_job(result, settings, connection, as_json)
-    except UserError as err:
-        if bucket_from is None or _NO_BUCKET_HINT not in str(err):
-            raise
-        raise UserError(str(err).replace(_NO_BUCKET_HINT, f"check {bucket_from}")) from err
-
-
-def run_publish_job(result: Build, settings: Settings, connection: Connection, as_json: bool) -> None:
+def run_publish(result: Build, settings: Settings, connection: Connection, as_json: bool) -> None:
+    """Publish a build and tell what happened: progress, the plan (dry run) and the
+    summary, or one JSON document; the manifest written once the bucket holds every
+    object. A failed invalidation is raised after the report."""
     console = Console(stderr=True)
     said: list[str] = []
 

@@ -19,30 +19,43 @@ from flask.cli import AppGroup
 from cdnpub.aws.clients import Connection
 from cdnpub.build.export import export
 from cdnpub.build.fingerprint import build, from_build
-from cdnpub.build.model import Build, BuildOptions, Source
+from cdnpub.build.model import Build, Source
+from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
 from cdnpub.commands.options import (
     BUILD,
     CONNECTION,
+    DOCTOR_DISTRIBUTION_ID,
+    DOCTOR_JSON,
     PUBLISH,
     build_options,
+    distribution_id_option,
+    header_rules,
+    json_option,
     load_config,
     options,
     publish_settings,
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.run import local_target, run_doctor, run_publish
-from cdnpub.errors import UserError
+from cdnpub.errors import NoSuchBucket, UserError
 from cdnpub.flask.importmap import unpinned
-from cdnpub.flask.settings import WRITING_MANIFEST, manifest_path
+from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
 from cdnpub.local.provision import LOCAL_BUCKET
 from cdnpub.manifest import write
 from cdnpub.sync.settings import Settings, check_bucket, check_prefix
 
 
 class _CdnGroup(ExpectedErrors, AppGroup):
+    def invoke(self, ctx: click.Context) -> Any:
+        # The app loads (lazily, in the command) without the manifest these commands write.
+        token = writing_manifest.set(True)
+        try:
+            return super().invoke(ctx)
+        finally:
+            writing_manifest.reset(token)
+
     def prepare(self, ctx: click.Context) -> None:
-        ctx.meta[WRITING_MANIFEST] = True  # the app loads without the manifest these commands write
         load_config(ctx, self)  # [tool.cdnpub] as for `cdnpub`
 
 
@@ -85,66 +98,62 @@ def _default_static(app: Flask) -> bool:
     return Path(str(app.static_folder)) == Path(app.root_path) / "static"
 
 
-def _prefix(app: Flask) -> str:
-    prefix = app.config.get("CDN_PREFIX") or (app.static_url_path or "/static")
-    return check_prefix(str(prefix), "CDN_PREFIX")
+def _prefix(settings: AppSettings) -> str:
+    return check_prefix(settings.prefix, "CDN_PREFIX")
 
 
-def app_build_options(app: Flask, values: Mapping[str, Any]) -> BuildOptions:
-    return build_options(
-        values, prefix=_prefix(app), js_modules=_js_modules(app.config.get("CDN_JS_MODULES") or ())
-    )
-
-
-def _js_modules(globs: str | Sequence[str]) -> tuple[str, ...]:
-    """CDN_JS_MODULES as a list of globs; one glob alone may be given as a string."""
-    return (globs,) if isinstance(globs, str) else tuple(str(g) for g in globs)
-
-
-def app_build(app: Flask, values: Mapping[str, Any], sources: list[Source] | None = None) -> Build:
+def app_build(
+    app: Flask,
+    settings: AppSettings,
+    values: Mapping[str, Any],
+    rules: Sequence[Rule],
+    sources: list[Source] | None = None,
+) -> Build:
+    """Build the app's static folders (`sources`, or all of them) with the BUILD options'
+    values, [tool.cdnpub]'s header rules and the app's CDN_* config; the bare imports the
+    app's import map cannot resolve are warnings (errors with --strict)."""
     if sources is None:
         sources = static_sources(app, values["exclude"])
-    result = build(sources, app_build_options(app, values))
-    pins = app.config.get("CDN_IMPORTMAP_PINS") or {}
-    if isinstance(pins, Mapping):  # bare imports the app's import map cannot resolve
-        extra = unpinned(result.modules, pins)
-        if values["strict"] and extra:
-            raise UserError(extra[0] + " (--strict)")
-        result = replace(result, warnings=(*result.warnings, *extra))
-    return result  # its warnings are printed once, by build or by the publish run
+    options = build_options(values, prefix=_prefix(settings), rules=rules, js_modules=settings.js_modules)
+    result = build(sources, options)
+    extra = unpinned(result.modules, settings.importmap_pins)
+    if values["strict"] and extra:
+        raise UserError(extra[0] + " (--strict)")
+    return replace(result, warnings=(*result.warnings, *extra))  # printed once, by build or publish
 
 
-def app_settings(app: Flask, values: dict[str, Any]) -> tuple[Settings, Connection]:
+def publish_target(config: AppSettings, values: dict[str, Any]) -> tuple[Settings, Connection]:
     """The app's CDN_* config, under what the flags, CDNPUB_* variables and
     [tool.cdnpub] say (they win, as everywhere else)."""
-    config: Mapping[str, Any] = app.config
-    bucket = config.get("CDN_BUCKET") or (LOCAL_BUCKET if values.get("local") else None)
+    bucket = config.bucket or (LOCAL_BUCKET if values.get("local") else None)
     if not bucket:
         raise UserError(
             "CDN_BUCKET is not set in the app's config (the bucket to publish to; "
             "with --local, the emulator's bucket is used)"
         )
-    bucket = check_bucket(str(bucket), "CDN_BUCKET")
-    if values.get("local"):
-        # The emulator's endpoint and distribution, whatever the app's CDN_* say of the
-        # real ones (a local distribution's id changes with every start of `cdnpub local`).
+    bucket = check_bucket(bucket, "CDN_BUCKET")
+    # The emulator's endpoint and distribution, whatever the app's CDN_* say of the real
+    # ones (a local distribution's id changes with every start of `cdnpub local`).
+    local = values.get("local")
+    if local:
         values = {**values, **local_target(bucket, values["endpoint_url"], values["distribution_id"])}
-        config = {}
 
-    def setting(name: str, key: str) -> Any:
-        return values[name] if values.get(name) is not None else config.get(key) or None
+    def setting(name: str, configured: str | None) -> Any:
+        return values[name] if values.get(name) is not None else None if local else configured
 
     settings = publish_settings(
         values,
         bucket=bucket,
-        prefix=_prefix(app),
-        distribution_id=setting("distribution_id", "CDN_DISTRIBUTION_ID"),
-        manifest=str(manifest_path(app)),
+        prefix=_prefix(config),
+        distribution_id=setting("distribution_id", config.distribution_id),
+        manifest=str(config.manifest),
     )
     connection = Connection(
-        setting("region", "CDN_REGION"),
-        setting("profile", "CDN_PROFILE"),
-        setting("endpoint_url", "CDN_ENDPOINT_URL"),
+        setting("region", config.region),
+        setting("profile", config.profile),
+        setting("endpoint_url", config.endpoint_url),
+        access_key=values.get("access_key"),
+        secret_key=values.get("secret_key"),
     )
     return settings, connection
 
@@ -154,26 +163,32 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 
 
 @cdn_cli.command("build")
-@options("out", *_BUILD, "build_json")
-def build_command(out: Path | None, as_json: bool, **values: Any) -> None:
+@options("out", *_BUILD, json_option("Print the summary as one JSON document."))
+@click.pass_context
+def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    result = app_build(app, values)
+    settings = app_settings(app)
+    result = app_build(app, settings, values, header_rules(ctx))
     print_warnings(result)
-    target = manifest_path(app)
+    target = settings.manifest
     written = export(result, out) if out else 0
     write(from_build(result), target)
     report_build(result, str(target), out, written, as_json)
 
 
-def _run(dry_run: bool, **values: Any) -> None:
+def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     sources = static_sources(app, values["exclude"])  # a missing folder: before --local sets anything up
-    settings, connection = app_settings(app, dict(values, dry_run=dry_run))
-    result = app_build(app, values, sources)
+    config = app_settings(app)
+    settings, connection = publish_target(config, dict(values, dry_run=dry_run))
+    result = app_build(app, config, values, rules, sources)
     folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
     settings = replace(settings, folders=folders)
-    run_publish(result, settings, connection, values["as_json"], bucket_from="CDN_BUCKET")
+    try:
+        run_publish(result, settings, connection, values["as_json"])
+    except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
+        raise err.named_by("CDN_BUCKET") from err
 
 
 _FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)
@@ -181,24 +196,30 @@ _FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local"
 
 @cdn_cli.command("plan")
 @options(*_FLAGS)
-def plan_command(**values: Any) -> None:
+@click.pass_context
+def plan_command(ctx: click.Context, /, **values: Any) -> None:
     """Show what `flask cdn publish` would do; send no write."""
-    _run(dry_run=True, **values)
+    _run(header_rules(ctx), dry_run=True, **values)
 
 
 @cdn_cli.command("publish")
 @options("dry_run", *_FLAGS)
-def publish_command(**values: Any) -> None:
+@click.pass_context
+def publish_command(ctx: click.Context, /, **values: Any) -> None:
     """Build and publish every static folder of the app; then write the manifest."""
-    _run(**values)
+    _run(header_rules(ctx), **values)
 
 
 @cdn_cli.command("doctor")
-@options("doctor_distribution_id", "doctor_json", *CONNECTION, "local", "debug")
+@options(
+    distribution_id_option(DOCTOR_DISTRIBUTION_ID),
+    json_option(DOCTOR_JSON),
+    *CONNECTION, "local", "debug",
+)  # fmt: skip
 def doctor_command(as_json: bool, **values: Any) -> None:
     """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes
     (read-only). Exit 3 when a check fails."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # app_settings reads the publish options too (doctor has none): their absence is None.
-    settings, connection = app_settings(app, {**dict.fromkeys(PUBLISH), **values})
+    # publish_target reads the publish options too (doctor has none): their absence is None.
+    settings, connection = publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), **values})
     run_doctor(connection, settings.bucket, settings.prefix, settings.distribution_id, as_json)

@@ -1,6 +1,6 @@
 """The Flask face: `url_for('static', ...)` points at the CDN through the manifest the
 build wrote, and a template helper gives the SRI integrity. The `flask cdn` commands
-are in flask_commands.py."""
+are in cdnpub/flask/commands.py; the CDN_* config is read in cdnpub/flask/settings.py."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from cdnpub import manifest as _manifest
 from cdnpub.errors import UserError
 from cdnpub.flask import importmap as _importmap
 from cdnpub.flask import vite as _vite
-from cdnpub.flask.settings import manifest_path, writing_the_manifest
-from cdnpub.manifest import DEFAULT_JS_MODULES, Entry
+from cdnpub.flask.settings import AppSettings, app_settings, defaults, writing_manifest
+from cdnpub.manifest import Entry
 from cdnpub.urls import normal_name, url_path
 
 _Stamp = tuple[int, int, int]
@@ -38,26 +38,29 @@ class MissingAssetError(UserError, LookupError):
 
 
 class _State:
-    """Per-app state in `app.extensions["cdn"]`: the manifest and the URLs built from it."""
+    """Per-app state, the one entry `app.extensions["cdn"]`: the settings read at
+    `init_app`, the manifest and the URLs built from it, the last import map built
+    (`importmap`: (entries, document)) and Vite's manifest file (`vite`, opened at the
+    first `cdn_vite_tags`)."""
 
-    __slots__ = ("base", "enabled", "entries", "path", "stamp", "strict", "urls", "warned")
+    __slots__ = (
+        "base", "enabled", "entries", "importmap", "path", "settings", "stamp", "strict", "urls",
+        "vite", "warned",
+    )  # fmt: skip
 
-    def __init__(self, app: Flask) -> None:
-        domain = str(app.config["CDN_DOMAIN"] or "").strip().rstrip("/")
-        if "://" in domain or any(c in domain for c in "/?#@ "):
-            raise UserError(
-                f"CDN_DOMAIN is a host name (with a port, if any) such as cdn.example.com, not a URL "
-                f"or a path: {domain!r} (the CDN serves the bucket's keys at its root)"
-            )
-        self.enabled = bool(domain)
-        self.base = f"{'https' if app.config['CDN_HTTPS'] else 'http'}://{domain}/"
-        self.strict = bool(app.config["CDN_STRICT"])
-        self.path = manifest_path(app)
+    def __init__(self, settings: AppSettings) -> None:
+        self.settings = settings
+        self.enabled = bool(settings.domain)
+        self.base = f"{'https' if settings.https else 'http'}://{settings.domain}/"
+        self.strict = settings.strict
+        self.path = settings.manifest
         self.entries: Mapping[str, Entry] = {}
         self.urls: dict[tuple[str, str], str] = {}  # (endpoint, filename) -> CDN URL
         self.warned: set[str] = set()
         self.stamp: _Stamp | None = None
-        if self.enabled and not writing_the_manifest():
+        self.importmap: tuple[Mapping[str, Entry], dict[str, Any]] | None = None
+        self.vite: _vite.ManifestFile | None = None
+        if self.enabled and not writing_manifest.get():
             self.load()
 
     def load(self) -> None:
@@ -225,7 +228,7 @@ def cdn_importmap(nonce: str | None = None) -> Markup:
     and a map of the pins to the app's own URLs. `nonce`: a CSP nonce for the script."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     state: _State = app.extensions["cdn"]
-    pins = _pins(app)
+    pins = state.settings.importmap_pins
     if not state.enabled:
         note = "cdn_importmap: CDN_DOMAIN is unset, so modules load from the app's own URLs: nothing mapped"
         if not pins:
@@ -233,13 +236,12 @@ def cdn_importmap(nonce: str | None = None) -> Markup:
         local = {k: v if _importmap.is_url(v) else _local_url(app, v) for k, v in pins.items()}
         tag = _importmap.importmap_tag({"imports": local}, nonce)
         return Markup(_importmap.comment(note + " but the pins") + "\n" + tag)
-    cache = app.extensions.setdefault("cdn.importmap", {})
     entries = state.entries
-    cached = cache.get("map")
-    if cached is None or cached[0] is not entries or cached[1] != pins:
+    cached = state.importmap
+    if cached is None or cached[0] is not entries:  # a reloaded manifest: a new map
         doc = _importmap.import_map(entries, state.base.rstrip("/"), pins, lambda p: state.entry(app, p))
-        cached = cache["map"] = (entries, pins, doc)
-    return Markup(_importmap.importmap_tag(cached[2], nonce))
+        cached = state.importmap = (entries, doc)
+    return Markup(_importmap.importmap_tag(cached[1], nonce))
 
 
 def cdn_modulepreload(
@@ -259,18 +261,9 @@ def cdn_modulepreload(
         logical = f"{blueprint}/{name}" if blueprint else name
         if state.entry(app, logical, entries, theirs=not blueprint and blueprints_file(app, name)):
             roots.append(logical)
-    paths = _importmap.preload_paths(entries, roots, _pins(app))
+    paths = _importmap.preload_paths(entries, roots, state.settings.importmap_pins)
     links = _importmap.preloads(entries, state.base.rstrip("/"), paths)
     return Markup(_importmap.modulepreload_tags(links, nonce))
-
-
-def _pins(app: Flask) -> dict[str, str]:
-    pins = app.config.get("CDN_IMPORTMAP_PINS") or {}
-    if not isinstance(pins, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in pins.items()
-    ):
-        raise UserError(f"CDN_IMPORTMAP_PINS maps bare specifiers to static paths or URLs, not {pins!r}")
-    return dict(pins)
 
 
 def _local_url(app: Flask, logical: str) -> str:
@@ -289,10 +282,11 @@ def cdn_vite_tags(*entries: str, nonce: str | None = None) -> Markup:
     CDN_VITE_DEV_SERVER set: the dev server's client and the entries instead. UserError
     for an entry Vite's manifest lacks."""
     app = current_app
-    server = app.config.get("CDN_VITE_DEV_SERVER")
+    state: _State = app.extensions["cdn"]
+    server = state.settings.vite_dev_server
     if server and app.debug:
-        return Markup(_vite.dev_server_tags(str(server), entries, nonce))
-    manifest = _vite_manifest(app)
+        return Markup(_vite.dev_server_tags(server, entries, nonce))
+    manifest = _vite_manifest(app, state)
     doc = manifest.read()
     files = sum((_vite.entry_files(doc, e, manifest.path) for e in entries), _vite.EntryFiles((), (), ()))
 
@@ -306,13 +300,13 @@ def cdn_vite_tags(*entries: str, nonce: str | None = None) -> Markup:
     return Markup(_vite.render_tags(tags, nonce))
 
 
-def _vite_manifest(app: Flask) -> _vite.ManifestFile:
-    found: _vite.ManifestFile | None = app.extensions.get("cdn.vite")
+def _vite_manifest(app: Flask, state: _State) -> _vite.ManifestFile:
+    found = state.vite
     if found is None:
         if not app.static_folder:
             raise UserError(f"the app {app.name!r} has no static folder for Vite's output")
-        path = os.path.join(app.static_folder, os.fspath(app.config["CDN_VITE_MANIFEST"]))
-        found = app.extensions["cdn.vite"] = _vite.ManifestFile(path, app.static_folder)
+        path = os.path.join(app.static_folder, state.settings.vite_manifest)
+        found = state.vite = _vite.ManifestFile(path, app.static_folder)
     return found
 
 
@@ -326,47 +320,21 @@ class CDN:
     def init_app(self, app: Flask) -> None:
         """Read the manifest (once, here) and point the app's static URLs at the CDN.
 
-        Config keys, all set with `setdefault`:
-
-        - `CDN_DOMAIN` (""): CDN host, e.g. `d111111abcdef8.cloudfront.net`; unset or
-          empty: nothing changes and no manifest is needed.
-        - `CDN_HTTPS` (True): `https://` URLs; False gives `http://`.
-        - `CDN_MANIFEST` ("cdnpub-manifest.json"): the build's manifest, relative to
-          `app.root_path`. Missing or corrupt with CDN_DOMAIN set: `UserError` here.
-        - `CDN_STRICT` (False): a file missing from the manifest raises
-          `MissingAssetError`; otherwise one warning per file and the local URL.
-        - `CDN_IMPORTMAP_PINS` ({}): bare specifier -> static path or URL, for `cdn_importmap()`.
-        - `CDN_JS_MODULES` (["*.js"]): globs of the .js files that are ES modules (.mjs
-          always are), read by `flask cdn build/publish`.
-        - `CDN_BUCKET` (None), `CDN_PREFIX` (the static URL path, "static"),
-          `CDN_DISTRIBUTION_ID` (None), `CDN_REGION` (None), `CDN_PROFILE` (None),
-          `CDN_ENDPOINT_URL` (None): read by the `flask cdn` commands only.
-        - `CDN_VITE_MANIFEST` ("dist/.vite/manifest.json"): Vite's manifest, relative to
-          the static folder, for `cdn_vite_tags`.
-        - `CDN_VITE_DEV_SERVER` (None): Vite's dev server URL; in debug mode
-          `cdn_vite_tags` loads the entry from it.
+        Every CDN_* key is set with `setdefault` (Flask's extension guide), then read
+        and checked once (`cdnpub.flask.settings.app_settings`, whose docstring lists
+        them: CDN_DOMAIN, CDN_HTTPS, CDN_MANIFEST, CDN_STRICT, CDN_IMPORTMAP_PINS,
+        CDN_JS_MODULES, CDN_BUCKET, CDN_PREFIX, CDN_DISTRIBUTION_ID, CDN_REGION,
+        CDN_PROFILE, CDN_ENDPOINT_URL, CDN_VITE_MANIFEST, CDN_VITE_DEV_SERVER). A wrong
+        type, or a missing or corrupt manifest with CDN_DOMAIN set: UserError here.
 
         In debug mode the manifest's mtime is checked once per request and a rebuilt
         manifest is read again, so no restart is needed.
         """
         if "cdn" in app.extensions:
             raise RuntimeError("cdnpub's CDN is already registered on this app")
-        app.config.setdefault("CDN_DOMAIN", "")
-        app.config.setdefault("CDN_HTTPS", True)
-        app.config.setdefault("CDN_MANIFEST", _manifest.DEFAULT_PATH)
-        app.config.setdefault("CDN_STRICT", False)
-        app.config.setdefault("CDN_BUCKET", None)
-        app.config.setdefault("CDN_PREFIX", (app.static_url_path or "").strip("/") or "static")
-        app.config.setdefault("CDN_DISTRIBUTION_ID", None)
-        app.config.setdefault("CDN_REGION", None)
-        app.config.setdefault("CDN_PROFILE", None)
-        app.config.setdefault("CDN_ENDPOINT_URL", None)
-        app.config.setdefault("CDN_IMPORTMAP_PINS", {})
-        app.config.setdefault("CDN_JS_MODULES", list(DEFAULT_JS_MODULES))
-        _importmap.check_pins(_pins(app))
-        app.config.setdefault("CDN_VITE_MANIFEST", _vite.DEFAULT_MANIFEST)
-        app.config.setdefault("CDN_VITE_DEV_SERVER", None)
-        state = _State(app)
+        for key, value in defaults(app).items():
+            app.config.setdefault(key, value)
+        state = _State(app_settings(app))
         app.extensions["cdn"] = state
         if state.enabled:
             plain = app.url_for

@@ -1,32 +1,176 @@
-"""Where a Flask app's manifest lives, and whether `flask cdn` is writing it: what the
-extension (flask.py) and the `flask cdn` commands (flask_commands.py) share, below both."""
+"""A Flask app's CDN_* config, read and checked in one place: the extension's
+`init_app` and the `flask cdn` commands both call `app_settings`, so a key means the
+same, and a wrong type is the same one-line UserError, in the web worker and in the
+release step. Also whether `flask cdn` is writing the manifest (`writing_manifest`).
+
+The keys (default in brackets; None and "" read as the default):
+
+- `CDN_DOMAIN` (""): CDN host (with a port, if any), e.g. `d111111abcdef8.cloudfront.net`;
+  empty: the app serves its own static files and needs no manifest. Not a URL.
+- `CDN_HTTPS` (True): `https://` CDN URLs; False gives `http://`. A bool.
+- `CDN_MANIFEST` ("cdnpub-manifest.json"): the build's manifest, relative to
+  `app.root_path` (absolute paths win). A string or path.
+- `CDN_STRICT` (False): a file missing from the manifest raises MissingAssetError. A bool.
+- `CDN_IMPORTMAP_PINS` ({}): bare specifier -> static path or URL (strings; a folder
+  pin ends in "/" on both sides), for `cdn_importmap()` and the build's warnings.
+- `CDN_JS_MODULES` (["*.js"]): globs of the .js files that are ES modules; a string or
+  a list of strings.
+- `CDN_BUCKET`, `CDN_DISTRIBUTION_ID`, `CDN_REGION`, `CDN_PROFILE`, `CDN_ENDPOINT_URL`
+  (None): strings, read by the `flask cdn` commands only.
+- `CDN_PREFIX` (the static URL path without its slashes, "static"): the key prefix.
+- `CDN_VITE_MANIFEST` ("dist/.vite/manifest.json"): Vite's manifest, relative to the
+  static folder. A string or path.
+- `CDN_VITE_DEV_SERVER` (None): Vite's dev server URL, used in debug mode. A string.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import click
-
-from cdnpub.manifest import DEFAULT_PATH
+from cdnpub.errors import UserError
+from cdnpub.flask.importmap import check_pins
+from cdnpub.flask.vite import DEFAULT_MANIFEST as DEFAULT_VITE_MANIFEST
+from cdnpub.manifest import DEFAULT_JS_MODULES, DEFAULT_PATH
 
 if TYPE_CHECKING:
     from flask import Flask
 
 
-WRITING_MANIFEST = "cdnpub.writing_manifest"  # click context meta key set by `flask cdn`
+# True while `flask cdn build/plan/publish` runs (flask.commands sets it around the
+# command): the app it loads may lack the manifest those commands write (a fresh
+# checkout), and they never build a CDN URL. A context variable, not click's context,
+# so the web runtime needs no click.
+writing_manifest: ContextVar[bool] = ContextVar("cdnpub_writing_manifest", default=False)
 
 
-def manifest_path(app: Flask) -> Path:
-    """CDN_MANIFEST against `app.root_path` (absolute paths win), as Flask's own
-    `config.from_file` does: the same file whatever directory the server starts in,
-    and the one `flask cdn build` writes."""
-    return Path(app.root_path, os.fspath(app.config.get("CDN_MANIFEST") or DEFAULT_PATH))
+@dataclass(frozen=True, slots=True)
+class AppSettings:
+    """The CDN_* config of one app, typed (see the module docstring for each key)."""
+
+    domain: str  # "" when unset; no scheme, no trailing slash
+    https: bool
+    manifest: Path  # against app.root_path
+    strict: bool
+    importmap_pins: Mapping[str, str]
+    js_modules: tuple[str, ...]
+    bucket: str | None
+    prefix: str  # as given: the `flask cdn` commands check it as a key prefix
+    distribution_id: str | None
+    region: str | None
+    profile: str | None
+    endpoint_url: str | None
+    vite_manifest: str
+    vite_dev_server: str | None
 
 
-def writing_the_manifest() -> bool:
-    """True while `flask cdn build/plan/publish` loads the app: the manifest may not exist
-    yet (a fresh checkout) and those commands never build a CDN URL."""
-    ctx = click.get_current_context(silent=True)
-    return bool(ctx and ctx.meta.get(WRITING_MANIFEST))
+def defaults(app: Flask) -> dict[str, Any]:
+    """Every CDN_* key with its default, which `init_app` sets with `setdefault`."""
+    return {
+        "CDN_DOMAIN": "",
+        "CDN_HTTPS": True,
+        "CDN_MANIFEST": DEFAULT_PATH,
+        "CDN_STRICT": False,
+        "CDN_BUCKET": None,
+        "CDN_PREFIX": (app.static_url_path or "").strip("/") or "static",
+        "CDN_DISTRIBUTION_ID": None,
+        "CDN_REGION": None,
+        "CDN_PROFILE": None,
+        "CDN_ENDPOINT_URL": None,
+        "CDN_IMPORTMAP_PINS": {},
+        "CDN_JS_MODULES": list(DEFAULT_JS_MODULES),
+        "CDN_VITE_MANIFEST": DEFAULT_VITE_MANIFEST,
+        "CDN_VITE_DEV_SERVER": None,
+    }
+
+
+def app_settings(app: Flask) -> AppSettings:
+    """The app's CDN_* config, each key checked: a wrong type is a UserError of one line
+    naming the key, the same from the extension and from `flask cdn`."""
+    config = _Config(app.config, defaults(app))
+    return AppSettings(
+        domain=_domain(config.text("CDN_DOMAIN") or ""),
+        https=config.flag("CDN_HTTPS"),
+        # As Flask's own `config.from_file`: the same file whatever directory the server
+        # starts in, and the one `flask cdn build` writes.
+        manifest=Path(app.root_path, config.path("CDN_MANIFEST")),
+        strict=config.flag("CDN_STRICT"),
+        importmap_pins=_pins(config.get("CDN_IMPORTMAP_PINS")),
+        js_modules=config.globs("CDN_JS_MODULES"),
+        bucket=config.text("CDN_BUCKET"),
+        prefix=config.text("CDN_PREFIX") or str(config.default("CDN_PREFIX")),
+        distribution_id=config.text("CDN_DISTRIBUTION_ID"),
+        region=config.text("CDN_REGION"),
+        profile=config.text("CDN_PROFILE"),
+        endpoint_url=config.text("CDN_ENDPOINT_URL"),
+        vite_manifest=config.path("CDN_VITE_MANIFEST"),
+        vite_dev_server=config.text("CDN_VITE_DEV_SERVER"),
+    )
+
+
+class _Config:
+    """Reads of one app's config: None and "" are the default, anything else is checked."""
+
+    def __init__(self, config: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+        self.config = config
+        self.defaults = defaults
+
+    def default(self, key: str) -> Any:
+        return self.defaults[key]
+
+    def get(self, key: str) -> Any:
+        value = self.config.get(key)
+        return self.defaults[key] if value is None or value == "" else value
+
+    def text(self, key: str) -> str | None:
+        value = self.get(key)
+        if value is not None and not isinstance(value, str):
+            raise _wrong(key, "a string", value)
+        return value or None
+
+    def flag(self, key: str) -> bool:
+        value = self.get(key)
+        if not isinstance(value, bool):
+            raise _wrong(key, "True or False", value)
+        return value
+
+    def path(self, key: str) -> str:
+        value = self.get(key)
+        if not isinstance(value, (str, os.PathLike)):
+            raise _wrong(key, "a file path", value)
+        return os.fspath(value)
+
+    def globs(self, key: str) -> tuple[str, ...]:
+        """One glob alone may be given as a string; an empty list is the default."""
+        value = self.get(key)
+        globs = (value,) if isinstance(value, str) else value
+        if not isinstance(globs, (list, tuple)) or not all(isinstance(g, str) for g in globs):
+            raise _wrong(key, "a list of globs", value)
+        return tuple(globs) or tuple(self.defaults[key])
+
+
+def _wrong(key: str, expected: str, value: Any) -> UserError:
+    return UserError(f"{key} must be {expected}, not {value!r}")
+
+
+def _domain(domain: str) -> str:
+    domain = domain.strip().rstrip("/")
+    if "://" in domain or any(c in domain for c in "/?#@ "):
+        raise UserError(
+            f"CDN_DOMAIN is a host name (with a port, if any) such as cdn.example.com, not a URL "
+            f"or a path: {domain!r} (the CDN serves the bucket's keys at its root)"
+        )
+    return domain
+
+
+def _pins(pins: Any) -> dict[str, str]:
+    if not isinstance(pins, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in pins.items()
+    ):
+        raise UserError(f"CDN_IMPORTMAP_PINS maps bare specifiers to static paths or URLs, not {pins!r}")
+    check_pins(pins)
+    return dict(pins)

@@ -15,13 +15,22 @@ from cdnpub.errors import UserError
 LOCAL_BUCKET = "cdnpub-local"
 
 
-LOCAL_ENDPOINT = "http://127.0.0.1:4566"  # `cdnpub local`'s default emulator
+LOCAL_PORT = 4566  # `cdnpub local`'s default emulator port (LocalStack's, which tools know)
 
 
-# moto accepts any key; these keep boto3 from looking for real credentials.
+LOCAL_CDN_PORT = 4567  # and its CDN preview's
+
+
+LOCAL_ENDPOINT = f"http://127.0.0.1:{LOCAL_PORT}"
+
+
+LOCAL_CREDENTIALS = "local"  # moto accepts any key: the access and secret key of --local
+
+
+# These keep boto3 from looking for real credentials.
 _DUMMY_CREDENTIALS = {
-    "aws_access_key_id": "local",
-    "aws_secret_access_key": "local",
+    "aws_access_key_id": LOCAL_CREDENTIALS,
+    "aws_secret_access_key": LOCAL_CREDENTIALS,
     "region_name": "us-east-1",
 }
 
@@ -48,6 +57,17 @@ def _comment(bucket: str) -> str:
     return f"cdnpub-local {bucket}"
 
 
+def preview_note(bucket: str, cdn_domain: str) -> str:
+    """The Comment of the distribution `cdnpub local` serves `bucket` through: it names
+    the CDN preview (host:port), which `--local` reads back (`_PREVIEW_NOTE`) and
+    `aws cloudfront list-distributions` shows."""
+    return f"{_comment(bucket)}: preview at http://{cdn_domain}/"
+
+
+# preview_note's text, read back: the bucket and the preview's host:port.
+_PREVIEW_NOTE = re.compile(r"cdnpub-local (?P<bucket>\S+): preview at http://(?P<domain>[^/\s]+)/")
+
+
 def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
     """Create `bucket` and a CloudFront distribution in front of it on the emulator,
     unless they exist, and return the distribution's id. Idempotent: the distribution
@@ -68,9 +88,6 @@ def ensure_local(endpoint_url: str, bucket: str, cdn_domain: str) -> str:
         raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
     except botocore.exceptions.ClientError as err:
         raise UserError(f"cannot set up s3://{bucket} on {endpoint_url}: {err}") from None
-
-
-_PREVIEW_NOTE = re.compile(r"cdnpub-local (?P<bucket>\S+): preview at http://(?P<domain>[^/\s]+)/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +158,8 @@ def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:
         config = local_client("cloudfront", endpoint_url).get_distribution_config(Id=distribution_id)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
         return None
-    found = re.search(r"preview at http://([^/\s]+)/", str(config["DistributionConfig"].get("Comment", "")))
-    return found.group(1) if found else None
+    found = _PREVIEW_NOTE.search(str(config["DistributionConfig"].get("Comment", "")))
+    return found["domain"] if found else None
 
 
 def _ensure_bucket(s3: Any, bucket: str) -> None:
@@ -186,7 +203,7 @@ def _ensure_distribution(cloudfront: Any, bucket: str, cdn_domain: str) -> str:
     through an Origin Access Control, CachingOptimized, compression, HTTPS, HTTP/2 and
     HTTP/3, and CORS headers (the preview is another host than the app's pages)."""
     tag = _comment(bucket)
-    wanted = f"{tag}: preview at http://{cdn_domain}/"
+    wanted = preview_note(bucket, cdn_domain)
     for page in cloudfront.get_paginator("list_distributions").paginate():
         for item in page.get("DistributionList", {}).get("Items", []):
             comment = str(item.get("Comment", ""))

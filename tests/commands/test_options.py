@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import click
 import pytest
 
 from cdnpub.cli import main
@@ -218,3 +220,76 @@ def test_a_typo_in_pyproject_is_still_an_unknown_key(tmp_path: Path, monkeypatch
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["build", "static"])
     assert result.exit_code == 2 and "unknown key 'prefx'" in result.output
+
+
+EMPTY_ID = ("--distribution-id", "")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        publish_args(*EMPTY_ID),
+        ("doctor", "s3://a-bucket", "--endpoint-url", "http://127.0.0.1:9", *EMPTY_ID),
+        ("invalidate", *EMPTY_ID, "/static/a.css", "--endpoint-url", "http://127.0.0.1:9"),
+    ],
+    ids=["publish", "doctor", "invalidate"],
+)
+def test_an_empty_distribution_id_is_a_usage_error_for_every_cdnpub_command(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    """One --distribution-id, one type: `--distribution-id "$UNSET_CI_VARIABLE"` is exit 2
+    everywhere, not a discovery (doctor) or a request for distribution "" (invalidate)."""
+    line = fails(capsys, monkeypatch, *args)
+    assert "--distribution-id': must not be empty" in line, line
+
+
+@pytest.mark.parametrize("command", ["plan", "publish", "doctor"])
+def test_an_empty_distribution_id_is_a_usage_error_for_every_flask_cdn_command(
+    site: Path, command: str
+) -> None:
+    from flask import Flask
+
+    from cdnpub.flask.commands import cdn_cli
+
+    app = Flask("site", root_path=str(site.parent))
+    app.config.update(CDN_BUCKET="a-bucket", CDN_ENDPOINT_URL="http://127.0.0.1:9")
+    result = app.test_cli_runner().invoke(cdn_cli, [command, *EMPTY_ID])
+    assert result.exit_code == 2, result.output
+    assert "'--distribution-id': must not be empty" in result.output
+
+
+def _every_face_option() -> dict[str, list[tuple[str, Any]]]:
+    from cdnpub.cli import cli
+    from cdnpub.flask.commands import cdn_cli
+
+    found: dict[str, list[tuple[str, Any]]] = {}
+    for group in (cli, cdn_cli):
+        for cmd in (group, *group.commands.values()):
+            for p in cmd.params:
+                if isinstance(p, click.Option) and p.name not in ("help", "version"):
+                    where = f"{group.name} {cmd.name}"
+                    shape = (tuple(p.opts), type(p.type), p.is_flag, p.multiple, p.envvar, p.expose_value)
+                    found.setdefault(p.opts[0], []).append((where, shape))
+    return found
+
+
+def test_every_option_has_one_definition_on_both_faces() -> None:
+    """pip's cmdoptions rule: a flag means the same wherever it is taken (the same type,
+    variable and kind), only its help (and whether it is required) may differ."""
+    for flag, uses in _every_face_option().items():
+        shapes = {shape for _, shape in uses}
+        assert len(shapes) == 1, (flag, uses)
+
+
+def test_debug_is_read_in_one_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cdnpub.commands.output import DEBUG, debug_requested
+
+    monkeypatch.delenv("CDNPUB_DEBUG", raising=False)
+    ctx = click.Context(click.Command("x"))
+    assert not debug_requested(ctx)
+    ctx.meta[DEBUG] = True
+    assert debug_requested(ctx)
+    monkeypatch.setenv("CDNPUB_DEBUG", "yes")
+    assert debug_requested(click.Context(click.Command("x")))
+    monkeypatch.setenv("CDNPUB_DEBUG", "off")
+    assert not debug_requested(click.Context(click.Command("x")))

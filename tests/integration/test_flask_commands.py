@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from flask import Blueprint, Flask
 from cdnpub.flask.commands import cdn_cli
 from cdnpub.flask.extension import CDN
 from tests.conftest import write_tree
-from tests.integration.conftest import SITE, MotoServer, publish
+from tests.integration.conftest import SITE, MotoServer, publish, run_cli
 from tests.integration.test_publish import empty_bucket, keys
 
 
@@ -224,6 +225,15 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def emulator_keys(server: MotoServer, bucket: str) -> set[str]:
+    """The bucket's keys, read with the emulator's own dummy credentials (no_credentials
+    left none in the environment, and --local puts none there)."""
+    from cdnpub.local.provision import local_client
+
+    pages = local_client("s3", server.url).get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {o["Key"] for page in pages for o in page.get("Contents", [])}
+
+
 def test_flask_cdn_publish_local_publishes_to_the_emulator_without_credentials(
     moto_server: MotoServer, tmp_path: Path, no_credentials: None
 ) -> None:
@@ -234,7 +244,9 @@ def test_flask_cdn_publish_local_publishes_to_the_emulator_without_credentials(
     result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["result"]["uploaded"] == 17
-    assert "static/css/app.css" in keys(moto_server, "flask-local")
+    assert "static/css/app.css" in emulator_keys(moto_server, "flask-local")
+    # The dummy credentials went to the clients, not into the process environment.
+    assert "AWS_ACCESS_KEY_ID" not in os.environ and "AWS_SECRET_ACCESS_KEY" not in os.environ
     assert (tmp_path / "app/build/manifest.json").is_file()
 
 
@@ -408,6 +420,42 @@ def test_local_ignores_a_profile_that_does_not_exist(
     app.config["CDN_PROFILE"] = "work-account-not-on-this-laptop"
     result = flask_cdn(app, "publish", "--local", "--endpoint-url", moto_server.url)
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("face", ["cdnpub", "flask cdn"])
+def test_local_publish_and_doctor_ignore_aws_profile_of_a_missing_profile_and_leave_the_env(
+    moto_server: MotoServer, tmp_path: Path, no_credentials: None, monkeypatch: pytest.MonkeyPatch, face: str
+) -> None:
+    """botocore raises ProfileNotFound when AWS_PROFILE names a profile this machine lacks:
+    --local's clients bring their own credentials and read no profile, and the process
+    environment is the same afterwards (no dummy keys left, AWS_PROFILE not taken out)."""
+    from moto.core.utils import service_name_from_moto_package_name
+
+    from cdnpub.local.provision import ensure_local
+
+    # The emulator of these tests runs in this process: moto's own botocore session (made
+    # once, to write an error response) would read AWS_PROFILE too. `cdnpub local` keeps it
+    # out of its process (commands.local._no_profile); here it is made beforehand.
+    for package in ("s3", "cloudfront"):
+        service_name_from_moto_package_name(package)
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    bucket = "profile-nope-" + face.replace(" ", "-")
+    ensure_local(moto_server.url, bucket, "127.0.0.1:5991")
+    local = ("--local", "--endpoint-url", moto_server.url)
+    if face == "cdnpub":
+        site = write_tree(tmp_path / "static", SITE)
+        monkeypatch.chdir(tmp_path)
+        done = run_cli("publish", str(site), f"s3://{bucket}/static", *local)
+        checked = run_cli("doctor", f"s3://{bucket}/static", *local, "--json")
+    else:
+        app = local_app(tmp_path / "app", bucket)
+        done = flask_cdn(app, "publish", *local)
+        checked = flask_cdn(app, "doctor", *local, "--json")
+    assert done.exit_code == 0, done.output
+    assert checked.exit_code == 0, checked.output
+    assert "static/css/app.css" in emulator_keys(moto_server, bucket)
+    assert os.environ["AWS_PROFILE"] == "nope"
+    assert "AWS_ACCESS_KEY_ID" not in os.environ
 
 
 def test_a_typod_static_folder_with_local_sets_nothing_up(moto_server: MotoServer, tmp_path: Path) -> None:

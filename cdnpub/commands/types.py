@@ -1,0 +1,70 @@
+"""The value types of the options (commands.options): what a flag, a CDNPUB_* variable
+or a [tool.cdnpub] key must hold, checked before any request."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from cdnpub.errors import UserError
+from cdnpub.local.provision import LOCAL_ENDPOINT
+from cdnpub.text import printable
+
+
+class Text(click.types.StringParamType):
+    """A string; empty is a mistake (`--manifest "$UNSET_CI_VARIABLE"`), not a value."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            self.fail(f"{value!r} is not a string", param, ctx)
+        if not value.strip():
+            self.fail("must not be empty", param, ctx)
+        if not value.isprintable():
+            self.fail(f"{printable(value)!r} holds a control character", param, ctx)
+        return value
+
+
+class Finite(click.FloatRange):
+    """A number in range; nan and inf are refused (click's FloatRange lets nan through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class EndpointURL(Text):
+    """http(s)://host[:port][/]: what botocore takes as an endpoint. A mistake here is the
+    user's set-up (exit 2, like the other client set-up errors), found before any request,
+    not a connection failure (exit 1)."""
+
+    name = "url"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        url = super().convert(value, param, ctx)
+        shown = printable(url)  # without the password of http://user:PASSWORD@host
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            port = 0
+        else:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise UserError(
+                    f"Invalid endpoint {shown!r}: not an http:// or https:// URL of a host "
+                    f"(such as {LOCAL_ENDPOINT})"
+                )
+            if parts.path not in ("", "/") or parts.query or parts.fragment:
+                raise UserError(f"Invalid endpoint {shown!r}: an endpoint URL has no path, query or fragment")
+        if port == 0:
+            raise UserError(f"Invalid endpoint {shown!r}: the port must be a number from 1 to 65535")
+        return url
+
+
+TEXT = Text()
