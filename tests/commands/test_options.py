@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cdnpub.cli import main
-from tests.test_cli import run_main
+from tests.support.cli import run_main
 
 
 @pytest.fixture
