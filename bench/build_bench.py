@@ -29,7 +29,6 @@ import json
 import math
 import os
 import pstats
-import random
 import resource
 import shutil
 import subprocess
@@ -43,6 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
+
+from trees import BUILD_MIX  # beside this script
+from trees import generate as generate_tree
 
 from cdnpub.build import digest, fingerprint
 from cdnpub.build.fingerprint import build
@@ -59,8 +61,7 @@ TARGET_RSS_MB = 250  # at 100,000 files
 TARGET_SCALE_RATIO = 12.0  # 100,000 files against 10,000
 READ_CHUNK = 1024 * 1024
 MARKER = "bench-tree.json"  # beside the tree, not in it: the floor would hash it
-TREE_VERSION = 1  # bump when the generator changes, so that --keep regenerates
-PER_DIR = 100
+TREE_VERSION = 2  # bump when the generator changes, so that --keep regenerates
 URL_PATH = "/static"
 PREFIX = "static"
 
@@ -70,8 +71,9 @@ PREFIX = "static"
 # never below the parent's RSS at the fork (the benchmark's own 50 MiB would mask the build).
 _RSS_CHILD = """
 import resource, sys
-from cdnpub.fingerprint import BuildOptions, Source, build
-from cdnpub.scan import scan
+from cdnpub.build.fingerprint import build
+from cdnpub.build.model import BuildOptions, Source
+from cdnpub.build.scan import scan
 mode, root = sys.argv[1], sys.argv[2]
 exclude = ["*.*", "!*.mp4"] if mode == "big" else []  # the big files alone (folders have no dot)
 if mode != "import":
@@ -86,31 +88,6 @@ except OSError:
 
 
 @dataclass(frozen=True, slots=True)
-class Layout:
-    """How many files of each kind a tree of `files` files holds (the kinds sum to it)."""
-
-    files: int
-    big: int
-    css: int
-    js: int  # each with its .map: 2 files per script
-    font_families: int  # .eot + .woff + .woff2 each
-    svg: int
-    png: int
-
-    @classmethod
-    def for_files(cls, files: int, big: int) -> Layout:
-        rest = files - big
-        css = max(1, round(rest * 0.08))
-        js = max(1, round(rest * 0.12 / 2))
-        families = max(1, round(rest * 0.12 / 3))
-        svg = max(1, round(rest * 0.15))
-        png = rest - css - 2 * js - 3 * families - svg
-        if png < 1:
-            raise SystemExit(f"--files {files} is too few for {big} big files and one file of each kind")
-        return cls(files, big, css, js, families, svg, png)
-
-
-@dataclass(frozen=True, slots=True)
 class Tree:
     root: Path
     files: int
@@ -121,140 +98,11 @@ class Tree:
 # --- the tree ---------------------------------------------------------------------------------
 
 
-def _spread(kind_dir: str, stem: str, count: int, ext: str) -> list[str]:
-    """`img/s000/img-00000.png`...: at most PER_DIR files a folder, like a real site's."""
-    return [f"{kind_dir}/s{i // PER_DIR:03d}/{stem}-{i:05d}.{ext}" for i in range(count)]
-
-
-def _log_uniform(rng: random.Random, low: int, high: int) -> int:
-    return int(math.exp(rng.uniform(math.log(low), math.log(high))))
-
-
-def _relative(from_file: str, to_file: str) -> str:
-    return os.path.relpath(to_file, os.path.dirname(from_file)).replace(os.sep, "/")
-
-
-_DECLS = (
-    "color: #{h:06x};",
-    "margin: {n}px {m}px;",
-    "padding: {n}px;",
-    "font-size: {n}px;",
-    "line-height: 1.{n};",
-    "border: 1px solid #{h:06x};",
-    "display: flex;",
-    "transition: opacity .{n}s ease-in-out;",
-    "box-shadow: 0 {n}px {m}px rgba(0, 0, 0, .{n});",
-)
-
-
-def _filler_rule(rng: random.Random, selector: str) -> str:
-    decls = " ".join(
-        rng.choice(_DECLS).format(h=rng.getrandbits(24), n=rng.randrange(1, 40), m=rng.randrange(1, 40))
-        for _ in range(rng.randrange(2, 7))
-    )
-    return f"{selector} {{ {decls} }}\n"
-
-
-def _css(
-    rng: random.Random,
-    path: str,
-    index: int,
-    css: list[str],
-    images: list[str],
-    families: list[tuple[str, str, str]],
-) -> str:
-    """A stylesheet whose references all resolve: relative and root-relative url(),
-    quoted and not, queries and fragments, @import of earlier sheets (no cycles)."""
-    out: list[str] = []
-    if index and rng.random() < 0.35:
-        for target in rng.sample(css[:index], min(index, rng.randrange(1, 3))):
-            if rng.random() < 0.5:
-                out.append(f'@import url("{_relative(path, target)}");\n')
-            else:
-                out.append(f'@import "{URL_PATH}/{target}";\n')
-    for eot, woff, woff2 in rng.sample(families, min(len(families), rng.randrange(0, 3))):
-        out.append(
-            "@font-face {\n"
-            f"  font-family: 'F{rng.getrandbits(20):x}';\n"
-            f"  src: url('{_relative(path, eot)}');\n"
-            f"  src: url('{_relative(path, eot)}?#iefix') format('embedded-opentype'),\n"
-            f'       url("{URL_PATH}/{woff2}") format("woff2"),\n'
-            f"       url({_relative(path, woff)}) format('woff');\n"
-            "}\n"
-        )
-    for n in range(rng.randrange(4, 40)):
-        selector = f".c{index}-{n}"
-        if rng.random() < 0.3:
-            image = rng.choice(images)
-            ref = _relative(path, image) if rng.random() < 0.6 else f"{URL_PATH}/{image}"
-            suffix = rng.choice(("", "", "", "?v=2", "#icon"))
-            form = rng.choice(("url({})", "url('{}')", 'url("{}")'))
-            out.append(f"{selector} {{ background: {form.format(ref + suffix)} no-repeat; }}\n")
-        else:
-            out.append(_filler_rule(rng, selector))
-    return "".join(out)
-
-
-_JS_WORDS = ("const", "let", "function", "return", "if", "else", "await", "this", "=>", "null", "map")
-
-
-def _js(rng: random.Random, name: str, size: int) -> bytes:
-    lines = [f"/* {name} */\n"]
-    total = len(lines[0])
-    while total < size:
-        words = " ".join(rng.choice(_JS_WORDS) for _ in range(rng.randrange(4, 14)))
-        line = f"  {words} v{rng.getrandbits(16)};\n"
-        lines.append(line)
-        total += len(line)
-    lines.append(f"//# sourceMappingURL={name}.map\n")
-    return "".join(lines).encode()
-
-
-def _source_map(name: str, size: int) -> bytes:
-    mappings = ";".join("AAAA,CAAC,SAAS" for _ in range(max(1, size // 15)))
-    source_map = {"version": 3, "file": name, "sources": [f"src/{name}.ts"], "mappings": mappings}
-    return json.dumps(source_map).encode()
-
-
-def _svg(rng: random.Random, size: int) -> bytes:
-    points = " ".join(f"L{rng.randrange(100)} {rng.randrange(100)}" for _ in range(max(1, size // 8)))
-    head = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">'
-    return f'{head}<path d="M0 0 {points}"/></svg>\n'.encode()
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-def generate(root: Path, layout: Layout, seed: int, big_mb: int) -> None:
-    """Write the tree under `root`; every file but the big ones is a function of `seed`."""
-    rng = random.Random(seed)
-    css = _spread("css", "style", layout.css, "css")
-    scripts = _spread("js", "app", layout.js, "js")
-    pngs = _spread("img", "img", layout.png, "png")
-    svgs = _spread("icons", "icon", layout.svg, "svg")
-    families = [
-        (f"fonts/s{i // PER_DIR:03d}/font-{i:05d}.eot", f"fonts/s{i // PER_DIR:03d}/font-{i:05d}.woff")
-        for i in range(layout.font_families)
-    ]
-    font_sets = [(eot, woff, woff + "2") for eot, woff in families]
-    for path in pngs:
-        _write(root / path, b"\x89PNG\r\n\x1a\n" + rng.randbytes(_log_uniform(rng, 300, 50_000)))
-    for path in svgs:
-        _write(root / path, _svg(rng, _log_uniform(rng, 300, 8_000)))
-    for font_set in font_sets:
-        for path, magic in zip(font_set, (b"\x00\x00\x01\x00", b"wOFF", b"wOF2"), strict=True):
-            _write(root / path, magic + rng.randbytes(_log_uniform(rng, 5_000, 50_000)))
-    for path in scripts:
-        name = path.rsplit("/", 1)[1]
-        size = _log_uniform(rng, 500, 40_000)
-        _write(root / path, _js(rng, name, size))
-        _write(root / (path + ".map"), _source_map(name, size))
-    images = pngs + svgs
-    for i, path in enumerate(css):
-        _write(root / path, _css(rng, path, i, css, images, font_sets).encode())
-    for i in range(layout.big):
+def generate(root: Path, files: int, big: int, seed: int, big_mb: int) -> None:
+    """Write the tree under `root` (bench/trees.py's BUILD_MIX, then the big files); every
+    file but the big ones is a function of `seed`."""
+    generate_tree(root, BUILD_MIX, files - big, seed)
+    for i in range(big):
         # os.urandom: incompressible and not worth a seeded generator at this size
         target = root / f"media/film-{i:02d}.mp4"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -273,11 +121,13 @@ def prepared_tree(files: int, seed: int, big: int, big_mb: int, keep: Path | Non
     """A temporary tree, removed afterwards; or, with --keep, one reused across runs when its
     parameters match (a marker file beside it records them)."""
     params = {"version": TREE_VERSION, "files": files, "seed": seed, "big": big, "big_mb": big_mb}
-    layout = Layout.for_files(files, big)
+    if files - big < 1:
+        raise SystemExit(f"--files {files} is too few for {big} big files")
+    BUILD_MIX.layout(files - big)  # too few files for one of each kind: say so before any work
     if keep is None:
         with tempfile.TemporaryDirectory(prefix="cdnpub-bench-") as tmp:
             root = Path(tmp) / "static"
-            generate(root, layout, seed, big_mb)
+            generate(root, files, big, seed, big_mb)
             yield tree_stats(root)
         return
     root, marker = keep / "static", keep / MARKER
@@ -288,7 +138,7 @@ def prepared_tree(files: int, seed: int, big: int, big_mb: int, keep: Path | Non
             raise SystemExit(f"--keep {keep}: not empty and not a tree of this benchmark; not touching it")
         shutil.rmtree(root, ignore_errors=True)
         marker.unlink(missing_ok=True)
-        generate(root, layout, seed, big_mb)
+        generate(root, files, big, seed, big_mb)
         marker.write_text(json.dumps(params))
     yield tree_stats(root)
 

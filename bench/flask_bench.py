@@ -3,15 +3,23 @@
 
     .venv/bin/python bench/flask_bench.py
 
-Prints a table, then one JSON line: `ratio` is hook/plain (target <= 1.5).
+Prints a table, then one JSON line: `ratio` is hook/plain (target <= 1.5);
+`import_ratio_vs_flask` is the cost of `import cdnpub.flask` after `import flask` over
+the cost of `import flask` itself (target <= 0.2: a web worker pays it at every start),
+and `import_modules` counts the modules cdnpub.flask loads beyond Flask's.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import timeit
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, Flask, url_for
@@ -25,6 +33,22 @@ from cdnpub.manifest import write
 FILES = 50
 CALLS = 20_000
 REPEATS = 7
+IMPORT_RUNS = 7  # fresh interpreters per import measurement; the median is reported
+# Libraries the web runtime must not load (each costs tens of ms at start).
+HEAVY = ("boto3", "botocore", "tinycss2", "tree_sitter", "pathspec", "rich")
+
+# Times `import flask`, then `import cdnpub.flask`, in a fresh interpreter; prints seconds
+# for each and the top-level modules cdnpub.flask added, as JSON.
+_IMPORT_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import flask
+t1 = time.perf_counter()
+before = set(sys.modules)
+import cdnpub.flask
+t2 = time.perf_counter()
+print(json.dumps({"flask": t1 - t0, "cdnpub": t2 - t1, "added": sorted(set(sys.modules) - before)}))
+"""
 
 
 def make_site(root: Path) -> list[str]:
@@ -69,6 +93,41 @@ def per_call_us(app: Flask, call: Callable[[str], str], names: list[str]) -> flo
     return best / CALLS * 1e6
 
 
+@dataclass(frozen=True, slots=True)
+class ImportCost:
+    """Medians over IMPORT_RUNS fresh processes, in milliseconds, and what cdnpub.flask
+    loads beyond Flask's modules (the last run's: the set is the same every run)."""
+
+    flask_ms: float
+    cdnpub_ms: float
+    added: tuple[str, ...]
+
+    @property
+    def ratio(self) -> float:
+        return self.cdnpub_ms / self.flask_ms
+
+    @property
+    def heavy(self) -> list[str]:
+        return sorted({m.split(".")[0] for m in self.added} & set(HEAVY))
+
+
+def import_cost() -> ImportCost:
+    """Time `import flask` then `import cdnpub.flask` in IMPORT_RUNS fresh interpreters."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    flask_s: list[float] = []
+    cdnpub_s: list[float] = []
+    added: list[str] = []
+    for _ in range(IMPORT_RUNS):
+        done = subprocess.run(
+            [sys.executable, "-c", _IMPORT_CHILD], capture_output=True, text=True, check=True, env=env
+        )
+        run = json.loads(done.stdout.strip().splitlines()[-1])
+        flask_s.append(run["flask"])
+        cdnpub_s.append(run["cdnpub"])
+        added = run["added"]
+    return ImportCost(statistics.median(flask_s) * 1e3, statistics.median(cdnpub_s) * 1e3, tuple(added))
+
+
 def main() -> None:
     cases: dict[str, Callable[[str], str]] = {
         "static": lambda n: url_for("static", filename=n),
@@ -87,6 +146,14 @@ def main() -> None:
             hook = per_call_us(hooked_app, call, names)
             rows.append((label, plain, hook, hook / plain))
 
+    imports = import_cost()
+    print(
+        f"import cdnpub.flask after import flask, median of {IMPORT_RUNS} fresh processes: "
+        f"{imports.cdnpub_ms:.1f} ms vs {imports.flask_ms:.1f} ms for flask "
+        f"(ratio {imports.ratio:.3f}), {len(imports.added)} modules beyond Flask's: "
+        + ", ".join(imports.added)
+    )
+    print(f"heavy libraries loaded ({', '.join(HEAVY)}): {', '.join(imports.heavy) or 'none'}")
     print(f"url_for cost per call, best of {REPEATS} x {CALLS} calls, {len(names)} file names")
     print(f"{'case':<18} {'plain Flask':>12} {'cdnpub hook':>12} {'ratio':>7}")
     for label, plain, hook, ratio in rows:
@@ -101,6 +168,11 @@ def main() -> None:
                 "cases": {label: round(r, 3) for label, _, _, r in rows},
                 "calls": CALLS,
                 "repeats": REPEATS,
+                "import_ratio_vs_flask": round(imports.ratio, 3),
+                "import_modules": len(imports.added),
+                "import_ms": round(imports.cdnpub_ms, 2),
+                "flask_import_ms": round(imports.flask_ms, 2),
+                "import_heavy": imports.heavy,
             }
         )
     )

@@ -1,31 +1,20 @@
 """Fixtures shared by the tests: small static trees written to tmp_path, fake AWS
-credentials, and a real moto server on 127.0.0.1 (a free port), reached over HTTP
-through endpoint_url, with a log of every request it saw."""
+credentials, a real moto server on 127.0.0.1 (a free port) reached over HTTP with a log
+of every request it saw, and, for the suites that publish to it (tests/integration,
+tests/reliability), a bucket per test and an example site. Plain helpers are in
+tests/support/."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from cdnpub.local.emulator import Emulator, Request
-
-Tree = Mapping[str, "str | bytes"]
-
-
-def write_tree(root: Path, files: Tree) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
-        else:
-            path.write_bytes(content)
-    return root
+from tests.support.aws import MotoServer, fake_aws_env
+from tests.support.sites import INTEGRATION_SITE
+from tests.support.trees import Tree, write_tree
 
 
 @pytest.fixture
@@ -36,65 +25,11 @@ def make_tree(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def fake_aws_env(mp: pytest.MonkeyPatch, home: Path) -> None:
-    """Fake credentials only: no profile or shared config of the machine's, no instance
-    metadata, botocore's default attempts, no debug output: nothing reaches real AWS."""
-    for name in (
-        "AWS_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_MAX_ATTEMPTS",
-        "CDNPUB_DEBUG",
-    ):
-        mp.delenv(name, raising=False)
-    mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-    mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    mp.setenv("AWS_CONFIG_FILE", str(home / "no-aws-config"))
-    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "no-aws-credentials"))
-
-
 @pytest.fixture
 def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """fake_aws_env, and the test runs in its own tmp_path (manifests land there)."""
     fake_aws_env(monkeypatch, tmp_path)
     monkeypatch.chdir(tmp_path)
-
-
-class MotoServer:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._log: list[Request] = []
-        self.fail: Callable[[Request], int | None] = lambda request: None
-        self.emulator = Emulator(on_request=self._record).start()
-        self.url = self.emulator.url
-
-    def _record(self, request: Request) -> int | None:
-        with self._lock:
-            self._log.append(request)
-        return self.fail(request)
-
-    def requests(self) -> list[Request]:
-        with self._lock:
-            return list(self._log)
-
-    def writes(self) -> list[Request]:
-        return [r for r in self.requests() if r.method in ("PUT", "POST", "DELETE")]
-
-    def puts(self) -> list[Request]:
-        return [r for r in self.requests() if r.method == "PUT"]
-
-    def uploads(self) -> list[Request]:
-        """PUTs that carry bytes (not CopyObject)."""
-        return [r for r in self.puts() if not r.copy_source]
-
-    def reset_log(self) -> None:
-        with self._lock:
-            self._log.clear()
-
-    def client(self, service: str = "s3") -> Any:
-        return boto3.Session().client(service, endpoint_url=self.url, region_name="us-east-1")
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +44,48 @@ def server_without_faults(moto_server: MotoServer) -> Iterator[MotoServer]:
     """The shared server; whatever fault a test injects ends with the test."""
     yield moto_server
     moto_server.fail = lambda request: None
+
+
+@pytest.fixture
+def isolated(fake_aws: None, server_without_faults: MotoServer) -> None:
+    """Fake credentials, its own directory, no leftover fault: tests/integration and
+    tests/reliability make it autouse for every test they hold."""
+
+
+# One counter for the session: bucket names never repeat on the shared server.
+_buckets = iter(range(10**6))
+
+
+@pytest.fixture
+def new_bucket(moto_server: MotoServer) -> Callable[[], str]:
+    """Makes an empty bucket of a new name on the shared server, each call."""
+
+    def make() -> str:
+        name = f"site-{next(_buckets)}"
+        moto_server.client().create_bucket(Bucket=name)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def bucket(new_bucket: Callable[[], str], moto_server: MotoServer) -> str:
+    """A new bucket; the server's request log starts after its creation."""
+    name = new_bucket()
+    moto_server.reset_log()
+    return name
+
+
+@pytest.fixture
+def site_files() -> Tree:
+    """The tree `site` writes; a suite's conftest may name its own."""
+    return INTEGRATION_SITE
+
+
+@pytest.fixture
+def site(tmp_path: Path, site_files: Tree) -> Path:
+    """`site_files` written to tmp_path/static."""
+    return write_tree(tmp_path / "static", site_files)
 
 
 @pytest.fixture

@@ -5,17 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from cdnpub.cli import cli, main
-
-
-def run_main(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
-) -> tuple[int, str]:
-    monkeypatch.setattr("sys.argv", ["cdnpub", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), capsys.readouterr().err
+from cdnpub.cli import cli
+from tests.support.cli import run_main
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def test_every_flask_cdn_option_is_in_the_reference(command: str, flag: str, env
 
 
 def test_every_flask_config_key_is_documented() -> None:
-    app = Flask("docs")
+    app = Flask(__name__)  # not "docs": the docs/ folder would pass for a namespace package
     before = set(app.config)
     CDN(app)
     keys = sorted(set(app.config) - before)
@@ -89,3 +89,23 @@ def test_changelog_has_the_current_version() -> None:
 
     assert f"## {__version__}" in (ROOT / "CHANGELOG.md").read_text()
     assert "semantic versioning" in (ROOT / "docs/versioning.md").read_text().lower()
+
+
+def test_the_public_modules_and_entry_points_in_the_versioning_page_exist() -> None:
+    import cdnpub.flask
+    from cdnpub.commands.config import tomllib  # tomli on Python 3.10
+
+    page = (ROOT / "docs/versioning.md").read_text()
+    assert set(cdnpub.flask.__all__) <= set(re.findall(r"`(\w+)`", page)), "cdnpub.flask's names"
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for target in [*scripts["scripts"].values(), *scripts["entry-points"]["flask.commands"].values()]:
+        assert f"`{target}`" in page, target
+
+
+def test_every_folder_of_the_package_is_on_the_architecture_map() -> None:
+    """docs/architecture.md names every folder and module it mentions as they are."""
+    page = (ROOT / "docs/architecture.md").read_text()
+    for folder in sorted(p for p in (ROOT / "cdnpub").iterdir() if (p / "__init__.py").is_file()):
+        assert f"`{folder.name}/`" in page, folder.name
+    for path in re.findall(r"`((?:cdnpub/)?(?:\w+/)+\w+\.py)`", page):
+        assert (ROOT / path).is_file() or (ROOT / "cdnpub" / path).is_file(), path

@@ -15,8 +15,8 @@ from cdnpub.build.scan import scan
 from cdnpub.flask.extension import CDN
 from cdnpub.manifest import write
 from cdnpub.urls import invalidation_path, url_path
-from tests.build.test_fingerprint import asset, body
-from tests.conftest import write_tree
+from tests.support.fingerprint import asset, body
+from tests.support.trees import write_tree
 
 NAMES = [
     "home+profile.png",

@@ -1,5 +1,7 @@
 """What a command imports: `cdnpub build` and `--version` never load boto3 or botocore
-(a third of a second at every start), nor Flask (80 ms and 9 MB), whatever keys [tool.cdnpub] names; bench/build_bench.py reports start-up."""
+(a third of a second at every start), nor Flask (80 ms and 9 MB), whatever keys [tool.cdnpub] names; bench/build_bench.py reports start-up.
+A web worker's `import cdnpub.flask` loads the manifest reader only (bench/flask_bench.py
+reports its cost against `import flask`)."""
 
 from __future__ import annotations
 
@@ -67,3 +69,31 @@ def test_a_pyproject_naming_keys_of_other_commands_loads_no_flask_nor_aws_librar
     )
     found = _run("build", str(static), "--manifest", str(tmp_path / "m.json"), cwd=tmp_path)
     assert found == {"code": 0, "aws": []}
+
+
+# Imports Flask, then cdnpub.flask, in a fresh interpreter; prints what the second added.
+_WEB_CHILD = """
+import json, sys
+import flask
+before = set(sys.modules)
+import cdnpub.flask
+print(json.dumps({"flask_loads_click": "click" in before, "added": sorted(set(sys.modules) - before)}))
+"""
+
+# Libraries the web runtime must not load: each costs a worker tens of ms at start.
+_HEAVY = {"boto3", "botocore", "tinycss2", "tree_sitter", "tree_sitter_javascript", "pathspec", "rich"}
+# The offline and publishing code: `flask cdn` loads it, a request never does.
+_NOT_AT_RUNTIME = {f"cdnpub.{folder}" for folder in ("build", "aws", "sync", "commands", "doctor", "local")}
+
+
+def test_the_web_runtime_loads_no_build_aws_or_command_code() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WEB_CHILD], capture_output=True, text=True, timeout=120, check=True
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    added: list[str] = found["added"]
+    # Flask loads click for its own CLI; were it not so, cdnpub.flask must not either.
+    heavy = _HEAVY if found["flask_loads_click"] else _HEAVY | {"click"}
+    assert sorted({m.split(".")[0] for m in added} & heavy) == []
+    assert [m for m in added if ".".join(m.split(".")[:2]) in _NOT_AT_RUNTIME] == []
+    assert "cdnpub.flask.extension" in added  # the check looked at a real import

@@ -217,10 +217,9 @@ def plan(
     """What to write so that `bucket` holds `build`, and what may be deleted.
 
     `listing`: every object under the prefix; `release`: the record this build writes
-    (desired_release: its id names its content). Raises UserError on a key S3 cannot
-    hold or would serve elsewhere, on a kept name (a bundler's content hash) whose
-    bytes differ from those published under it, and on a prune of more than
-    `options.prune.max_delete` objects."""
+    (desired_release). Raises UserError on a key S3 cannot hold or would serve elsewhere,
+    on a kept name whose bytes differ from those published under it, and on a prune of
+    more than `options.prune.max_delete` objects."""
     last = history.last
     wanted = list(blobs(build, options.plain_copies))
     for blob in wanted:

@@ -5,7 +5,6 @@ loads a URL and tells what failed and what the console said, for any test."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,24 +17,11 @@ from cdnpub.flask.commands import cdn_cli
 from cdnpub.local.emulator import Emulator
 from cdnpub.local.preview import PreviewServer
 from cdnpub.local.provision import ensure_local
-from tests.browser.pages import CHROMIUM_ARGS, LoadedPage, open_page
+from tests.browser.pages import CHROMIUM_ARGS, LoadedPage, chromium_executable, open_page
 from tests.browser.sites import Stack, serving
-from tests.conftest import fake_aws_env
+from tests.support.aws import fake_aws_env
 
 BUCKET = "cdnpub-browser"
-
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's (apt-get install chromium); Playwright downloads none
-
-
-def chromium_executable() -> str:
-    """The browser's path; a clear skip without it, and a failure under CI=true."""
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true needs it", pytrace=False)
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 def publish_example(endpoint_url: str, distribution_id: str, manifest: Path) -> None:

@@ -3,6 +3,7 @@ what failed and what it logged: the record the browser tests assert on."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +11,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request
 from playwright.sync_api import Response as PlaywrightResponse
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's (apt-get install chromium); Playwright downloads none
+
+
+def chromium_executable() -> str:
+    """The browser's path; a clear skip without it, and a failure under CI=true."""
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true needs it", pytrace=False)
+        pytest.skip(reason)
+    return CHROMIUM
+
 
 # Headless and quiet: no sandbox (CI runs as root), no GPU, no QUIC, and nothing that
 # phones home (component updates, sync, background networking): loopback only.

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import conftest
+from tests.browser import pages
 from tests.browser.pages import LoadedPage
 
 PAGE = b"""<!doctype html><html><head><title>t</title>
@@ -85,14 +85,14 @@ def test_console_errors_and_uncaught_exceptions_are_errors(broken: LoadedPage) -
 
 
 def test_missing_chromium_skips_with_a_reason_locally(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(conftest, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(pages, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="Debian's chromium is not installed"):
-        conftest.chromium_executable()
+        pages.chromium_executable()
 
 
 def test_missing_chromium_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(conftest, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(pages, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true needs it"):
-        conftest.chromium_executable()
+        pages.chromium_executable()

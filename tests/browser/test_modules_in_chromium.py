@@ -27,7 +27,8 @@ from cdnpub.local.emulator import Emulator
 from cdnpub.local.preview import PreviewServer
 from cdnpub.local.provision import ensure_local, local_client
 from tests.browser.sites import serving
-from tests.conftest import Tree, fake_aws_env, write_tree
+from tests.support.aws import fake_aws_env
+from tests.support.trees import Tree, write_tree
 
 pytestmark = pytest.mark.browser
 

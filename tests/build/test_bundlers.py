@@ -24,7 +24,7 @@ from cdnpub.build.fingerprint import build
 from cdnpub.build.model import Asset, Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
-from tests.conftest import write_tree
+from tests.support.trees import write_tree
 
 MakeTree = Callable[..., Path]
 

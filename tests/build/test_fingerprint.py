@@ -8,15 +8,13 @@ from typing import Any
 
 import pytest
 
-from cdnpub.build.digest import read_all
 from cdnpub.build.fingerprint import build
-from cdnpub.build.model import Asset, Build, BuildOptions, Source, hashed_name
+from cdnpub.build.model import Build, BuildOptions, Source, hashed_name
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
+from tests.support.fingerprint import PNG, asset, body, built
 
 MakeTree = Callable[..., Path]
-
-PNG = b"\x89PNG\r\n\x1a\n-image-"
 
 REAL_WORLD_CSS = """\
 @charset "UTF-8";
@@ -37,18 +35,6 @@ REAL_WORLD_CSS = """\
 a::after { content: "url(../img/not-a-reference.png)"; }
 /*# sourceMappingURL=app.css.map */
 """
-
-
-def built(root: Path, **options: object) -> Build:
-    return build([Source(scan(root))], BuildOptions(**options))  # type: ignore[arg-type]
-
-
-def asset(result: Build, path: str) -> Asset:
-    return next(a for a in result.assets if a.path == path)
-
-
-def body(a: Asset) -> bytes:
-    return read_all(a.fs_path, a.source_size, a.edits)
 
 
 def hashed(result: Build, path: str) -> str:

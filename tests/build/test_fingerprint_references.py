@@ -13,7 +13,7 @@ import pytest
 import tinycss2
 
 from cdnpub.build.model import Build
-from tests.build.test_fingerprint import PNG, asset, body, built
+from tests.support.fingerprint import PNG, asset, body, built
 
 MakeTree = Callable[..., Path]
 NFC = "caf\u00e9.png"

@@ -12,7 +12,7 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
 from cdnpub.manifest import ModuleImports
-from tests.conftest import Tree, write_tree
+from tests.support.trees import Tree, write_tree
 
 
 def build_site(root: Path, app: Tree, admin: Tree | None = None, **options: object) -> Build:

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from cdnpub.cli import main
-from tests.test_cli import run_main
+from tests.support.cli import run_main
 
 
 @pytest.fixture

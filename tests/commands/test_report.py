@@ -15,7 +15,7 @@ from cdnpub.commands.report import plan_table, summary_lines
 from cdnpub.sync.invalidation import Invalidation
 from cdnpub.sync.plan import History, Listing, Plan, desired_release, plan
 from cdnpub.sync.publish import Done, Report
-from tests.conftest import write_tree
+from tests.support.trees import write_tree
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

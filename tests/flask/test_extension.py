@@ -21,7 +21,7 @@ from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
 from cdnpub.flask.extension import CDN, MissingAssetError
 from cdnpub.manifest import write
-from tests.conftest import Tree, write_tree
+from tests.support.trees import Tree, write_tree
 
 DOMAIN = "cdn.test"
 JS = b"console.log('app');\n"

@@ -19,7 +19,7 @@ from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
 from cdnpub.flask.extension import CDN, MissingAssetError, cdn_importmap, cdn_modulepreload
 from cdnpub.manifest import write
-from tests.conftest import Tree, write_tree
+from tests.support.trees import Tree, write_tree
 
 DOMAIN = "cdn.test"
 APP: Tree = {

@@ -15,7 +15,7 @@ from cdnpub.errors import UserError
 from cdnpub.flask.commands import cdn_cli
 from cdnpub.flask.extension import CDN
 from cdnpub.flask.settings import AppSettings, app_settings, defaults
-from tests.conftest import write_tree
+from tests.support.trees import write_tree
 
 
 def app_with(root: Path, **config: Any) -> Flask:

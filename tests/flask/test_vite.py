@@ -18,7 +18,7 @@ from cdnpub.errors import UserError
 from cdnpub.flask.extension import CDN, MissingAssetError, cdn_vite_tags
 from cdnpub.flask.vite import EntryFiles, Tag, dev_server_tags, entry_files, render_tags
 from cdnpub.manifest import write
-from tests.conftest import write_tree
+from tests.support.trees import write_tree
 
 # The manifest tests/vite_app's build writes (Vite 8), and a shared chunk importing another.
 MANIFEST: dict[str, Any] = {

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from cdnpub.build.references import JS_TAIL_BYTES
 from cdnpub.cli import cli
 from cdnpub.urls import url_path
-from tests.conftest import MotoServer, fake_aws_env
 from tests.corpus import Package, selected, unpack
+from tests.support.aws import MotoServer, fake_aws_env
 
 pytestmark = pytest.mark.corpus
 PACKAGES = selected()

@@ -19,8 +19,10 @@ from cdnpub.aws.managed_policies import CACHING_DISABLED, CACHING_OPTIMIZED, COR
 from cdnpub.flask.commands import cdn_cli
 from cdnpub.flask.extension import CDN
 from cdnpub.local.provision import ensure_local
-from tests.conftest import write_tree
-from tests.integration.conftest import SITE, MotoServer, publish, run_cli
+from tests.support.aws import MotoServer
+from tests.support.cli import publish, run_cli
+from tests.support.sites import INTEGRATION_SITE as SITE
+from tests.support.trees import write_tree
 
 Config = dict[str, Any]
 USE_ORIGIN_CACHE_CONTROL_QS = "4cc15a8a-d715-48a4-82b8-cc0b614638fe"

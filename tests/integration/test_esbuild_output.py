@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import MotoServer, publish
-from tests.integration.test_vite import stored
+from tests.support.aws import MotoServer
+from tests.support.bucket import stored
+from tests.support.cli import publish
 from tests.vite_build import esbuild_static_folder
 
 

@@ -12,9 +12,11 @@ from flask import Blueprint, Flask
 
 from cdnpub.flask.commands import cdn_cli
 from cdnpub.flask.extension import CDN
-from tests.conftest import write_tree
-from tests.integration.conftest import SITE, MotoServer, publish, run_cli
-from tests.integration.test_publish import empty_bucket, keys
+from tests.support.aws import MotoServer
+from tests.support.bucket import empty_bucket, keys
+from tests.support.cli import publish, run_cli
+from tests.support.sites import INTEGRATION_SITE as SITE
+from tests.support.trees import write_tree
 
 
 def make_app(root: Path, server: MotoServer, bucket: str, with_blueprint: bool = True) -> Flask:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import MotoServer, publish, run_cli
+from tests.support.aws import MotoServer
+from tests.support.cli import publish, run_cli
 
 
 def keys(server: MotoServer, bucket: str) -> set[str]:

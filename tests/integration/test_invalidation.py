@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.integration.conftest import SITE, MotoServer, publish, run_cli
-from tests.integration.test_publish import keys
+from tests.support.aws import MotoServer
+from tests.support.bucket import keys
+from tests.support.cli import publish, run_cli
+from tests.support.sites import INTEGRATION_SITE as SITE
 
 
 def create_distribution(server: MotoServer, bucket: str) -> str:

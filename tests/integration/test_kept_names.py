@@ -21,7 +21,9 @@ from cdnpub.build.scan import scan
 from cdnpub.errors import UserError
 from cdnpub.sync.plan import History, Listing, RemoteObject, blobs, desired_release, plan
 from cdnpub.sync.publish import confirm_kept
-from tests.integration.conftest import MotoServer, publish, write_tree
+from tests.support.aws import MotoServer
+from tests.support.cli import publish
+from tests.support.trees import write_tree
 
 KEPT = "assets/index-4f3a9c1d.css"
 KEPT_JS = "assets/index-5e6f7a8b.js"

@@ -15,7 +15,9 @@ from cdnpub.aws.clients import Connection, s3_client
 from cdnpub.aws.s3 import S3Store
 from cdnpub.local.emulator import Request
 from cdnpub.sync.plan import RemoteObject
-from tests.integration.conftest import MotoServer, publish, write_tree
+from tests.support.aws import MotoServer
+from tests.support.cli import publish
+from tests.support.trees import write_tree
 
 PAGE = 7  # keys a page, and expected keys a range: many ranges and pages from a few objects
 

@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import SITE, MotoServer, publish, run_cli
+from tests.support.aws import MotoServer
+from tests.support.bucket import keys
+from tests.support.cli import publish, run_cli
+from tests.support.sites import INTEGRATION_SITE as SITE
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
@@ -17,22 +20,6 @@ SHORT = "public, max-age=300"
 
 def manifest(cwd: Path = Path()) -> dict[str, Any]:
     return json.loads((cwd / "cdnpub-manifest.json").read_text())["assets"]
-
-
-def keys(server: MotoServer, bucket: str) -> set[str]:
-    pages = server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
-    return {o["Key"] for page in pages for o in page.get("Contents", [])}
-
-
-def empty_bucket(server: MotoServer, bucket: str) -> None:
-    """A fresh start in a bucket several tests share (one with a fixed name), if it exists."""
-    from cdnpub.local.provision import local_client
-
-    s3 = local_client("s3", server.url)  # its own dummy credentials: some tests have none
-    if bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                s3.delete_object(Bucket=bucket, Key=obj["Key"])
 
 
 def put_keys(server: MotoServer) -> list[str]:

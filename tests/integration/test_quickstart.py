@@ -16,8 +16,8 @@ from flask.cli import ScriptInfo
 from cdnpub.flask.commands import cdn_cli
 from cdnpub.local.preview import PreviewServer
 from cdnpub.local.provision import LOCAL_BUCKET, ensure_local
-from tests.integration.conftest import MotoServer
-from tests.integration.test_publish import empty_bucket
+from tests.support.aws import MotoServer
+from tests.support.bucket import empty_bucket
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "docs/quickstart.md"
 # A block whose first line names its file: `# myapp.py`, `<!-- templates/index.html -->`, `/* ... */`.

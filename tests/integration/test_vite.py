@@ -10,14 +10,15 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask, render_template_string
 
 from cdnpub.flask.extension import CDN
-from tests.build.test_bundler_names import NOT_HASHED, PATTERN
-from tests.integration.conftest import MotoServer, publish, run_cli
+from tests.support.aws import MotoServer
+from tests.support.bucket import stored
+from tests.support.cli import publish, run_cli
+from tests.support.names import NOT_HASHED, PATTERN
 from tests.vite_build import copy_of_vite_static
 
 HAND_WRITTEN = {"css/site.css": "body{margin:0}\n", "robots.txt": "User-agent: *\n"}
@@ -40,16 +41,6 @@ def vite_files(static: Path) -> dict[str, bytes]:
         for p in dist.rglob("*")
         if p.is_file() and ".vite" not in p.parts
     }
-
-
-def stored(server: MotoServer, bucket: str) -> dict[str, dict[str, Any]]:
-    s3 = server.client()
-    keys = [
-        o["Key"]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-        for o in page.get("Contents", [])
-    ]
-    return {k: s3.get_object(Bucket=bucket, Key=k) for k in keys if "/.cdnpub/" not in k}
 
 
 def test_vite_files_are_published_under_their_own_names_immutable_byte_for_byte(

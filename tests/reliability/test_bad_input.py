@@ -21,17 +21,11 @@ import cdnpub.cli
 import cdnpub.sync.publish
 from cdnpub.errors import UserError
 from cdnpub.flask.extension import CDN
-from tests.conftest import write_tree
-from tests.integration.conftest import MotoServer
-from tests.reliability.conftest import (
-    FaultProxy,
-    bucket_writes,
-    dangling,
-    listing,
-    one_line_error,
-    publish,
-    run_cli,
-)
+from tests.support.aws import MotoServer
+from tests.support.bucket import bucket_writes, dangling, listing
+from tests.support.cli import one_line_error, publish, run_cli
+from tests.support.proxy import FaultProxy
+from tests.support.trees import write_tree
 
 
 def no_writes(moto_server: MotoServer) -> None:
@@ -59,7 +53,7 @@ def test_unusable_folder_is_exit_2_before_any_write(
 ) -> None:
     root = tmp_path / "static"
     make(root)
-    one_line_error(publish(root, bucket, moto_server.url), 2, phrase)
+    one_line_error(publish(root, bucket, moto_server), 2, phrase)
     no_writes(moto_server)
 
 
@@ -76,7 +70,7 @@ def test_unreadable_file_is_exit_2_before_any_write(
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded)
-    one_line_error(publish(site, bucket, moto_server.url), 2, "logo.png", "Permission denied")
+    one_line_error(publish(site, bucket, moto_server), 2, "logo.png", "Permission denied")
     no_writes(moto_server)
 
 
@@ -90,7 +84,7 @@ def test_bad_symlink_is_exit_2_naming_it(
 ) -> None:
     (tmp_path / "outside.txt").write_text("private")
     (site / "img/link.png").symlink_to(target)
-    one_line_error(publish(site, bucket, moto_server.url), 2, "link.png", phrase)
+    one_line_error(publish(site, bucket, moto_server), 2, "link.png", phrase)
     no_writes(moto_server)
 
 
@@ -106,7 +100,7 @@ def test_file_growing_between_scan_and_read_is_exit_2_before_any_write(
         return found
 
     monkeypatch.setattr(cdnpub.cli, "scan", scan_then_grow)
-    one_line_error(publish(site, bucket, moto_server.url), 2, "base.css", "changed")
+    one_line_error(publish(site, bucket, moto_server), 2, "base.css", "changed")
     no_writes(moto_server)
 
 
@@ -121,7 +115,7 @@ def test_file_changing_between_build_and_upload_is_exit_2_and_never_published(
         return built
 
     monkeypatch.setattr(cdnpub.cli, "build", build_then_change)
-    one_line_error(publish(site, bucket, moto_server.url), 2, "icon.svg", "changed")
+    one_line_error(publish(site, bucket, moto_server), 2, "icon.svg", "changed")
     stored = listing(moto_server, bucket)
     assert not any(k.startswith("static/img/icon.") for k in stored)
     assert not any("/.cdnpub/" in k for k in stored)
@@ -158,7 +152,7 @@ def test_awkward_names_publish_and_round_trip_by_key_by_url_and_through_flask(
     }
     moto_server.client().put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))  # anonymous GETs below
     moto_server.reset_log()
-    result = publish(root, bucket, moto_server.url)
+    result = publish(root, bucket, moto_server)
     assert result.exit_code == 0, result.output
     assets = json.loads(Path("cdnpub-manifest.json").read_text())["assets"]
     assert set(assets) == set(AWKWARD)
@@ -191,7 +185,7 @@ def test_names_equal_but_for_case_are_two_keys_and_a_warning(
     moto_server: MotoServer, bucket: str, tmp_path: Path
 ) -> None:
     root = write_tree(tmp_path / "static", {"img/Logo.png": b"upper", "img/logo.png": b"lower"})
-    result = publish(root, bucket, moto_server.url)
+    result = publish(root, bucket, moto_server)
     assert result.exit_code == 0, result.output
     assert "differ only in case" in result.stderr
     stored = listing(moto_server, bucket)
@@ -203,7 +197,7 @@ def test_key_longer_than_s3_allows_is_exit_2_before_any_write(
 ) -> None:
     deep = "/".join(["d" * 250] * 4) + "/file.txt"  # over 1,024 bytes once prefixed
     root = write_tree(tmp_path / "static", {"ok.txt": "ok", deep: "deep"})
-    one_line_error(publish(root, bucket, moto_server.url), 2, "1024 bytes")
+    one_line_error(publish(root, bucket, moto_server), 2, "1024 bytes")
     no_writes(moto_server)
 
 
@@ -225,15 +219,15 @@ def test_corrupt_manifest_is_a_clear_error_for_the_flask_hook(tmp_path: Path) ->
 def test_corrupt_release_record_is_a_warning_and_the_publish_repairs(
     moto_server: MotoServer, bucket: str, site: Path
 ) -> None:
-    assert publish(site, bucket, moto_server.url).exit_code == 0
+    assert publish(site, bucket, moto_server).exit_code == 0
     (record,) = [k for k in listing(moto_server, bucket) if "/.cdnpub/" in k]
     moto_server.client().put_object(Bucket=bucket, Key=record, Body=b"\x1f\x8bgarbage")
     (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
-    result = publish(site, bucket, moto_server.url)
+    result = publish(site, bucket, moto_server)
     assert result.exit_code == 0, result.output
     assert "is corrupt" in result.stderr and "Traceback" not in result.output
     assert dangling(moto_server, bucket) == []
-    assert publish(site, bucket, moto_server.url).stderr == ""
+    assert publish(site, bucket, moto_server).stderr == ""
 
 
 # --- the destination and the account ----------------------------------------------------
@@ -255,7 +249,7 @@ def test_no_credentials_is_exit_2(
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    one_line_error(publish(site, bucket, moto_server.url), 2, "no AWS credentials found")
+    one_line_error(publish(site, bucket, moto_server), 2, "no AWS credentials found")
     no_writes(moto_server)
 
 
@@ -307,7 +301,7 @@ def test_bad_client_set_up_is_exit_2(
 
 def test_no_such_bucket_is_exit_2(moto_server: MotoServer, site: Path) -> None:
     moto_server.reset_log()
-    one_line_error(publish(site, "no-such-bucket-here", moto_server.url), 2, "does not exist")
+    one_line_error(publish(site, "no-such-bucket-here", moto_server), 2, "does not exist")
     no_writes(moto_server)
 
 
@@ -321,7 +315,7 @@ def test_refusals_from_s3_are_exit_2_before_any_write(
 ) -> None:
     with FaultProxy(moto_server.url) as proxy:
         proxy.rule = lambda seen: fault
-        result = publish(site, bucket, proxy.url)
+        result = publish(site, bucket, proxy)
     one_line_error(result, 2, phrase, bucket)
     assert bucket_writes(moto_server, bucket) == []
     assert not any(s.is_write for s in proxy.seen)
@@ -333,7 +327,7 @@ def test_access_denied_on_writes_only_is_exit_2_and_leaves_nothing_dangling(
     """Credentials that may list and read but not write: the first PUT fails."""
     with FaultProxy(moto_server.url) as proxy:
         proxy.rule = lambda seen: "403" if seen.is_write else None
-        result = publish(site, bucket, proxy.url)
+        result = publish(site, bucket, proxy)
     one_line_error(result, 2, "access denied")
     assert listing(moto_server, bucket) == {}
 
@@ -359,8 +353,8 @@ def test_two_releases_within_one_second_keep_the_newest_record_last(
         target = new_bucket()
         for content in order:
             (site / "img/logo.png").write_bytes(content)
-            assert publish(site, target, moto_server.url).exit_code == 0
+            assert publish(site, target, moto_server).exit_code == 0
         moto_server.reset_log()
-        result = publish(site, target, moto_server.url)
+        result = publish(site, target, moto_server)
         assert result.exit_code == 0
         assert moto_server.writes() == [] and "up to date" in result.output, order

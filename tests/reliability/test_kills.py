@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from cdnpub.local.emulator import Request
-from tests.integration.conftest import MotoServer
-from tests.reliability.conftest import SITE, dangling, publish, snapshot
+from tests.support.aws import MotoServer
+from tests.support.bucket import dangling, snapshot
+from tests.support.cli import publish
+from tests.support.sites import RELIABILITY_SITE as SITE
 
 CLI = [sys.executable, "-c", "from cdnpub.cli import main; main()"]
 
@@ -72,9 +74,9 @@ def kill_trials(
     v2 = make_tree(SITE, "v2")
     second_release(v2)
     reference = new_bucket()
-    assert publish(v1, reference, moto_server.url).exit_code == 0
+    assert publish(v1, reference, moto_server).exit_code == 0
     moto_server.reset_log()
-    assert publish(v2, reference, moto_server.url).exit_code == 0
+    assert publish(v2, reference, moto_server).exit_code == 0
     total = len([r for r in moto_server.requests() if r.path.startswith(f"/{reference}")])
     clean = snapshot(moto_server, reference)
 
@@ -82,13 +84,13 @@ def kill_trials(
     killed = 0
     for trial in range(trials):
         bucket = new_bucket()
-        assert publish(v1, bucket, moto_server.url).exit_code == 0
+        assert publish(v1, bucket, moto_server).exit_code == 0
         after = rng.randint(0, total)
         proc = run_and_kill(moto_server, v2, bucket, after, tmp_path)
         killed += proc.returncode == -signal.SIGKILL
         assert proc.returncode in (0, -signal.SIGKILL), (trial, after, proc.returncode)
         assert dangling(moto_server, bucket) == [], (trial, after)
-        result = publish(v2, bucket, moto_server.url)
+        result = publish(v2, bucket, moto_server)
         assert result.exit_code == 0, (trial, after, result.output)
         assert snapshot(moto_server, bucket) == clean, (trial, after)
     assert killed >= trials // 2  # most kills landed mid-publish, not after it was done

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import MotoServer
-from tests.reliability.conftest import listing
+from tests.support.aws import MotoServer
+from tests.support.bucket import listing
 
 # The child reports its own VmHWM (peak RSS) as it exits. Not the parent's wait4 rusage:
 # ru_maxrss survives fork+exec, so it would show the test process's size (the in-process

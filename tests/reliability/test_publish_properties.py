@@ -20,16 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import MotoServer, write_tree
-from tests.reliability.conftest import (
-    RELEASES,
-    FaultProxy,
-    Seen,
-    dangling,
-    listing,
-    newest_release,
-    publish,
-)
+from tests.support.aws import MotoServer
+from tests.support.bucket import RELEASES, dangling, listing, newest_release
+from tests.support.cli import publish
+from tests.support.proxy import FaultProxy, Seen
+from tests.support.trees import write_tree
 
 NAMES = ("css/app.css", "css/base.css", "img/a.png", "img/b.png", "js/app.js", "js/app.js.map", "big.bin")
 OUTSIDE = "elsewhere/keep.txt"  # another prefix of the same bucket
@@ -163,7 +158,7 @@ def test_random_histories_keep_every_promise(
                 extra = ("--prune-older-than", "0") if prune else ()
                 proxy.rule = _fail_nth_write(*fault) if fault else (lambda seen: None)
                 proxy.seen.clear()
-                result = publish(root, bucket, proxy.url, *extra)
+                result = publish(root, bucket, proxy, *extra)
                 assert result.exit_code in ((0, 1) if fault else (0,)), result.output
                 assert "Traceback" not in result.output
                 writes = [s for s in proxy.seen if s.is_write]
@@ -176,11 +171,11 @@ def test_random_histories_keep_every_promise(
                 watch.check()
                 if result.exit_code == 1:  # a clean re-run converges
                     proxy.rule = lambda seen: None
-                    again = publish(root, bucket, proxy.url)
+                    again = publish(root, bucket, proxy)
                     assert again.exit_code == 0, again.output
                     watch.check()
         s3.create_bucket(Bucket=fresh_bucket)
-        assert publish(root, fresh_bucket, moto_server.url).exit_code == 0
+        assert publish(root, fresh_bucket, moto_server).exit_code == 0
         assert _current(moto_server, bucket) == _current(moto_server, fresh_bucket)
 
     history()

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import write_tree
-from tests.integration.conftest import MotoServer
-from tests.reliability.conftest import SITE, FaultProxy, listing, publish, run_cli
+from tests.support.aws import MotoServer
+from tests.support.bucket import listing
+from tests.support.cli import publish, run_cli
+from tests.support.proxy import FaultProxy
+from tests.support.sites import RELIABILITY_SITE as SITE
+from tests.support.trees import write_tree
 
 SECRETS = {
     ".env": "DATABASE_URL=postgres://secret",
@@ -28,7 +31,7 @@ SECRETS = {
 
 def test_no_dotfile_or_dot_folder_is_uploaded(moto_server: MotoServer, bucket: str, tmp_path: Path) -> None:
     root = write_tree(tmp_path / "static", {**SITE, **SECRETS})
-    assert publish(root, bucket, moto_server.url).exit_code == 0
+    assert publish(root, bucket, moto_server).exit_code == 0
     stored = [k for k in listing(moto_server, bucket) if "/.cdnpub/releases/" not in k]
     assert stored
     leaked = [k for k in stored if any(seg.startswith(".") for seg in k.split("/"))]
@@ -50,7 +53,7 @@ def test_keys_never_leave_the_prefix(moto_server: MotoServer, bucket: str, tmp_p
         " lead.txt": "s",
     }
     root = write_tree(tmp_path / "static", names)
-    assert publish(root, bucket, moto_server.url).exit_code == 0
+    assert publish(root, bucket, moto_server).exit_code == 0
     for key in listing(moto_server, bucket):
         assert not key.startswith("/"), key
         assert key.startswith("static/"), key
@@ -107,9 +110,9 @@ def test_credentials_and_signatures_never_reach_output_logs_or_json(
 
 def test_no_request_asks_for_a_public_acl(moto_server: MotoServer, bucket: str, site: Path) -> None:
     with FaultProxy(moto_server.url) as proxy:
-        assert publish(site, bucket, proxy.url).exit_code == 0
+        assert publish(site, bucket, proxy).exit_code == 0
         (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
-        assert publish(site, bucket, proxy.url, "--prune-older-than", "0").exit_code == 0
+        assert publish(site, bucket, proxy, "--prune-older-than", "0").exit_code == 0
     writes = [s for s in proxy.seen if s.is_write]
     assert writes
     for s in writes:

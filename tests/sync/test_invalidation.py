@@ -16,7 +16,7 @@ from cdnpub.aws.cloudfront import CloudFront
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD, Invalidation, batches, caller_reference, collapse
 from cdnpub.urls import invalidation_path
-from tests.conftest import fake_aws_env
+from tests.support.aws import fake_aws_env
 
 DIST = "EDFDVBD6EXAMPLE"
 

@@ -27,7 +27,7 @@ from cdnpub.sync.plan import blobs
 from cdnpub.sync.publish import Report, publish
 from cdnpub.sync.release import loads
 from cdnpub.sync.settings import Settings
-from tests.conftest import write_tree
+from tests.support.trees import write_tree
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 SITE: dict[str, str | bytes] = {
