@@ -1,4 +1,4 @@
-"""The `cdnpub` command: options in, one call into the package, a summary out.
+"""The `cdnpub` command: options in, a call into the package (`commands/`), a summary out.
 
 Exit codes: 0 done (or nothing to do), 1 failure at the remote, 2 user error, 3 a
 `doctor` check failed.

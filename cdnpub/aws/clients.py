@@ -1,5 +1,7 @@
 """AWS clients and sessions: one place that turns a Connection (region, profile,
-endpoint) into a boto3 client with cdnpub's retry mode and timestamp parser."""
+endpoint, optional static credentials) into a boto3 client with cdnpub's retry mode and
+timestamp parser; and the one reading of AWS's error answers (`error_code`,
+`error_message`, the ACCESS_DENIED and NOT_FOUND code sets) that every caller uses."""
 
 from __future__ import annotations
 
@@ -139,6 +141,18 @@ def error_code(err: BaseException) -> str:
         return str(code)
     status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
     return str(status) if status else ""
+
+
+def error_message(err: BaseException, default: str | None = None) -> str:
+    """AWS's own words for the failure (a ClientError's Error.Message), else `default`
+    (str(err) when None)."""
+    import botocore.exceptions
+
+    if isinstance(err, botocore.exceptions.ClientError):
+        message = (err.response.get("Error") or {}).get("Message")
+        if message:
+            return str(message)
+    return str(err) if default is None else default
 
 
 # The codes that mean "the credentials may not do this": S3's and CloudFront's names,

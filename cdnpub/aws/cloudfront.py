@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from cdnpub.aws.clients import ACCESS_DENIED, Connection, aws_client, error_code, retries
+from cdnpub.aws.clients import ACCESS_DENIED, Connection, aws_client, error_code, error_message, retries
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.sync.invalidation import Invalidation, T, batches, caller_reference
 from cdnpub.urls import invalidation_path as invalidation_path
@@ -198,7 +198,7 @@ class CloudFront:
     def _client_error(self, action: str, err: ClientError, attempts: int) -> Exception:
         dist = self.distribution_id
         code = error_code(err)
-        message = _one_line(err.response.get("Error", {}).get("Message", "") or str(err))
+        message = _one_line(error_message(err))
         if code == "NoSuchDistribution":
             return UserError(f"CloudFront distribution {dist} does not exist (check --distribution-id)")
         if code in ACCESS_DENIED:

@@ -1,6 +1,6 @@
 """The S3 store: one listing, uploads, copies in place, deletes, private bookkeeping.
 
-Knows S3, not plans. botocore's errors become cdnpub's here, once, with the
+Knows S3, not plans. S3's errors become cdnpub's in `s3_errors`, once, with the
 bucket or key in the message; botocore's own retry mode does the retrying.
 """
 
@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from cdnpub.aws.clients import ACCESS_DENIED, PART_CONCURRENCY, error_code, retries
+from cdnpub.aws.clients import ACCESS_DENIED, PART_CONCURRENCY, error_code, error_message, retries
 from cdnpub.build.digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
 from cdnpub.build.model import Asset
 from cdnpub.errors import CdnpubError, NoSuchBucket, RemoteError, UserError
@@ -107,7 +107,7 @@ def _translate(err: Exception, bucket: str, where: str) -> CdnpubError:
             return UserError(_USER_CODES["AccessDenied"].format(where=where))
         if code in ("301", "MovedPermanently") or status == 301:
             return UserError(_USER_CODES["PermanentRedirect"].format(bucket=bucket))
-        message = err.response.get("Error", {}).get("Message", "") or str(err)
+        message = error_message(err)
         return RemoteError(f"s3://{where}: {code or status} {message}".strip())
     if isinstance(err, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError)):
         return RemoteError(f"cannot reach the S3 endpoint for s3://{where}: {err}")

@@ -72,7 +72,7 @@ def behavior_for(config: Mapping[str, Any], path: str) -> Mapping[str, Any]:
 
 def probe_path(prefix: str) -> str:
     """A URL path under the prefix, as a stylesheet cdnpub publishes has."""
-    return f"/{prefix}/css/app.css" if prefix else "/css/app.css"
+    return f"/{under(prefix)}css/app.css"
 
 
 def bucket_origins(config: Mapping[str, Any], bucket: str) -> list[Mapping[str, Any]]:
@@ -135,7 +135,7 @@ def _grants_get(statement: Mapping[str, Any], bucket: str, prefix: str) -> bool:
     actions = [str(a) for a in as_list(statement.get("Action"))]
     if not any(_wild(a, "s3:GetObject", fold=True) for a in actions):
         return False
-    key = f"arn:aws:s3:::{bucket}/{prefix + '/' if prefix else ''}css/app.css"
+    key = f"arn:aws:s3:::{bucket}/{under(prefix)}css/app.css"
     resources = [str(r).replace("arn:aws-cn:", "arn:aws:") for r in as_list(statement.get("Resource"))]
     return any(_wild(r, key) for r in resources)
 

@@ -1,5 +1,6 @@
 """`cdnpub doctor`'s I/O: read the bucket's and the distribution's configuration
-(read-only: Get*, List* and a few HEADs), then judge it with checks.py.
+(read-only: Get*, List* and a few HEADs), then judge it with the checks in `doctor/checks/`.
+The one module of doctor that talks to AWS.
 
 A refused read is not a crash: the check that needed it becomes a warning naming the
 IAM action. A missing configuration (S3's NoSuch... codes) is a value, None.
@@ -11,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from cdnpub.aws.clients import ACCESS_DENIED, NOT_FOUND, error_code
+from cdnpub.aws.clients import ACCESS_DENIED, NOT_FOUND, error_code, error_message
 from cdnpub.aws.managed_policies import (
     is_managed_cache_policy,
     is_managed_origin_request_policy,
@@ -74,7 +75,7 @@ class _Reader:
             if code == "NoSuchDistribution":
                 raise UserError("the distribution does not exist (check --distribution-id)") from None
             if action.startswith("cloudfront:"):
-                message = err.response.get("Error", {}).get("Message", "")
+                message = error_message(err, default="")
                 raise RemoteError(f"CloudFront {action.split(':')[1]}: {code} {message}".strip()) from None
             with s3_errors(self.bucket):
                 raise

@@ -1,4 +1,4 @@
-"""`flask cdn build | plan | publish`: the release step with settings from the app's
+"""`flask cdn build | plan | publish | doctor`: the release step with settings from the app's
 config, every static folder of the app and its blueprints in one release.
 
 Registered through the `flask.commands` entry point, so any app gets them:

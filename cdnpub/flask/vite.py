@@ -4,7 +4,7 @@
 them; or, against Vite's dev server, its client and the entry's source.
 
 Which files an entry needs is pure (`entry_files`); which URL and integrity each gets is
-the Flask face's business (flask.py), through the same `url_for` and manifest as every
+the Flask face's business (`flask/extension.py`), through the same `url_for` and manifest as every
 other static URL. https://vite.dev/guide/backend-integration
 """
 

@@ -13,6 +13,7 @@ from cdnpub.sync.pending import NO_DISTRIBUTION, Pending, dumps, loads
 from cdnpub.sync.plan import Plan
 from cdnpub.sync.ports import Store
 from cdnpub.sync.settings import Settings
+from cdnpub.urls import under
 
 
 def read_marker(store: Store, prefix: str, warn: Callable[[str], None]) -> Pending:
@@ -32,7 +33,7 @@ def read_marker(store: Store, prefix: str, warn: Callable[[str], None]) -> Pendi
     except UserError as err:  # still a sign of a publish that stopped half-way
         warn(
             f"{err}: the invalidations it held are unknown, so every object is compared with the "
-            f"bucket; to be sure, invalidate /{prefix}/* by hand (cdnpub invalidate)"
+            f"bucket; to be sure, invalidate /{under(prefix)}* by hand (cdnpub invalidate)"
         )
         return Pending()
 

@@ -45,7 +45,7 @@ from cdnpub.sync.records import grace, record_of
 from cdnpub.sync.release import Release, dumps
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, served_paths, shrink
-from cdnpub.urls import invalidation_path
+from cdnpub.urls import invalidation_path, under
 
 
 class Progress(Protocol):
@@ -268,7 +268,7 @@ def invalidate(todo: Plan, cdn: Cdn, settings: Settings) -> tuple[tuple[str, ...
 
 def invalidation_paths(todo: Plan, threshold: int) -> tuple[str, ...]:
     paths = [invalidation_path(k) for k in todo.invalidate]
-    floor = invalidation_path(todo.prefix) + "/" if todo.prefix else "/"
+    floor = invalidation_path(under(todo.prefix))
     return collapse(paths, threshold, floor=floor)
 
 

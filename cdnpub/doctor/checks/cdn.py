@@ -26,6 +26,7 @@ from cdnpub.doctor.documents import (
     s3_cors_allows_get,
 )
 from cdnpub.doctor.model import CONSOLE, FAIL, PASS, WARN, SetUp, Verdict, denied
+from cdnpub.urls import under
 
 _CORS_POLICY = f"Response headers policy: CORS-With-Preflight ({CORS_WITH_PREFLIGHT})"
 
@@ -123,7 +124,7 @@ def behavior(setup: SetUp) -> Verdict | None:
     pattern = str(served.get("PathPattern") or "Default (*)")
     if d.origins and target in [str(o["Id"]) for o in d.origins]:
         return Verdict(PASS, f"behavior {pattern} sends {path} to the bucket")
-    want = f"/{setup.prefix}/*" if setup.prefix else "Default (*)"
+    want = f"/{under(setup.prefix)}*" if setup.prefix else "Default (*)"
     return Verdict(
         FAIL,
         f"{path} goes to origin {target or '?'} (behavior {pattern}), not to the bucket",
