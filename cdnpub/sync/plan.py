@@ -16,6 +16,7 @@ from cdnpub.build.digest import MULTIPART_THRESHOLD
 from cdnpub.build.model import HASHED_NAME, Asset, Build
 from cdnpub.errors import UserError
 from cdnpub.sync.layout import is_meta_key, is_record_key, meta_owner, releases_prefix
+from cdnpub.sync.order import waves
 from cdnpub.sync.pending import Pending
 from cdnpub.sync.release import ObjectRecord, Release, new_release
 from cdnpub.urls import safe_segments, under
@@ -113,6 +114,17 @@ class Plan:
     # reads them back (confirm_kept) before writing anything.
     unverified: tuple[Blob, ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # The wave of each plain action (order.waves): a plain module lands after the plain
+    # keys it imports. Empty: one wave.
+    plain_waves: tuple[int, ...] = ()
+
+    def plain_in_order(self) -> tuple[tuple[Action, ...], ...]:
+        """The plain phase as waves, each written only once the ones before it landed."""
+        if not self.plain_waves:
+            return (self.plain,) if self.plain else ()
+        count = max(self.plain_waves) + 1
+        waved = list(zip(self.plain, self.plain_waves, strict=True))
+        return tuple(tuple(a for a, w in waved if w == n) for n in range(count))
 
     @property
     def uploads(self) -> tuple[Action, ...]:
@@ -258,6 +270,7 @@ def plan(
         prefix=build.prefix,
         fingerprinted=tuple(phases[False]),
         plain=tuple(phases[True]),
+        plain_waves=waves([a.blob.asset.path for a in phases[True]], build.modules),
         release=release,
         write_release=write_release,
         prune=prune,

@@ -206,8 +206,9 @@ def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pen
     if marker is not None:
         leave(todo, store, marker)
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cdnpub") as pool:
-        for name, actions in (("fingerprinted", todo.fingerprinted), ("plain", todo.plain)):
-            _run_phase(pool, name, actions, store, progress)
+        for name, waves in (("fingerprinted", (todo.fingerprinted,)), ("plain", todo.plain_in_order())):
+            _run_phase(pool, name, waves, store, progress)
+            actions = [a for wave in waves for a in wave]
             uploads = [a for a in actions if a.reason is not Reason.HEADERS]
             uploaded += len(uploads)
             nbytes += sum(a.sent_bytes for a in actions)
@@ -224,8 +225,15 @@ def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pen
 
 
 def _run_phase(
-    pool: ThreadPoolExecutor, name: str, actions: Sequence[Action], store: Store, progress: Progress
+    pool: ThreadPoolExecutor,
+    name: str,
+    waves: Sequence[Sequence[Action]],
+    store: Store,
+    progress: Progress,
 ) -> None:
+    """One phase, wave after wave (the plain phase's order.waves; one wave otherwise),
+    each wave's actions `pool`'s size at a time."""
+    actions = [a for wave in waves for a in wave]
     if not actions:
         return
     progress.phase(name, len(actions), sum(a.sent_bytes for a in actions))
@@ -241,7 +249,14 @@ def _run_phase(
             store.upload(blob)
         progress.advance(action, action.sent_bytes)
 
-    futures: list[Future[None]] = [pool.submit(run, a) for a in actions]  # dependencies first
+    for wave in waves:
+        _run_wave(pool, run, wave)
+
+
+def _run_wave(pool: ThreadPoolExecutor, run: Callable[[Action], None], wave: Sequence[Action]) -> None:
+    """Run every action of the wave; the first failure cancels what has not started,
+    waits for what runs, and is raised."""
+    futures: list[Future[None]] = [pool.submit(run, a) for a in wave]  # dependencies first
     finished, pending = wait(futures, return_when=FIRST_EXCEPTION)
     failed = [f for f in finished if f.exception() is not None]
     if not failed:

@@ -30,6 +30,15 @@ def second_release(root: Path) -> None:
     (root / "css/fonts.css").write_text("@font-face{font-family:G;src:url(../fonts/g.woff2)}\n")
 
 
+def module_release(root: Path) -> None:
+    """A release that adds modules: the plain `app.js` now imports a new module, which
+    imports another new one (the plain copies keep their relative imports)."""
+    (root / "js/lib").mkdir(parents=True, exist_ok=True)
+    (root / "js/lib/deep.js").write_text("export const d = 1;\n")
+    (root / "js/lib/new.js").write_text('import { d } from "./deep.js";\nexport const n = d;\n')
+    (root / "js/app.js").write_text('import { n } from "./lib/new.js";\nconsole.log(n);\n')
+
+
 def run_and_kill(
     moto_server: MotoServer, root: Path, bucket: str, after: int, cwd: Path
 ) -> subprocess.Popen[bytes]:
@@ -69,10 +78,11 @@ def kill_trials(
     tmp_path: Path,
     trials: int,
     seed: int,
+    change: Callable[[Path], None] = second_release,
 ) -> None:
     v1 = make_tree(SITE, "v1")
     v2 = make_tree(SITE, "v2")
-    second_release(v2)
+    change(v2)
     reference = new_bucket()
     assert publish(v1, reference, moto_server).exit_code == 0
     moto_server.reset_log()
@@ -103,6 +113,15 @@ def test_sigkill_at_random_points_never_breaks_the_site_and_a_rerun_converges(
     tmp_path: Path,
 ) -> None:
     kill_trials(moto_server, new_bucket, make_tree, tmp_path, trials=20, seed=20)
+
+
+def test_sigkill_of_a_release_that_adds_modules_never_leaves_a_plain_module_importing_a_missing_key(
+    moto_server: MotoServer,
+    new_bucket: Callable[[], str],
+    make_tree: Callable[..., Path],
+    tmp_path: Path,
+) -> None:
+    kill_trials(moto_server, new_bucket, make_tree, tmp_path, trials=8, seed=7, change=module_release)
 
 
 @pytest.mark.slow

@@ -18,6 +18,9 @@ RELEASES = "/.cdnpub/releases/"
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{10}\.[^./]+$|[.-](?=[0-9a-f]*[0-9])[0-9a-f]{8,64}\.[^./]+$")
 _CSS_REF = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 _MAP_REF = re.compile(r"[#@] sourceMappingURL=(\S+?)\s*(?:\*/)?\s*$", re.M)
+# A module's relative imports (`from "./x.js"`, `import "./x.js"`, `import("./x.js")`): a
+# plain module keeps them as written, so they name plain keys, which must exist too.
+_JS_IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}/[^'"]+)['"]""")
 
 
 def bucket_writes(server: MotoServer, bucket: str) -> list[Any]:
@@ -69,21 +72,23 @@ def newest_release(server: MotoServer, bucket: str) -> tuple[str, dict[str, Any]
 
 
 def referenced_keys(key: str, body: bytes, content_type: str) -> set[str]:
-    """Fingerprinted keys that a stored CSS or JS object points at (relative or root-relative)."""
+    """Keys that a stored CSS or JS object points at (relative or root-relative): the
+    fingerprinted ones its references name, and every key a module imports."""
     if not (content_type.startswith("text/css") or content_type.startswith("text/javascript")):
         return set()
     text = body.decode("utf-8", "replace")
     refs = [a or b for a, b in _CSS_REF.findall(text)] if content_type.startswith("text/css") else []
     refs += _MAP_REF.findall(text)
+    imports = _JS_IMPORT.findall(text) if content_type.startswith("text/javascript") else []
     found = set()
-    for ref in refs:
+    for ref in [*refs, *imports]:
         path = urlsplit(ref).path
         if not path or "://" in ref or ref.startswith(("data:", "//")):
             continue
         path = unquote(path)
         target = path.lstrip("/") if path.startswith("/") else posixpath.join(posixpath.dirname(key), path)
         target = posixpath.normpath(target)
-        if FINGERPRINTED.search(target):
+        if FINGERPRINTED.search(target) or ref in imports:
             found.add(target)
     return found
 
