@@ -54,5 +54,7 @@ def test_a_content_encoding_rule_is_exit_2_before_any_write(
     )
     site = write_tree(tmp_path / "static", {"app.js": gzip.compress(b"go()", mtime=0)})
     result = publish(site, bucket, moto_server)
-    one_line_error(result, 2, '[[tool.cdnpub.rules]] #1 (match = "*.js"): content-encoding = "gzip" on app.js')
+    one_line_error(
+        result, 2, '[[tool.cdnpub.rules]] #1 (match = "*.js"): content-encoding = "gzip" on app.js'
+    )
     assert moto_server.puts() == []
