@@ -123,6 +123,24 @@ def is_text(path: str) -> bool:
 _CSS_CHARSET = re.compile(rb'@charset "([\x20-\x21\x23-\x7e]*)";')
 
 
+# The WHATWG Encoding labels of UTF-8, and the UTF-16 labels that CSS Syntax 3.2 reads as
+# UTF-8 in an @charset rule: a stylesheet declaring one of them is UTF-8 to a browser.
+_CSS_UTF8_LABELS = frozenset(
+    {"utf-8", "utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"}
+    | {
+        "utf-16",
+        "utf-16le",
+        "utf-16be",
+        "unicode",
+        "unicodefeff",
+        "unicodefffe",
+        "csunicode",
+        "iso-10646-ucs-2",
+        "ucs-2",
+    }
+)
+
+
 HEAD_BYTES = 1024  # the bytes kept for a BOM or an @charset rule
 
 
@@ -199,7 +217,7 @@ def charset(path: str, body: Body) -> str | None:
     if body.bom is not None:
         return body.bom
     declared = body.declared if posixpath.splitext(path)[1].lower() == ".css" else None
-    if declared is not None and declared not in ("utf-8", "utf8", "unicode-1-1-utf-8"):
+    if declared is not None and declared not in _CSS_UTF8_LABELS:
         return None
     return "utf-8" if body.utf8 else None
 

@@ -39,6 +39,9 @@ def sri(data: bytes) -> str:
         ("a.css", LATIN1_CSS, "text/css"),  # its @charset applies
         ("a.css", b'@charset "iso-8859-1";\na{}', "text/css"),  # declared, even if ASCII
         ("a.css", b'@charset "utf-8";\na{}', "text/css; charset=utf-8"),
+        ("a.css", b'@charset "UTF8";\na{}', "text/css; charset=utf-8"),
+        ("a.css", b'@charset "utf-16le";\na{}', "text/css; charset=utf-8"),  # read as UTF-8 (CSS Syntax 3.2)
+        ("a.css", b'@charset  "latin1";\na{}', "text/css; charset=utf-8"),  # not an @charset rule: two spaces
         ("a.css", "a{content:'é'}".encode("latin-1"), "text/css"),
         ("a.txt", "Précis £".encode("latin-1"), "text/plain"),
         ("a.txt", "\ufeffPrécis".encode("utf-16-le"), "text/plain; charset=utf-16le"),
