@@ -29,6 +29,10 @@ FILES = {
     ).encode("latin-1"),
     "js/app.js": "document.body.dataset.ran = 'Précis £';\n".encode(),
     "img/logo.svgz": gzip.compress(SVG, mtime=0),
+    "pages/latin1.html": (
+        '<!doctype html><html><head><meta charset="iso-8859-1"><title>t</title></head>'
+        "<body><p>Précis £</p></body></html>"
+    ).encode("latin-1"),
 }
 
 PAGE = """<!doctype html>
@@ -96,3 +100,11 @@ def test_the_svgz_integrity_is_of_what_the_browser_checks(page: LoadedPage, enco
         f"fetch({url!r}, {{integrity: {entry.integrity!r}, mode: 'cors'}}).then(r => r.text())"
     )
     assert text == SVG.decode()
+
+
+def test_a_latin1_page_renders_by_its_own_meta_charset(browser: Browser, encodings_stack: Stack) -> None:
+    url = cdn_url(encodings_stack, "pages/latin1.html")
+    with open_page(browser, url) as opened:
+        assert opened.responses[url].headers["content-type"] == "text/html"
+        assert opened.evaluate("document.body.textContent") == "Précis £"
+        assert opened.evaluate("document.characterSet") == "windows-1252"  # iso-8859-1's WHATWG name
