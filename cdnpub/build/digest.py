@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -127,15 +127,35 @@ def digest_bytes(data: bytes) -> Digest:
         return digest_chunks((data,), len(data))
     # Most static files are a few KB: for them the generator and the helper objects
     # of digest_chunks cost more than the hashing.
-    integrity = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
-    return Digest(len(data), hashlib.sha256(data).hexdigest(), integrity, hashlib.md5(data).hexdigest())
+    return Digest(len(data), hashlib.sha256(data).hexdigest(), integrity(data), hashlib.md5(data).hexdigest())
 
 
-def digest_file(fs_path: str, size: int, edits: tuple[Edit, ...] = ()) -> Digest:
-    """The digest of a file as published (with `edits`), streamed when it is big."""
+def digest_file(
+    fs_path: str, size: int, edits: tuple[Edit, ...] = (), observe: Callable[[bytes], None] | None = None
+) -> Digest:
+    """The digest of a file as published (with `edits`), streamed when it is big;
+    `observe` sees the same bytes, in order, in the same one read (a text file's
+    encoding is checked on them, see mediatypes.Utf8Check)."""
     if size >= READ_CHUNK:
-        return digest_chunks(read_chunks(fs_path, size, edits), published_size(size, edits))
-    return digest_bytes(read_all(fs_path, size, edits))
+        chunks = read_chunks(fs_path, size, edits)
+        if observe is not None:
+            chunks = _observed(chunks, observe)
+        return digest_chunks(chunks, published_size(size, edits))
+    data = read_all(fs_path, size, edits)
+    if observe is not None:
+        observe(data)
+    return digest_bytes(data)
+
+
+def _observed(chunks: Iterable[bytes], observe: Callable[[bytes], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        observe(chunk)
+        yield chunk
+
+
+def integrity(data: bytes) -> str:
+    """The SRI value (sha384, W3C Subresource Integrity) of a body as a browser checks it."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
 
 
 def published_size(size: int, edits: Iterable[Edit]) -> int:

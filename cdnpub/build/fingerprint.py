@@ -4,14 +4,26 @@ everything it points at; and the manifest of a build."""
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from cdnpub.build.bundlers import find_bundler_output
-from cdnpub.build.digest import Digest, digest_bytes, digest_file
+from cdnpub.build.digest import Digest, Edit, digest_bytes, digest_file, integrity, read_all
 from cdnpub.build.graph import Node, dependency_levels, find_references, graph_nodes, uncertain_invalidations
+from cdnpub.build.mediatypes import (
+    GZIP_MAGIC,
+    UTF8,
+    Body,
+    Utf8Check,
+    body_of,
+    content_coding,
+    is_text,
+    not_utf8_warning,
+)
 from cdnpub.build.model import DEFAULT_OPTIONS, Asset, Build, BuildOptions, Source, hashed_name, keeps_name
 from cdnpub.build.modulegraph import module_graph
 from cdnpub.build.rewrite import apply_edits, reference_edits
@@ -48,6 +60,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
     found: dict[str, list[str]] = {}  # warnings by node, reported in node order
     sheets = Stylesheets(nodes)  # forks its workers first, before any thread starts
     assets: dict[str, Asset] = {}
+    notes: dict[str, str] = {}  # a warning about a file's bytes, by node (see _published)
     with sheets, ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
         leaves = []
         for node in nodes.values():
@@ -55,7 +68,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
                 found[node.logical] = find_references(node, nodes, by_url, [])
                 if not node.refs:
                     leaves.append(node)
-        _add_assets(leaves, assets, pool, options, fingerprinted)
+        _add_assets(leaves, assets, pool, options, fingerprinted, notes)
         for node, spans in sheets.spans():
             found[node.logical] = find_references(node, nodes, by_url, spans)
         warnings = [w for s in sources for w in s.scan.warnings] + list(bundled.warnings)
@@ -64,9 +77,12 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
         if options.strict and warnings:
             raise UserError(warnings[0] + " (--strict)")
         for level in dependency_levels(nodes):
-            _add_assets([n for n in level if n.logical not in assets], assets, pool, options, fingerprinted)
+            _add_assets(
+                [n for n in level if n.logical not in assets], assets, pool, options, fingerprinted, notes
+            )
     one_file_per_key(assets.values())
     modules, module_warnings = module_graph(assets.values(), options.js_modules)
+    module_warnings = [notes[n] for n in nodes if n in notes] + module_warnings
     if options.strict and module_warnings:
         raise UserError(module_warnings[0] + " (--strict)")
     rewritten = sum(len(n.refs) for n in nodes.values())
@@ -98,26 +114,30 @@ def _add_assets(
     pool: ThreadPoolExecutor,
     options: BuildOptions,
     fingerprinted: re.Pattern[str],
+    notes: dict[str, str],
 ) -> None:
     """Fingerprint nodes that depend only on `assets`. Big files go to the pool
     (hashlib releases the GIL, so they hash in parallel); small ones are cheaper
     inline than as a future each."""
     big = [n for n in level if n.file.size >= POOL_MIN_SIZE]
-    futures = [pool.submit(_asset, n, assets, options, fingerprinted) for n in big]
-    small = [_asset(n, assets, options, fingerprinted) for n in level if n.file.size < POOL_MIN_SIZE]
+    futures = [pool.submit(_asset, n, assets, options, fingerprinted, notes) for n in big]
+    small = [_asset(n, assets, options, fingerprinted, notes) for n in level if n.file.size < POOL_MIN_SIZE]
     by_path = {a.path: a for a in small + [f.result() for f in futures]}
     assets.update((n.logical, by_path[n.logical]) for n in level)
 
 
 def _asset(
-    node: Node, done: dict[str, Asset], options: BuildOptions, fingerprinted: re.Pattern[str]
+    node: Node,
+    done: dict[str, Asset],
+    options: BuildOptions,
+    fingerprinted: re.Pattern[str],
+    notes: dict[str, str],
 ) -> Asset:
     edits = tuple(reference_edits(node, done))
     f = node.file
-    if node.text is not None:
-        digest: Digest = digest_bytes(apply_edits(node.text.encode("utf-8", "surrogateescape"), edits))
-    else:
-        digest = digest_file(f.fs_path, f.size, edits)
+    digest, body, coded, note = _published(node, edits)
+    if note is not None:
+        notes[node.logical] = note  # one key per node: safe from the pool's threads
     already = node.kept
     name = node.logical if already else hashed_name(node.logical, digest.sha256)
     return Asset(
@@ -129,11 +149,53 @@ def _asset(
         sha256=digest.sha256,
         etag=digest.etag,
         integrity=digest.integrity,
-        headers=headers_for(node.logical, options.rules),
+        headers=headers_for(node.logical, options.rules, body, coded),
         edits=edits,
         source_size=f.size,
         source_mtime_ns=f.mtime_ns,
     )
+
+
+def _published(node: Node, edits: tuple[Edit, ...]) -> tuple[Digest, Body, bool, str | None]:
+    """A file's bytes as published, read once: their digest; for a text type the encoding
+    of the body a browser decodes (mediatypes.charset decides the header from it); whether
+    they carry the coding the name implies (gzip for .svgz); a warning about them or None.
+
+    The fingerprint and the ETag are of the bytes as stored (they name and check the
+    object); the SRI integrity is of the decoded body, which is what a browser checks."""
+    f = node.file
+    if node.text is not None:  # a stylesheet, read whole already
+        data = apply_edits(node.text.encode("utf-8", "surrogateescape"), edits)
+        body = body_of(data)
+        return digest_bytes(data), body, True, not_utf8_warning(node.logical, body)
+    if content_coding(node.logical) is not None:
+        return _decoded(node.logical, read_all(f.fs_path, f.size, edits))
+    if not is_text(node.logical):
+        return digest_file(f.fs_path, f.size, edits), UTF8, True, None
+    check = Utf8Check()
+    digest = digest_file(f.fs_path, f.size, edits, observe=check.update)
+    body = check.body()
+    return digest, body, True, not_utf8_warning(node.logical, body)
+
+
+def _decoded(path: str, data: bytes) -> tuple[Digest, Body, bool, str | None]:
+    """A file whose name implies gzip (.svgz): published as it is, its integrity and its
+    encoding taken from the gunzipped body. One stored plain (no gzip header) is served
+    with no coding, so that it still draws."""
+    stored = digest_bytes(data)
+    if not data.startswith(GZIP_MAGIC):
+        body = body_of(data)
+        note = f"{path} is not gzip-compressed: served with no Content-Encoding"
+        return stored, body, False, note
+    try:
+        decoded = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as err:
+        raise UserError(
+            f"{printable(path)}: not a whole gzip stream ({err}); browsers would draw nothing"
+        ) from None
+    body = body_of(decoded)
+    digest = Digest(stored.size, stored.sha256, integrity(decoded), stored.etag)
+    return digest, body, True, not_utf8_warning(path, body)
 
 
 def from_build(build: Build) -> Manifest:

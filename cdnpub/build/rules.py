@@ -15,6 +15,7 @@ from typing import Any
 
 import pathspec
 
+from cdnpub.build.mediatypes import UTF8, Body, content_coding
 from cdnpub.build.mediatypes import content_type as table_content_type
 from cdnpub.errors import UserError
 from cdnpub.text import printable
@@ -54,6 +55,7 @@ class Rule:
     fingerprinted_cache_control: str | None = None
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    where: str = field(default="", compare=False)  # `[tool.cdnpub] rules #2 (match = "*.js")`
 
     def matches(self, path: str) -> bool:
         return bool(self.spec.match_file(path))
@@ -111,6 +113,7 @@ def parse_rules(raw: Sequence[Mapping[str, Any]], origin: str = "[tool.cdnpub] r
                 content_type=table.get("content_type"),
                 headers=tuple(sorted(extra)),
                 spec=spec,
+                where=where,
             )
         )
     return tuple(rules)
@@ -173,11 +176,17 @@ def _check_value(header: str, value: str, where: str, shown: str | None = None) 
             ) from None
 
 
-def headers_for(path: str, rules: Sequence[Rule]) -> Headers:
-    """The headers of a logical path: the table's defaults, then each matching rule."""
-    ctype = table_content_type(path)
+def headers_for(path: str, rules: Sequence[Rule], body: Body = UTF8, coded: bool = True) -> Headers:
+    """The headers of a logical path: the table's defaults for its name and its bytes
+    (`body`: the decoded bytes' encoding; `coded`: whether the stored bytes carry the
+    coding the name implies, gzip for .svgz), then each matching rule.
+
+    Raises UserError for a rule that gives the file a Content-Encoding other than the one
+    its name implies (see refuse_coding)."""
+    ctype = table_content_type(path, body)
     plain, fingerprinted = SHORT, IMMUTABLE
-    extra: dict[str, str] = {}
+    coding = content_coding(path) if coded else None
+    extra: dict[str, str] = {"content-encoding": coding} if coding else {}
     for rule in rules:
         if not rule.matches(path):
             continue
@@ -185,4 +194,22 @@ def headers_for(path: str, rules: Sequence[Rule]) -> Headers:
         plain = rule.cache_control or plain
         fingerprinted = rule.fingerprinted_cache_control or fingerprinted
         extra.update(rule.headers)
+        refuse_coding(rule, path, coding)
     return Headers(ctype, plain, fingerprinted, tuple(sorted(extra.items())))
+
+
+def refuse_coding(rule: Rule, path: str, coding: str | None) -> None:
+    """A rule's Content-Encoding is refused where it would change what the file's bytes
+    are: cdnpub hashes (SRI, fingerprints) and rewrites references in the bytes on disk,
+    a browser checks and reads the decoded body, so a coding cdnpub did not decode would
+    make every integrity attribute fail and leave a compressed stylesheet's url()s
+    unrewritten. `identity`, or the coding the name implies, changes nothing."""
+    value = dict(rule.headers).get("content-encoding")
+    if value is None or value.strip().lower() == (coding or "identity"):
+        return
+    raise UserError(
+        f"{rule.where or 'rule ' + json.dumps(rule.match)}: content-encoding = {json.dumps(value)} on "
+        f"{printable(path)}: cdnpub computes SRI and rewrites references over the bytes as stored, "
+        "browsers check the decoded body; publish the file uncompressed (CloudFront compresses "
+        "on the fly) or drop the header"
+    )
