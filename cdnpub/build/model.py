@@ -35,16 +35,22 @@ HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub'
 #   in CamelCase words alone (`nav-GoToPage`, `logo-MyNewApp`). About half of Rollup's
 #   hashes pass (`main-Br8DK0F1.js`); the rest (`index-DiwrgTda.js`, shaped like
 #   `grid-DataGrid.js`) need Vite's manifest;
-# - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only.
+# - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only;
+# - webpack's `[contenthash][ext]` (asset modules, file-loader, worker-loader): a name that
+#   IS the hash, 16-64 hex digits alternating as above (`01755571581f208371a3.woff`);
+# - after any of these, one of webpack's suffixes: `.chunk` (create-react-app), `.entry`,
+#   `.worker`, `.bundle` (`main.4f3a9c1d.chunk.js`, `[contenthash].worker.js`); no other
+#   word, so `jquery-3.7.1.min.js`-like names stay out.
 # Source maps (`main-Br8DK0F1.js.map`) never match: no bundler's hash covers the map, so
 # it can get other bytes under the same name (see bundlers.kept_paths).
 DEFAULT_FINGERPRINTED_PATTERN = (
     r"(?:[.-](?=[0-9a-f]*(?:[0-9][a-f]+[0-9]|[a-f][0-9]+[a-f]))[0-9a-f]{8,64}"
+    r"|^(?=[0-9a-f]*(?:[0-9][a-f]+[0-9]|[a-f][0-9]+[a-f]))[0-9a-f]{16,64}"
     r"|-(?=[A-Za-z0-9_-]{8}\.)(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])"
     r"(?![a-z]*(?:[A-Z][a-z]+)*[A-Z]*\.)"
     r"(?:[A-Z]+(?![A-Z])|[a-z]+(?![a-z])|[0-9]+(?![0-9])|[_-]+(?![_-])){6,8}"
     r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
-    r")\.(?!map$)[^./]+$"
+    r")(?:\.(?:chunk|entry|worker|bundle))?\.(?!map$)[^./]+$"
 )
 
 
