@@ -1,5 +1,5 @@
 """Bundler output: the files a bundler's own manifest lists (Vite's `.vite/manifest.json`
-and the older `manifest.json`, webpack-manifest-plugin's `manifest.json`, esbuild's
+and the older `manifest.json`, webpack's manifests in the shapes of webpack.py, esbuild's
 metafile). Their names carry the bundler's content hash and the bundler owns the
 references between them, so cdnpub keeps their names, serves them `immutable`, makes
 no plain-name copy and publishes them byte for byte (source maps excepted: see kept_paths).
@@ -8,7 +8,8 @@ A manifest is the only sure sign: a name pattern cannot tell `index-DiwrgTda.js`
 `page-TextArea.js`, and a hand-written name taken for a hash is stuck in browsers for a
 year. Listing is not enough either: a bundler configured with `[name].js` lists
 `main.js`, whose name does not change with its content, so a listed file is kept only
-when the bundler renamed it (its name differs from its source's).
+when its name carries a hash (carries_hash), and only when it is in the bundler's output
+folder (a manifest entry `../robots.txt` names no output of the bundler's).
 
 The parsers are pure (a JSON document in, the listed files out); `find_bundler_output`
 is the I/O edge that looks for the manifests in scanned folders and reads them.
@@ -19,19 +20,21 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, HASHED_NAME
 from cdnpub.build.scan import Scan, SourceFile
+from cdnpub.build.webpack import MANIFEST_JSON, NAMED_MANIFESTS, file_names, is_webpack, under
+from cdnpub.build.webpack import resolve_url as resolve_url  # the webpack shapes live in webpack.py
 from cdnpub.errors import UserError
+from cdnpub.text import printable
 from cdnpub.urls import normal_name
 
 VITE_MANIFEST = ".vite/manifest.json"  # Vite 5+; older Vite wrote manifest.json in the out dir
-
-
-MANIFEST_JSON = "manifest.json"  # Vite < 5, webpack-manifest-plugin; also PWA manifests: sniffed
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,21 +82,13 @@ def _logical(sub: str, path: str) -> str:
 
 def sniff(doc: Any) -> str | None:
     """Which bundler wrote a `manifest.json`: "vite" (chunks with a "file"), "webpack"
-    (file names to URLs), or None (a web app manifest, or anything else)."""
+    (one of the shapes of webpack.py), or None (a web app manifest, or anything else)."""
     if not isinstance(doc, dict) or not doc:
         return None
     values = list(doc.values())
     if all(isinstance(v, dict) and isinstance(v.get("file"), str) for v in values):
         return "vite"
-    # Names of files to their URLs; a web app manifest's keys are words ("name", "start_url").
-    if all(isinstance(v, str) for v in values) and all(_has_extension(k) for k in doc):
-        return "webpack"
-    return None
-
-
-def _has_extension(name: str) -> bool:
-    stem, dot, ext = posixpath.basename(name).rpartition(".")
-    return bool(dot and stem and ext)
+    return "webpack" if is_webpack(doc) else None
 
 
 def vite_files(doc: Any, origin: str) -> tuple[Listed, ...]:
@@ -107,14 +102,21 @@ def vite_files(doc: Any, origin: str) -> tuple[Listed, ...]:
     listed: dict[str, str | None] = {}
     for key, chunk in doc.items():
         source = _vite_source(key, chunk)
-        listed.setdefault(chunk["file"], source)
+        _note(listed, chunk["file"], source)
         for field in ("css", "assets"):
             extra = chunk.get(field, [])
             if not isinstance(extra, list) or not all(isinstance(f, str) for f in extra):
                 raise UserError(f"{origin}: {key!r}: {field!r} must be a list of file names")
             for f in extra:
-                listed.setdefault(f, source if field == "css" else None)
+                _note(listed, f, source if field == "css" else None)
     return tuple(Listed(f, s) for f, s in listed.items())
+
+
+def _note(listed: dict[str, str | None], file: str, source: str | None) -> None:
+    """A file listed again keeps the first source any listing gives (an asset is listed
+    by the chunk that imports it, without one, and by its own key, with one)."""
+    if listed.get(file) is None:
+        listed[file] = source
 
 
 def _vite_source(key: str, chunk: dict[str, Any]) -> str | None:
@@ -129,10 +131,18 @@ def _vite_source(key: str, chunk: dict[str, Any]) -> str | None:
 
 
 def webpack_files(doc: Any, origin: str) -> tuple[Listed, ...]:
-    """Files of a webpack-manifest-plugin manifest: source name -> public URL."""
+    """Files a webpack manifest names (any shape of webpack.py), each once, with its
+    source when a key names it."""
     if sniff(doc) != "webpack":
         raise UserError(f"{origin}: not a webpack manifest (an object of names to URLs)")
-    return tuple(Listed(url, _stem(name)) for name, url in doc.items())
+    return _webpack_listed(doc)
+
+
+def _webpack_listed(doc: Any) -> tuple[Listed, ...]:
+    listed: dict[str, str | None] = {}
+    for file, source in file_names(doc):
+        _note(listed, file, source)
+    return tuple(Listed(f, s) for f, s in listed.items())
 
 
 def esbuild_files(doc: Any, origin: str) -> tuple[Listed, ...]:
@@ -165,29 +175,63 @@ def renamed(listed: Listed) -> bool:
     return listed.source is None or _stem(listed.file) != listed.source
 
 
+_FALLBACK = re.compile(DEFAULT_FINGERPRINTED_PATTERN)
+_WEBPACK_SUFFIX = re.compile(r"\.(?:chunk|entry|worker|bundle)$")
+_TAIL = re.compile(r"[.-]([A-Za-z0-9_-]{8,64})$")
+_BASE32 = re.compile(r"[A-Z2-7]{8}")
+
+
+def carries_hash(listed: Listed) -> bool:
+    """Whether a listed file's name changes with its content, as far as the name shows:
+    it matches the fallback pattern or is cdnpub's own; or the bundler added 6+ hash
+    characters to its source's name (`main-ogulhqqz.css` from `main`); or, source unknown,
+    its stem ends in a run of 8+ hash characters holding two digits and two letters, or
+    esbuild's 8 base32 (`chunk-ASDFGHJK.js`). `bundle.js`, `js/app.js`, `main.js` do not:
+    webpack's `output.filename: "bundle.js"` would otherwise be `immutable` under a
+    name that never changes."""
+    name = posixpath.basename(listed.file.split("?", 1)[0])
+    if name.endswith(".map"):
+        return False
+    if _FALLBACK.search(name) or HASHED_NAME.search(name):
+        return True
+    stem = _WEBPACK_SUFFIX.sub("", name.rpartition(".")[0] or name)
+    source = _WEBPACK_SUFFIX.sub("", listed.source) if listed.source else None
+    if source and stem != source and stem.startswith(source):
+        rest = stem[len(source) :]
+        rest = rest[1:] if rest[0] in ".-~" else rest
+        return len(rest) >= 6 and re.fullmatch(r"[A-Za-z0-9_-]+", rest) is not None
+    tail = _TAIL.search(stem)
+    if tail is None:
+        return False
+    run = tail.group(1)
+    digits = sum(c.isdigit() for c in run)
+    letters = sum(c.isalpha() for c in run)
+    return bool(_BASE32.fullmatch(run)) or (digits >= 2 and letters >= 2)
+
+
 def kept_paths(
     logical: Iterable[tuple[Listed, str | None]], files: frozenset[str], origin: str
 ) -> tuple[frozenset[str], tuple[str, ...]]:
     """The logical paths to keep, from (listed file, its logical path or None when it
     is outside the static folders), and the warnings: a listed file missing from the
-    folder (a stale manifest), files the bundler did not rename.
+    folder (a stale manifest), files whose names carry no hash (carries_hash), which
+    cdnpub fingerprints as its own. A file listed twice is kept when one listing shows
+    its hash (create-react-app lists `main.3f2a.js` as `main.js` and as itself).
 
     Source maps are never kept: no bundler's hash covers the map (webpack#6190,
     rollup#6499), so `main-DC3y9O_F.js.map` gets other bytes under the same name when
     only a comment changed. They are ordinary files: a plain copy under their own name
     (what the script's `sourceMappingURL` names), short-cached and invalidated."""
-    kept: set[str] = set()
+    hashed: dict[str, bool] = {}
     missing: list[str] = []
-    plain: list[str] = []
     for listed, path in logical:
-        if path is None or path.endswith(".map"):
+        if path is None or path.endswith(".map") or posixpath.splitext(path)[1] in _PAGES:
             continue
         if path not in files:
             missing.append(path)
-        elif not renamed(listed):
-            plain.append(path)
         else:
-            kept.add(path)
+            hashed[path] = hashed.get(path, False) or carries_hash(listed)
+    plain = [p for p, h in hashed.items() if not h]
     warnings = []
     if missing:
         warnings.append(
@@ -199,28 +243,57 @@ def kept_paths(
             f"{origin} lists {len(plain)} files whose names hold no content hash, such as {plain[0]}: "
             "cdnpub fingerprints them as its own"
         )
-    return frozenset(kept), tuple(warnings)
+    return frozenset(p for p, h in hashed.items() if h), tuple(warnings)
 
 
-def resolve_url(url: str, base: str, files: frozenset[str]) -> str | None:
-    """The logical path a webpack manifest URL names: relative to the manifest's folder,
-    or (a root-relative or absolute URL holding the public path) the longest tail of its
-    path that is a file under that folder."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    if not parts.scheme and not parts.netloc and not path.startswith("/"):
-        return _join(base, path)
-    segments = [s for s in path.split("/") if s]
-    for i in range(len(segments)):
-        candidate = _join(base, "/".join(segments[i:]))
-        if candidate in files:
-            return candidate
-    return _join(base, "/".join(segments[-1:]))
+_PAGES = frozenset({".html", ".htm"})  # create-react-app lists index.html: a page, never hashed
+
+
+def inside(
+    pairs: Iterable[tuple[Listed, str | None]], base: str | None, origin: str
+) -> tuple[list[tuple[Listed, str | None]], tuple[str, ...]]:
+    """The pairs whose file is in the bundler's output folder `base` (None: no folder to
+    check, esbuild's), and a warning for the rest: a Vite `"file": "../robots.txt"`, a
+    webpack `/static/build/../css/site.css`, an esbuild `static/dist/../css/site.css`
+    name files the bundler did not write, which must not be kept `immutable`."""
+    ok: list[tuple[Listed, str | None]] = []
+    out: list[str] = []
+    for listed, path in pairs:
+        written = listed.file.split("?", 1)[0]
+        leaves = path is None and base is not None
+        leaves = leaves or (base is not None and path is not None and not under(path, base))
+        leaves = leaves or ("/../" in f"/{written}" and posixpath.normpath(written) != written)
+        if leaves:
+            out.append(listed.file)
+        else:
+            ok.append((listed, path))
+    if not out:
+        return ok, ()
+    return ok, (
+        f"{origin} lists {len(out)} files outside its output folder, such as {printable(out[0])}: "
+        "not bundler output, fingerprinted as usual",
+    )
 
 
 def _join(base: str, path: str) -> str:
     joined = posixpath.normpath(posixpath.join(base, normal_name(path)))
     return "" if joined == "." else joined
+
+
+@dataclass(slots=True)
+class _Reading:
+    """What find_bundler_output gathers, manifest by manifest."""
+
+    files: frozenset[str]  # logical paths of every scanned file
+    kept: set[str]
+    found: list[Found]
+    warnings: list[str]
+
+    def take(self, pairs: Iterable[tuple[Listed, str | None]], base: str | None, origin: str) -> None:
+        ok, outside = inside(pairs, base, origin)
+        kept, warnings = kept_paths(ok, self.files, origin)
+        self.kept |= kept
+        self.warnings += [*outside, *warnings]
 
 
 def find_bundler_output(
@@ -231,60 +304,75 @@ def find_bundler_output(
     its outputs are read relative to the current directory, where esbuild runs).
 
     Raises UserError for a `.vite/manifest.json` or a named metafile that cannot be read
-    as one: publishing Vite output as ordinary files would give it plain-name copies and
-    leave `cdn_vite_tags` nothing to render, so stop before any write. A `manifest.json`
-    that is not a bundler's (a web app manifest) is an ordinary file."""
+    as one (or is a symlink out of its folder, or not a regular file): publishing Vite
+    output as ordinary files would give it plain-name copies and leave `cdn_vite_tags`
+    nothing to render, so stop before any write. A `manifest.json` that is not a
+    bundler's (a web app manifest) is an ordinary file; a bundler's that names none of
+    the files beside it is one too, with a warning."""
     files = frozenset(_logical(sub, f.path) for scan, sub in folders for f in scan.files)
-    kept: set[str] = set()
-    found: list[Found] = []
-    warnings: list[str] = []
+    reading = _Reading(files, set(), [], [])
     for scan, sub in folders:
-        for folder in _folders(scan):
-            fs_path = os.path.join(scan.root, folder, VITE_MANIFEST)
-            if not os.path.isfile(fs_path):
-                continue
-            base = _logical(sub, folder) if folder else sub
-            listed = vite_files(_read_json(fs_path), fs_path)
-            path = _join(folder, VITE_MANIFEST)
-            found.append(Found("vite", fs_path, _logical(sub, path), scan.root, path))
-            k, w = kept_paths(((x, _join(base, x.file)) for x in listed), files, fs_path)
-            kept |= k
-            warnings += w
+        _vite_manifests(scan, sub, reading)
         for f in scan.files:
-            if posixpath.basename(f.path) != MANIFEST_JSON:
-                continue
-            try:
-                doc = _read_json(f.fs_path)
-            except UserError:
-                continue  # not JSON: not a bundler's
-            kind = sniff(doc)
-            if kind is None:
-                continue
-            base = posixpath.dirname(_logical(sub, f.path))
-            listed = vite_files(doc, f.fs_path) if kind == "vite" else webpack_files(doc, f.fs_path)
-            paths = [
-                (x, _join(base, x.file) if kind == "vite" else resolve_url(x.file, base, files))
-                for x in listed
-            ]
-            if not any(p in files for _, p in paths):
-                continue  # names none of the files beside it: not this folder's bundler manifest
-            found.append(Found(kind, f.fs_path, _logical(sub, f.path), scan.root, f.path))
-            k, w = kept_paths(paths, files, f.fs_path)
-            kept |= k
-            warnings += w
+            if posixpath.basename(f.path) in NAMED_MANIFESTS or posixpath.basename(f.path) == MANIFEST_JSON:
+                _webpack_manifest(scan, f, sub, reading)
     if esbuild_metafile:
         listed = esbuild_files(_read_json(esbuild_metafile, named=True), esbuild_metafile)
-        found.append(Found("esbuild", esbuild_metafile, *_in_folders(esbuild_metafile, folders)))
+        reading.found.append(Found("esbuild", esbuild_metafile, *_in_folders(esbuild_metafile, folders)))
         pairs = [(x, _logical_of_fs_path(x.file, folders)) for x in listed]
         if listed and all(p is None for _, p in pairs):
-            warnings.append(
+            reading.warnings.append(
                 f"{esbuild_metafile}: none of its outputs is in the static folder "
                 "(its paths are read from the current directory, where esbuild runs)"
             )
-        k, w = kept_paths(pairs, files, esbuild_metafile)
-        kept |= k
-        warnings += w
-    return BundlerOutput(frozenset(kept), tuple(found), tuple(warnings))
+        reading.take(pairs, None, esbuild_metafile)
+    return BundlerOutput(frozenset(reading.kept), tuple(reading.found), tuple(reading.warnings))
+
+
+def _vite_manifests(scan: Scan, sub: str, reading: _Reading) -> None:
+    """Every `OUTDIR/.vite/manifest.json` under the folder (scan's ignore rules hide `.vite/`)."""
+    real_root = os.path.realpath(scan.root)
+    for folder in _folders(scan):
+        fs_path = os.path.join(scan.root, folder, VITE_MANIFEST)
+        if not os.path.isfile(fs_path):
+            continue
+        real = os.path.realpath(fs_path)
+        if os.path.commonpath([real_root, real]) != real_root:
+            raise UserError(f"{printable(fs_path)} is a symlink out of the static folder")
+        base = _logical(sub, folder) if folder else sub
+        listed = vite_files(_read_json(fs_path), fs_path)
+        path = _join(folder, VITE_MANIFEST)
+        reading.found.append(Found("vite", fs_path, _logical(sub, path), scan.root, path))
+        reading.take(((x, _join(base, x.file)) for x in listed), base, fs_path)
+
+
+def _webpack_manifest(scan: Scan, f: SourceFile, sub: str, reading: _Reading) -> None:
+    """A `manifest.json` (Vite < 5, webpack; sniffed, web app manifests share the name) or
+    a file name only webpack's plugins write (webpack.NAMED_MANIFESTS)."""
+    named = posixpath.basename(f.path) in NAMED_MANIFESTS
+    try:
+        doc = _read_json(f.fs_path)
+    except UserError as err:
+        if named:
+            reading.warnings.append(f"{err}: not read as a webpack manifest, published as an ordinary file")
+        return  # a manifest.json that is not JSON: not a bundler's
+    kind = sniff(doc) or ("webpack" if named and isinstance(doc, dict) else None)
+    if kind is None:
+        return
+    base = posixpath.dirname(_logical(sub, f.path))
+    listed = vite_files(doc, f.fs_path) if kind == "vite" else _webpack_listed(doc)
+    pairs = [
+        (x, _join(base, x.file) if kind == "vite" else resolve_url(x.file, base, reading.files))
+        for x in listed
+    ]
+    if not any(p in reading.files for _, p in pairs):
+        reading.warnings.append(
+            f"{printable(f.fs_path)} is shaped like a {kind} manifest but names none of the files beside it "
+            "(a manifest from another build?): published as an ordinary file"
+        )
+        return
+    reading.found.append(Found(kind, f.fs_path, _logical(sub, f.path), scan.root, f.path))
+    reading.take(pairs, base, f.fs_path)
 
 
 def _folders(scan: Scan) -> Iterator[str]:
@@ -317,16 +405,30 @@ def _in_folders(path: str, folders: Sequence[tuple[Scan, str]]) -> tuple[str | N
 
 
 def _read_json(path: str, named: bool = False) -> Any:
+    """The JSON document in the regular file at `path`. Raises UserError, one line, for
+    anything else: a FIFO (opened without blocking, then refused), a device (`/dev/zero`
+    would grow without end), a folder, bytes that are not UTF-8 JSON, a document nested
+    deeper than the parser's recursion allows."""
     try:
-        with open(path, "rb") as f:
-            return json.loads(f.read().decode("utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         if named:
             raise UserError(
-                f"{path}: no such file (the esbuild metafile named in the configuration)"
+                f"{printable(path)}: no such file (the esbuild metafile named in the configuration)"
             ) from None
-        raise UserError(f"{path}: no such file") from None
+        raise UserError(f"{printable(path)}: no such file") from None
     except OSError as err:
-        raise UserError(f"cannot read {path}: {err.strerror}") from None
+        raise UserError(f"cannot read {printable(path)}: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UserError(f"{printable(path)}: not a regular file")
+        try:
+            data = f.read()
+        except OSError as err:
+            raise UserError(f"cannot read {printable(path)}: {err.strerror}") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise UserError(f"{printable(path)}: nested too deeply to be a bundler's manifest") from None
     except (UnicodeDecodeError, ValueError) as err:
-        raise UserError(f"{path}: not valid JSON ({err})") from None
+        raise UserError(f"{printable(path)}: not valid JSON ({err})") from None
