@@ -419,9 +419,10 @@ def _read_json(path: str, named: bool = False) -> Any:
         raise UserError(f"{printable(path)}: no such file") from None
     except OSError as err:
         raise UserError(f"cannot read {printable(path)}: {err.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UserError(f"{printable(path)}: not a regular file")
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UserError(f"{printable(path)}: not a regular file")
         try:
             data = f.read()
         except OSError as err:
