@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from cdnpub.build.digest import Edit
 from cdnpub.build.rules import Headers, Rule
 from cdnpub.build.scan import Scan
+from cdnpub.errors import UserError
 from cdnpub.manifest import DEFAULT_JS_MODULES, ModuleImports
 
 HASH_LENGTH = 10
@@ -52,6 +53,47 @@ DEFAULT_FINGERPRINTED_PATTERN = (
     r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
     r")(?:\.(?:chunk|entry|worker|bundle))?\.(?!map$)[^./]+$"
 )
+
+
+# Names with no hash in them, of the kinds every static folder holds: a fingerprinted-file
+# pattern that takes one of them (or "") would keep hand-written names `immutable`.
+ORDINARY_NAMES = (
+    "app.js",
+    "style.css",
+    "index.html",
+    "logo.png",
+    "favicon.ico",
+    "robots.txt",
+    "main.min.js",
+    "bundle.js",
+    "jquery-3.7.1.min.js",
+    "bootstrap.bundle.min.js",
+    "font-awesome.css",
+    "OpenSans-Regular.woff2",
+    "report-2024.pdf",
+    "a",
+)
+
+
+def fingerprinted_pattern(pattern: str) -> re.Pattern[str]:
+    r"""`--fingerprinted-pattern` compiled, or UserError (one line) when it is not a regex
+    or would take names without a hash for bundler output: one that matches the empty
+    string (`[0-9a-f]*`, `(\.min)?`: every name) or any of ORDINARY_NAMES (`\.js$`)."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as err:
+        raise UserError(f"bad fingerprinted-file pattern: {err}") from None
+    if compiled.search("") is not None:
+        raise UserError(
+            f"fingerprinted-file pattern {pattern!r} matches an empty name, so every file would keep its name"
+        )
+    for name in ORDINARY_NAMES:
+        if compiled.search(name) is not None:
+            raise UserError(
+                f"fingerprinted-file pattern {pattern!r} matches {name!r}, a name without a hash: "
+                "it must match only the hash a bundler puts into a name"
+            )
+    return compiled
 
 
 @dataclass(frozen=True, slots=True)
