@@ -14,6 +14,7 @@ from cdnpub.build.rules import Headers, Rule
 from cdnpub.build.scan import Scan
 from cdnpub.errors import UserError
 from cdnpub.manifest import DEFAULT_JS_MODULES, ModuleImports
+from cdnpub.text import printable
 
 HASH_LENGTH = 10
 
@@ -85,12 +86,13 @@ def fingerprinted_pattern(pattern: str) -> re.Pattern[str]:
         raise UserError(f"bad fingerprinted-file pattern: {err}") from None
     if compiled.search("") is not None:
         raise UserError(
-            f"fingerprinted-file pattern {pattern!r} matches an empty name, so every file would keep its name"
+            f"fingerprinted-file pattern `{printable(pattern)}` matches an empty name, "
+            "so every file would keep its name"
         )
     for name in ORDINARY_NAMES:
         if compiled.search(name) is not None:
             raise UserError(
-                f"fingerprinted-file pattern {pattern!r} matches {name!r}, a name without a hash: "
+                f"fingerprinted-file pattern `{printable(pattern)}` matches {name!r}, a name without a hash: "
                 "it must match only the hash a bundler puts into a name"
             )
     return compiled
