@@ -37,7 +37,7 @@ def renamed(listed: Listed) -> bool:
 
 _FALLBACK = re.compile(DEFAULT_FINGERPRINTED_PATTERN)
 _WEBPACK_SUFFIX = re.compile(r"\.(?:chunk|entry|worker|bundle)$")
-_TAIL = re.compile(r"[.-]([A-Za-z0-9_-]{8,64})$")
+_RUN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _BASE32 = re.compile(r"[A-Z2-7]{8}")
 
 
@@ -60,13 +60,16 @@ def carries_hash(listed: Listed) -> bool:
         rest = stem[len(source) :]
         rest = rest[1:] if rest[0] in ".-~" else rest
         return len(rest) >= 6 and re.fullmatch(r"[A-Za-z0-9_-]+", rest) is not None
-    tail = _TAIL.search(stem)
-    if tail is None:
+    return any(_hash_run(stem[i + 1 :]) for i, c in enumerate(stem) if c in ".-") or _hash_run(stem)
+
+
+def _hash_run(run: str) -> bool:
+    """A tail of a stem that is a hash: 8-64 hash characters, with two digits and two
+    letters, or exactly esbuild's 8 base32 (`ASDFGHJK`)."""
+    if not _RUN.fullmatch(run):
         return False
-    run = tail.group(1)
     digits = sum(c.isdigit() for c in run)
-    letters = sum(c.isalpha() for c in run)
-    return bool(_BASE32.fullmatch(run)) or (digits >= 2 and letters >= 2)
+    return bool(_BASE32.fullmatch(run)) or (digits >= 2 and sum(c.isalpha() for c in run) >= 2)
 
 
 def kept_paths(

@@ -19,6 +19,7 @@ The documents are walked with a stack, not recursion: a deeply nested one is one
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -35,6 +36,7 @@ MANIFEST_JSON = "manifest.json"
 _WEB_APP_MEMBERS = frozenset({"name", "short_name", "start_url", "icons", "display", "scope", "theme_color"})
 # Top-level members of the webpack manifests above that are not file names.
 _WEBPACK_MEMBERS = frozenset({"files", "entrypoints", "assets", "chunks"})
+_SPACE = re.compile(r"\s")
 AUTO = "auto"  # webpack 5's default publicPath, written into the plugin's values as a prefix
 # Members whose values name sources or are messages, not output (webpack-bundle-tracker).
 _NOT_OUTPUT = frozenset({"sourceFilename", "integrity", "error", "message"})
@@ -54,7 +56,7 @@ def is_webpack(doc: Any) -> bool:
 
 
 def has_extension(name: str) -> bool:
-    stem, dot, ext = posixpath.basename(name).rpartition(".")
+    stem, dot, ext = name.rpartition("/")[2].rpartition(".")  # posixpath.basename, without the call
     return bool(dot and stem and ext)
 
 
@@ -71,7 +73,7 @@ def file_names(doc: Any) -> Iterator[tuple[str, str | None]]:
             stack.extend(reversed(items))
         elif isinstance(node, list):
             stack.extend((v, None) for v in reversed(node))
-        elif isinstance(node, str) and has_extension(node) and not any(c.isspace() for c in node):
+        elif isinstance(node, str) and _SPACE.search(node) is None and has_extension(node):
             yield node, source_of(key)
 
 
@@ -97,12 +99,12 @@ def resolve_url(url: str, base: str, files: frozenset[str]) -> str | None:
         if joined not in files and auto in files:
             joined = auto  # publicPath "auto": "auto/main.3f2a.js", "automain.3f2a.js"
         return joined if under(joined, base) else None
-    normal = posixpath.normpath("/" + path)
-    segments = [s for s in normal.split("/") if s]
-    if len(segments) < len([s for s in path.split("/") if s and s != "."]):
-        return None  # a `..` took it out of somewhere: not a path webpack writes
+    segments = [s for s in normal_name(path).split("/") if s and s != "."]
+    if ".." in segments:
+        return None  # not a path webpack writes: it would leave where it says it is
+    prefix = f"{base}/" if base else ""
     for i in range(len(segments)):
-        candidate = _join(base, "/".join(segments[i:]))
+        candidate = prefix + "/".join(segments[i:])
         if candidate in files:
             return candidate
     return _join(base, "/".join(segments[-1:]))
