@@ -52,6 +52,7 @@ def carries_hash(listed: Listed) -> bool:
     name = posixpath.basename(listed.file.split("?", 1)[0])
     if name.endswith(".map"):
         return False
+    name = name.removesuffix(".gz").removesuffix(".br")  # compression-webpack-plugin: the hashed file's bytes
     if _FALLBACK.search(name) or HASHED_NAME.search(name):
         return True
     stem = _WEBPACK_SUFFIX.sub("", name.rpartition(".")[0] or name)
@@ -88,7 +89,7 @@ def kept_paths(
     hashed: dict[str, bool] = {}
     missing: list[str] = []
     for listed, path in logical:
-        if path is None or path.endswith(".map") or posixpath.splitext(path)[1] in _PAGES:
+        if path is None or ordinary_beside_output(path):
             continue
         if path not in files:
             missing.append(path)
@@ -110,6 +111,14 @@ def kept_paths(
 
 
 _PAGES = frozenset({".html", ".htm"})  # create-react-app lists index.html: a page, never hashed
+
+
+def ordinary_beside_output(path: str) -> bool:
+    """Files a manifest lists that are never bundler output, silently: source maps (see
+    kept_paths), pages (`index.html`), and the license comments terser extracts
+    (`main.3f2a1b9c.js.LICENSE.txt`: named after the script, but its bytes are not what
+    the script's hash covers). They are ordinary files, with a plain copy."""
+    return path.endswith((".map", ".LICENSE.txt")) or posixpath.splitext(path)[1] in _PAGES
 
 
 def inside(

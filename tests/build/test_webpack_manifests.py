@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cdnpub.build.fingerprint import build
+from cdnpub.build.listed import Listed, carries_hash
 from cdnpub.build.model import Asset, Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 
@@ -30,6 +31,7 @@ OUTPUT = {
     "build/css/main.9e8d7c.css": CSS,
     "build/media/logo.6ce24c58.svg": "<svg/>",
     "build/js/main.3f2a1b.js.map": "{}",
+    "build/js/main.3f2a1b.js.LICENSE.txt": "/*! MIT */",
 }
 NAMES = ("build/js/main.3f2a1b.js", "build/js/787.28cb0d.chunk.js", "build/css/main.9e8d7c.css")
 
@@ -55,6 +57,7 @@ WEBPACK_MANIFEST_PLUGIN = {
     "main.css": "/static/build/css/main.9e8d7c.css",
     "media/logo.svg": "/static/build/media/logo.6ce24c58.svg",
     "main.js.map": "/static/build/js/main.3f2a1b.js.map",
+    "main.js.LICENSE.txt": "/static/build/js/main.3f2a1b.js.LICENSE.txt",  # terser's extracted comments
 }
 GENERATE = {  # webpack-manifest-plugin with a custom `generate` (entrypoints by chunk)
     "app": "shop",
@@ -112,7 +115,8 @@ def test_each_webpack_manifest_shape_keeps_its_files_byte_for_byte(
     result = built(root)
     assert_kept_byte_for_byte(result, root, NAMES)
     assert f"build/{name}" not in {a.path for a in result.assets}
-    assert asset(result, "build/js/main.3f2a1b.js.map").plain_key == "static/build/js/main.3f2a1b.js.map"
+    for ordinary in ("build/js/main.3f2a1b.js.map", "build/js/main.3f2a1b.js.LICENSE.txt"):
+        assert asset(result, ordinary).plain_key == f"static/{ordinary}"
     assert result.warnings == ()
 
 
@@ -173,3 +177,27 @@ def test_a_webpack_manifest_naming_nothing_is_an_error_with_strict(make_tree: Ma
     root = make_tree({"asset-manifest.json": json.dumps({"files": {"a.js": "/a.1a2b3c4d.js"}}), "b.js": "b"})
     with pytest.raises(UserError, match="names none of the files beside it"):
         built(root, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("file", "source", "expected"),
+    [
+        ("main.3f2a1b.js", "main", True),  # webpack added a hash to the source's name
+        ("assets/main-ogulhqqz.css", "main", True),  # a Rolldown hash of letters only
+        ("01755571581f208371a3.woff", "logo", True),  # [contenthash][ext]
+        ("787.28cb0d.chunk.js", "787.chunk", True),
+        ("main.3f2a1b9c.js.gz", "main.js", True),  # compression-webpack-plugin
+        ("chunk-ASDFGHJK.js", None, True),  # esbuild base32
+        ("shared-5q7pREkT.css", None, True),
+        ("bundle.js", "main", False),  # output.filename: "bundle.js"
+        ("js/app.js", "main", False),  # entryFileNames: "js/app.js"
+        ("main.js", "main", False),  # [name].js
+        ("my-bundle-2.js", None, False),
+        ("application.js", "main", False),
+        ("main.3f2a1b9c.js.map", "main", False),
+    ],
+)
+def test_carries_hash_means_the_name_changes_with_the_bytes(
+    file: str, source: str | None, expected: bool
+) -> None:
+    assert carries_hash(Listed(file, source)) is expected
