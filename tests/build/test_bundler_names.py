@@ -246,6 +246,29 @@ def test_no_word_and_counter_name_is_taken_for_a_hash() -> None:
     assert [n for n in names if PATTERN.search(f"x-{n}.png")] == []
 
 
+def test_no_word_with_a_webpack_suffix_is_taken_for_a_hash() -> None:
+    """`app.chunk.js`, `vendor-main.worker.js`, `add00001.bundle.js`: webpack's suffix words
+    after names, hex words and counters, never after a hash."""
+    stems = [w for w in WORDS] + [f"{a}-{b}" for a in WORDS[:40] for b in WORDS[:40]]
+    stems += [w + str(n).zfill(8) for w in WORDS[:30] for n in (1, 42, 2024)]
+    names = [
+        f"{stem}.{suffix}.{ext}"
+        for stem in stems
+        for suffix in ("chunk", "entry", "worker", "bundle")
+        for ext in ("js", "css")
+    ]
+    assert len(names) > 10_000
+    assert [n for n in names if PATTERN.search(n)] == []
+
+
+def test_a_whole_name_hash_needs_sixteen_alternating_hex_digits() -> None:
+    rng = random.Random(5)
+    hashes = ["".join(rng.choices("0123456789abcdef", k=20)) + ".woff" for _ in range(2000)]
+    assert sum(bool(PATTERN.search(n)) for n in hashes) / 2000 > 0.99  # webpack 5's [hash][ext]
+    short = ["".join(rng.choices("0123456789abcdef", k=12)) + ".png" for _ in range(2000)]
+    assert [n for n in short if PATTERN.search(n)] == []
+
+
 def test_most_rollup_hashes_and_esbuild_hashes_are_recognised() -> None:
     """Recall of the shape rules on random hashes (the rest need the bundler's manifest):
     about half of Rollup's 8 base64url characters, four in five of esbuild's base32."""
