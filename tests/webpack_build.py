@@ -21,7 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "tests" / "webpack_app"
 SOURCES = ROOT / "tests" / "vite_app" / "src"
 CACHE = ROOT / ".cache" / "webpack"
-FORMS = ("default", "generate")  # webpack-manifest-plugin's default manifest, or a custom `generate`
+# The manifest each form writes into static/build/: webpack-manifest-plugin's default and
+# custom-`generate` manifests, webpack-bundle-tracker's stats, webpack-assets-manifest's.
+FORMS = {
+    "default": "manifest.json",
+    "generate": "manifest.json",
+    "tracker": "webpack-stats.json",
+    "assets": "assets-manifest.json",
+}
 
 
 def _need(tool: str) -> str:
@@ -51,13 +58,13 @@ def _project() -> Path:
 
 
 def webpack_static_folder(form: str) -> Path:
-    """The built static folder (`static/`, webpack's output and manifest.json in
+    """The built static folder (`static/`, webpack's output and the form's manifest in
     `static/build/`); do not write into it: copy it first."""
     h = hashlib.sha256(form.encode() + (APP / "webpack.config.js").read_bytes())
     for path in sorted(p for p in SOURCES.rglob("*") if p.is_file()):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     out = CACHE / f"build-{h.hexdigest()[:16]}" / "static"
-    if (out / "build" / "manifest.json").is_file():
+    if (out / "build" / FORMS[form]).is_file():
         return out
     project = _project()
     shutil.rmtree(project / "src", ignore_errors=True)

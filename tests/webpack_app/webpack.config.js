@@ -1,11 +1,26 @@
 // tests/vite_app's sources built by webpack 5 as its documentation and plugins default:
 // `[name].[contenthash].js`, lazy chunks `[name].[contenthash].chunk.js`, asset modules
 // `[hash][ext]` (a name that is the hash), CSS extracted with its url()s, publicPath "auto",
-// webpack-manifest-plugin's manifest.json: its default shape, or with CDNPUB_WEBPACK_MANIFEST=generate
-// a custom `generate` (entrypoints by chunk, as its readme shows).
+// and a manifest: webpack-manifest-plugin's manifest.json (its default shape, or a custom
+// `generate`, entrypoints by chunk as its readme shows), webpack-bundle-tracker's
+// webpack-stats.json (what django-webpack-loader reads) or webpack-assets-manifest's
+// assets-manifest.json (with entrypoints and integrity).
 const path = require("path");
 const MiniCssExtractPlugin = require("mini-css-extract-plugin");
 const { WebpackManifestPlugin } = require("webpack-manifest-plugin");
+const BundleTracker = require("webpack-bundle-tracker");
+const WebpackAssetsManifest = require("webpack-assets-manifest");
+
+// One manifest per build, as an app has: CDNPUB_WEBPACK_MANIFEST picks it.
+const MANIFESTS = {
+  default: () => new WebpackManifestPlugin({}),
+  generate: () =>
+    new WebpackManifestPlugin({
+      generate: (seed, files, entrypoints) => ({ app: "cdnpub-fixture", entrypoints }),
+    }),
+  tracker: () => new BundleTracker({}), // webpack-stats.json in output.path, absolute paths
+  assets: () => new WebpackAssetsManifest({ entrypoints: true, integrity: true }),
+};
 
 module.exports = {
   mode: "production",
@@ -26,10 +41,6 @@ module.exports = {
   },
   plugins: [
     new MiniCssExtractPlugin({ filename: "[name].[contenthash].css" }),
-    process.env.CDNPUB_WEBPACK_MANIFEST === "generate"
-      ? new WebpackManifestPlugin({
-          generate: (seed, files, entrypoints) => ({ app: "cdnpub-fixture", entrypoints }),
-        })
-      : new WebpackManifestPlugin({}),
+    MANIFESTS[process.env.CDNPUB_WEBPACK_MANIFEST || "default"](),
   ],
 };
