@@ -182,3 +182,12 @@ def test_an_esbuild_metafile_that_is_not_a_regular_file_is_refused(
     assert code == 2
     assert err.startswith("cdnpub: ") and err.strip().count("\n") == 0, err
     assert "not a regular file" in err
+
+
+def test_a_deeply_nested_vite_manifest_is_exit_2_one_line(
+    make_tree: MakeTree, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_tree({"dist/a.js": "a", "dist/.vite/manifest.json": DEEP})
+    code, err = run_main(capsys, monkeypatch, "build", str(root))
+    assert code == 2
+    assert err.startswith("cdnpub: ") and err.strip().count("\n") == 0 and "nested too deeply" in err, err
