@@ -1,5 +1,5 @@
 """Bundler output: the files a bundler's own manifest lists (Vite's `.vite/manifest.json`
-and the older `manifest.json`, webpack-manifest-plugin's `manifest.json`, esbuild's
+and the older `manifest.json`, webpack's manifests in the shapes of webpack.py, esbuild's
 metafile). Their names carry the bundler's content hash and the bundler owns the
 references between them, so cdnpub keeps their names, serves them `immutable`, makes
 no plain-name copy and publishes them byte for byte (source maps excepted: see kept_paths).
@@ -8,7 +8,8 @@ A manifest is the only sure sign: a name pattern cannot tell `index-DiwrgTda.js`
 `page-TextArea.js`, and a hand-written name taken for a hash is stuck in browsers for a
 year. Listing is not enough either: a bundler configured with `[name].js` lists
 `main.js`, whose name does not change with its content, so a listed file is kept only
-when the bundler renamed it (its name differs from its source's).
+when its name carries a hash (carries_hash), and only when it is in the bundler's output
+folder (a manifest entry `../robots.txt` names no output of the bundler's).
 
 The parsers are pure (a JSON document in, the listed files out); `find_bundler_output`
 is the I/O edge that looks for the manifests in scanned folders and reads them.
@@ -19,27 +20,21 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from cdnpub.build.listed import Listed, inside, kept_paths, stem_of
+from cdnpub.build.listed import renamed as renamed  # what tests and callers name from here
 from cdnpub.build.scan import Scan, SourceFile
+from cdnpub.build.webpack import MANIFEST_JSON, NAMED_MANIFESTS, file_names, is_webpack
+from cdnpub.build.webpack import resolve_url as resolve_url  # the webpack shapes live in webpack.py
 from cdnpub.errors import UserError
+from cdnpub.text import printable
 from cdnpub.urls import normal_name
 
 VITE_MANIFEST = ".vite/manifest.json"  # Vite 5+; older Vite wrote manifest.json in the out dir
-
-
-MANIFEST_JSON = "manifest.json"  # Vite < 5, webpack-manifest-plugin; also PWA manifests: sniffed
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """One file a bundler manifest names."""
-
-    file: str  # as the manifest writes it: relative to the out dir, a URL, or a path from esbuild's cwd
-    source: str | None  # the source it was made from, when the manifest says; None: made up by the bundler
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,21 +74,13 @@ def _logical(sub: str, path: str) -> str:
 
 def sniff(doc: Any) -> str | None:
     """Which bundler wrote a `manifest.json`: "vite" (chunks with a "file"), "webpack"
-    (file names to URLs), or None (a web app manifest, or anything else)."""
+    (one of the shapes of webpack.py), or None (a web app manifest, or anything else)."""
     if not isinstance(doc, dict) or not doc:
         return None
     values = list(doc.values())
     if all(isinstance(v, dict) and isinstance(v.get("file"), str) for v in values):
         return "vite"
-    # Names of files to their URLs; a web app manifest's keys are words ("name", "start_url").
-    if all(isinstance(v, str) for v in values) and all(_has_extension(k) for k in doc):
-        return "webpack"
-    return None
-
-
-def _has_extension(name: str) -> bool:
-    stem, dot, ext = posixpath.basename(name).rpartition(".")
-    return bool(dot and stem and ext)
+    return "webpack" if is_webpack(doc) else None
 
 
 def vite_files(doc: Any, origin: str) -> tuple[Listed, ...]:
@@ -107,14 +94,21 @@ def vite_files(doc: Any, origin: str) -> tuple[Listed, ...]:
     listed: dict[str, str | None] = {}
     for key, chunk in doc.items():
         source = _vite_source(key, chunk)
-        listed.setdefault(chunk["file"], source)
+        _note(listed, chunk["file"], source)
         for field in ("css", "assets"):
             extra = chunk.get(field, [])
             if not isinstance(extra, list) or not all(isinstance(f, str) for f in extra):
                 raise UserError(f"{origin}: {key!r}: {field!r} must be a list of file names")
             for f in extra:
-                listed.setdefault(f, source if field == "css" else None)
+                _note(listed, f, source if field == "css" else None)
     return tuple(Listed(f, s) for f, s in listed.items())
+
+
+def _note(listed: dict[str, str | None], file: str, source: str | None) -> None:
+    """A file listed again keeps the first source any listing gives (an asset is listed
+    by the chunk that imports it, without one, and by its own key, with one)."""
+    if listed.get(file) is None:
+        listed[file] = source
 
 
 def _vite_source(key: str, chunk: dict[str, Any]) -> str | None:
@@ -124,15 +118,23 @@ def _vite_source(key: str, chunk: dict[str, Any]) -> str | None:
     if isinstance(name, str):
         return posixpath.basename(name)
     if isinstance(src, str) and not key.startswith("_"):
-        return _stem(src)
+        return stem_of(src)
     return None
 
 
 def webpack_files(doc: Any, origin: str) -> tuple[Listed, ...]:
-    """Files of a webpack-manifest-plugin manifest: source name -> public URL."""
+    """Files a webpack manifest names (any shape of webpack.py), each once, with its
+    source when a key names it."""
     if sniff(doc) != "webpack":
         raise UserError(f"{origin}: not a webpack manifest (an object of names to URLs)")
-    return tuple(Listed(url, _stem(name)) for name, url in doc.items())
+    return _webpack_listed(doc)
+
+
+def _webpack_listed(doc: Any) -> tuple[Listed, ...]:
+    listed: dict[str, str | None] = {}
+    for file, source in file_names(doc):
+        _note(listed, file, source)
+    return tuple(Listed(f, s) for f, s in listed.items())
 
 
 def esbuild_files(doc: Any, origin: str) -> tuple[Listed, ...]:
@@ -148,79 +150,29 @@ def esbuild_files(doc: Any, origin: str) -> tuple[Listed, ...]:
         source = entry if isinstance(entry, str) else None
         if source is None and isinstance(inputs, dict) and len(inputs) == 1:
             source = next(iter(inputs))
-        listed.append(Listed(path, _stem(source) if source else None))
+        listed.append(Listed(path, stem_of(source) if source else None))
     return tuple(listed)
-
-
-def _stem(path: str) -> str:
-    """`src/main.ts` -> `main`; `assets/main.0d9c8b7a.js.map` -> `main.0d9c8b7a`."""
-    name = posixpath.basename(path.split("?", 1)[0]).removesuffix(".map")
-    stem, dot, _ = name.rpartition(".")
-    return stem if dot and stem else name
-
-
-def renamed(listed: Listed) -> bool:
-    """Whether the bundler put something (its hash) into the name: `main-aJs-tnuq.js`
-    from `main`, not `main.js` from `main` (`entryFileNames: "[name].js"`)."""
-    return listed.source is None or _stem(listed.file) != listed.source
-
-
-def kept_paths(
-    logical: Iterable[tuple[Listed, str | None]], files: frozenset[str], origin: str
-) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The logical paths to keep, from (listed file, its logical path or None when it
-    is outside the static folders), and the warnings: a listed file missing from the
-    folder (a stale manifest), files the bundler did not rename.
-
-    Source maps are never kept: no bundler's hash covers the map (webpack#6190,
-    rollup#6499), so `main-DC3y9O_F.js.map` gets other bytes under the same name when
-    only a comment changed. They are ordinary files: a plain copy under their own name
-    (what the script's `sourceMappingURL` names), short-cached and invalidated."""
-    kept: set[str] = set()
-    missing: list[str] = []
-    plain: list[str] = []
-    for listed, path in logical:
-        if path is None or path.endswith(".map"):
-            continue
-        if path not in files:
-            missing.append(path)
-        elif not renamed(listed):
-            plain.append(path)
-        else:
-            kept.add(path)
-    warnings = []
-    if missing:
-        warnings.append(
-            f"{origin} lists {len(missing)} files that are not in the static folder, such as "
-            f"{missing[0]} (a manifest from another build?)"
-        )
-    if plain:
-        warnings.append(
-            f"{origin} lists {len(plain)} files whose names hold no content hash, such as {plain[0]}: "
-            "cdnpub fingerprints them as its own"
-        )
-    return frozenset(kept), tuple(warnings)
-
-
-def resolve_url(url: str, base: str, files: frozenset[str]) -> str | None:
-    """The logical path a webpack manifest URL names: relative to the manifest's folder,
-    or (a root-relative or absolute URL holding the public path) the longest tail of its
-    path that is a file under that folder."""
-    parts = urlsplit(url)
-    path = unquote(parts.path)
-    if not parts.scheme and not parts.netloc and not path.startswith("/"):
-        return _join(base, path)
-    segments = [s for s in path.split("/") if s]
-    for i in range(len(segments)):
-        candidate = _join(base, "/".join(segments[i:]))
-        if candidate in files:
-            return candidate
-    return _join(base, "/".join(segments[-1:]))
 
 
 def _join(base: str, path: str) -> str:
     joined = posixpath.normpath(posixpath.join(base, normal_name(path)))
     return "" if joined == "." else joined
+
+
+@dataclass(slots=True)
+class _Reading:
+    """What find_bundler_output gathers, manifest by manifest."""
+
+    files: frozenset[str]  # logical paths of every scanned file
+    kept: set[str]
+    found: list[Found]
+    warnings: list[str]
+
+    def take(self, pairs: Iterable[tuple[Listed, str | None]], base: str | None, origin: str) -> None:
+        ok, outside = inside(pairs, base, origin)
+        kept, warnings = kept_paths(ok, self.files, origin)
+        self.kept |= kept
+        self.warnings += [*outside, *warnings]
 
 
 def find_bundler_output(
@@ -231,60 +183,75 @@ def find_bundler_output(
     its outputs are read relative to the current directory, where esbuild runs).
 
     Raises UserError for a `.vite/manifest.json` or a named metafile that cannot be read
-    as one: publishing Vite output as ordinary files would give it plain-name copies and
-    leave `cdn_vite_tags` nothing to render, so stop before any write. A `manifest.json`
-    that is not a bundler's (a web app manifest) is an ordinary file."""
+    as one (or is a symlink out of its folder, or not a regular file): publishing Vite
+    output as ordinary files would give it plain-name copies and leave `cdn_vite_tags`
+    nothing to render, so stop before any write. A `manifest.json` that is not a
+    bundler's (a web app manifest) is an ordinary file; a bundler's that names none of
+    the files beside it is one too, with a warning."""
     files = frozenset(_logical(sub, f.path) for scan, sub in folders for f in scan.files)
-    kept: set[str] = set()
-    found: list[Found] = []
-    warnings: list[str] = []
+    reading = _Reading(files, set(), [], [])
     for scan, sub in folders:
-        for folder in _folders(scan):
-            fs_path = os.path.join(scan.root, folder, VITE_MANIFEST)
-            if not os.path.isfile(fs_path):
-                continue
-            base = _logical(sub, folder) if folder else sub
-            listed = vite_files(_read_json(fs_path), fs_path)
-            path = _join(folder, VITE_MANIFEST)
-            found.append(Found("vite", fs_path, _logical(sub, path), scan.root, path))
-            k, w = kept_paths(((x, _join(base, x.file)) for x in listed), files, fs_path)
-            kept |= k
-            warnings += w
+        _vite_manifests(scan, sub, reading)
         for f in scan.files:
-            if posixpath.basename(f.path) != MANIFEST_JSON:
-                continue
-            try:
-                doc = _read_json(f.fs_path)
-            except UserError:
-                continue  # not JSON: not a bundler's
-            kind = sniff(doc)
-            if kind is None:
-                continue
-            base = posixpath.dirname(_logical(sub, f.path))
-            listed = vite_files(doc, f.fs_path) if kind == "vite" else webpack_files(doc, f.fs_path)
-            paths = [
-                (x, _join(base, x.file) if kind == "vite" else resolve_url(x.file, base, files))
-                for x in listed
-            ]
-            if not any(p in files for _, p in paths):
-                continue  # names none of the files beside it: not this folder's bundler manifest
-            found.append(Found(kind, f.fs_path, _logical(sub, f.path), scan.root, f.path))
-            k, w = kept_paths(paths, files, f.fs_path)
-            kept |= k
-            warnings += w
+            if posixpath.basename(f.path) in NAMED_MANIFESTS or posixpath.basename(f.path) == MANIFEST_JSON:
+                _webpack_manifest(scan, f, sub, reading)
     if esbuild_metafile:
         listed = esbuild_files(_read_json(esbuild_metafile, named=True), esbuild_metafile)
-        found.append(Found("esbuild", esbuild_metafile, *_in_folders(esbuild_metafile, folders)))
+        reading.found.append(Found("esbuild", esbuild_metafile, *_in_folders(esbuild_metafile, folders)))
         pairs = [(x, _logical_of_fs_path(x.file, folders)) for x in listed]
         if listed and all(p is None for _, p in pairs):
-            warnings.append(
+            reading.warnings.append(
                 f"{esbuild_metafile}: none of its outputs is in the static folder "
                 "(its paths are read from the current directory, where esbuild runs)"
             )
-        k, w = kept_paths(pairs, files, esbuild_metafile)
-        kept |= k
-        warnings += w
-    return BundlerOutput(frozenset(kept), tuple(found), tuple(warnings))
+        reading.take(pairs, None, esbuild_metafile)
+    return BundlerOutput(frozenset(reading.kept), tuple(reading.found), tuple(reading.warnings))
+
+
+def _vite_manifests(scan: Scan, sub: str, reading: _Reading) -> None:
+    """Every `OUTDIR/.vite/manifest.json` under the folder (scan's ignore rules hide `.vite/`)."""
+    real_root = os.path.realpath(scan.root)
+    for folder in _folders(scan):
+        fs_path = os.path.join(scan.root, folder, VITE_MANIFEST)
+        if not os.path.isfile(fs_path):
+            continue
+        real = os.path.realpath(fs_path)
+        if os.path.commonpath([real_root, real]) != real_root:
+            raise UserError(f"{printable(fs_path)} is a symlink out of the static folder")
+        base = _logical(sub, folder) if folder else sub
+        listed = vite_files(_read_json(fs_path), fs_path)
+        path = _join(folder, VITE_MANIFEST)
+        reading.found.append(Found("vite", fs_path, _logical(sub, path), scan.root, path))
+        reading.take(((x, _join(base, x.file)) for x in listed), base, fs_path)
+
+
+def _webpack_manifest(scan: Scan, f: SourceFile, sub: str, reading: _Reading) -> None:
+    """A `manifest.json` (Vite < 5, webpack; sniffed, web app manifests share the name) or
+    a file name only webpack's plugins write (webpack.NAMED_MANIFESTS)."""
+    named = posixpath.basename(f.path) in NAMED_MANIFESTS
+    try:
+        doc = _read_json(f.fs_path)
+    except UserError as err:
+        if named:
+            reading.warnings.append(f"{err}: not read as a webpack manifest, published as an ordinary file")
+        return  # a manifest.json that is not JSON: not a bundler's
+    kind = sniff(doc) or ("webpack" if named and isinstance(doc, dict) else None)
+    if kind is None:
+        return
+    base = posixpath.dirname(_logical(sub, f.path))
+    listed = vite_files(doc, f.fs_path) if kind == "vite" else _webpack_listed(doc)
+    pairs = [
+        (x, _join(base, x.file) if kind == "vite" else resolve_url(x.file, base, reading.files))
+        for x in listed
+    ]
+    if not any(p in reading.files for _, p in pairs):
+        reading.warnings.append(
+            f"{printable(f.fs_path)} is shaped like a {kind} manifest but names none of the files beside it "
+            "(a manifest from another build?): published as an ordinary file"
+        )
+        return
+    reading.found.append(Found(kind, f.fs_path, _logical(sub, f.path), scan.root, f.path))
+    reading.take(pairs, base, f.fs_path)
 
 
 def _folders(scan: Scan) -> Iterator[str]:
@@ -317,16 +284,31 @@ def _in_folders(path: str, folders: Sequence[tuple[Scan, str]]) -> tuple[str | N
 
 
 def _read_json(path: str, named: bool = False) -> Any:
+    """The JSON document in the regular file at `path`. Raises UserError, one line, for
+    anything else: a FIFO (opened without blocking, then refused), a device (`/dev/zero`
+    would grow without end), a folder, bytes that are not UTF-8 JSON, a document nested
+    deeper than the parser's recursion allows."""
     try:
-        with open(path, "rb") as f:
-            return json.loads(f.read().decode("utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         if named:
             raise UserError(
-                f"{path}: no such file (the esbuild metafile named in the configuration)"
+                f"{printable(path)}: no such file (the esbuild metafile named in the configuration)"
             ) from None
-        raise UserError(f"{path}: no such file") from None
+        raise UserError(f"{printable(path)}: no such file") from None
     except OSError as err:
-        raise UserError(f"cannot read {path}: {err.strerror}") from None
+        raise UserError(f"cannot read {printable(path)}: {err.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UserError(f"{printable(path)}: not a regular file")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            data = f.read()
+        except OSError as err:
+            raise UserError(f"cannot read {printable(path)}: {err.strerror}") from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise UserError(f"{printable(path)}: nested too deeply to be a bundler's manifest") from None
     except (UnicodeDecodeError, ValueError) as err:
-        raise UserError(f"{path}: not valid JSON ({err})") from None
+        raise UserError(f"{printable(path)}: not valid JSON ({err})") from None

@@ -24,7 +24,16 @@ from cdnpub.build.mediatypes import (
     is_text,
     not_utf8_warning,
 )
-from cdnpub.build.model import DEFAULT_OPTIONS, Asset, Build, BuildOptions, Source, hashed_name, keeps_name
+from cdnpub.build.model import (
+    DEFAULT_OPTIONS,
+    Asset,
+    Build,
+    BuildOptions,
+    Source,
+    fingerprinted_pattern,
+    hashed_name,
+    keeps_name,
+)
 from cdnpub.build.modulegraph import module_graph
 from cdnpub.build.rewrite import apply_edits, reference_edits
 from cdnpub.build.rules import headers_for
@@ -42,10 +51,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
 
     Files that point at nothing (images, fonts, maps: most of the bytes) are hashed
     while the stylesheets are tokenized, the two costly parts of a build."""
-    try:
-        fingerprinted = re.compile(options.fingerprinted_pattern)
-    except re.error as err:
-        raise UserError(f"bad fingerprinted-file pattern: {err}") from None
+    fingerprinted = fingerprinted_pattern(options.fingerprinted_pattern)
     bundled = find_bundler_output([(s.scan, s.sub) for s in sources], options.esbuild_metafile)
     publish = options.publish_bundler_manifests
     sources = [replace(s, scan=bundled.publishable(s.scan, s.sub, publish)) for s in sources]

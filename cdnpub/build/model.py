@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from cdnpub.build.digest import Edit
 from cdnpub.build.rules import Headers, Rule
 from cdnpub.build.scan import Scan
+from cdnpub.errors import UserError
 from cdnpub.manifest import DEFAULT_JS_MODULES, ModuleImports
+from cdnpub.text import printable
 
 HASH_LENGTH = 10
 
@@ -35,17 +37,65 @@ HASHED_NAME = re.compile(rf"\.[0-9a-f]{{{HASH_LENGTH}}}(\.[^./]+)?$")  # cdnpub'
 #   in CamelCase words alone (`nav-GoToPage`, `logo-MyNewApp`). About half of Rollup's
 #   hashes pass (`main-Br8DK0F1.js`); the rest (`index-DiwrgTda.js`, shaped like
 #   `grid-DataGrid.js`) need Vite's manifest;
-# - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only.
+# - esbuild `-` + 8 base32 characters (`app-5LOLJQPB.js`): upper case and a digit 2-7 only;
+# - webpack's `[contenthash][ext]` (asset modules, file-loader, worker-loader): a name that
+#   IS the hash, 16-64 hex digits alternating as above (`01755571581f208371a3.woff`);
+# - after any of these, one of webpack's suffixes: `.chunk` (create-react-app), `.entry`,
+#   `.worker`, `.bundle` (`main.4f3a9c1d.chunk.js`, `[contenthash].worker.js`); no other
+#   word, so `jquery-3.7.1.min.js`-like names stay out.
 # Source maps (`main-Br8DK0F1.js.map`) never match: no bundler's hash covers the map, so
 # it can get other bytes under the same name (see bundlers.kept_paths).
 DEFAULT_FINGERPRINTED_PATTERN = (
     r"(?:[.-](?=[0-9a-f]*(?:[0-9][a-f]+[0-9]|[a-f][0-9]+[a-f]))[0-9a-f]{8,64}"
+    r"|^(?=[0-9a-f]*(?:[0-9][a-f]+[0-9]|[a-f][0-9]+[a-f]))[0-9a-f]{16,64}"
     r"|-(?=[A-Za-z0-9_-]{8}\.)(?=[A-Za-z0-9_-]{0,7}[A-Z])(?=[A-Za-z0-9_-]{0,7}[a-z])"
     r"(?![a-z]*(?:[A-Z][a-z]+)*[A-Z]*\.)"
     r"(?:[A-Z]+(?![A-Z])|[a-z]+(?![a-z])|[0-9]+(?![0-9])|[_-]+(?![_-])){6,8}"
     r"|-(?=[A-Z2-7]{8}\.)(?=[A-Z2-7]{0,7}[2-7])(?=[A-Z2-7]{0,7}[A-Z])[A-Z2-7]{8}"
-    r")\.(?!map$)[^./]+$"
+    r")(?:\.(?:chunk|entry|worker|bundle))?\.(?!map$)[^./]+$"
 )
+
+
+# Names with no hash in them, of the kinds every static folder holds: a fingerprinted-file
+# pattern that takes one of them (or "") would keep hand-written names `immutable`.
+ORDINARY_NAMES = (
+    "app.js",
+    "style.css",
+    "index.html",
+    "logo.png",
+    "favicon.ico",
+    "robots.txt",
+    "main.min.js",
+    "bundle.js",
+    "jquery-3.7.1.min.js",
+    "bootstrap.bundle.min.js",
+    "font-awesome.css",
+    "OpenSans-Regular.woff2",
+    "report-2024.pdf",
+    "a",
+)
+
+
+def fingerprinted_pattern(pattern: str) -> re.Pattern[str]:
+    r"""`--fingerprinted-pattern` compiled, or UserError (one line) when it is not a regex
+    or would take names without a hash for bundler output: one that matches the empty
+    string (`[0-9a-f]*`, `(\.min)?`: every name) or any of ORDINARY_NAMES (`\.js$`)."""
+    try:
+        compiled = re.compile(pattern)
+    except re.error as err:
+        raise UserError(f"bad fingerprinted-file pattern: {err}") from None
+    if compiled.search("") is not None:
+        raise UserError(
+            f"fingerprinted-file pattern `{printable(pattern)}` matches an empty name, "
+            "so every file would keep its name"
+        )
+    for name in ORDINARY_NAMES:
+        if compiled.search(name) is not None:
+            raise UserError(
+                f"fingerprinted-file pattern `{printable(pattern)}` matches {name!r}, a name without a hash: "
+                "it must match only the hash a bundler puts into a name"
+            )
+    return compiled
 
 
 @dataclass(frozen=True, slots=True)

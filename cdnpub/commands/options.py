@@ -16,7 +16,7 @@ from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
 from cdnpub.build.rules import Rule
 from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
 from cdnpub.commands.output import debug_callback
-from cdnpub.commands.types import TEXT, EndpointURL, Finite
+from cdnpub.commands.types import FINGERPRINTED_PATTERN, TEXT, EndpointURL, Finite
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
 from cdnpub.manifest import DEFAULT_JS_MODULES, DEFAULT_PATH
@@ -90,7 +90,8 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "/static/img/a.png [default: /PREFIX].",
     ),
     "fingerprinted_pattern": click.option(
-        "--fingerprinted-pattern", type=TEXT, metavar="REGEX", envvar="CDNPUB_FINGERPRINTED_PATTERN",
+        "--fingerprinted-pattern", type=FINGERPRINTED_PATTERN, metavar="REGEX",
+        envvar="CDNPUB_FINGERPRINTED_PATTERN",
         default=DEFAULT_FINGERPRINTED_PATTERN,
         show_default="Rollup/Vite, esbuild, webpack and Parcel hashes; see docs/build.md",
         help="Regex on file names that a bundler already fingerprinted: they keep their name "

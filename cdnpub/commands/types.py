@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from cdnpub.build.model import fingerprinted_pattern
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_ENDPOINT
 from cdnpub.text import printable
@@ -67,4 +68,17 @@ class EndpointURL(Text):
         return url
 
 
+class FingerprintedPattern(Text):
+    """A regex that takes only the hash a bundler put into a name (build.model.fingerprinted_pattern)."""
+
+    name = "regex"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return fingerprinted_pattern(super().convert(value, param, ctx)).pattern
+        except UserError as err:
+            self.fail(str(err), param, ctx)
+
+
 TEXT = Text()
+FINGERPRINTED_PATTERN = FingerprintedPattern()

@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.names import NOT_HASHED, PATTERN
 
-CACHE = Path(__file__).resolve().parent.parent / ".cache" / "npm"
+CACHE = Path(__file__).resolve().parents[2] / ".cache" / "npm"
 
 HASHED = (
     "main-Br8DK0F1.js",  # Rolldown (Vite 8) and Rollup 4 (Vite 5-7)
@@ -35,6 +35,39 @@ HASHED = (
     "main.8759e14c.css",  # Vite 2, re-hashed by whitenoise to main.8759e14c.85ba8b404fb8.css (django-vite#30)
     "main-130a948e.js",  # Vite 4, "-" before the hash, missed by whitenoise's test (django-vite#93)
     "vendors~main.0a1b2c3d.js",
+    # webpack's own defaults
+    "01755571581f208371a3.woff",  # webpack 5 asset modules: [hash][ext], the name IS the hash
+    "a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8.png",  # file-loader [contenthash].[ext] (32 hex)
+    "8f3a2b1c4d5e6f708192.chunk.js",  # [contenthash].chunk.js
+    "6c5b3e0d1f2a3b4c5d6e.worker.js",  # worker-loader [hash].worker.js
+    "main.4f3a9c1d.chunk.js",  # create-react-app [name].[contenthash:8].chunk.js
+    "787.28cb0dcd.chunk.js",  # create-react-app, a numeric chunk id
+    "main.28cb0dcd.chunk.css",
+    "main.4f3a9c1d2b3e4f5a6b7c.entry.js",  # [name].[contenthash].entry.js
+    "vendor.4f3a9c1d2b3e4f5a6b7c.bundle.js",
+    "runtime-main.3f2a1b9c.js",
+    "shared-5q7pREkT.chunk.js",
+)
+
+# Ordinary names near webpack's forms: a hex word or a counter that is the whole name,
+# webpack's suffix words without a hash, a suffix that is not one of webpack's.
+NOT_HASHED_NEAR_WEBPACK = (
+    "deadbeefcafebabe.png",  # hex letters only
+    "20240101123456.jpg",  # digits only: a timestamp
+    "1234567890abcdef.png",  # digits, then letters: one change, not alternating
+    "face0001cafe.png",  # 12 hex: too short to be a whole-name hash
+    "0123456789.txt",
+    "app.chunk.js",
+    "vendor.bundle.js",
+    "my.worker.js",
+    "service-worker.js",
+    "main.entry.js",
+    "favicon-32x32.png",
+    "main.4f3a9c1d.min.js",  # not a webpack suffix
+    "main.4f3a9c1d.chunk.js.map",  # source maps never
+    "01755571581f208371a3.woff.map",
+    "8f3a2b1c4d5e6f708192.chunk.js.map",
+    "x01755571581f208371a3.woff",  # a word that runs into hex digits
 )
 
 
@@ -43,7 +76,7 @@ def test_bundler_hashed_name_is_recognised(name: str) -> None:
     assert PATTERN.search(name)
 
 
-@pytest.mark.parametrize("name", NOT_HASHED)
+@pytest.mark.parametrize("name", NOT_HASHED + NOT_HASHED_NEAR_WEBPACK)
 def test_hand_written_name_is_not_taken_for_a_hash(name: str) -> None:
     assert not PATTERN.search(name)
 
@@ -211,6 +244,29 @@ def test_no_word_and_counter_name_is_taken_for_a_hash() -> None:
         for number in (1, 2, 7, 10, 42, 2024)
     ]
     assert [n for n in names if PATTERN.search(f"x-{n}.png")] == []
+
+
+def test_no_word_with_a_webpack_suffix_is_taken_for_a_hash() -> None:
+    """`app.chunk.js`, `vendor-main.worker.js`, `add00001.bundle.js`: webpack's suffix words
+    after names, hex words and counters, never after a hash."""
+    stems = [w for w in WORDS] + [f"{a}-{b}" for a in WORDS[:40] for b in WORDS[:40]]
+    stems += [w + str(n).zfill(8) for w in WORDS[:30] for n in (1, 42, 2024)]
+    names = [
+        f"{stem}.{suffix}.{ext}"
+        for stem in stems
+        for suffix in ("chunk", "entry", "worker", "bundle")
+        for ext in ("js", "css")
+    ]
+    assert len(names) > 10_000
+    assert [n for n in names if PATTERN.search(n)] == []
+
+
+def test_a_whole_name_hash_needs_sixteen_alternating_hex_digits() -> None:
+    rng = random.Random(5)
+    hashes = ["".join(rng.choices("0123456789abcdef", k=20)) + ".woff" for _ in range(2000)]
+    assert sum(bool(PATTERN.search(n)) for n in hashes) / 2000 > 0.99  # webpack 5's [hash][ext]
+    short = ["".join(rng.choices("0123456789abcdef", k=12)) + ".png" for _ in range(2000)]
+    assert [n for n in short if PATTERN.search(n)] == []
 
 
 def test_most_rollup_hashes_and_esbuild_hashes_are_recognised() -> None:

@@ -301,12 +301,16 @@ def test_renamed_means_the_bundler_put_something_into_the_name(listed: Listed, e
         ("main.0d9c8b7a.js", "build/main.0d9c8b7a.js"),
         ("/static/build/main.0d9c8b7a.js", "build/main.0d9c8b7a.js"),
         ("https://cdn.example.com/static/build/main.0d9c8b7a.js", "build/main.0d9c8b7a.js"),
-        ("auto/main.0d9c8b7a.js", "build/auto/main.0d9c8b7a.js"),
+        ("auto/main.0d9c8b7a.js", "build/main.0d9c8b7a.js"),  # webpack-manifest-plugin 5, publicPath "auto"
+        ("automain.0d9c8b7a.js", "build/main.0d9c8b7a.js"),  # versions 3 and 4
+        ("auto/app.0d9c8b7a.js", "build/auto/app.0d9c8b7a.js"),  # a folder named auto, when it is one
+        ("/static/build/../css/site.css", None),  # leaves the output folder: not output
+        ("../robots.txt", None),
         ("/static/build/img/a%20b.0d9c8b7a.png", "build/img/a b.0d9c8b7a.png"),
     ],
 )
-def test_webpack_urls_resolve_to_the_file_under_the_manifest(url: str, expected: str) -> None:
-    files = frozenset({"build/main.0d9c8b7a.js", "build/img/a b.0d9c8b7a.png"})
+def test_webpack_urls_resolve_to_the_file_under_the_manifest(url: str, expected: str | None) -> None:
+    files = frozenset({"build/main.0d9c8b7a.js", "build/img/a b.0d9c8b7a.png", "build/auto/app.0d9c8b7a.js"})
     assert resolve_url(url, "build", files) == expected
 
 

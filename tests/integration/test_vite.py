@@ -125,3 +125,27 @@ def test_without_vite_manifest_the_pattern_decides_and_hand_written_names_are_fi
     kept = {p for p in vite if assets[p]["plain_key"] is None}
     assert kept == {p for p in vite if PATTERN.search(p.rsplit("/", 1)[1])}
     assert kept and kept != set(vite)  # some of Rollup's hashes pass the pattern, some do not
+
+
+def test_manifest_entries_out_of_the_out_dir_or_without_a_hash_are_never_stored_immutable(
+    static: Path, bucket: str, moto_server: MotoServer, tmp_path: Path
+) -> None:
+    """A hand-edited manifest (issue 26): `"file": "../robots.txt"` names the user's file,
+    `entryFileNames: "js/app.js"` a name that never changes. Both are fingerprinted: a
+    short-cached plain copy, an immutable fingerprinted key, a warning each."""
+    path = static / "dist" / ".vite" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["src/robots.js"] = {"file": "../robots.txt", "name": "robots", "src": "src/robots.js"}
+    manifest["src/app.js"] = {"file": "js/app.js", "name": "main", "src": "src/app.js", "isEntry": True}
+    path.write_text(json.dumps(manifest))
+    (static / "dist" / "js").mkdir()
+    (static / "dist" / "js" / "app.js").write_text("console.log(1)\n")
+    result = publish(static, bucket, moto_server, "--manifest", str(tmp_path / "m.json"))
+    assert result.exit_code == 0, result.output
+    assert "outside its output folder" in result.output and "no content hash" in result.output
+    objects = stored(moto_server, bucket)
+    assets = json.loads((tmp_path / "m.json").read_text())["assets"]
+    for name in ("robots.txt", "dist/js/app.js"):
+        assert assets[name]["plain_key"] == f"static/{name}"
+        assert "immutable" not in objects[f"static/{name}"]["CacheControl"], name
+        assert objects[assets[name]["key"]]["CacheControl"] == "public, max-age=31536000, immutable"
