@@ -4,6 +4,7 @@ request asks for a public ACL."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -183,3 +184,29 @@ def test_flask_cdn_checks_cdn_endpoint_url_as_the_flag_is_checked(tmp_path: Path
         "cdnpub: CDN_ENDPOINT_URL: Invalid endpoint 'http://***@127.0.0.1:99999': "
         "an endpoint URL has no path, query or fragment"
     )
+
+
+# --- secrets the sniff finds are left out (issue 26 point 4) -----------------------------
+
+OPENSSH = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+def test_a_sniffed_secret_is_never_uploaded_and_publish_json_says_why(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    secrets = {"keys/deploy_key": OPENSSH, "SERVER.KEY": "k", "App.db-wal": "pages"}
+    root = write_tree(tmp_path / "static", {**SITE, **secrets})
+    result = publish(root, bucket, moto_server, "--json")
+    assert result.exit_code == 0, result.output
+    stored = listing(moto_server, bucket)
+    assert not any(word in k.lower() for k in stored for word in ("deploy_key", "server", "app.db"))
+    body = b"".join(moto_server.client().get_object(Bucket=bucket, Key=k)["Body"].read() for k in stored)
+    assert b"OPENSSH" not in body
+    left = {(Path(g["path"]).name, g["why"]) for g in json.loads(result.stdout)["left_out"]}
+    assert left == {
+        ("deploy_key", "looks like a private key"),
+        ("SERVER.KEY", "a name on the deny-list"),
+        ("App.db-wal", "a name on the deny-list"),
+    }
+    summary = publish(root, bucket, moto_server, "--dry-run")
+    assert "Left out 3 secrets:" in summary.stdout
