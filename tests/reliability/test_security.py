@@ -210,3 +210,23 @@ def test_a_sniffed_secret_is_never_uploaded_and_publish_json_says_why(
     }
     summary = publish(root, bucket, moto_server, "--dry-run")
     assert "Left out 3 secrets:" in summary.stdout
+
+
+@pytest.mark.parametrize("extra", [(), ("--json",), ("--debug",)])
+@pytest.mark.parametrize("password", ["hun@ter2", "hunter2@sesame@x"])
+def test_a_password_with_at_signs_in_a_working_endpoint_is_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: tuple[str, ...], password: str
+) -> None:
+    write_tree(tmp_path / "static", {"a.css": "a{}"})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    url = f"http://user:{password}@127.0.0.1:9"  # a URL botocore takes; nothing listens there
+    debug = ["--debug"] if "--debug" in extra else []
+    rest = [a for a in extra if a != "--debug"]
+    result = run_cli(*debug, "publish", "static", "s3://a-bucket", "--endpoint-url", url, *rest)
+    assert result.exit_code == 1, result.output
+    assert "http://***@127.0.0.1:9" in result.output
+    for part in ("user:", "hun", "ter2", "sesame"):
+        assert part not in result.output, part
