@@ -4,7 +4,9 @@ and symlinks confined to the folder."""
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -116,15 +118,19 @@ class Rules:
     `!pattern` lines, the only way back for a denied name or a sniffed secret."""
 
     ignored: pathspec.GitIgnoreSpec
-    denied: pathspec.GitIgnoreSpec
     reincluded: pathspec.GitIgnoreSpec
+    denied: re.Pattern[str] = re.compile("|".join(fnmatch.translate(p) for p in DEFAULT_DENIED))
 
     def why_left_out(self, path: str) -> str | None:
         """None when `path` (a logical path, `dir/` for a folder) is published; else
         "ignored" or DENIED_REASON."""
         if self.ignored.match_file(path):
             return "ignored"
-        if self.denied.match_file(path.casefold()) and not self.reincluded.match_file(path):
+        # Every denied pattern is a name without "/", which gitignore matches against the
+        # last segment: one regex on the case-folded name (a second pathspec match per
+        # file cost a quarter more scan time).
+        name = path.rstrip("/").rpartition("/")[2].casefold()
+        if self.denied.match(name) and not self.reincluded.match_file(path):
             return DENIED_REASON
         return None
 
@@ -143,7 +149,6 @@ def ignore_rules(root: Path, exclude: Sequence[str] = ()) -> Rules:
     try:
         return Rules(
             ignored=pathspec.GitIgnoreSpec.from_lines([*DEFAULT_IGNORES, *lines]),
-            denied=pathspec.GitIgnoreSpec.from_lines(DEFAULT_DENIED),
             reincluded=pathspec.GitIgnoreSpec.from_lines(back),
         )
     except Exception as err:  # pathspec raises plain errors for bad patterns
