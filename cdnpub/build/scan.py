@@ -175,7 +175,8 @@ def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
     warnings = [
         *_case_clashes(kept),
         *(
-            f"{printable(path)} {why} and was left out; a `!` line in .cdnpubignore naming it publishes it"
+            f"{printable(path)} {why} and was left out; list it in .cdnpubignore to say so "
+            "(no warning), or a `!` line naming it publishes it"
             for path, why in sniffed.items()
         ),
     ]

@@ -114,3 +114,9 @@ def test_build_json_and_summary_say_what_was_left_out_and_why(make_tree: MakeTre
     assert doc["files"] == 1
     text = run_cli("build", str(root)).stdout
     assert "Left out 2 secrets:" in text and "deploy_key (looks like a private key)" in text
+
+
+def test_a_secret_the_user_ignores_is_no_warning_so_strict_builds(make_tree: MakeTree) -> None:
+    root = make_tree({"keys/deploy_key": OPENSSH, "app.css": "body{}", ".cdnpubignore": "keys/\n"})
+    found = scan(root)
+    assert [f.path for f in found.files] == ["app.css"] and found.warnings == ()
