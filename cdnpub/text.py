@@ -29,8 +29,16 @@ def human_size(n: float) -> str:
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-# scheme://userinfo@ : RFC 3986's userinfo holds no "/", "?", "#", "@" or space.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]+@")
+# scheme://userinfo@ : RFC 3986's userinfo holds no "/", "?", "#" or "@", but a password
+# typed into a URL does (`user:p@ss`, `user:pa/ss#1`), and botocore repeats it as typed.
+# So, within one token (up to a space or a quote): after `user:` everything up to the
+# last `@` is userinfo; without a `:`, everything up to the last `@` before the first
+# "/", "?" or "#" (`https://esm.sh/@scope/pkg` keeps its path). A port before an `@` in a
+# path (`https://host:8443/@x`) is hidden too: better a URL shown short than a password.
+_TOKEN_END = "\\s'\"<>`"
+_USERINFO = re.compile(
+    rf"(?i)\b([a-z][a-z0-9+.-]*://)(?:[^{_TOKEN_END}/?#@]*:[^{_TOKEN_END}]*|[^{_TOKEN_END}/?#]+)@"
+)
 
 
 def printable(text: str) -> str:
@@ -44,7 +52,8 @@ def printable(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with the userinfo of every URL in it replaced: http://***@host."""
+    """`text` with the userinfo of every URL in it replaced: http://***@host, up to the
+    last `@` of the authority (`http://u:p@ss/w#d@host` -> `http://***@host`)."""
     return _USERINFO.sub(r"\1***@", text) if "@" in text else text
 
 

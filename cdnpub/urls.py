@@ -11,7 +11,7 @@ way and CloudFront matches an invalidation against what viewers send.
 from __future__ import annotations
 
 import unicodedata
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 # RFC 3986 pchar beyond the unreserved set (which quote() always keeps), less "+".
 _PATH_SAFE = "/!$&'()*,;=:@"
@@ -77,3 +77,35 @@ def safe_segments(key: str) -> bool:
     literally and a browser folds them, so such a key is served at another URL (or none).
     A leading or doubled "/" is an empty segment, and so is "" itself."""
     return not any(seg in ("", ".", "..") for seg in key.split("/"))
+
+
+def endpoint_problem(url: str, example: str = "http://127.0.0.1:4566") -> str | None:
+    """Why `url` is no endpoint botocore takes (http(s)://host[:port][/]), as one line, or
+    None. The one check of `--endpoint-url`, CDNPUB_ENDPOINT_URL, `endpoint-url` in
+    [tool.cdnpub] and the app's CDN_ENDPOINT_URL. The line never holds the URL's userinfo,
+    whatever it holds (`@`, `/`, `#` and `?` in a password included): see shown_endpoint."""
+    shown = shown_endpoint(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        port = 0
+    else:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return f"Invalid endpoint {shown!r}: not an http:// or https:// URL of a host (such as {example})"
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            return f"Invalid endpoint {shown!r}: an endpoint URL has no path, query or fragment"
+    if port == 0:
+        return f"Invalid endpoint {shown!r}: the port must be a number from 1 to 65535"
+    return None
+
+
+def shown_endpoint(url: str) -> str:
+    """`url` as an error may show it: everything before its last `@` after the scheme is
+    userinfo (a password may hold `@`, `/`, `#`, `?`, which RFC 3986 forbids there), shown
+    as `***`; control characters escaped, so the line stays one line."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in (rest if sep else url):
+        head = f"{scheme}://" if sep else ""
+        url = f"{head}***@{url.rpartition('@')[2]}"
+    return url.encode("unicode_escape").decode("ascii") if not url.isprintable() else url

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cdnpub.errors import UserError
+from cdnpub.urls import endpoint_problem, shown_endpoint
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -74,8 +75,10 @@ def aws_client(service: str, conn: Connection, config: Config, region: str | Non
         raise UserError(f"incomplete AWS credentials: {err}") from None
     except botocore.exceptions.BotoCoreError as err:
         raise UserError(f"cannot set up the {service} client: {err}") from None
-    except ValueError as err:  # botocore's "Invalid endpoint: ..."
-        raise UserError(f"{err} (--endpoint-url takes a URL such as http://127.0.0.1:4566)") from None
+    except ValueError:  # botocore's "Invalid endpoint: <the URL, password and all>"
+        url = conn.endpoint_url or ""
+        problem = endpoint_problem(url) or f"Invalid endpoint {shown_endpoint(url)!r}"
+        raise UserError(f"{problem} (--endpoint-url takes a URL such as http://127.0.0.1:4566)") from None
 
 
 def timestamp(value: Any) -> datetime:

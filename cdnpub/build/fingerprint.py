@@ -94,7 +94,8 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
     rewritten = sum(len(n.refs) for n in nodes.values())
     roots = tuple(s.scan.root for s in sources)
     warnings += module_warnings
-    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots, modules)
+    left_out = tuple(gone for s in sources for gone in s.scan.left_out)
+    return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots, modules, left_out)
 
 
 def one_file_per_key(assets: Iterable[Asset]) -> None:

@@ -19,10 +19,13 @@ import tree_sitter_javascript
 
 # Static imports and re-exports carry their specifier in a `source` field; `import()`
 # is a call whose function node is `import` (a method named import is a member call).
+# Its specifier is the first argument, after any comments (`import(/* c */ "./x.js")`),
+# and may be followed by options (`import("./d.json", { with: { type: "json" } })`):
+# the arguments are captured whole and read in _first_argument.
 _QUERY = """
 (import_statement source: (string) @static)
 (export_statement source: (string) @static)
-(call_expression function: (import) arguments: (arguments . [(string) (template_string)] @dynamic .))
+(call_expression function: (import) arguments: (arguments) @dynamic)
 """
 
 
@@ -70,28 +73,53 @@ def module_specifiers(source: bytes) -> tuple[Specifier, ...]:
     tree = parser.parse(source)
     found: list[tuple[int, Specifier]] = []
     for kind, nodes in tree_sitter.QueryCursor(query).captures(tree.root_node).items():
-        for node in nodes:
+        for found_node in nodes:
+            node = _first_argument(found_node) if kind == "dynamic" else found_node
+            if node is None:
+                continue
             text = _literal(node)
             if text is not None:
                 found.append((node.start_byte, Specifier(text, kind == "dynamic", node.start_point[0] + 1)))
     return tuple(spec for _, spec in sorted(found, key=lambda item: item[0]))
 
 
+def _first_argument(arguments: tree_sitter.Node) -> tree_sitter.Node | None:
+    """An `import()`'s specifier node: its first argument, comments skipped, when it is
+    a string or template literal (a computed name names nothing known here)."""
+    first = next((c for c in arguments.named_children if c.type != "comment"), None)
+    return first if first is not None and first.type in ("string", "template_string") else None
+
+
 def _literal(node: tree_sitter.Node) -> str | None:
-    """The value of a string or substitution-free template literal node."""
+    """The value of a string or substitution-free template literal node; None for one
+    with a substitution, or with an escape JavaScript refuses (`\\u{110000}`, past
+    U+10FFFF: the module does not load) or a lone surrogate (no URL can hold it)."""
     parts: list[str] = []
+    halves = False  # an escape wrote a UTF-16 surrogate
     for child in node.named_children:
         raw = (child.text or b"").decode("utf-8", "surrogateescape")
         if child.type == "string_fragment":
             parts.append(raw)
         elif child.type == "escape_sequence":
-            parts.append(_unescape(raw))
+            try:
+                parts.append(_unescape(raw))
+            except (ValueError, OverflowError):  # chr() past U+10FFFF, or past any int
+                return None
+            halves = halves or any("\ud800" <= ch <= "\udfff" for ch in parts[-1])
         else:  # a template substitution (or an error node): not a literal
             return None
-    return "".join(parts)
+    text = "".join(parts)
+    if halves:
+        try:  # `\\ud83d\\ude00` is one character, written as UTF-16 halves
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+        except UnicodeDecodeError:
+            return None
+    return text
 
 
 def _unescape(raw: str) -> str:
+    """One escape sequence's text; ValueError for a code point past U+10FFFF."""
+
     def one(m: re.Match[str]) -> str:
         body = m.group(1)
         if body[0] == "u":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from cdnpub.build.digest import Edit
 from cdnpub.build.rules import Headers, Rule
-from cdnpub.build.scan import Scan
+from cdnpub.build.scan import LeftOut, Scan
 from cdnpub.errors import UserError
 from cdnpub.manifest import DEFAULT_JS_MODULES, ModuleImports
 from cdnpub.text import printable
@@ -152,6 +152,7 @@ class Build:
     rewritten: int = 0  # references rewritten
     roots: tuple[str, ...] = ()  # the static folders built
     modules: Mapping[str, ModuleImports] = field(default_factory=dict)  # ES modules' imports
+    left_out: tuple[LeftOut, ...] = ()  # secrets kept off the CDN, by name or by content (scan)
 
     @property
     def total_bytes(self) -> int:

@@ -4,7 +4,9 @@ and symlinks confined to the folder."""
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
+import re
 import stat
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,14 +43,18 @@ DEFAULT_IGNORES: tuple[str, ...] = (
 
 # Secrets that end up in static folders by accident (a deploy key copied next to the
 # assets, a SQLite file of the dev server, a dump before a migration): a public CDN
-# serves them to anyone who guesses the name. Each can be re-included by name with a
-# `!pattern` line in .cdnpubignore or --exclude.
+# serves them to anyone who guesses the name. Matched whatever the case (`SERVER.KEY`,
+# `Dump.SQL`: Windows and macOS tools write either). Each can be re-included by name
+# with a `!pattern` line in .cdnpubignore or --exclude.
 DEFAULT_DENIED: tuple[str, ...] = (
     # private keys and keystores
     "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk",
     "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.ppk", "*.kdbx",
-    # databases
-    "*.sqlite", "*.sqlite3", "*.db", "*.sqlite-journal", "*.db-journal", "*.mdb", "*.accdb",
+    # databases, with SQLite's rollback journal, write-ahead log and its index (the
+    # -wal file holds the newest pages: https://sqlite.org/tempfiles.html)
+    "*.sqlite", "*.sqlite3", "*.db", "*.mdb", "*.accdb",
+    "*.sqlite-journal", "*.sqlite-wal", "*.sqlite-shm", "*.sqlite3-journal", "*.sqlite3-wal",
+    "*.sqlite3-shm", "*.db-journal", "*.db-wal", "*.db-shm",
     # backups and dumps
     "*.bak", "*.orig", "*.old", "*.backup", "*.sql", "*.sql.gz", "*.dump",
     "*.tar", "*.tar.gz", "*.tgz", "*.tar.bz2", "*.tar.xz", "*backup*.zip", "*backup*.7z",
@@ -56,14 +62,22 @@ DEFAULT_DENIED: tuple[str, ...] = (
 
 
 # Where a file's first bytes say "secret" whatever its name: a private key (PEM, OpenSSH,
-# PuTTY), or AWS credentials in a deploy tool's config published with the site
-# (laurilehmijoki/s3_website#12, schickling/git-s3#12).
+# PuTTY, an armored OpenPGP key: RFC 4880 6.2), or AWS credentials in a deploy tool's
+# config published with the site (laurilehmijoki/s3_website#12, schickling/git-s3#12), in
+# the CSV the IAM console hands out, or in the JSON of `aws iam create-access-key` and
+# `aws sts assume-role` ("SecretAccessKey").
 _SECRET_MARKERS = (
     (b"PRIVATE KEY-----", "a private key"),
     (b"PuTTY-User-Key-File-", "a private key"),
+    (b"-----BEGIN PGP PRIVATE KEY BLOCK-----", "a private key"),
     (b"aws_secret_access_key", "AWS credentials"),
     (b"AWS_SECRET_ACCESS_KEY", "AWS credentials"),
+    (b"Secret access key", "AWS credentials"),
+    (b'"SecretAccessKey"', "AWS credentials"),
 )
+
+
+DENIED_REASON = "a name on the deny-list"
 
 
 SNIFF_BYTES = 1024
@@ -81,24 +95,62 @@ class SourceFile:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A file kept off the CDN for a reason worth telling: a secret's name or bytes."""
+
+    fs_path: str  # where it is on this machine, as printed
+    why: str  # "a name on the deny-list", "looks like a private key", ...
+
+
+@dataclass(frozen=True, slots=True)
 class Scan:
     root: str
     files: tuple[SourceFile, ...]
     warnings: tuple[str, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()  # secrets left out, by name or by content
 
 
-def ignore_spec(root: Path, exclude: Sequence[str] = ()) -> pathspec.GitIgnoreSpec:
-    """Default rules, then the folder's .cdnpubignore, then --exclude: later lines win."""
-    lines = [*DEFAULT_IGNORES, *DEFAULT_DENIED]
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What a folder publishes. `ignored`: the default ignores, then the folder's
+    .cdnpubignore, then --exclude, later lines win (gitignore, case-sensitive as git).
+    `denied`: the deny-list, matched on the case-folded name. `reincluded`: the user's
+    `!pattern` lines, the only way back for a denied name or a sniffed secret."""
+
+    ignored: pathspec.GitIgnoreSpec
+    reincluded: pathspec.GitIgnoreSpec
+    denied: re.Pattern[str] = re.compile("|".join(fnmatch.translate(p) for p in DEFAULT_DENIED))
+
+    def why_left_out(self, path: str) -> str | None:
+        """None when `path` (a logical path, `dir/` for a folder) is published; else
+        "ignored" or DENIED_REASON."""
+        if self.ignored.match_file(path):
+            return "ignored"
+        # Every denied pattern is a name without "/", which gitignore matches against the
+        # last segment: one regex on the case-folded name (a second pathspec match per
+        # file cost a quarter more scan time).
+        name = path.rstrip("/").rpartition("/")[2].casefold()
+        if self.denied.match(name) and not self.reincluded.match_file(path):
+            return DENIED_REASON
+        return None
+
+
+def ignore_rules(root: Path, exclude: Sequence[str] = ()) -> Rules:
+    """The folder's Rules; a .cdnpubignore that cannot be read or a bad pattern is a UserError."""
+    lines: list[str] = []
     ignore_file = root / IGNORE_FILE
     if ignore_file.is_file():
         try:
             lines += ignore_file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as err:
-            raise UserError(f"cannot read {ignore_file}: {err}") from None
+            raise UserError(f"cannot read {printable(str(ignore_file))}: {err}") from None
     lines += exclude
+    back = [line.strip()[1:] for line in lines if line.strip().startswith("!")]
     try:
-        return pathspec.GitIgnoreSpec.from_lines(lines)
+        return Rules(
+            ignored=pathspec.GitIgnoreSpec.from_lines([*DEFAULT_IGNORES, *lines]),
+            reincluded=pathspec.GitIgnoreSpec.from_lines(back),
+        )
     except Exception as err:  # pathspec raises plain errors for bad patterns
         raise UserError(f"bad ignore pattern: {err}") from None
 
@@ -113,17 +165,28 @@ def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
         raise UserError(f"{root_path} does not exist")
     if not root_path.is_dir():
         raise UserError(f"{root_path} is not a folder")
-    spec = ignore_spec(root_path, exclude)
+    rules = ignore_rules(root_path, exclude)
     real_root = os.path.realpath(root_path)
-    files = tuple(_walk(str(root_path), real_root, spec))
+    denied: list[LeftOut] = []
+    files = tuple(_walk(str(root_path), real_root, rules, denied))
     _one_spelling(files)
-    warnings = [*_case_clashes(files), *_secrets(files)]
-    return Scan(root=str(root_path), files=files, warnings=tuple(warnings))
+    sniffed = {f.fs_path: why for f, why in _secrets(files) if not rules.reincluded.match_file(f.path)}
+    kept = tuple(f for f in files if f.fs_path not in sniffed)
+    warnings = [
+        *_case_clashes(kept),
+        *(
+            f"{printable(path)} {why} and was left out; list it in .cdnpubignore to say so "
+            "(no warning), or a `!` line naming it publishes it"
+            for path, why in sniffed.items()
+        ),
+    ]
+    left_out = (*denied, *(LeftOut(printable(path), why) for path, why in sniffed.items()))
+    return Scan(root=str(root_path), files=kept, warnings=tuple(warnings), left_out=left_out)
 
 
-def _walk(top: str, real_root: str, spec: pathspec.GitIgnoreSpec) -> Iterator[SourceFile]:
+def _walk(top: str, real_root: str, rules: Rules, denied: list[LeftOut]) -> Iterator[SourceFile]:
     """Depth first in name order, with a stack of its own: a tree of any depth walks
-    without Python's recursion limit."""
+    without Python's recursion limit. Denied files are added to `denied`."""
     # Each level: its entries, its logical path, its real path and those of its ancestors.
     stack: list[tuple[Iterator[os.DirEntry[str]], str, str, frozenset[str]]] = [
         (_entries(top), "", real_root, frozenset({real_root}))
@@ -136,14 +199,17 @@ def _walk(top: str, real_root: str, spec: pathspec.GitIgnoreSpec) -> Iterator[So
             continue
         path = f"{logical}{_name(entry)}"
         is_dir = _is_dir(entry)
-        if spec.match_file(f"{path}/" if is_dir else path):
+        why = rules.why_left_out(f"{path}/" if is_dir else path)
+        if why is not None:
+            if why == DENIED_REASON and not is_dir:
+                denied.append(LeftOut(printable(entry.path), why))
             continue
         real = os.path.join(real_parent, entry.name)  # no realpath per level: deep trees stay linear
         if entry.is_symlink():
             real = _confined_target(entry.path, real_root)
             # The rules hold for what a link points at too: `config.txt -> .env` is `.env`.
             target = os.path.relpath(real, real_root).replace(os.sep, "/")
-            if spec.match_file(f"{target}/" if is_dir else target):
+            if rules.why_left_out(f"{target}/" if is_dir else target) is not None:
                 continue
         if is_dir:
             if real in ancestors:  # a link back up the tree: walking it never ends
@@ -233,8 +299,9 @@ def _spelled(fs_path: str) -> str:
     return printable(fs_path).encode("ascii", "backslashreplace").decode("ascii")
 
 
-def _secrets(files: Iterable[SourceFile]) -> Iterator[str]:
-    """A secret under any name (`config.txt`): the name rules cannot catch it."""
+def _secrets(files: Iterable[SourceFile]) -> Iterator[tuple[SourceFile, str]]:
+    """A secret under any name (`config.txt`), with what it looks like ("looks like a
+    private key"): the name rules cannot catch it."""
     for f in files:
         if f.size > SNIFF_MAX_SIZE or f.size < 32:
             continue
@@ -245,10 +312,7 @@ def _secrets(files: Iterable[SourceFile]) -> Iterator[str]:
             continue  # the build reports what it cannot read
         found = next((what for marker, what in _SECRET_MARKERS if marker in head), None)
         if found is not None:
-            yield (
-                f"{printable(f.fs_path)} looks like {found} and will be public on the CDN; "
-                "remove it, or add it to .cdnpubignore"
-            )
+            yield f, f"looks like {found}"
 
 
 def _case_clashes(files: Iterable[SourceFile]) -> Iterator[str]:

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.text import Text
 
 from cdnpub.build.model import Build
+from cdnpub.build.scan import LeftOut
 from cdnpub.errors import CdnpubError
 from cdnpub.sync.plan import Action
 from cdnpub.text import human_size, plural, printable, printable_lines
@@ -105,6 +107,7 @@ def report_build(result: Build, manifest: str, out: Path | None, written: int, a
             "bytes": result.total_bytes,
             "rewritten_references": result.rewritten,
             "warnings": list(result.warnings),
+            "left_out": left_out_document(result.left_out),
             "manifest": manifest,
             "out": str(out) if out else None,
             "written": written,
@@ -116,6 +119,19 @@ def report_build(result: Build, manifest: str, out: Path | None, written: int, a
         f"{plural(result.rewritten, 'reference')} rewritten, {plural(len(result.warnings), 'warning')}; "
         f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
     )
+    if result.left_out:
+        click.echo(printable(left_out_line(result.left_out)))
+
+
+def left_out_line(left_out: Sequence[LeftOut]) -> str:
+    """The summary's line on the secrets kept off the CDN (Build.left_out): each file and why."""
+    each = "; ".join(f"{gone.fs_path} ({gone.why})" for gone in left_out)
+    return f"Left out {plural(len(left_out), 'secret')}: {each}."
+
+
+def left_out_document(left_out: Sequence[LeftOut]) -> list[dict[str, str]]:
+    """--json's `left_out`: [{"path": file on this machine, "why": reason}], for build and publish."""
+    return [{"path": gone.fs_path, "why": gone.why} for gone in left_out]
 
 
 def print_warnings(result: Build) -> None:

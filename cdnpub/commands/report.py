@@ -8,7 +8,8 @@ from typing import Any
 
 from rich.table import Table
 
-from cdnpub.commands.output import cell
+from cdnpub.build.scan import LeftOut
+from cdnpub.commands.output import cell, left_out_document, left_out_line
 from cdnpub.sync.plan import Action, Plan
 from cdnpub.sync.publish import Report
 from cdnpub.text import human_size, plural
@@ -42,7 +43,8 @@ def plan_table(todo: Plan) -> Table:
     return table
 
 
-def summary_lines(report: Report) -> list[str]:
+def summary_lines(report: Report, left_out: Sequence[LeftOut] = ()) -> list[str]:
+    """The summary for a person; `left_out` the build's secrets kept off the CDN."""
     todo, done = report.plan, report.done
     where = f"s3://{todo.bucket}/{todo.prefix}"
     if done is None:
@@ -62,6 +64,8 @@ def summary_lines(report: Report) -> list[str]:
             f"({human_size(done.uploaded_bytes)}), {plural(done.fixed, 'header fix', 'header fixes')}, "
             f"{todo.skipped} skipped, {done.deleted} deleted; release {todo.release.id[:12]}."
         ]
+    if left_out:
+        lines.append(left_out_line(left_out))
     if report.cdn_domain and done is not None:
         lines.append(f"CDN domain: {report.cdn_domain} (the app's CDN_DOMAIN).")
     paths = plural(len(report.invalidation_paths), "path")
@@ -90,10 +94,16 @@ def _action_doc(a: Action) -> dict[str, Any]:
     return {"key": a.blob.key, "path": a.blob.asset.path, "reason": a.reason.value, "size": a.blob.asset.size}
 
 
-def document(report: Report, warnings: Sequence[str] = (), manifest: str | None = None) -> dict[str, Any]:
+def document(
+    report: Report,
+    warnings: Sequence[str] = (),
+    manifest: str | None = None,
+    left_out: Sequence[LeftOut] = (),
+) -> dict[str, Any]:
     """The --json output: the plan and the result, stable keys, nothing secret.
     `warnings` are those of the run itself (a corrupt record, a retried invalidation),
-    after the build's; `manifest` the file written for the app, if any."""
+    after the build's; `manifest` the file written for the app, if any; `left_out` the
+    build's secrets kept off the CDN."""
     todo, done = report.plan, report.done
     return {
         "dry_run": done is None,
@@ -126,6 +136,7 @@ def document(report: Report, warnings: Sequence[str] = (), manifest: str | None 
         },
         "cdn_domain": report.cdn_domain,
         "warnings": [*todo.warnings, *warnings],
+        "left_out": left_out_document(left_out),
         "manifest": manifest,
         "seconds": round(report.seconds, 3),
     }

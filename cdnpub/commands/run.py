@@ -88,11 +88,12 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
     if as_json:
         # JSON escapes control characters itself; a URL's password in a warning or an error
         # (botocore repeats the endpoint URL) is taken out here.
-        click.echo(redact(json.dumps(document(report, said, manifest), indent=2, ensure_ascii=False)))
+        doc = document(report, said, manifest, result.left_out)
+        click.echo(redact(json.dumps(doc, indent=2, ensure_ascii=False)))
     else:
         if settings.dry_run and not report.plan.nothing_to_do:
             Console().print(plan_table(report.plan))
-        for line in summary_lines(report):
+        for line in summary_lines(report, result.left_out):
             click.echo(printable(line))
     if report.invalidation_error is not None:
         raise report.invalidation_error

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -13,6 +12,7 @@ from cdnpub.build.model import fingerprinted_pattern
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_ENDPOINT
 from cdnpub.text import printable
+from cdnpub.urls import endpoint_problem
 
 
 class Text(click.types.StringParamType):
@@ -49,22 +49,9 @@ class EndpointURL(Text):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         url = super().convert(value, param, ctx)
-        shown = printable(url)  # without the password of http://user:PASSWORD@host
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            port = 0
-        else:
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise UserError(
-                    f"Invalid endpoint {shown!r}: not an http:// or https:// URL of a host "
-                    f"(such as {LOCAL_ENDPOINT})"
-                )
-            if parts.path not in ("", "/") or parts.query or parts.fragment:
-                raise UserError(f"Invalid endpoint {shown!r}: an endpoint URL has no path, query or fragment")
-        if port == 0:
-            raise UserError(f"Invalid endpoint {shown!r}: the port must be a number from 1 to 65535")
+        problem = endpoint_problem(url, LOCAL_ENDPOINT)  # the rule CDN_ENDPOINT_URL follows too
+        if problem is not None:
+            raise UserError(problem)
         return url
 
 

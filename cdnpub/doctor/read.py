@@ -24,7 +24,7 @@ from cdnpub.doctor.documents import behavior_for, bucket_origins, parse_policy, 
 from cdnpub.doctor.model import Diagnosis, Published, Sample, SetUp
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.sync.layout import is_record_key, pending_key, releases_prefix
-from cdnpub.sync.release import loads
+from cdnpub.sync.release import MAX_RECORD_BYTES, loads
 
 T = TypeVar("T")
 
@@ -269,8 +269,11 @@ def _published(s3: Any, bucket: str, prefix: str, reader: _Reader) -> Published 
     if not records:
         return Published(pending=bool(pending))
     newest = records[-1]
+    # At most one byte past the limit: release.loads refuses a larger record unread.
     data = reader.read(
-        "published", "s3:GetObject", lambda: s3.get_object(Bucket=bucket, Key=newest)["Body"].read()
+        "published",
+        "s3:GetObject",
+        lambda: s3.get_object(Bucket=bucket, Key=newest)["Body"].read(MAX_RECORD_BYTES + 1),
     )
     if data is None:
         return Published(record_key=newest, record_error="access denied", pending=bool(pending))

@@ -36,6 +36,7 @@ from cdnpub.errors import UserError
 from cdnpub.flask.importmap import check_pins
 from cdnpub.flask.vite import DEFAULT_MANIFEST as DEFAULT_VITE_MANIFEST
 from cdnpub.manifest import DEFAULT_JS_MODULES, DEFAULT_PATH
+from cdnpub.urls import endpoint_problem
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -106,10 +107,18 @@ def app_settings(app: Flask) -> AppSettings:
         distribution_id=config.text("CDN_DISTRIBUTION_ID"),
         region=config.text("CDN_REGION"),
         profile=config.text("CDN_PROFILE"),
-        endpoint_url=config.text("CDN_ENDPOINT_URL"),
+        endpoint_url=_endpoint(config.text("CDN_ENDPOINT_URL")),
         vite_manifest=config.path("CDN_VITE_MANIFEST"),
         vite_dev_server=config.text("CDN_VITE_DEV_SERVER"),
     )
+
+
+def _endpoint(url: str | None) -> str | None:
+    """CDN_ENDPOINT_URL checked as --endpoint-url is (urls.endpoint_problem), naming the key."""
+    problem = None if url is None else endpoint_problem(url)
+    if problem is not None:
+        raise UserError(f"CDN_ENDPOINT_URL: {problem}")
+    return url
 
 
 class _Config:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -60,7 +60,9 @@ def entry_files(manifest: Mapping[str, Any], entry: str, origin: str) -> EntryFi
     Follows `imports` only: `dynamicImports` load when the code asks, through Vite's own
     preload helper. CSS order is what Vite's own HTML output uses: an imported chunk's
     styles come before those of the chunk importing it, as in the source. Raises
-    UserError for an entry the manifest does not hold (naming the ones it does)."""
+    UserError for an entry the manifest does not hold (naming the ones it does).
+    Walked depth first with a stack of its own: a chain of chunks of any length (3,000
+    deep) renders, not Python's recursion limit (an HTTP 500 on every page)."""
     chunk = manifest.get(entry)
     if not isinstance(chunk, Mapping) or not isinstance(chunk.get("file"), str):
         entries = sorted(k for k, v in manifest.items() if isinstance(v, Mapping) and v.get("isEntry"))
@@ -69,24 +71,28 @@ def entry_files(manifest: Mapping[str, Any], entry: str, origin: str) -> EntryFi
     stylesheets: list[str] = []
     preloads: list[str] = []
     seen: set[str] = {entry}
-
-    def visit(key: str, node: Mapping[str, Any]) -> None:
-        for imported in _strings(node, "imports", key, origin):
-            if imported in seen:
-                continue
+    # Post-order, as a recursion would: a chunk's file and CSS once all it imports are in.
+    stack: list[tuple[str, Mapping[str, Any], Iterator[str]]] = [
+        (entry, chunk, iter(_strings(chunk, "imports", entry, origin)))
+    ]
+    while stack:
+        key, node, imports = stack[-1]
+        imported = next((i for i in imports if i not in seen), None)
+        if imported is not None:
             seen.add(imported)
             child = manifest.get(imported)
             if not isinstance(child, Mapping) or not isinstance(child.get("file"), str):
                 raise UserError(
                     f"Vite's manifest {origin}: {key!r} imports {imported!r}, which it does not hold"
                 )
-            visit(imported, child)
-            preloads.append(child["file"])
+            stack.append((imported, child, iter(_strings(child, "imports", imported, origin))))
+            continue
+        stack.pop()
+        if stack:  # the entry's own file is not a preload
+            preloads.append(node["file"])
         for css in _strings(node, "css", key, origin):
             if css not in stylesheets:
                 stylesheets.append(css)
-
-    visit(entry, chunk)
     file = chunk["file"]
     if file.endswith(".css"):
         return EntryFiles((*stylesheets, file), tuple(preloads), ())
@@ -166,6 +172,8 @@ class ManifestFile:
                     doc = json.loads(f.read().decode("utf-8"))
             except (OSError, UnicodeDecodeError, ValueError) as err:
                 raise UserError(f"cannot read Vite's manifest {self.path}: {err}") from None
+            except RecursionError:
+                raise UserError(f"cannot read Vite's manifest {self.path}: nested too deeply") from None
             if not isinstance(doc, dict):
                 raise UserError(f"{self.path} is not a Vite manifest (an object of chunks)")
             self._doc, self._stamp = doc, (st.st_mtime_ns, st.st_size)

@@ -1,5 +1,12 @@
 """The emulator: moto's S3 + CloudFront server on loopback (a free port or a given one),
-with a hook that sees every request (the tests count and fail them)."""
+with a hook that sees every request (the tests count and fail them).
+
+It takes unsigned writes, as moto does, so it answers local clients only: a request
+with an `Origin` header (a browser sends one on every cross-origin request and every
+write, fetch() and forms alike: https://fetch.spec.whatwg.org/#origin-header) or a
+`Host` that is not a loopback name (a DNS-rebinding page) is refused with 403 and no
+CORS headers. A page open in the developer's browser cannot replace what the CDN
+preview serves; boto3, the AWS CLI and curl send no Origin and are served."""
 
 from __future__ import annotations
 
@@ -76,6 +83,25 @@ _ERROR = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Messa
 _CODES = {403: "AccessDenied", 500: "InternalError", 503: "SlowDown"}
 
 
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def from_local_client(environ: dict[str, Any]) -> bool:
+    """Whether a request is a local client's: no `Origin` header and a loopback `Host`
+    (`127.0.0.1:4566`, `localhost`, or a virtual-hosted `bucket.localhost:4566`)."""
+    if "HTTP_ORIGIN" in environ:
+        return False
+    host = environ.get("HTTP_HOST", "127.0.0.1")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return name.lower() in _LOOPBACK_NAMES or name.lower().endswith(".localhost")
+
+
+_REFUSED = (
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>the cdnpub '
+    "emulator answers local clients only, not a web page</Message></Error>"
+)
+
+
 class Emulator:
     """moto's S3 + CloudFront on 127.0.0.1.
 
@@ -89,6 +115,9 @@ class Emulator:
         moto = _moto_app()
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            if not from_local_client(environ):
+                start_response("403 Forbidden", [("Content-Type", "application/xml")])
+                return [_REFUSED.encode()]
             if on_request is not None:
                 request = Request(
                     environ["REQUEST_METHOD"],

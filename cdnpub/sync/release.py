@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,6 +20,17 @@ FORMAT = "cdnpub-release"
 
 
 VERSION = 1
+
+
+# A record holds every key of its release (about 600 bytes each with its manifest entry):
+# 128 MiB is some 200,000 files. Past it a record is refused, stored or inflated (a gzip
+# bomb of 0.6 MB stored inflates to 600 MiB), before it costs gigabytes of memory.
+MAX_RECORD_BYTES = 128 * 1024 * 1024
+
+
+# Nesting a record's manifest ever has (document, assets, entry, module, imports...);
+# deeper is no record cdnpub wrote, and code that walks it should not meet it.
+MAX_DEPTH = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,16 +98,73 @@ def dumps(release: Release) -> bytes:
 
 
 def loads(data: bytes, origin: str) -> Release:
-    """Parse a record; a defect is a UserError naming `origin` (callers may downgrade it)."""
+    """Parse a record; a defect is a UserError naming `origin` (callers may downgrade it):
+    bytes that are not gzip or JSON, the wrong shape, a size that is not a whole number
+    of bytes (`1e999`, `-1`, `"x"`), nesting past MAX_DEPTH or the parser's limit, and
+    a record past MAX_RECORD_BYTES stored or inflated (never inflated further)."""
     try:
-        doc = json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data)
-        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        doc = json.loads(_inflated(data), parse_constant=_no_constant)
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
             raise ValueError("not a version 1 cdnpub release record")
         objects = {str(k): _record(v) for k, v in doc["objects"].items()}
         created = datetime.strptime(doc["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        return Release(str(doc["id"]), created, str(doc["prefix"]), objects, dict(doc["manifest"]))
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError, OSError, EOFError) as err:
+        manifest = dict(doc["manifest"])
+        _shallow(manifest, MAX_DEPTH)
+        return Release(str(doc["id"]), created, str(doc["prefix"]), objects, manifest)
+    except RecursionError:
+        raise UserError(f"release record {origin} is corrupt (nested too deeply)") from None
+    except (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError, zlib.error) as err:
         raise UserError(f"release record {origin} is corrupt ({err})") from None
+
+
+def _inflated(data: bytes) -> bytes | bytearray:
+    """The JSON of a record as stored (gzip, or plain for a hand-written one), at most
+    MAX_RECORD_BYTES: zlib inflates 1 MiB at a time up to that (RFC 1952 framing, one
+    member), so a bomb costs the limit, not what it would inflate to."""
+    if len(data) > MAX_RECORD_BYTES:
+        raise ValueError(f"larger than {MAX_RECORD_BYTES // 2**20} MiB")
+    if data[:2] != b"\x1f\x8b":
+        return data
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    text = bytearray()
+    pending = data
+    while not inflate.eof:
+        out = inflate.decompress(pending, _CHUNK)
+        pending = inflate.unconsumed_tail
+        if not out and not pending:  # all read, nothing more to give, no end of stream
+            raise ValueError("the gzip stream is cut short")
+        text += out
+        if len(text) > MAX_RECORD_BYTES:
+            raise ValueError(f"larger than {MAX_RECORD_BYTES // 2**20} MiB inflated")
+    return text
+
+
+_CHUNK = 1 << 20
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is no JSON number")
+
+
+def _shallow(doc: Any, limit: int) -> None:
+    """ValueError when `doc` nests lists and objects deeper than `limit`; walked with a
+    stack of its own, so no depth reaches Python's recursion limit here."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    raise ValueError(f"nested deeper than {limit} levels")
+                stack.append((child, depth + 1))
+
+
+def _size(value: Any) -> int:
+    """A size as a record holds it: a whole number of bytes (not 1e999, 1.5, true or -1)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"size {str(value)[:20]} is not a number of bytes")
+    return value
 
 
 def _record_doc(r: ObjectRecord) -> dict[str, Any]:
@@ -114,7 +183,7 @@ def _record(doc: Mapping[str, Any]) -> ObjectRecord:
     return ObjectRecord(
         sha256=str(doc["sha256"]),
         etag=str(doc["etag"]),
-        size=int(doc["size"]),
+        size=_size(doc["size"]),
         content_type=str(doc["content_type"]),
         cache_control=str(doc["cache_control"]),
         extra=tuple(sorted((str(k), str(v)) for k, v in doc["headers"].items())),

@@ -125,3 +125,37 @@ def test_threads_parse_at_the_same_time_without_mixing_results() -> None:
     with ThreadPoolExecutor(8) as pool:
         found = list(pool.map(module_specifiers, sources))
     assert [s[0].text for s in found] == [f"./m{i}.js" for i in range(32)]
+
+
+# --- hostile and newer syntax (issue 26 points 10 and 14) --------------------------------
+
+
+@pytest.mark.parametrize(
+    "escape", ["\\u{110000}", "\\u{FFFFFFFF}", "\\u{" + "F" * 40 + "}", "\\uD800", "\\uDFFF\\uD800"]
+)
+def test_an_escape_javascript_refuses_names_nothing_and_raises_nothing(escape: str) -> None:
+    source = f'import "./{escape}.js";\nimport "./ok.js";\n'
+    assert static(source) == ["./ok.js"]
+
+
+def test_a_surrogate_pair_written_as_two_escapes_is_one_character() -> None:
+    assert static('import "./\\uD83D\\uDE00.js";') == ["./\U0001f600.js"]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'import("./data.json", { with: { type: "json" } })',
+        'import("./data.json", { with: { type: "json" } },)',
+        'import(/* c */ "./data.json")',
+        'import(\n  // why\n  "./data.json"\n)',
+        "import(/* a */ `./data.json` /* b */, {})",
+    ],
+)
+def test_a_dynamic_import_with_options_or_comments_is_found(call: str) -> None:
+    (spec,) = module_specifiers(f"const m = await {call};\n".encode())
+    assert spec.text == "./data.json" and spec.dynamic
+
+
+def test_a_dynamic_import_of_a_computed_name_with_options_names_nothing() -> None:
+    assert module_specifiers(b'import(name, { with: { type: "json" } }); import(/* c */ name);') == ()

@@ -156,3 +156,45 @@ def test_a_specifier_in_nfd_is_a_warning(tmp_path: Path) -> None:
     result = build_site(tmp_path, {"app.js": f'import "{nfd}"; import "./café.js";', "café.js": ""})
     (warning,) = result.warnings
     assert "NFC" in warning and result.modules["app.js"].static == ("café.js",)
+
+
+# --- hostile and newer syntax (issue 26 points 10 and 14) --------------------------------
+
+
+def test_an_out_of_range_escape_in_one_module_does_not_end_the_build(tmp_path: Path) -> None:
+    result = build_site(
+        tmp_path, {"js/app.js": 'import "./\\u{110000}.js";\nimport "./ok.js";', "js/ok.js": ""}
+    )
+    assert result.modules["js/app.js"].static == ("js/ok.js",)
+
+
+def test_a_json_module_imported_with_options_is_recorded_and_mapped_with_integrity(tmp_path: Path) -> None:
+    from cdnpub.flask.importmap import import_map
+
+    result = build_site(
+        tmp_path,
+        {
+            "js/app.js": 'const d = await import("./data.json", { with: { type: "json" } });\n'
+            'const x = await import(/* lazy */ "./x.js");',
+            "js/data.json": '{"a": 1}',
+            "js/x.js": "",
+        },
+    )
+    assert result.modules["js/app.js"].dynamic == ("js/data.json", "js/x.js")
+    mapped = import_map(from_build(result).entries, "https://cdn.example.com")
+    data = next(a for a in result.assets if a.path == "js/data.json")
+    assert (
+        mapped["imports"]["https://cdn.example.com/static/js/data.json"]
+        == "https://cdn.example.com/" + data.key
+    )
+    assert mapped["integrity"]["https://cdn.example.com/" + data.key] == data.integrity
+
+
+@pytest.mark.parametrize(
+    "call", ['import("./gone.json", { with: { type: "json" } })', 'import(/* c */ "./gone.json")']
+)
+def test_strict_sees_a_missing_target_of_an_import_with_options_or_comments(
+    tmp_path: Path, call: str
+) -> None:
+    with pytest.raises(UserError, match=r"import '\./gone\.json' names /static/js/gone\.json.*--strict"):
+        build_site(tmp_path, {"js/app.js": f"await {call};"}, strict=True)

@@ -219,12 +219,13 @@ def test_a_denied_pattern_can_be_reincluded_by_name(make_tree: MakeTree) -> None
     assert paths(root) == ["downloads/src.tar.gz"]
 
 
-def test_a_private_key_under_any_name_is_a_warning(make_tree: MakeTree) -> None:
+def test_a_private_key_under_any_name_is_left_out_with_a_warning(make_tree: MakeTree) -> None:
     pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
     root = make_tree({"config.txt": pem, "app.css": "body{}"})
     warnings = scan(root).warnings
     assert len(warnings) == 1
-    assert "config.txt looks like a private key" in warnings[0]
+    assert "config.txt looks like a private key and was left out" in warnings[0]
+    assert paths(root) == ["app.css"]
 
 
 def test_a_public_key_is_no_warning(make_tree: MakeTree) -> None:
@@ -281,3 +282,4 @@ def test_s3_website_12_a_config_with_aws_credentials_is_a_warning(make_tree: Mak
     root = make_tree({"deploy/credentials.txt": config, "app.css": "body{}"})
     (warning,) = scan(root).warnings
     assert "credentials.txt looks like AWS credentials" in warning
+    assert paths(root) == ["app.css"]

@@ -314,3 +314,52 @@ def test_two_entries_from_the_dev_server_load_its_client_once(tmp_path: Path) ->
     with app.test_request_context("/"):
         html = render_template_string("{{ cdn_vite_tags('src/main.js', 'src/admin.js', nonce='n') }}")
     assert html.count("@vite/client") == 1 and html.count('nonce="n"') == 3
+
+
+# --- a long chunk chain (issue 26 point 13) ----------------------------------------------
+
+
+def chain(depth: int) -> dict[str, Any]:
+    """An entry importing chunk 1, which imports chunk 2, ... down to `depth`, each with CSS."""
+    doc: dict[str, Any] = {
+        f"_c{i}.js": {
+            "file": f"assets/c{i}-{i:08d}.js",
+            "imports": [f"_c{i + 1}.js"],
+            "css": [f"assets/c{i}.css"],
+        }
+        for i in range(1, depth)
+    }
+    doc[f"_c{depth}.js"] = {"file": f"assets/c{depth}-{depth:08d}.js", "css": [f"assets/c{depth}.css"]}
+    doc["src/main.js"] = {
+        "file": "assets/main.js",
+        "isEntry": True,
+        "imports": ["_c1.js"],
+        "css": ["assets/m.css"],
+    }
+    return doc
+
+
+def test_a_3000_deep_chunk_chain_is_walked_in_the_order_a_recursion_gives() -> None:
+    files = entry_files(chain(3000), "src/main.js", "m")
+    # The deepest chunk's CSS and JS first, as Vite's HTML writes them; the entry's last.
+    assert files.stylesheets[:2] == ("assets/c3000.css", "assets/c2999.css")
+    assert files.stylesheets[-2:] == ("assets/c1.css", "assets/m.css") and len(files.stylesheets) == 3001
+    assert files.preloads[0] == "assets/c3000-00003000.js" and files.preloads[-1] == "assets/c1-00000001.js"
+    assert len(files.preloads) == 3000 and files.scripts == ("assets/main.js",)
+
+
+def test_a_3000_deep_chunk_chain_renders_in_a_page(tmp_path: Path) -> None:
+    write_tree(tmp_path / "static", {"dist/.vite/manifest.json": json.dumps(chain(3000))})
+    app = Flask(__name__, root_path=str(tmp_path))
+    CDN(app)
+    app.add_url_rule("/", "page", lambda: render_template_string("{{ cdn_vite_tags('src/main.js') }}"))
+    answer = app.test_client().get("/")
+    assert answer.status_code == 200
+    assert answer.text.count('rel="modulepreload"') == 3000 and answer.text.count('rel="stylesheet"') == 3001
+
+
+def test_a_deeply_nested_vite_manifest_is_one_line_not_a_recursion_error(tmp_path: Path) -> None:
+    write_tree(tmp_path / "static", {"dist/.vite/manifest.json": "[" * 100_000 + "]" * 100_000})
+    app = _app(tmp_path)
+    with pytest.raises(UserError, match=r"cannot read Vite's manifest .*: nested too deeply$"):
+        _render(app)

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from cdnpub.errors import UserError
-from cdnpub.local.emulator import Emulator
+from cdnpub.local.emulator import Emulator, from_local_client
 from cdnpub.local.preview import PreviewServer
 from cdnpub.local.provision import LocalTarget, ensure_local, local_client, pick_local
 
@@ -250,3 +250,53 @@ def test_ensure_local_notes_a_preview_that_moved(emulator: Emulator) -> None:
     first = ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4567")
     assert ensure_local(emulator.url, "moved-bucket", "127.0.0.1:4999") == first
     assert find_local(emulator.url, "moved-bucket") == LocalTarget(first, "127.0.0.1:4999")
+
+
+# --- the emulator answers local clients only (issue 26 point 9) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [
+        ("OPTIONS", {"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"}),
+        ("PUT", {"Origin": "https://evil.example"}),
+        ("PUT", {"Origin": "null"}),  # a sandboxed frame or a file:// page
+        ("PUT", {"Origin": "http://127.0.0.1:5000"}),  # the developer's own app: a web page too
+        ("DELETE", {"Origin": "https://evil.example"}),
+        ("PUT", {"Host": "evil.example:4566"}),  # DNS rebinding: same-origin to the page
+        ("GET", {"Origin": "https://evil.example"}),
+    ],
+)
+def test_a_web_page_cannot_write_or_read_through_the_emulator(
+    emulator: Emulator, s3: Any, method: str, headers: dict[str, str]
+) -> None:
+    answer = requests.request(
+        method, f"{emulator.url}/{BUCKET}/{KEY}", data=b"pwned", headers=headers, timeout=10
+    )
+    assert answer.status_code == 403
+    assert not any(h.lower().startswith("access-control-") for h in answer.headers)
+    assert s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == BODY  # untouched
+
+
+def test_a_local_client_without_origin_is_still_served(emulator: Emulator, s3: Any) -> None:
+    key = "static/curl.txt"
+    assert requests.put(f"{emulator.url}/{BUCKET}/{key}", data=b"x", timeout=10).status_code == 200
+    assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"x"
+    s3.delete_object(Bucket=BUCKET, Key=key)
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1:4566", True),
+        ("localhost:4566", True),
+        ("LOCALHOST", True),
+        ("cdnpub-local.localhost:4566", True),
+        ("[::1]:4566", True),
+        ("evil.example:4566", False),
+        ("127.0.0.1.evil.example", False),
+        ("localhost.evil.example:4566", False),
+    ],
+)
+def test_only_loopback_names_are_local_hosts(host: str, local: bool) -> None:
+    assert from_local_client({"HTTP_HOST": host}) is local

@@ -358,3 +358,34 @@ def test_two_releases_within_one_second_keep_the_newest_record_last(
         result = publish(site, target, moto_server)
         assert result.exit_code == 0
         assert moto_server.writes() == [] and "up to date" in result.output, order
+
+
+# --- a hostile newest release record (issue 26 point 11) ---------------------------------
+
+HOSTILE_RECORDS = {
+    "nested": b"[" * 100_000 + b"]" * 100_000,
+    "size-1e999": json.dumps(
+        {"format": "cdnpub-release", "version": 1, "id": "x", "created": "2026-01-01T00:00:00Z",
+         "prefix": "static", "manifest": {},
+         "objects": {"static/a.css": {"sha256": "0", "etag": "e", "size": 1, "content_type": "t",
+                                      "cache_control": "c", "headers": {}}}}
+    ).replace('"size": 1', '"size": 1e999').encode(),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_RECORDS))
+def test_a_hostile_newest_record_is_a_warning_in_publish_and_a_failed_check_in_doctor(
+    moto_server: MotoServer, bucket: str, site: Path, name: str
+) -> None:
+    assert publish(site, bucket, moto_server).exit_code == 0
+    (record,) = [k for k in listing(moto_server, bucket) if "/.cdnpub/releases/" in k]
+    moto_server.client().put_object(Bucket=bucket, Key=record, Body=HOSTILE_RECORDS[name])
+    dry = publish(site, bucket, moto_server, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "is corrupt" in dry.stderr and "Traceback" not in dry.output
+    found = run_cli("doctor", f"s3://{bucket}/static", "--endpoint-url", moto_server.url, "--json")
+    assert found.exit_code == 3, found.output
+    (check,) = [f for f in json.loads(found.stdout)["findings"] if f["check"] == "published.release-record"]
+    assert check["status"] == "fail" and "is corrupt" in check["why"], check
+    assert publish(site, bucket, moto_server).exit_code == 0  # and the next publish repairs
+    assert run_cli("doctor", f"s3://{bucket}/static", "--endpoint-url", moto_server.url).exit_code != 2
