@@ -259,7 +259,6 @@ def plan(
             # old ones for a year unless told. (Unknown to the last release: a repair of
             # objects no page has fetched yet, nothing to tell.)
             invalidate.append(blob.key)
-    write_release = last is None or last.id != release.id  # a repair of the same release keeps its record
     prune: tuple[str, ...] = ()
     if options.prune is not None:
         prune = _prune(listing, release, history, options.prune)
@@ -272,7 +271,7 @@ def plan(
         plain=tuple(phases[True]),
         plain_waves=waves([a.blob.asset.path for a in phases[True]], build.modules),
         release=release,
-        write_release=write_release,
+        write_release=last is None or last.id != release.id,  # a repair of one release keeps its record
         prune=prune,
         skipped=skipped,
         invalidate=tuple(sorted(set(invalidate))),
