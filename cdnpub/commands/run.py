@@ -5,6 +5,7 @@ and the embedded emulator as a target."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -23,6 +24,7 @@ from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, su
 from cdnpub.errors import ChecksFailed
 from cdnpub.local.provision import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, find_local, preview_domain
 from cdnpub.manifest import writable, write
+from cdnpub.sync.provenance import provenance
 from cdnpub.sync.publish import publish
 from cdnpub.sync.settings import Settings
 from cdnpub.text import plural, printable, redact
@@ -69,6 +71,8 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
         said.append(message)
         click.echo(f"warning: {printable(message)}", err=True)
 
+    if settings.provenance is None and not settings.dry_run:
+        settings = replace(settings, provenance=provenance(result.roots[0] if result.roots else None))
     if settings.manifest and not settings.dry_run:
         writable(settings.manifest)  # found out now, not after every upload
     print_warnings(result)
