@@ -17,6 +17,7 @@ from cdnpub.aws.s3 import S3Store
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
+from cdnpub.commands.provenance import provenance
 from cdnpub.commands.report import document, plan_table, summary_lines
 from cdnpub.doctor.checks import failed
 from cdnpub.doctor.read import diagnose
@@ -24,7 +25,6 @@ from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, su
 from cdnpub.errors import ChecksFailed
 from cdnpub.local.provision import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, find_local, preview_domain
 from cdnpub.manifest import writable, write
-from cdnpub.sync.provenance import provenance
 from cdnpub.sync.publish import publish
 from cdnpub.sync.settings import Settings
 from cdnpub.text import plural, printable, redact

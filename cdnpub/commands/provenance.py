@@ -1,7 +1,8 @@
 """Where a release comes from, recorded in its release record (release.Provenance): the
 source revision and the CI run that published it, from the variables the usual CI
 services set, else `git rev-parse HEAD` in the static folder's repository; and the
-cdnpub version. Never failing: a value that cannot be found is None.
+cdnpub version. Never failing: a value that cannot be found is None. Here, not in sync/:
+it reads the environment and runs git (sync's core reads and writes only through its ports).
 
 CI variables read (each service's documented names):
 - GitHub Actions: GITHUB_SHA; the run GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID
