@@ -3,7 +3,11 @@ pull-request comment and a machine get; anyone's file names never break a form."
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
 import pytest
+from rich.console import Console
 
 from cdnpub.commands.releases import (
     Form,
@@ -11,12 +15,19 @@ from cdnpub.commands.releases import (
     diff_document,
     diff_lines,
     diff_markdown,
+    diff_table,
     form_of,
+    releases_document,
+    releases_lines,
+    releases_markdown,
+    releases_table,
     signed_size,
 )
 from cdnpub.errors import UserError
-from cdnpub.sync.history import File, diff
+from cdnpub.sync.history import Entry, File, diff, entries
+from cdnpub.sync.release import Provenance, new_release
 
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 OLD = {"js/app.js": File("a", 700_000), "a|b.css": File("b", 10), "gone.png": File("c", 50)}
 NEW = {"js/app.js": File("z", 1_007_200), "a|b.css": File("y", 12), "<img src=x>.svg": File("d", 5)}
 D = diff(OLD, NEW)
@@ -58,3 +69,35 @@ def test_json_and_markdown_together_are_a_user_error() -> None:
     with pytest.raises(UserError, match="--json and --markdown"):
         form_of(True, True)
     assert form_of(True, False) is Form.JSON and form_of(False, True) is Form.MARKDOWN
+
+
+def _entries() -> list[Entry]:
+    a = new_release("static", {}, {"assets": {"a.css": {"sha256": "1", "size": 10}}}, T0)
+    b = replace(
+        new_release(
+            "static", {}, {"assets": {"a.css": {"sha256": "2", "size": 2058}}}, T0 + timedelta(minutes=1)
+        ),
+        provenance=Provenance("ab" * 20, "https://ci.example/r/1", "0.1.0"),
+    )
+    return entries([b, a], b.id)
+
+
+def test_the_releases_forms_for_a_log_a_comment_and_a_person() -> None:
+    shown = _entries()
+    lines = releases_lines(shown, "b", "static")
+    assert lines[0].endswith("+0 -0 ~1 (+2.0 KB)  live  " + "ab" * 6 + "  https://ci.example/r/1")
+    assert lines[1] == f"{shown[1].id[:12]}  2026-11-25 12:00:00Z  1  10 B"
+    md = releases_markdown(shown, "b", "static")
+    assert md[2] == "| id | created | files | size | change | live | revision | run |"
+    assert md[4].startswith(f"| `{shown[0].id[:12]}` |") and "| live | `abababababab` |" in md[4]
+    console = Console(record=True, width=200)
+    console.print(releases_table(shown, "b", "static"))
+    console.print(diff_table(D, OLD_SIDE, NEW_SIDE, "s3://b/static"))
+    text = console.export_text()
+    assert "Releases of s3://b/static" in text and "<img src=x>.svg" in text and "+300.0 KB" in text
+    assert releases_document(shown)["releases"][0]["changes"] == {
+        "added": 0,
+        "removed": 0,
+        "changed": 1,
+        "bytes": 2048,
+    }
