@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 
 from cdnpub import __version__
 from cdnpub.flask.commands import cdn_cli
@@ -155,3 +155,25 @@ def test_flask_cdn_releases_and_diff(tmp_path: Path, bucket: str, moto_server: M
     assert [c["path"] for c in built["changes"]] == ["css/newer.css"]
     last = _json(flask_cdn("diff", "--no-build", "--json"))
     assert [c["path"] for c in last["changes"]] == ["css/new.css"]
+
+
+def test_cdnpub_publish_of_the_app_folder_over_a_release_with_a_blueprint_stops(
+    tmp_path: Path, bucket: str, moto_server: MotoServer
+) -> None:
+    """Point 4: the blueprint's 1 file is far under half of the paths, yet all of its folder."""
+    root = tmp_path / "app"
+    write_tree(root / "static", SITE)
+    write_tree(root / "admin_static", {"admin.css": "a{}"})
+    app = Flask("shop", root_path=str(root))
+    app.config.update(CDN_BUCKET=bucket, CDN_ENDPOINT_URL=moto_server.url, CDN_MANIFEST=str(root / "m.json"))
+    app.register_blueprint(
+        Blueprint("admin", "shop", static_folder=str(root / "admin_static"), url_prefix="/a")
+    )
+    assert app.test_cli_runner().invoke(cdn_cli, ["publish"]).exit_code == 0
+    (live,) = _json(run_cli("releases", *_args(bucket, moto_server, "--json")))["releases"]
+    assert live["folders"] == ["", "admin"]
+    moto_server.reset_log()
+    result = publish(root / "static", bucket, moto_server)
+    one_line_error(result, 2, "the 'admin' blueprint's static folder", "--allow-shrink")
+    assert not moto_server.writes()
+    assert publish(root / "static", bucket, moto_server, "--allow-shrink").exit_code == 0
