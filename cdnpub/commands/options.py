@@ -202,7 +202,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "from_release": click.option(
         "--from", "from_release", type=TEXT, metavar="RELEASE",
         help="The release to compare with (its id, or a unique prefix of it, as `releases` prints it) "
-        "[default: the live one; without a build, the one before it].",
+        "[default: the live one; without a build, the one before the --to one].",
     ),
     "to_release": click.option(
         "--to", "to_release", type=TEXT, metavar="RELEASE",

@@ -23,8 +23,9 @@ from cdnpub.commands.output import cell
 from cdnpub.errors import UserError
 from cdnpub.manifest import to_document
 from cdnpub.sync.history import SHORT_ID, Diff, Entry, diff, entries, files_of
+from cdnpub.sync.plan import RemoteObject
 from cdnpub.sync.ports import Store
-from cdnpub.sync.records import read_releases, records_newest_first, release_named
+from cdnpub.sync.records import named_index, read_releases, records_newest_first, release_at
 from cdnpub.sync.release import Release
 from cdnpub.text import human_size, plural, printable, redact
 
@@ -160,49 +161,39 @@ def run_diff(
     old: str | None, new: str | None, form: Form,
 ) -> None:  # fmt: skip
     """Diff a build (or release `new`, default the live one) against release `old`
-    (default: the live one; without a build, the one before it). Reads one listing of the
-    records and one GET per release compared."""
+    (default: the live one with a build; without, the one before `new`). Reads one
+    listing of the records and one GET per release compared."""
     if build is not None and new is not None:
         raise UserError("--to names a release to compare; with a build, the build is the new side")
     store = _store(connection, bucket)
     records = records_newest_first(store, prefix)
     if build is not None:
-        before, old_side = _old_release(store, prefix, records, old, 0)
         after = to_document(from_build(build))
         new_side = Side("this build", None)
+        old_index = 0
     else:
         if not records:
             raise UserError(f"no release in s3://{bucket}/{prefix} to compare")
-        after_release = _release(store, prefix, records, new, 0)
-        before, old_side = _old_release(store, prefix, records, old, 1 if new is None else None)
-        after, new_side = dict(after_release.manifest), Side(after_release.id[:SHORT_ID], after_release.id)
+        new_index = 0 if new is None else named_index(records, new)
+        release = release_at(store, prefix, records, new_index, _warn, new)
+        after, new_side = dict(release.manifest), _side(release, records)
+        old_index = new_index + 1
+    if old is not None:
+        old_index = named_index(records, old)
+    before: dict[str, Any] = {}
+    old_side = Side("nothing published", None)
+    if old_index < len(records):
+        release = release_at(store, prefix, records, old_index, _warn, old)
+        before, old_side = dict(release.manifest), _side(release, records)
     d = diff(files_of(before), files_of(after))
     where = f"s3://{bucket}/{prefix}"
     _emit(form, diff_document(d, old_side, new_side), diff_table(d, old_side, new_side, where),
           diff_lines(d, old_side, new_side, where), diff_markdown(d, old_side, new_side, where))  # fmt: skip
 
 
-def _release(store: Store, prefix: str, records: Sequence[Any], wanted: str | None, index: int) -> Release:
-    if wanted is not None:
-        return release_named(store, prefix, records, wanted, _warn)
-    found = read_releases(store, prefix, records[index : index + 1], _warn)
-    if not found:
-        raise UserError(f"the record {records[index].key} cannot be read (see the warning)")
-    return found[0]
-
-
-def _old_release(
-    store: Store, prefix: str, records: Sequence[Any], wanted: str | None, index: int | None
-) -> tuple[dict[str, Any], Side]:
-    """The old side: release `wanted`, else the record at `index` (0: live, 1: the one
-    before it); nothing ({}) when there is no such record (a first publish)."""
-    if wanted is None and (index is None or index >= len(records)):
-        if index is None:
-            raise UserError("--from names the release to compare with")
-        return {}, Side("nothing published", None)
-    release = _release(store, prefix, records, wanted, index or 0)
-    label = release.id[:SHORT_ID] + (" (live)" if release.key == records[0].key else "")
-    return dict(release.manifest), Side(label, release.id)
+def _side(release: Release, records: Sequence[RemoteObject]) -> Side:
+    live = " (live)" if release.key == records[0].key else ""
+    return Side(release.id[:SHORT_ID] + live, release.id)
 
 
 def diff_document(d: Diff, old: Side, new: Side) -> dict[str, Any]:

@@ -101,17 +101,25 @@ def read_releases(
     return [r for r in found if r is not None]
 
 
-def release_named(
-    store: Store, prefix: str, records: Sequence[RemoteObject], wanted: str, warn: Callable[[str], None]
+def named_index(records: Sequence[RemoteObject], wanted: str) -> int:
+    """The index in `records` of the release `wanted` names (a unique prefix of its id,
+    history.pick), known from the keys: no read. UserError when none or several match."""
+    return pick([record_short_id(r.key) for r in records], wanted)
+
+
+def release_at(
+    store: Store,
+    prefix: str,
+    records: Sequence[RemoteObject],
+    index: int,
+    warn: Callable[[str], None],
+    wanted: str | None = None,
 ) -> Release:
-    """The release `wanted` names (a unique prefix of its id, history.pick) among
-    `records`: one GET. UserError when none or several match, or its record is unreadable."""
-    chosen = records[pick([record_short_id(r.key) for r in records], wanted)]
-    release = record_of(store, chosen.key, prefix, warn)
+    """The release of `records[index]`: one GET. UserError when its record is unreadable
+    or, when `wanted` (what the user typed) is longer than a key holds, its id differs."""
+    release = record_of(store, records[index].key, prefix, warn)
     if release is None:
-        raise UserError(
-            f"the record of release {wanted!r} ({chosen.key}) cannot be read (see the warning above)"
-        )
-    if not release.id.startswith(wanted.strip().lower()):
+        raise UserError(f"the release record {records[index].key} cannot be read (see the warning)")
+    if wanted is not None and not release.id.startswith(wanted.strip().lower()):
         raise UserError(f"no release {wanted!r} in the bucket (`releases` lists them)")
     return release

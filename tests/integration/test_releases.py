@@ -104,6 +104,8 @@ def test_diff_between_two_releases_and_its_markdown(
     assert [(c["path"], c["change"]) for c in named["changes"]] == [
         ("js/app.js", "changed"), ("css/new.css", "added"), ("img/unused.png", "removed"),
     ]  # fmt: skip
+    first = _json(run_cli("diff", *_args(bucket, moto_server, "--json", "--to", a["id"][:12])))
+    assert first["from"] == {"release": None} and first["added"] == a["files"] == first["files"]["new"]
     backwards = _json(
         run_cli("diff", *_args(bucket, moto_server, "--json", "--from", b["id"], "--to", a["id"]))
     )
