@@ -39,6 +39,7 @@ from cdnpub.commands.options import (
     publish_settings,
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build, run_face
+from cdnpub.commands.releases import form_of, run_diff, run_releases
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET
@@ -186,3 +187,46 @@ cli.add_command(local_command)  # needs the `local` extra (moto) only when it ru
 def main() -> None:
     """The `cdnpub` console script."""
     run_face(cli, "cdnpub")
+
+
+_JSON_RELEASES = json_option('Print the releases as one JSON document ({"releases": [...]}).')
+
+
+@cli.command("releases")
+@click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
+@options("limit", _JSON_RELEASES, "markdown", *CONNECTION, "local", "debug")
+def releases_command(destination: str, limit: int, as_json: bool, markdown: bool, **values: Any) -> None:
+    """List the releases published to s3://BUCKET[/PREFIX] (PREFIX defaults to `static`),
+    newest first: files, size, what changed, which is live (read-only)."""
+    form = form_of(as_json, markdown)
+    bucket, prefix = parse_s3_url(destination)
+    if values["local"]:
+        values.update(local_target(bucket, values["endpoint_url"], None))
+    run_releases(connection(values), bucket, prefix or "static", limit, form)
+
+
+@cli.command("diff")
+@click.argument("first", metavar="[STATIC_DIR]")
+@click.argument("second", metavar="s3://BUCKET[/PREFIX]", required=False)
+@options(
+    "from_release", "to_release", json_option("Print the diff as one JSON document."), "markdown",
+    *CONNECTION, "local", *BUILD,
+)  # fmt: skip
+@click.pass_context
+def diff_command(
+    ctx: click.Context, /, first: str, second: str | None, from_release: str | None,
+    to_release: str | None, as_json: bool, markdown: bool, **values: Any,
+) -> None:  # fmt: skip
+    """What publishing STATIC_DIR would change against the live release, per file, the
+    biggest growth first; without STATIC_DIR, between two releases (read-only)."""
+    form = form_of(as_json, markdown)
+    static_dir, destination = (first, second) if second is not None else (None, first)
+    bucket, prefix = parse_s3_url(destination)
+    prefix = prefix or "static"
+    if values["local"]:
+        values.update(local_target(bucket, values["endpoint_url"], None))
+    result = None
+    if static_dir is not None:
+        result = run_build(static_dir, prefix, values, header_rules(ctx))
+        print_warnings(result)
+    run_diff(connection(values), bucket, prefix, result, from_release, to_release, form)

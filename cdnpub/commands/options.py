@@ -16,6 +16,7 @@ from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
 from cdnpub.build.rules import Rule
 from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
 from cdnpub.commands.output import debug_callback
+from cdnpub.commands.releases import DEFAULT_LIMIT
 from cdnpub.commands.types import FINGERPRINTED_PATTERN, TEXT, EndpointURL, Finite
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
@@ -189,6 +190,28 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--invalidate-threshold", type=click.IntRange(1, 3000), default=DEFAULT_THRESHOLD, show_default=True,
         envvar="CDNPUB_INVALIDATE_THRESHOLD", metavar="N",
         help="Past N paths, invalidate the fewest directory wildcards that cover them.",
+    ),
+    # `releases` and `diff` (commands/releases.py)
+    "markdown": click.option(
+        "--markdown", is_flag=True,
+        help="Print Markdown, for a pull-request comment (default: a table at a terminal, lines in a log).",
+    ),
+    "limit": click.option(
+        "--limit", type=click.IntRange(1, 1000), default=DEFAULT_LIMIT, show_default=True,
+        envvar="CDNPUB_RELEASES_LIMIT", metavar="N", help="List the N newest releases (one read each).",
+    ),
+    "from_release": click.option(
+        "--from", "from_release", type=TEXT, metavar="RELEASE",
+        help="The release to compare with (its id, or a unique prefix of it, as `releases` prints it) "
+        "[default: the live one; without a build, the one before the --to one].",
+    ),
+    "to_release": click.option(
+        "--to", "to_release", type=TEXT, metavar="RELEASE",
+        help="Without a build: the release compared [default: the live one].",
+    ),
+    "with_build": click.option(
+        "--build/--no-build", "with_build", default=True, show_default=True,
+        help="Compare the app's static folders as built now (--no-build: two releases).",
     ),
 }  # fmt: skip
 

@@ -5,6 +5,7 @@ and the embedded emulator as a target."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -16,6 +17,7 @@ from cdnpub.aws.s3 import S3Store
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
+from cdnpub.commands.provenance import provenance
 from cdnpub.commands.report import document, plan_table, summary_lines
 from cdnpub.doctor.checks import failed
 from cdnpub.doctor.read import diagnose
@@ -69,6 +71,8 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
         said.append(message)
         click.echo(f"warning: {printable(message)}", err=True)
 
+    if settings.provenance is None and not settings.dry_run:
+        settings = replace(settings, provenance=provenance(result.roots[0] if result.roots else None))
     if settings.manifest and not settings.dry_run:
         writable(settings.manifest)  # found out now, not after every upload
     print_warnings(result)

@@ -37,6 +37,7 @@ from cdnpub.commands.options import (
     publish_settings,
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
+from cdnpub.commands.releases import form_of, run_diff, run_releases
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.errors import NoSuchBucket, UserError
 from cdnpub.flask.importmap import unpinned
@@ -223,3 +224,46 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     # publish_target reads the publish options too (doctor has none): their absence is None.
     settings, connection = publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), **values})
     run_doctor(connection, settings.bucket, settings.prefix, settings.distribution_id, as_json)
+
+
+def _read_target(values: dict[str, Any]) -> tuple[Settings, Connection]:
+    """CDN_BUCKET and CDN_PREFIX's bucket and prefix for a read-only command (it takes
+    no publish option: their absence is None)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), "distribution_id": None, **values})
+
+
+@cdn_cli.command("releases")
+@options(
+    "limit", json_option("Print the releases as one JSON document ({\"releases\": [...]})."),
+    "markdown", *CONNECTION, "local", "debug",
+)  # fmt: skip
+def releases_command(limit: int, as_json: bool, markdown: bool, **values: Any) -> None:
+    """List the releases published to CDN_BUCKET/CDN_PREFIX, newest first: files, size,
+    what changed, which is live (read-only)."""
+    form = form_of(as_json, markdown)
+    settings, connection = _read_target(values)
+    run_releases(connection, settings.bucket, settings.prefix, limit, form)
+
+
+@cdn_cli.command("diff")
+@options(
+    "from_release", "to_release", json_option("Print the diff as one JSON document."), "markdown",
+    "with_build",
+    *CONNECTION, "local", *_BUILD,
+)  # fmt: skip
+@click.pass_context
+def diff_command(
+    ctx: click.Context, /, from_release: str | None, to_release: str | None, as_json: bool,
+    markdown: bool, with_build: bool, **values: Any,
+) -> None:  # fmt: skip
+    """What publishing the app's static folders would change against the live release,
+    per file, the biggest growth first; with --no-build (or --to), between two releases."""
+    form = form_of(as_json, markdown)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings, connection = _read_target(values)
+    result = None
+    if with_build and to_release is None:
+        result = app_build(app, app_settings(app), values, header_rules(ctx))
+        print_warnings(result)
+    run_diff(connection, settings.bucket, settings.prefix, result, from_release, to_release, form)

@@ -8,7 +8,8 @@ of its bookkeeping) is a pure function of values.
 
 Modules, in the order of the data: `settings` (what one publish needs), `layout` (where
 cdnpub's own objects live under a prefix), `release` and `pending` (their formats),
-`records` (reading the records), `plan` (Build + listing + History -> Plan, pure),
+`records` (reading the records), `history` (the releases and what changed between two,
+pure), `plan` (Build + listing + History -> Plan, pure),
 `shrink` and `invalidation` (pure checks and path algebra), `marker` (the pending marker
 across a publish), `publish` (prepare -> execute -> invalidate -> settle), `dry_run` (a
 store that refuses writes), `ports` and `memory`.

@@ -42,9 +42,9 @@ from cdnpub.sync.plan import (
 )
 from cdnpub.sync.ports import Cdn, Store
 from cdnpub.sync.records import grace, record_of
-from cdnpub.sync.release import Release, dumps
+from cdnpub.sync.release import Provenance, Release, dumps
 from cdnpub.sync.settings import Settings
-from cdnpub.sync.shrink import SHRINK_FLAG, served_paths, shrink
+from cdnpub.sync.shrink import SHRINK_FLAG, guarded_folders, served_paths, shrink
 from cdnpub.urls import invalidation_path, under
 
 
@@ -106,6 +106,7 @@ def prepare(
     if records:
         now = after_newest(records[-1].key, now)
     wanted = desired_release(build, manifest, now, settings.plain_copies)
+    wanted = replace(wanted, folders=settings.folders, provenance=settings.provenance or Provenance())
     listing: Future[Listing] | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdnpub-listing") as ahead:
         # A record's key ends with its release id: when the newest is not this build's, the
@@ -153,7 +154,8 @@ def confirm_kept(todo: Plan, store: Store) -> None:
 
 
 def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callable[[str], None]) -> None:
-    problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, settings.folders)
+    folders = guarded_folders(settings.folders, last.folders)
+    problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, folders)
     if problem is None:
         return
     message = f"{problem}: a mistake? Pass {SHRINK_FLAG} if it is meant"

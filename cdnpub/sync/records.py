@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from cdnpub.errors import UserError
+from cdnpub.sync.history import pick
+from cdnpub.sync.layout import releases_prefix
 from cdnpub.sync.plan import RemoteObject
 from cdnpub.sync.ports import Store
 from cdnpub.sync.release import Release, loads
@@ -77,3 +79,47 @@ def live_in_grace(records: Sequence[RemoteObject], cutoff: datetime) -> Sequence
     its successor lands). Always at least the newest."""
     first = next((i for i, r in enumerate(records) if r.last_modified >= cutoff), len(records))
     return records[max(first - 1, 0) :]
+
+
+def records_newest_first(store: Store, prefix: str) -> list[RemoteObject]:
+    """The release records of `prefix`, newest first: one listing of its releases folder."""
+    listed = store.listing(prefix, within=releases_prefix(prefix))
+    return list(reversed(listed.release_keys()))
+
+
+def record_short_id(key: str) -> str:
+    """The 12 hex digits of the release id a record's key ends with (layout.record_key)."""
+    return key.rsplit("-", 1)[-1].removesuffix(".json.gz")
+
+
+def read_releases(
+    store: Store, prefix: str, records: Sequence[RemoteObject], warn: Callable[[str], None]
+) -> list[Release]:
+    """The releases of `records` (in their order), one GET each; a corrupt record or one
+    of another prefix is a warning and left out (read-only: nothing is repaired here)."""
+    found = [record_of(store, r.key, prefix, warn) for r in records]
+    return [r for r in found if r is not None]
+
+
+def named_index(records: Sequence[RemoteObject], wanted: str) -> int:
+    """The index in `records` of the release `wanted` names (a unique prefix of its id,
+    history.pick), known from the keys: no read. UserError when none or several match."""
+    return pick([record_short_id(r.key) for r in records], wanted)
+
+
+def release_at(
+    store: Store,
+    prefix: str,
+    records: Sequence[RemoteObject],
+    index: int,
+    warn: Callable[[str], None],
+    wanted: str | None = None,
+) -> Release:
+    """The release of `records[index]`: one GET. UserError when its record is unreadable
+    or, when `wanted` (what the user typed) is longer than a key holds, its id differs."""
+    release = record_of(store, records[index].key, prefix, warn)
+    if release is None:
+        raise UserError(f"the release record {records[index].key} cannot be read (see the warning)")
+    if wanted is not None and not release.id.startswith(wanted.strip().lower()):
+        raise UserError(f"no release {wanted!r} in the bucket (`releases` lists them)")
+    return release

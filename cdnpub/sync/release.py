@@ -48,12 +48,28 @@ class ObjectRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Provenance:
+    """Who published a release, when known: the source revision (a commit id), the CI run
+    (a URL, or a run id when the CI gives no URL) and the cdnpub version. Not part of the
+    release id: the same content published from two runs is the same release."""
+
+    revision: str | None = None
+    run: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Release:
     id: str  # sha256 of prefix + objects: the same content publishes the same id
     created: datetime
     prefix: str
     objects: Mapping[str, ObjectRecord]
     manifest: Mapping[str, Any]
+    # Optional, written only when known (records of older versions have none of them, and
+    # older readers ignore them): the static folders' sub-prefixes built ("" for the
+    # app's own), for the shrink guard; who published it.
+    folders: tuple[str, ...] | None = None
+    provenance: Provenance = Provenance()
 
     @property
     def key(self) -> str:
@@ -91,6 +107,11 @@ def dumps(release: Release) -> bytes:
         "objects": {k: _record_doc(v) for k, v in release.objects.items()},
         "manifest": release.manifest,
     }
+    if release.folders is not None:
+        doc["folders"] = list(release.folders)
+    about = {k: v for k, v in _provenance_doc(release.provenance).items() if v is not None}
+    if about:
+        doc["provenance"] = about
     # Compact and gzipped: a record holds every key of the release and is read by
     # every publish, so its size is paid on each run (10x smaller than indented JSON).
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -110,10 +131,28 @@ def loads(data: bytes, origin: str) -> Release:
         created = datetime.strptime(doc["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         manifest = dict(doc["manifest"])
         _shallow(manifest, MAX_DEPTH)
-        return Release(str(doc["id"]), created, str(doc["prefix"]), objects, manifest)
+        folders = doc.get("folders")
+        return Release(
+            str(doc["id"]),
+            created,
+            str(doc["prefix"]),
+            objects,
+            manifest,
+            None if folders is None else tuple(str(f) for f in folders),
+            _provenance(doc.get("provenance") or {}),
+        )
     except RecursionError:
         raise UserError(f"release record {origin} is corrupt (nested too deeply)") from None
-    except (ValueError, KeyError, TypeError, AttributeError, OSError, EOFError, zlib.error) as err:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        UnicodeDecodeError,
+        OSError,
+        EOFError,
+        zlib.error,
+    ) as err:
         raise UserError(f"release record {origin} is corrupt ({err})") from None
 
 
@@ -189,3 +228,15 @@ def _record(doc: Mapping[str, Any]) -> ObjectRecord:
         extra=tuple(sorted((str(k), str(v)) for k, v in doc["headers"].items())),
         plain=bool(doc.get("plain", False)),
     )
+
+
+def _provenance_doc(p: Provenance) -> dict[str, str | None]:
+    return {"revision": p.revision, "run": p.run, "cdnpub": p.version}
+
+
+def _provenance(doc: Mapping[str, Any]) -> Provenance:
+    def text(name: str) -> str | None:
+        value = doc.get(name)
+        return None if value is None else str(value)
+
+    return Provenance(text("revision"), text("run"), text("cdnpub"))

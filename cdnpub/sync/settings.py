@@ -10,6 +10,7 @@ from datetime import timedelta
 from cdnpub.errors import UserError
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
+from cdnpub.sync.release import Provenance
 from cdnpub.urls import safe_segments
 
 # Requests in flight at once (--jobs): S3 answers each after a round trip, so the wall
@@ -67,3 +68,4 @@ class Settings:
     cdn_domain: str | None = None  # what viewers use, when not the distribution's own (the local preview)
     allow_shrink: bool = False  # publish even when the build drops most of the live release (shrink.py)
     folders: tuple[str, ...] = ("",)  # sub-prefixes of the static folders built, "" for the app's
+    provenance: Provenance | None = None  # recorded in the release (sync.provenance); None: unknown
