@@ -4,6 +4,7 @@ each option with its help, default and CDNPUB_* variable, and the Settings they 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -217,12 +218,20 @@ def option_names(group: click.Group) -> dict[str, set[str]]:
     }
 
 
-def load_config(ctx: click.Context, group: click.Group) -> None:
+def load_config(ctx: click.Context, group: click.Group, refused: Mapping[str, str] | None = None) -> None:
     """[tool.cdnpub] of ./pyproject.toml as the group's defaults (flags and CDNPUB_*
     variables win), and its header rules into ctx.meta. Every option either face takes is
-    a known key (one pyproject serves `cdnpub` and `flask cdn`); any other is a typo."""
+    a known key (one pyproject serves `cdnpub` and `flask cdn`); any other is a typo.
+    `refused`: option name -> why this face cannot use it; its key or CDNPUB_* variable
+    is then a UserError, never silently ignored."""
     path = Path(PYPROJECT)
     table = read_table(path)
+    for name, why in (refused or {}).items():
+        envvar = next((p.envvar for p in _params(name) if isinstance(p.envvar, str)), None)
+        given = [f"{k!r} in [tool.cdnpub] of {path}" for k in table if k.replace("-", "_") == name]
+        given += [envvar] if envvar and os.environ.get(envvar) else []
+        if given:
+            raise UserError(f"{given[0]}: {why}")
     every = _every_option()
     check_table(table, [group, every], str(path))
     known = set().union(*option_names(every).values())

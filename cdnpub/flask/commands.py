@@ -56,7 +56,14 @@ class _CdnGroup(ExpectedErrors, AppGroup):
             writing_manifest.reset(token)
 
     def prepare(self, ctx: click.Context) -> None:
-        load_config(ctx, self)  # [tool.cdnpub] as for `cdnpub`
+        load_config(ctx, self, _REFUSED)  # [tool.cdnpub] as for `cdnpub`
+
+
+# What `cdnpub` takes and `flask cdn` cannot use: the app says it.
+_REFUSED = {
+    "url_path": "`flask cdn` takes each folder's URL path from the app (APPLICATION_ROOT + "
+    "its static_url_path), so a url_path would be ignored; remove it, or set those in the app",
+}
 
 
 cdn_cli = _CdnGroup(
@@ -66,11 +73,15 @@ cdn_cli = _CdnGroup(
 )
 
 
-def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
+def static_sources(app: Flask, exclude: Sequence[str] = ()) -> tuple[list[Source], list[str]]:
     """The app's static folder and each blueprint's, with the URL path Flask serves it
-    at (for root-relative references) and the blueprint's registered name as sub-prefix
-    (the name its `<name>.static` endpoint uses, dotted for nested blueprints)."""
-    sources = []
+    at (for root-relative references: APPLICATION_ROOT + the static rule, as Flask builds
+    it outside a request) and the blueprint's registered name as sub-prefix (the name its
+    `<name>.static` endpoint uses, dotted for nested blueprints); and the warnings about
+    the blueprints whose declared static folder does not exist (left out: Flask serves
+    such an app fine, and a library's blueprint is not the user's to fix)."""
+    sources, warnings = [], []
+    root = _application_root(app)
     for rule in app.url_map.iter_rules():
         endpoint = rule.endpoint
         if endpoint != "static" and not endpoint.endswith(".static"):
@@ -82,15 +93,27 @@ def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
         folder = getattr(owner, "static_folder", None)
         if folder is None or (owner is app and _default_static(app) and not Path(folder).exists()):
             continue  # Flask gives every app a static folder; one that is not there is none
+        if owner is not app and not Path(folder).exists():
+            warnings.append(f"the blueprint {sub!r}: its static_folder {folder} does not exist; left out")
+            continue
         if not Path(folder).is_dir():
             whose = "the app's" if owner is app else f"the blueprint {sub!r}: its"
             missing = "is not a folder" if Path(folder).exists() else "does not exist"
             raise UserError(f"{whose} static_folder {folder} {missing}")
-        url_path = rule.rule.removesuffix("/<path:filename>") or "/"
+        url_path = root + rule.rule.removesuffix("/<path:filename>") or "/"
         sources.append(Source(scan(folder, exclude), url_path=url_path, sub=sub))
     if not sources:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
-    return sorted(sources, key=lambda s: s.sub)
+    return sorted(sources, key=lambda s: s.sub), warnings
+
+
+def _application_root(app: Flask) -> str:
+    """APPLICATION_ROOT without its trailing "/" ("" for "/"): the path Flask puts in
+    front of every URL it builds outside a request (`url_for` in `flask cdn build`)."""
+    value = app.config.get("APPLICATION_ROOT") or "/"
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise UserError(f"APPLICATION_ROOT must be a URL path starting with '/', not {value!r}")
+    return value.rstrip("/")
 
 
 def _default_static(app: Flask) -> bool:
@@ -107,16 +130,17 @@ def app_build(
     settings: AppSettings,
     values: Mapping[str, Any],
     rules: Sequence[Rule],
-    sources: list[Source] | None = None,
+    sources: tuple[list[Source], list[str]] | None = None,
 ) -> Build:
     """Build the app's static folders (`sources`, or all of them) with the BUILD options'
     values, [tool.cdnpub]'s header rules and the app's CDN_* config; the bare imports the
     app's import map cannot resolve are warnings (errors with --strict)."""
-    if sources is None:
-        sources = static_sources(app, values["exclude"])
+    folders, skipped = static_sources(app, values["exclude"]) if sources is None else sources
+    if values["strict"] and skipped:
+        raise UserError(skipped[0] + " (--strict)")
     options = build_options(values, prefix=_prefix(settings), rules=rules, js_modules=settings.js_modules)
-    result = build(sources, options)
-    extra = unpinned(result.modules, settings.importmap_pins)
+    result = build(folders, options)
+    extra = [*skipped, *unpinned(result.modules, settings.importmap_pins)]
     if values["strict"] and extra:
         raise UserError(extra[0] + " (--strict)")
     return replace(result, warnings=(*result.warnings, *extra))  # printed once, by build or publish
@@ -183,7 +207,7 @@ def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     config = app_settings(app)
     settings, connection = publish_target(config, dict(values, dry_run=dry_run))
     result = app_build(app, config, values, rules, sources)
-    folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
+    folders = tuple(s.sub for s in sources[0])  # for the shrink guard: a folder that lost every file
     settings = replace(settings, folders=folders)
     try:
         run_publish(result, settings, connection, values["as_json"])
