@@ -73,15 +73,19 @@ cdn_cli = _CdnGroup(
 )
 
 
-def static_sources(app: Flask, exclude: Sequence[str] = ()) -> tuple[list[Source], list[str]]:
+def static_sources(
+    app: Flask, exclude: Sequence[str] = (), manifest: Path | None = None
+) -> tuple[list[Source], list[str]]:
     """The app's static folder and each blueprint's, with the URL path Flask serves it
     at (for root-relative references: APPLICATION_ROOT + the static rule, as Flask builds
     it outside a request) and the blueprint's registered name as sub-prefix (the name its
     `<name>.static` endpoint uses, dotted for nested blueprints); and the warnings about
     the blueprints whose declared static folder does not exist (left out: Flask serves
-    such an app fine, and a library's blueprint is not the user's to fix)."""
+    such an app fine, and a library's blueprint is not the user's to fix). The `manifest`
+    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside)."""
     sources, warnings = [], []
     root = _application_root(app)
+    own = () if manifest is None else (manifest,)
     for rule in app.url_map.iter_rules():
         endpoint = rule.endpoint
         if endpoint != "static" and not endpoint.endswith(".static"):
@@ -101,7 +105,7 @@ def static_sources(app: Flask, exclude: Sequence[str] = ()) -> tuple[list[Source
             missing = "is not a folder" if Path(folder).exists() else "does not exist"
             raise UserError(f"{whose} static_folder {folder} {missing}")
         url_path = root + rule.rule.removesuffix("/<path:filename>") or "/"
-        sources.append(Source(scan(folder, exclude), url_path=url_path, sub=sub))
+        sources.append(Source(scan(folder, exclude, own), url_path=url_path, sub=sub))
     if not sources:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
     return sorted(sources, key=lambda s: s.sub), warnings
@@ -135,7 +139,9 @@ def app_build(
     """Build the app's static folders (`sources`, or all of them) with the BUILD options'
     values, [tool.cdnpub]'s header rules and the app's CDN_* config; the bare imports the
     app's import map cannot resolve are warnings (errors with --strict)."""
-    folders, skipped = static_sources(app, values["exclude"]) if sources is None else sources
+    folders, skipped = (
+        static_sources(app, values["exclude"], settings.manifest) if sources is None else sources
+    )
     if values["strict"] and skipped:
         raise UserError(skipped[0] + " (--strict)")
     options = build_options(values, prefix=_prefix(settings), rules=rules, js_modules=settings.js_modules)
@@ -203,8 +209,8 @@ def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **valu
 
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    sources = static_sources(app, values["exclude"])  # a missing folder: before --local sets anything up
     config = app_settings(app)
+    sources = static_sources(app, values["exclude"], config.manifest)  # before --local sets anything up
     settings, connection = publish_target(config, dict(values, dry_run=dry_run))
     result = app_build(app, config, values, rules, sources)
     folders = tuple(s.sub for s in sources[0])  # for the shrink guard: a folder that lost every file

@@ -110,3 +110,35 @@ def test_url_path_is_refused_by_flask_cdn(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.output.startswith("cdnpub: ") and "APPLICATION_ROOT" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "app/build").exists()
+
+
+# Point 6: the manifest is never one of the files it describes.
+
+
+def test_a_manifest_inside_the_static_folder_is_not_published_and_builds_settle(tmp_path: Path) -> None:
+    """pallets/flask#3124: static_folder="" makes the app folder the static folder."""
+    root = tmp_path / "app"
+    write_tree(root, {"css/app.css": "a{}"})
+    app = Flask("shop", root_path=str(root), static_folder="")
+    manifest = root / "cdnpub-manifest.json"
+    app.config.update(CDN_MANIFEST=str(manifest))
+    first = flask_cdn(app, "build")
+    assert first.exit_code == 0, first.output
+    before = manifest.read_bytes()
+    second = flask_cdn(app, "build")
+    assert second.exit_code == 0, second.output
+    assert manifest.read_bytes() == before  # settled: the second build describes the same files
+    assert sorted(assets(manifest)) == ["css/app.css"]
+
+
+def test_cdnpub_build_leaves_out_a_manifest_written_inside_the_folder(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cdnpub.cli import cli
+
+    write_tree(tmp_path / "static", {"css/app.css": "a{}"})
+    manifest = tmp_path / "static/cdnpub-manifest.json"
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["build", str(tmp_path / "static"), "--manifest", str(manifest)])
+        assert result.exit_code == 0, result.output
+    assert sorted(assets(manifest)) == ["css/app.css"]
