@@ -61,7 +61,9 @@ def test_a_folder_or_module_id_gets_the_cdn_url_of_its_plain_names(
         assert url_for(endpoint, filename=filename) == url
         # what the loader appends lands on a published plain name
         if filename.rstrip("/") == "js" and endpoint == "static":
-            assert url_for("static", filename="js/generated/0.chunk.js").startswith(f"https://{DOMAIN}/assets/")
+            assert url_for("static", filename="js/generated/0.chunk.js").startswith(
+                f"https://{DOMAIN}/assets/"
+            )
     assert "not in the manifest" not in caplog.text
 
 
