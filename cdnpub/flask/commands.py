@@ -39,7 +39,7 @@ from cdnpub.commands.options import (
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.errors import NoSuchBucket, UserError
-from cdnpub.flask.importmap import unpinned
+from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
 from cdnpub.local.provision import LOCAL_BUCKET
 from cdnpub.manifest import write
@@ -146,7 +146,7 @@ def app_build(
         raise UserError(skipped[0] + " (--strict)")
     options = build_options(values, prefix=_prefix(settings), rules=rules, js_modules=settings.js_modules)
     result = build(folders, options)
-    extra = [*skipped, *unpinned(result.modules, settings.importmap_pins)]
+    extra = [*skipped, *unresolved(from_build(result).entries, settings.importmap_pins)]
     if values["strict"] and extra:
         raise UserError(extra[0] + " (--strict)")
     return replace(result, warnings=(*result.warnings, *extra))  # printed once, by build or publish
