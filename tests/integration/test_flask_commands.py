@@ -339,6 +339,22 @@ def test_a_missing_blueprint_static_folder_is_one_warning_naming_the_blueprint(
     assert "does not exist; left out" in result.stderr
 
 
+def test_a_blueprint_folder_that_vanished_from_a_release_is_caught_by_the_shrink_guard(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    """Issue 22: a missing blueprint folder is only a warning, but not a silent shrink."""
+    import shutil
+
+    app = make_app(tmp_path / "app", moto_server, bucket)
+    assert flask_cdn(app, "publish").exit_code == 0
+    shutil.rmtree(tmp_path / "app/admin_static")
+    moto_server.reset_log()
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 2, result.output
+    assert "the 1 path of the 'admin' blueprint's static folder" in result.output
+    assert moto_server.writes() == []
+
+
 def test_an_app_without_its_default_static_folder_publishes_its_blueprints(
     moto_server: MotoServer, tmp_path: Path
 ) -> None:
