@@ -66,7 +66,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
         for level in dependency_levels(nodes):
             _add_assets([n for n in level if n.logical not in assets], assets, pool, options, fingerprinted)
     one_file_per_key(assets.values())
-    modules, module_warnings = module_graph(assets.values(), options.js_modules)
+    modules, module_warnings = module_graph(assets.values(), options.js_modules, options.verbose)
     if options.strict and module_warnings:
         raise UserError(module_warnings[0] + " (--strict)")
     rewritten = sum(len(n.refs) for n in nodes.values())

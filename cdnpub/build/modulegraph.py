@@ -52,10 +52,11 @@ def is_module(path: str, spec: pathspec.GitIgnoreSpec) -> bool:
 
 
 def module_graph(
-    files: Iterable[BuiltFile], globs: Sequence[str] = DEFAULT_JS_MODULES
+    files: Iterable[BuiltFile], globs: Sequence[str] = DEFAULT_JS_MODULES, verbose: bool = False
 ) -> tuple[dict[str, ModuleImports], list[str]]:
     """Each module's imports (logical path -> ModuleImports) and the warnings about
-    specifiers that name no file of the build. Reads the modules' files."""
+    specifiers that name no file of the build; the bundler sources left out are one
+    warning naming three of them (`verbose`: all). Reads the modules' files."""
     files = list(files)
     spec = module_spec(globs)
     by_key: dict[str, str] = {}
@@ -76,7 +77,7 @@ def module_graph(
             continue
         modules[f.path] = _imports(f, specifiers, by_key, warnings)
     if sources:
-        warnings.append(_sources_note(sources))
+        warnings.append(_sources_note(sources, verbose))
     return modules, warnings
 
 
@@ -98,9 +99,12 @@ def _bundler_source(f: BuiltFile, specifiers: Sequence[Specifier], by_key: Mappi
     return False
 
 
-def _sources_note(paths: Sequence[str]) -> str:
+def _sources_note(paths: Sequence[str], verbose: bool) -> str:
     """One line for every bundler source: each one's warnings are nobody's to act on."""
-    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    more = len(paths) - 3 if len(paths) > 3 and not verbose else 0
+    shown = ", ".join(paths[: len(paths) - more]) + (
+        f" and {more} more; --verbose lists them" if more else ""
+    )
     return (
         f"{len(paths)} .js file{'s' if len(paths) != 1 else ''} ({shown}) import paths without an "
         "extension, as bundler sources do: not taken as ES modules (no import map entry); "

@@ -85,6 +85,10 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--strict", is_flag=True, envvar="CDNPUB_STRICT",
         help="Treat a reference to a missing file as an error, not a warning.",
     ),
+    "verbose": click.option(
+        "--verbose", is_flag=True, envvar="CDNPUB_VERBOSE",
+        help="List every file a summary warning counts (the bundler sources taken for no ES module).",
+    ),
     "url_path": click.option(
         "--url-path", type=TEXT, metavar="PATH", envvar="CDNPUB_URL_PATH",
         help="URL path the app serves the folder at, for root-relative references such as "
@@ -195,7 +199,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
 
 BUILD = (
     "exclude", "strict", "url_path", "fingerprinted_pattern", "js_modules", "esbuild_metafile",
-    "publish_bundler_manifests", "debug",
+    "publish_bundler_manifests", "verbose", "debug",
 )  # fmt: skip
 
 
@@ -335,6 +339,7 @@ def build_options(
         js_modules=tuple(values["js_modules"] or js_modules or DEFAULT_JS_MODULES),
         esbuild_metafile=values["esbuild_metafile"],
         publish_bundler_manifests=values["publish_bundler_manifests"],
+        verbose=bool(values.get("verbose")),
     )
 
 

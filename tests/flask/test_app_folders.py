@@ -142,3 +142,12 @@ def test_cdnpub_build_leaves_out_a_manifest_written_inside_the_folder(tmp_path: 
         result = CliRunner().invoke(cli, ["build", str(tmp_path / "static"), "--manifest", str(manifest)])
         assert result.exit_code == 0, result.output
     assert sorted(assets(manifest)) == ["css/app.css"]
+
+
+def test_flask_cdn_build_verbose_lists_every_bundler_source(tmp_path: Path) -> None:
+    app = shop(tmp_path / "app")
+    write_tree(tmp_path / "app/static", {f"src/C{i}.js": 'import X from "./X";\n' for i in range(4)})
+    quiet = flask_cdn(app, "build")
+    assert quiet.exit_code == 0 and quiet.stderr.count("warning") == 1 and "and 1 more" in quiet.stderr
+    loud = flask_cdn(app, "build", "--verbose")
+    assert loud.exit_code == 0 and "src/C3.js" in loud.stderr and "more" not in loud.stderr
