@@ -180,23 +180,26 @@ def _pinned(name: str, pins: Mapping[str, str], entries: Mapping[str, Entry]) ->
 
 
 def unresolved(entries: Mapping[str, Entry], pins: Mapping[str, str]) -> list[str]:
-    """One warning per pin to a file the build lacks, and per module importing a bare
-    specifier that the map `import_map` renders cannot resolve (the browser would stop the
-    whole graph: "Failed to resolve module specifier"): the check and the map are one rule."""
+    """One warning per bare specifier that the map `import_map` renders cannot resolve (the
+    browser would stop the whole graph: "Failed to resolve module specifier"), naming the
+    first module importing it and how many more; then one per pin to no module. The check
+    and the map are one rule."""
     missing: list[str] = []
     doc = import_map(entries, "https://cdn.invalid", pins, missing.append)
-    warnings = []
+    importers: dict[str, list[str]] = {}
     for path, e in sorted(entries.items()):
         for name in e.module.bare if e.module is not None else ():
-            if resolves(name, doc["imports"]):
-                continue
-            target = _pin_target(name, pins)
-            why = (
-                "that no CDN_IMPORTMAP_PINS entry maps"
-                if target is None
-                else f"pinned to {target!r}, no module"
-            )
-            warnings.append(f"{path}: import {name!r} is a bare specifier {why}")
+            if not resolves(name, doc["imports"]):
+                importers.setdefault(name, []).append(path)
+    warnings = []
+    for name, paths in importers.items():
+        target = _pin_target(name, pins)
+        why = (
+            "that no CDN_IMPORTMAP_PINS entry maps" if target is None else f"pinned to {target!r}, no module"
+        )
+        more = len(paths) - 1
+        others = f" (and {more} more module{'s' if more > 1 else ''})" if more else ""
+        warnings.append(f"{paths[0]}: import {name!r}{others} is a bare specifier {why}")
     return [*warnings, *(f"CDN_IMPORTMAP_PINS: {t!r} is no module of the static folders" for t in missing)]
 
 

@@ -84,3 +84,11 @@ def test_a_folder_pin_with_no_module_under_it_is_a_warning(tmp_path: Path) -> No
     assert unresolved(entries, {"widgets/": "js/widgets/"}) == [
         "CDN_IMPORTMAP_PINS: 'js/widgets/' is no module of the static folders"
     ]
+
+
+def test_one_warning_per_unmapped_specifier_not_per_module(tmp_path: Path) -> None:
+    tree = {f"js/m{i}.js": 'import "react";\nimport "lit";\nexport {};\n' for i in range(4)}
+    assert unresolved(entries_of(tmp_path / "static", tree), {}) == [
+        "js/m0.js: import 'react' (and 3 more modules) is a bare specifier that no CDN_IMPORTMAP_PINS entry maps",
+        "js/m0.js: import 'lit' (and 3 more modules) is a bare specifier that no CDN_IMPORTMAP_PINS entry maps",
+    ]
