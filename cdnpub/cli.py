@@ -70,7 +70,8 @@ def run_build(static_dir: str, prefix: str, values: Mapping[str, Any], rules: Se
         raise UserError(f"--url-path {url_path!r}: a URL path starts with / (such as /static)")
     options = build_options(values, prefix=check_prefix(prefix, "--prefix"), rules=rules)
     url = values["url_path"] if values["url_path"] is not None else "/" + options.prefix
-    return build([Source(scan(static_dir, values["exclude"]), url_path=url)], options)
+    own = [values["manifest"]]  # never one of the files it describes (a --manifest inside the folder)
+    return build([Source(scan(static_dir, values["exclude"], own), url_path=url)], options)
 
 
 @cli.command("build")
@@ -89,7 +90,7 @@ def build_command(
     **values: Any,
 ) -> None:
     """Fingerprint STATIC_DIR and write the manifest; no network."""
-    result = run_build(static_dir, prefix, values, header_rules(ctx))
+    result = run_build(static_dir, prefix, dict(values, manifest=manifest), header_rules(ctx))
     written = export(result, out) if out is not None else 0
     write(from_build(result), manifest)
     print_warnings(result)

@@ -98,6 +98,8 @@ def test_flask_cdn_build_warns_of_a_bare_import_no_pin_maps(
     assert (
         "js/app.js: import 'lit' is a bare specifier that no CDN_IMPORTMAP_PINS entry maps" in result.output
     )
-    assert "'cart'" not in result.output and "controllers" not in result.output
+    assert "'cart'" not in result.output
+    # issue 22: a folder pin maps only the modules under it; js/controllers/a.js is none
+    assert "import 'controllers/a.js' is a bare specifier pinned to 'js/controllers/a.js'" in result.output
     result = app.test_cli_runner().invoke(cdn_cli, ["build", "--strict"])
     assert result.exit_code == 2 and "'lit'" in result.output

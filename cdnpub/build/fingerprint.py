@@ -87,7 +87,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
                 [n for n in level if n.logical not in assets], assets, pool, options, fingerprinted, notes
             )
     one_file_per_key(assets.values())
-    modules, module_warnings = module_graph(assets.values(), options.js_modules)
+    modules, module_warnings = module_graph(assets.values(), options.js_modules, options.verbose)
     module_warnings = [notes[n] for n in nodes if n in notes] + module_warnings
     if options.strict and module_warnings:
         raise UserError(module_warnings[0] + " (--strict)")

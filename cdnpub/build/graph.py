@@ -149,6 +149,14 @@ def _resolve(raw: str, node: Node, by_url: list[Source]) -> str | None:
     text = url_text(raw)
     if not text or _SKIP.match(text) or text.startswith("?"):
         return None
+    path = reference_path(raw)[0]
+    if not path.startswith("/"):
+        # Relative: within the file's own folder, as on the CDN, where each folder has a
+        # key prefix of its own; by URL only when it climbs out (a blueprint that shares
+        # the app's URL path would otherwise send it to the app's file: pallets/flask#348).
+        inside = posixpath.normpath(posixpath.join(posixpath.dirname(node.file.path), path))
+        if inside != ".." and not inside.startswith("../"):
+            return join_key(node.source.sub, inside)
     url = "/" + target_url(raw, node)
     for source in by_url:
         base = "/" + source.url_path.strip("/")

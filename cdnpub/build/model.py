@@ -118,6 +118,7 @@ class BuildOptions:
     kept: frozenset[str] = frozenset()  # logical paths of bundler output: name kept, no plain copy
     esbuild_metafile: str | None = None  # read for bundler output, as the manifests found in the folders
     publish_bundler_manifests: bool = False
+    verbose: bool = False  # summary warnings list every file they count
 
 
 DEFAULT_OPTIONS = BuildOptions()

@@ -46,14 +46,17 @@ def module_spec(globs: Sequence[str]) -> pathspec.GitIgnoreSpec:
 
 
 def is_module(path: str, spec: pathspec.GitIgnoreSpec) -> bool:
+    """A candidate: an `.mjs`, or a `.js` the js_modules globs take; module_graph leaves
+    out the candidates that are bundler sources (`_bundler_source`)."""
     return path.endswith(".mjs") or (path.endswith(".js") and bool(spec.match_file(path)))
 
 
 def module_graph(
-    files: Iterable[BuiltFile], globs: Sequence[str] = DEFAULT_JS_MODULES
+    files: Iterable[BuiltFile], globs: Sequence[str] = DEFAULT_JS_MODULES, verbose: bool = False
 ) -> tuple[dict[str, ModuleImports], list[str]]:
     """Each module's imports (logical path -> ModuleImports) and the warnings about
-    specifiers that name no file of the build. Reads the modules' files."""
+    specifiers that name no file of the build; the bundler sources left out are one
+    warning naming three of them (`verbose`: all). Reads the modules' files."""
     files = list(files)
     spec = module_spec(globs)
     by_key: dict[str, str] = {}
@@ -63,10 +66,50 @@ def module_graph(
             by_key[f.plain_key] = f.path
     found = [f for f in files if is_module(f.path, spec)]
     warnings: list[str] = []
+    modules: dict[str, ModuleImports] = {}
+    sources: list[str] = []  # bundler sources: `.js` files no browser loads as they are
     # Parsing costs about 0.1 s per MiB of modules, and holds the GIL. Forked workers (as
     # for stylesheets) bought nothing on 2 cores (1.1 MiB: 202 ms serial, 275 ms forked).
-    modules = {f.path: _imports(f, _parse_file(f.fs_path), by_key, warnings) for f in found}
+    for f in found:
+        specifiers = _parse_file(f.fs_path)
+        if f.path.endswith(".js") and _bundler_source(f, specifiers, by_key):
+            sources.append(f.path)
+            continue
+        modules[f.path] = _imports(f, specifiers, by_key, warnings)
+    if sources:
+        warnings.append(_sources_note(sources, verbose))
     return modules, warnings
+
+
+def _bundler_source(f: BuiltFile, specifiers: Sequence[Specifier], by_key: Mapping[str, str]) -> bool:
+    """A `.js` file that statically imports a relative path without an extension that names
+    no file (`import Foo from "../js/Foo"`): a bundler's source (webpack, Rollup resolve
+    the extension), which a browser would fail to load as a module. It is then no ES
+    module: its imports are not read, nor warned about one by one."""
+    base = _ORIGIN + url_path(f.plain_key or f.key)
+    for spec in specifiers:
+        if spec.dynamic or not spec.text.startswith(("./", "../")):
+            continue
+        last = spec.text.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if "." in last:
+            continue
+        key = normal_name(unquote(urlsplit(urljoin(base, spec.text)).path)).lstrip("/")
+        if key not in by_key:
+            return True
+    return False
+
+
+def _sources_note(paths: Sequence[str], verbose: bool) -> str:
+    """One line for every bundler source: each one's warnings are nobody's to act on."""
+    more = len(paths) - 3 if len(paths) > 3 and not verbose else 0
+    shown = ", ".join(paths[: len(paths) - more]) + (
+        f" and {more} more; --verbose lists them" if more else ""
+    )
+    return (
+        f"{len(paths)} .js file{'s' if len(paths) != 1 else ''} ({shown}) import paths without an "
+        "extension, as bundler sources do: not taken as ES modules (no import map entry); "
+        "leave them out with --exclude if the app does not serve them"
+    )
 
 
 def _parse_file(fs_path: str) -> tuple[Specifier, ...]:

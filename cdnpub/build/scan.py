@@ -155,8 +155,16 @@ def ignore_rules(root: Path, exclude: Sequence[str] = ()) -> Rules:
         raise UserError(f"bad ignore pattern: {err}") from None
 
 
-def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
+def scan(
+    root: str | os.PathLike[str],
+    exclude: Sequence[str] = (),
+    leave_out: Iterable[str | os.PathLike[str]] = (),
+) -> Scan:
     """Every publishable file under `root`, sorted by logical path.
+
+    `leave_out`: files cdnpub writes itself (the manifest, when CDN_MANIFEST or --manifest
+    is inside the folder), never one of the files they describe: else each build would
+    fingerprint the previous manifest, never settle, and publish the list of every asset.
 
     Errors (UserError, naming the file): a name that is not UTF-8 (S3 keys are), two
     names that are one in NFC (one key), a symlink out of the folder, broken or looping."""
@@ -169,6 +177,14 @@ def scan(root: str | os.PathLike[str], exclude: Sequence[str] = ()) -> Scan:
     real_root = os.path.realpath(root_path)
     denied: list[LeftOut] = []
     files = tuple(_walk(str(root_path), real_root, rules, denied))
+    own = {os.path.realpath(p) for p in leave_out}
+    if own:
+        names = {os.path.basename(p) for p in own}  # realpath only for the few files of those names
+        files = tuple(
+            f
+            for f in files
+            if os.path.basename(f.fs_path) not in names or os.path.realpath(f.fs_path) not in own
+        )
     _one_spelling(files)
     sniffed = {f.fs_path: why for f, why in _secrets(files) if not rules.reincluded.match_file(f.path)}
     kept = tuple(f for f in files if f.fs_path not in sniffed)

@@ -4,6 +4,7 @@ each option with its help, default and CDNPUB_* variable, and the Settings they 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +85,10 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "strict": click.option(
         "--strict", is_flag=True, envvar="CDNPUB_STRICT",
         help="Treat a reference to a missing file as an error, not a warning.",
+    ),
+    "verbose": click.option(
+        "--verbose", is_flag=True, envvar="CDNPUB_VERBOSE",
+        help="List every file a summary warning counts (the bundler sources taken for no ES module).",
     ),
     "url_path": click.option(
         "--url-path", type=TEXT, metavar="PATH", envvar="CDNPUB_URL_PATH",
@@ -218,7 +223,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
 
 BUILD = (
     "exclude", "strict", "url_path", "fingerprinted_pattern", "js_modules", "esbuild_metafile",
-    "publish_bundler_manifests", "debug",
+    "publish_bundler_manifests", "verbose", "debug",
 )  # fmt: skip
 
 
@@ -241,12 +246,20 @@ def option_names(group: click.Group) -> dict[str, set[str]]:
     }
 
 
-def load_config(ctx: click.Context, group: click.Group) -> None:
+def load_config(ctx: click.Context, group: click.Group, refused: Mapping[str, str] | None = None) -> None:
     """[tool.cdnpub] of ./pyproject.toml as the group's defaults (flags and CDNPUB_*
     variables win), and its header rules into ctx.meta. Every option either face takes is
-    a known key (one pyproject serves `cdnpub` and `flask cdn`); any other is a typo."""
+    a known key (one pyproject serves `cdnpub` and `flask cdn`); any other is a typo.
+    `refused`: option name -> why this face cannot use it; its key or CDNPUB_* variable
+    is then a UserError, never silently ignored."""
     path = Path(PYPROJECT)
     table = read_table(path)
+    for name, why in (refused or {}).items():
+        envvar = next((p.envvar for p in _params(name) if isinstance(p.envvar, str)), None)
+        given = [f"{k!r} in [tool.cdnpub] of {path}" for k in table if k.replace("-", "_") == name]
+        given += [envvar] if envvar and os.environ.get(envvar) else []
+        if given:
+            raise UserError(f"{given[0]}: {why}")
     every = _every_option()
     check_table(table, [group, every], str(path))
     known = set().union(*option_names(every).values())
@@ -350,6 +363,7 @@ def build_options(
         js_modules=tuple(values["js_modules"] or js_modules or DEFAULT_JS_MODULES),
         esbuild_metafile=values["esbuild_metafile"],
         publish_bundler_manifests=values["publish_bundler_manifests"],
+        verbose=bool(values.get("verbose")),
     )
 
 

@@ -8,7 +8,7 @@ Registered through the `flask.commands` entry point, so any app gets them:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.releases import form_of, run_diff, run_releases
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.errors import NoSuchBucket, UserError
-from cdnpub.flask.importmap import unpinned
+from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
 from cdnpub.local.provision import LOCAL_BUCKET
 from cdnpub.manifest import write
@@ -57,7 +57,14 @@ class _CdnGroup(ExpectedErrors, AppGroup):
             writing_manifest.reset(token)
 
     def prepare(self, ctx: click.Context) -> None:
-        load_config(ctx, self)  # [tool.cdnpub] as for `cdnpub`
+        load_config(ctx, self, _REFUSED)  # [tool.cdnpub] as for `cdnpub`
+
+
+# What `cdnpub` takes and `flask cdn` cannot use: the app says it.
+_REFUSED = {
+    "url_path": "`flask cdn` takes each folder's URL path from the app (APPLICATION_ROOT + "
+    "its static_url_path), so a url_path would be ignored; remove it, or set those in the app",
+}
 
 
 cdn_cli = _CdnGroup(
@@ -67,11 +74,35 @@ cdn_cli = _CdnGroup(
 )
 
 
-def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
+@dataclass(frozen=True, slots=True)
+class AppFolders:
+    """The static folders of an app (`sources`) and the blueprints left out because the
+    static folder they declare does not exist (`missing`: their names, for the shrink
+    guard, which still stops a publish when such a folder held files in the live release)."""
+
+    sources: tuple[Source, ...]
+    missing: tuple[tuple[str, str], ...] = ()  # (blueprint name, the folder it declares)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [
+            f"the blueprint {name!r}: its static_folder {d} does not exist; left out"
+            for name, d in self.missing
+        ]
+
+
+def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | None = None) -> AppFolders:
     """The app's static folder and each blueprint's, with the URL path Flask serves it
-    at (for root-relative references) and the blueprint's registered name as sub-prefix
-    (the name its `<name>.static` endpoint uses, dotted for nested blueprints)."""
-    sources = []
+    at (for root-relative references: APPLICATION_ROOT + the static rule, as Flask builds
+    it outside a request) and the blueprint's registered name as sub-prefix (the name its
+    `<name>.static` endpoint uses, dotted for nested blueprints); and the warnings about
+    the blueprints whose declared static folder does not exist (left out: Flask serves
+    such an app fine, and a library's blueprint is not the user's to fix). The `manifest`
+    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside)."""
+    sources: list[Source] = []
+    missing: list[tuple[str, str]] = []
+    root = _application_root(app)
+    own = () if manifest is None else (manifest,)
     for rule in app.url_map.iter_rules():
         endpoint = rule.endpoint
         if endpoint != "static" and not endpoint.endswith(".static"):
@@ -83,15 +114,27 @@ def static_sources(app: Flask, exclude: Sequence[str] = ()) -> list[Source]:
         folder = getattr(owner, "static_folder", None)
         if folder is None or (owner is app and _default_static(app) and not Path(folder).exists()):
             continue  # Flask gives every app a static folder; one that is not there is none
+        if owner is not app and not Path(folder).exists():
+            missing.append((sub, str(folder)))
+            continue
         if not Path(folder).is_dir():
             whose = "the app's" if owner is app else f"the blueprint {sub!r}: its"
-            missing = "is not a folder" if Path(folder).exists() else "does not exist"
-            raise UserError(f"{whose} static_folder {folder} {missing}")
-        url_path = rule.rule.removesuffix("/<path:filename>") or "/"
-        sources.append(Source(scan(folder, exclude), url_path=url_path, sub=sub))
+            why = "is not a folder" if Path(folder).exists() else "does not exist"
+            raise UserError(f"{whose} static_folder {folder} {why}")
+        url_path = root + rule.rule.removesuffix("/<path:filename>") or "/"
+        sources.append(Source(scan(folder, exclude, own), url_path=url_path, sub=sub))
     if not sources:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
-    return sorted(sources, key=lambda s: s.sub)
+    return AppFolders(tuple(sorted(sources, key=lambda s: s.sub)), tuple(missing))
+
+
+def _application_root(app: Flask) -> str:
+    """APPLICATION_ROOT without its trailing "/" ("" for "/"): the path Flask puts in
+    front of every URL it builds outside a request (`url_for` in `flask cdn build`)."""
+    value = app.config.get("APPLICATION_ROOT") or "/"
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise UserError(f"APPLICATION_ROOT must be a URL path starting with '/', not {value!r}")
+    return value.rstrip("/")
 
 
 def _default_static(app: Flask) -> bool:
@@ -108,16 +151,18 @@ def app_build(
     settings: AppSettings,
     values: Mapping[str, Any],
     rules: Sequence[Rule],
-    sources: list[Source] | None = None,
+    sources: AppFolders | None = None,
 ) -> Build:
     """Build the app's static folders (`sources`, or all of them) with the BUILD options'
     values, [tool.cdnpub]'s header rules and the app's CDN_* config; the bare imports the
     app's import map cannot resolve are warnings (errors with --strict)."""
-    if sources is None:
-        sources = static_sources(app, values["exclude"])
+    folders = static_sources(app, values["exclude"], settings.manifest) if sources is None else sources
+    skipped = folders.warnings
+    if values["strict"] and skipped:
+        raise UserError(skipped[0] + " (--strict)")
     options = build_options(values, prefix=_prefix(settings), rules=rules, js_modules=settings.js_modules)
-    result = build(sources, options)
-    extra = unpinned(result.modules, settings.importmap_pins)
+    result = build(folders.sources, options)
+    extra = [*skipped, *unresolved(from_build(result).entries, settings.importmap_pins)]
     if values["strict"] and extra:
         raise UserError(extra[0] + " (--strict)")
     return replace(result, warnings=(*result.warnings, *extra))  # printed once, by build or publish
@@ -180,11 +225,12 @@ def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **valu
 
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    sources = static_sources(app, values["exclude"])  # a missing folder: before --local sets anything up
     config = app_settings(app)
+    sources = static_sources(app, values["exclude"], config.manifest)  # before --local sets anything up
     settings, connection = publish_target(config, dict(values, dry_run=dry_run))
     result = app_build(app, config, values, rules, sources)
-    folders = tuple(s.sub for s in sources)  # for the shrink guard: a folder that lost every file
+    # For the shrink guard: a folder that lost every file, or vanished (a missing blueprint's).
+    folders = (*(s.sub for s in sources.sources), *(name for name, _ in sources.missing))
     settings = replace(settings, folders=folders)
     try:
         run_publish(result, settings, connection, values["as_json"])

@@ -44,8 +44,8 @@ class _State:
     first `cdn_vite_tags`)."""
 
     __slots__ = (
-        "base", "enabled", "entries", "importmap", "path", "settings", "stamp", "strict", "urls",
-        "vite", "warned",
+        "base", "enabled", "entries", "folders", "importmap", "path", "settings", "stamp", "strict",
+        "urls", "vite", "warned",
     )  # fmt: skip
 
     def __init__(self, settings: AppSettings) -> None:
@@ -56,6 +56,7 @@ class _State:
         self.path = settings.manifest
         self.entries: Mapping[str, Entry] = {}
         self.urls: dict[tuple[str, str], str] = {}  # (endpoint, filename) -> CDN URL
+        self.folders: tuple[Mapping[str, Entry], dict[str, str]] | None = None  # see plain_base
         self.warned: set[str] = set()
         self.stamp: _Stamp | None = None
         self.importmap: tuple[Mapping[str, Entry], dict[str, Any]] | None = None
@@ -69,7 +70,7 @@ class _State:
         # Entries first, then a new cache: resolve() reads them in the other order, so a
         # URL built from the old entries can only land in the old cache.
         self.entries = _manifest.read(self.path).entries
-        self.urls, self.warned = {}, set()
+        self.urls, self.warned, self.folders = {}, set(), None
 
     def refresh(self) -> None:
         """Debug only: a rebuilt manifest (written by os.replace: new inode) is picked up."""
@@ -112,6 +113,13 @@ class _State:
             if tail != "static" or bp is None or not bp.has_static_folder:
                 return None
             logical = f"{blueprint}/{name}"
+        if not theirs and logical not in entries:
+            base = self.plain_base(entries, logical)
+            if base is not None:  # a folder, or a module id without its `.js`
+                url = self.base + url_path(base)[1:] + ("/" if logical.endswith("/") else "")
+                if absolute is endpoint:
+                    urls[(endpoint, filename)] = url
+                return url
         found = self.entry(app, logical, entries, theirs)
         if found is None:
             return None
@@ -119,6 +127,39 @@ class _State:
         if absolute is endpoint:
             urls[(endpoint, filename)] = url
         return url
+
+    def plain_base(self, entries: Mapping[str, Entry], logical: str) -> str | None:
+        """The key a base path stands for on the CDN, or None: for a folder of a static
+        folder (`js`, handed to require.js or webpack's publicPath), the folder its plain
+        names are published under; for a module id without its extension
+        (`js/generated/datagrid` where `datagrid.js` exists), that file's plain key minus
+        `.js`. What the loader then fetches below it are plain names: short-cached."""
+        cached = self.folders
+        if cached is None or cached[0] is not entries:
+            cached = self.folders = (entries, folder_keys(entries))
+        name = logical.rstrip("/")
+        if name in cached[1]:
+            return cached[1][name]
+        module = entries.get(name + ".js")
+        if module is not None and not logical.endswith("/"):
+            return (module.plain_key or module.key).removesuffix(".js")
+        return None
+
+
+def folder_keys(entries: Mapping[str, Entry]) -> dict[str, str]:
+    """Every folder of the manifest's files (logical path -> the key its plain names are
+    published under: `js` -> `static/js`), for the one layout every plain name follows."""
+    found: dict[str, str] = {}
+    for path, e in entries.items():
+        key = e.plain_key or e.key
+        folder, _, _ = path.rpartition("/")
+        while folder and folder not in found:
+            rest = path[len(folder) :]
+            if not key.endswith(rest):
+                break  # a key that is not the plain layout (none is): leave it local
+            found[folder] = key[: -len(rest)]
+            folder = folder.rpartition("/")[0]
+    return found
 
 
 def absolute_endpoint(endpoint: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdnpub.errors import UserError
-from cdnpub.manifest import Entry, ModuleImports
+from cdnpub.manifest import Entry
 from cdnpub.urls import url_path
 
 ImportMap = dict[str, dict[str, str]]
@@ -61,7 +61,10 @@ def import_map(
 
     `pins` maps bare specifiers to logical paths (`"cart": "js/cart.js"`) or absolute
     URLs (kept as given, no integrity); a pin and a path both ending in "/" pin every
-    module under that folder, one entry each (`"controllers/": "js/controllers/"`).
+    module under that folder, one entry per name it may be imported by
+    (`"controllers/": "js/controllers/"`: `controllers/hello_controller.js`, and as
+    importmap-rails' `pin_all_from` names them, `controllers/hello_controller` and, for an
+    `index.js`, its folder: see `folder_names`).
     A pinned path that the manifest lacks goes to `missing` (which may raise) and is left
     out. Files already fingerprinted by a bundler need no mapping: integrity only."""
     imports: dict[str, str] = {}
@@ -83,7 +86,8 @@ def import_map(
             if not under and missing is not None:
                 missing(folder)
             for path in under:
-                imports[name + path[len(folder) :]] = cdn_url(origin, entries[path].key)
+                for specifier in folder_names(name, path[len(folder) :]):
+                    imports.setdefault(specifier, cdn_url(origin, entries[path].key))
         elif target in entries:
             url = cdn_url(origin, entries[target].key)
             imports[name] = url
@@ -91,6 +95,26 @@ def import_map(
         elif missing is not None:
             missing(target)
     return {"imports": dict(sorted(imports.items())), "integrity": dict(sorted(integrity.items()))}
+
+
+def folder_names(pin: str, rest: str) -> list[str]:
+    """The specifiers a folder pin gives the module at `rest` below its folder: the name as
+    written (`controllers/hello_controller.js`), without `.js`/`.mjs`
+    (`controllers/hello_controller`, importmap-rails' names) and, for `x/index.js`, the
+    folder `controllers/x` (or the pin without its "/" for the folder's own index)."""
+    names = [pin + rest]
+    stem = rest.removesuffix(".js").removesuffix(".mjs") if rest.endswith((".js", ".mjs")) else None
+    if stem is not None:
+        names.append(pin + stem)
+        if stem == "index" or stem.endswith("/index"):
+            names.append((pin + stem.removesuffix("index")).rstrip("/"))
+    return names
+
+
+def resolves(name: str, imports: Mapping[str, str]) -> bool:
+    """Whether an import map's `imports` resolves a bare specifier (HTML's import maps:
+    an exact key, or the longest key ending in "/" that starts it)."""
+    return name in imports or any(k.endswith("/") and name.startswith(k) for k in imports)
 
 
 def check_pins(pins: Mapping[str, str]) -> None:
@@ -126,7 +150,7 @@ def preload_paths(
         module = entries[path].module
         if module is None:
             continue
-        pinned = [_pinned(name, pins) for name in module.bare]
+        pinned = [_pinned(name, pins, entries) for name in module.bare]
         stack.extend(reversed([*module.static, *(p for p in pinned if p is not None)]))
     return order
 
@@ -144,22 +168,39 @@ def _pin_target(name: str, pins: Mapping[str, str]) -> str | None:
     return target
 
 
-def _pinned(name: str, pins: Mapping[str, str]) -> str | None:
+def _pinned(name: str, pins: Mapping[str, str], entries: Mapping[str, Entry]) -> str | None:
+    """The module a bare specifier loads, by the names `folder_names` gives a folder pin."""
     target = _pin_target(name, pins)
-    return None if target is None or is_url(target) else target.lstrip("/")
+    if target is None or is_url(target):
+        return None
+    target = target.lstrip("/")
+    return next(
+        (t for t in (target, target + ".js", target + ".mjs", target + "/index.js") if t in entries), target
+    )
 
 
-def unpinned(modules: Mapping[str, ModuleImports | None], pins: Mapping[str, str]) -> list[str]:
-    """One warning per module importing a bare specifier that no pin maps: the browser
-    would stop the whole graph ("Failed to resolve module specifier")."""
+def unresolved(entries: Mapping[str, Entry], pins: Mapping[str, str]) -> list[str]:
+    """One warning per bare specifier that the map `import_map` renders cannot resolve (the
+    browser would stop the whole graph: "Failed to resolve module specifier"), naming the
+    first module importing it and how many more; then one per pin to no module. The check
+    and the map are one rule."""
+    missing: list[str] = []
+    doc = import_map(entries, "https://cdn.invalid", pins, missing.append)
+    importers: dict[str, list[str]] = {}
+    for path, e in sorted(entries.items()):
+        for name in e.module.bare if e.module is not None else ():
+            if not resolves(name, doc["imports"]):
+                importers.setdefault(name, []).append(path)
     warnings = []
-    for path, module in sorted(modules.items()):
-        for name in module.bare if module is not None else ():
-            if _pin_target(name, pins) is None:
-                warnings.append(
-                    f"{path}: import {name!r} is a bare specifier that no CDN_IMPORTMAP_PINS entry maps"
-                )
-    return warnings
+    for name, paths in importers.items():
+        target = _pin_target(name, pins)
+        why = (
+            "that no CDN_IMPORTMAP_PINS entry maps" if target is None else f"pinned to {target!r}, no module"
+        )
+        more = len(paths) - 1
+        others = f" (and {more} more module{'s' if more > 1 else ''})" if more else ""
+        warnings.append(f"{paths[0]}: import {name!r}{others} is a bare specifier {why}")
+    return [*warnings, *(f"CDN_IMPORTMAP_PINS: {t!r} is no module of the static folders" for t in missing)]
 
 
 def preloads(entries: Mapping[str, Entry], origin: str, paths: Iterable[str]) -> list[Preload]:

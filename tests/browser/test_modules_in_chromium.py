@@ -35,14 +35,18 @@ pytestmark = pytest.mark.browser
 BUCKET = "cdnpub-modules"
 # app -> b/b.js -> c.js (three files deep; ../ and a root-relative import on the way),
 # and app -> import("./lazy.js") -> c.js.
+# And app -> "controllers/hello" (extensionless, through a folder pin, as importmap-rails
+# writes it: issue 22) -> controllers/hello.js.
+PINS = {"controllers/": "js/controllers/"}
 MODULES: Tree = {
-    "js/app.js": 'import { b } from "./b/b.js";\n'
+    "js/app.js": 'import { b } from "./b/b.js";\nimport "controllers/hello";\n'
     "document.body.dataset.result = b;\n"
     'import("./lazy.js").then((m) => { document.body.dataset.lazy = m.lazy; });\n',
     "js/b/b.js": 'import { c } from "../c.js";\nexport const b = "b>" + c;\n',
     "js/c.js": 'export { c } from "/static/js/version.js";\n',
     "js/version.js": 'export const c = "v1";\n',
     "js/lazy.js": 'import { c } from "./c.js";\nexport const lazy = "lazy>" + c;\n',
+    "js/controllers/hello.js": "document.body.dataset.hello = 'hi';\n",
 }
 PAGE = """<!doctype html>
 <html><head><link rel="icon" href="data:,">
@@ -56,7 +60,7 @@ PAGE = """<!doctype html>
 
 def create_app(root: Path, config: dict[str, Any]) -> Flask:
     app = Flask(__name__, root_path=str(root), static_folder=str(root / "static"))
-    app.config.update(config)
+    app.config.update(config, CDN_IMPORTMAP_PINS=PINS)
     CDN(app)
     app.add_url_rule("/", "index", lambda: render_template_string(PAGE))
     return app
@@ -82,7 +86,7 @@ class Stack:
                 "CDN_MANIFEST": str(self.root / "cdnpub-manifest.json"),
             },
         )
-        result = publisher.test_cli_runner().invoke(cdn_cli, ["publish", "--json"])
+        result = publisher.test_cli_runner().invoke(cdn_cli, ["publish", "--json", "--strict"])
         assert result.exit_code == 0, result.output
         self.publishes += 1
 
@@ -165,6 +169,7 @@ def load(visit: Visit, stack: Stack, wait_for: str | None = "lazy") -> None:
 def test_every_module_comes_from_its_fingerprinted_url_once(visit: Visit, stack: Stack) -> None:
     load(visit, stack)
     assert (visit.dataset("result"), visit.dataset("lazy")) == ("b>v1", "lazy>v1")
+    assert visit.dataset("hello") == "hi"  # the extensionless pinned name resolved
     fingerprinted, plain = stack.module_urls()
     modules = [url for url in visit.requests if url.startswith(stack.cdn_url + "/")]
     assert sorted(set(modules)) == sorted(fingerprinted), "every module, dynamic one included"

@@ -313,3 +313,26 @@ def test_a_kept_name_naming_a_plus_unencoded_warns_and_keeps_its_bytes(make_tree
     (warning,) = result.warnings
     assert "index-4f3a9c1d.css" in warning and "'+'" in warning and "%2B" in warning
     assert css(result, "assets/index-4f3a9c1d.css") == sheet
+
+
+# -- issue 22 point 5: a blueprint that shares its URL path with the app -------------------
+
+
+@pytest.mark.parametrize("app_has_it", [True, False])
+def test_a_relative_reference_resolves_within_its_own_folder_and_stays_relative(
+    make_tree: MakeTree, app_has_it: bool
+) -> None:
+    """pallets/flask#348: a blueprint registered without url_prefix serves at /static too."""
+    from cdnpub.build.fingerprint import build
+    from cdnpub.build.model import BuildOptions, Source
+    from cdnpub.build.scan import scan
+
+    app_files = {"img/badge.png": PNG + b"app"} if app_has_it else {}
+    app = make_tree({"css/site.css": "a{}", **app_files}, "app")
+    bp = make_tree({"css/bp.css": "a{background:url(../img/badge.png)}", "img/badge.png": PNG + b"bp"}, "bp")
+    result = build(
+        [Source(scan(app), url_path="/static"), Source(scan(bp), url_path="/static", sub="shop")],
+        BuildOptions(strict=True),
+    )
+    badge = stem(result, "shop/img/badge.png")
+    assert css(result, "shop/css/bp.css") == f"a{{background:url(../img/badge.{badge}.png)}}"

@@ -198,3 +198,43 @@ def test_strict_sees_a_missing_target_of_an_import_with_options_or_comments(
 ) -> None:
     with pytest.raises(UserError, match=r"import '\./gone\.json' names /static/js/gone\.json.*--strict"):
         build_site(tmp_path, {"js/app.js": f"await {call};"}, strict=True)
+
+
+# Issue 22 point 4: webpack *sources* shipped in a static folder are no ES modules.
+
+
+def test_bundler_sources_are_no_modules_and_one_summary_line(tmp_path: Path) -> None:
+    sources = {
+        f"js/src/Comp{i}.js": f'import Foo from "../js/Foo";\nimport "lodash";\nexport {i};\n'
+        for i in range(5)
+    }
+    result = build_site(
+        tmp_path,
+        {**sources, "js/app.js": 'import "./cart.js";\nexport {};\n', "js/cart.js": "export {};\n"},
+    )
+    assert sorted(result.modules) == ["js/app.js", "js/cart.js"]
+    assert len(result.warnings) == 1
+    note = result.warnings[0]
+    assert note.startswith(
+        "5 .js files (js/src/Comp0.js, js/src/Comp1.js, js/src/Comp2.js and 2 more; --verbose lists them)"
+    )
+    entries = from_build(result).entries
+    assert entries["js/src/Comp0.js"].module is None and entries["js/app.js"].module is not None
+
+
+def test_an_extensionless_import_of_an_existing_file_keeps_a_module(tmp_path: Path) -> None:
+    """`import "./vendor/lib"` where the build has a file named `lib`: the browser loads it."""
+    result = build_site(tmp_path, {"js/app.js": 'import "./vendor/lib";', "js/vendor/lib": "x"})
+    assert "js/app.js" in result.modules and result.warnings == ()
+
+
+def test_a_missing_import_with_an_extension_is_still_a_warning(tmp_path: Path) -> None:
+    result = build_site(tmp_path, {"js/app.js": 'import "./gone.js";'})
+    assert "js/app.js" in result.modules
+    assert len(result.warnings) == 1 and "names /static/js/gone.js" in result.warnings[0]
+
+
+def test_verbose_lists_every_bundler_source(tmp_path: Path) -> None:
+    sources = {f"js/src/C{i}.js": 'import Foo from "./Foo";\n' for i in range(5)}
+    note = build_site(tmp_path, sources, verbose=True).warnings[0]
+    assert all(f"js/src/C{i}.js" in note for i in range(5)) and "more" not in note

@@ -327,16 +327,32 @@ def test_a_typod_app_static_folder_is_exit_2_naming_it_and_writes_nothing(
     assert moto_server.requests() == [] and not (root / "build").exists()
 
 
-def test_a_missing_blueprint_static_folder_is_exit_2_naming_the_blueprint(
+def test_a_missing_blueprint_static_folder_is_one_warning_naming_the_blueprint(
     moto_server: MotoServer, tmp_path: Path
 ) -> None:
+    """Issue 22: Flask serves such an app fine; the blueprint is left out, named once."""
     app = make_app(tmp_path / "app", moto_server, "unused", with_blueprint=False)
     app.register_blueprint(Blueprint("shop_admin", "shop", static_folder=str(tmp_path / "nowhere")))
     result = flask_cdn(app, "build")
-    assert result.exit_code == 2
-    assert (
-        "the blueprint 'shop_admin': its static_folder" in result.output and "does not exist" in result.output
-    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("the blueprint 'shop_admin': its static_folder") == 1
+    assert "does not exist; left out" in result.stderr
+
+
+def test_a_blueprint_folder_that_vanished_from_a_release_is_caught_by_the_shrink_guard(
+    moto_server: MotoServer, bucket: str, tmp_path: Path
+) -> None:
+    """Issue 22: a missing blueprint folder is only a warning, but not a silent shrink."""
+    import shutil
+
+    app = make_app(tmp_path / "app", moto_server, bucket)
+    assert flask_cdn(app, "publish").exit_code == 0
+    shutil.rmtree(tmp_path / "app/admin_static")
+    moto_server.reset_log()
+    result = flask_cdn(app, "publish")
+    assert result.exit_code == 2, result.output
+    assert "the 1 path of the 'admin' blueprint's static folder" in result.output
+    assert moto_server.writes() == []
 
 
 def test_an_app_without_its_default_static_folder_publishes_its_blueprints(
