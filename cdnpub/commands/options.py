@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from cdnpub.aws.clients import Connection
-from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, BuildOptions
+from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN
 from cdnpub.build.rules import Rule
 from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
 from cdnpub.commands.output import debug_callback
@@ -21,10 +19,10 @@ from cdnpub.commands.releases import DEFAULT_LIMIT
 from cdnpub.commands.types import FINGERPRINTED_PATTERN, TEXT, EndpointURL, Finite
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
-from cdnpub.manifest import DEFAULT_JS_MODULES, DEFAULT_PATH
+from cdnpub.manifest import DEFAULT_PATH
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
-from cdnpub.sync.settings import DEFAULT_JOBS, Settings
+from cdnpub.sync.settings import DEFAULT_JOBS
 from cdnpub.text import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -347,60 +345,3 @@ def header_rules(ctx: click.Context) -> tuple[Rule, ...]:
     """The header rules of [tool.cdnpub] that `load_config` read for this command chain."""
     rules: tuple[Rule, ...] = ctx.meta.get(RULES, ())
     return rules
-
-
-def build_options(
-    values: Mapping[str, Any], *, prefix: str, rules: Sequence[Rule], js_modules: Sequence[str] = ()
-) -> BuildOptions:
-    """BuildOptions from the BUILD options' values, the same for both faces; `rules`: the
-    header rules of [tool.cdnpub] (`header_rules`); `js_modules`: the face's own default
-    when --js-modules is not given (Flask's CDN_JS_MODULES)."""
-    return BuildOptions(
-        prefix=prefix,
-        rules=tuple(rules),
-        fingerprinted_pattern=values["fingerprinted_pattern"],
-        strict=values["strict"],
-        js_modules=tuple(values["js_modules"] or js_modules or DEFAULT_JS_MODULES),
-        esbuild_metafile=values["esbuild_metafile"],
-        publish_bundler_manifests=values["publish_bundler_manifests"],
-        verbose=bool(values.get("verbose")),
-    )
-
-
-def connection(values: Mapping[str, Any]) -> Connection:
-    """The CONNECTION options' values as a Connection, with the static credentials
-    `local_target` adds for the emulator (`access_key`, `secret_key`), if any."""
-    return Connection(
-        values["region"],
-        values["profile"],
-        values["endpoint_url"],
-        access_key=values.get("access_key"),
-        secret_key=values.get("secret_key"),
-    )
-
-
-def publish_settings(
-    values: Mapping[str, Any], *, bucket: str, prefix: str,
-    distribution_id: str | None, manifest: str | None, folders: tuple[str, ...] = ("",),
-) -> Settings:  # fmt: skip
-    """Settings of a publish from the PUBLISH options' values."""
-    days = values["prune_older_than"]
-    return Settings(
-        bucket=bucket,
-        prefix=prefix,
-        jobs=values["jobs"],
-        dry_run=values["dry_run"],
-        verify=values["verify"],
-        plain_copies=values["plain_copies"],
-        prune_older_than=None if days is None else timedelta(days=days),
-        prune_foreign=values.get("prune_foreign", False),
-        max_delete=values["max_delete"],
-        distribution_id=distribution_id,
-        wait=values["wait"],
-        wait_timeout=values["wait_timeout"],
-        invalidate_threshold=values["invalidate_threshold"],
-        manifest=manifest,
-        cdn_domain=values.get("cdn_domain"),
-        allow_shrink=values.get("allow_shrink", False),
-        folders=folders,
-    )

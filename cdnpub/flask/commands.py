@@ -28,17 +28,16 @@ from cdnpub.commands.options import (
     DOCTOR_DISTRIBUTION_ID,
     DOCTOR_JSON,
     PUBLISH,
-    build_options,
     distribution_id_option,
     header_rules,
     json_option,
     load_config,
     options,
-    publish_settings,
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.releases import form_of, run_diff, run_releases
 from cdnpub.commands.run import local_target, run_doctor, run_publish
+from cdnpub.commands.values import build_options, publish_settings
 from cdnpub.errors import NoSuchBucket, UserError
 from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
