@@ -32,7 +32,7 @@ from cdnpub.text import plural, printable, redact
 
 def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
     """Option values for the embedded emulator, the same for both faces: dummy static
-    credentials (`access_key`, `secret_key`, which `options.connection` hands to the
+    credentials (`access_key`, `secret_key`, which `values.connection` hands to the
     Connection: the user's real ones, their profile and session token stay out of it,
     and the process environment is left as it is), the emulator's endpoint, the bucket
     and its distribution (found, or created), and as `cdn_domain` the CDN preview that
