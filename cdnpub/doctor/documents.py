@@ -17,6 +17,7 @@ from cdnpub.aws.managed_policies import (
     CacheSettings,
 )
 from cdnpub.build.rules import SHORT_MAX_AGE, YEAR
+from cdnpub.doctor import policy as policy_rules
 from cdnpub.sync.release import ObjectRecord
 from cdnpub.urls import under
 
@@ -121,14 +122,8 @@ def _is_public(principal: Any) -> bool:
 
 
 def public_statements(policy: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-    """Allow statements for anyone (`*`) without an aws:SourceArn condition."""
-    return [
-        s
-        for s in _statements(policy)
-        if s.get("Effect") == "Allow"
-        and _is_public(s.get("Principal"))
-        and not _condition_values(s, "aws:SourceArn")
-    ]
+    """Allow statements S3 Block Public Access calls public (doctor.policy)."""
+    return [s for _, s in policy_rules.public_statements(policy)]
 
 
 def _grants_get(statement: Mapping[str, Any], bucket: str, prefix: str) -> bool:

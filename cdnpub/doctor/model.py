@@ -129,9 +129,12 @@ class SetUp:
 
 
 def denied(what: str, action: str) -> Verdict:
-    """A check that could not read what it judges: a warning naming the refused IAM action."""
+    """A check that could not read what it judges: a warning naming the refused IAM action.
+    AccessDenied says only "refused": the identity may lack the action, or a bucket
+    policy's Deny may stop it (access.bucket-policy names such a statement)."""
     return Verdict(
         WARN,
-        f"could not read the {what}: the credentials lack {action}",
-        f"grant {action} to the identity running doctor (aws sts get-caller-identity tells which)",
+        f"could not read the {what}: refused (the credentials lack {action}, or a policy denies it)",
+        f"grant {action} to the identity running doctor (aws sts get-caller-identity tells which), "
+        "or exempt it from the bucket policy's Deny",
     )

@@ -26,6 +26,7 @@ from cdnpub.doctor.documents import (
     s3_cors_allows_get,
 )
 from cdnpub.doctor.model import CONSOLE, FAIL, PASS, WARN, SetUp, Verdict, denied
+from cdnpub.doctor.policy import Match, cloudfront_read, denials
 
 _CORS_POLICY = f"Response headers policy: CORS-With-Preflight ({CORS_WITH_PREFLIGHT})"
 
@@ -182,19 +183,54 @@ def bucket_policy(setup: SetUp) -> Verdict | None:
     if d is None or signing is None or "bucket_policy" in setup.denied:
         return None  # access.public-policy says the policy could not be read
     policy, oac, oai = setup.bucket_policy, signing.oac, signing.oai
+    where = f"s3://{setup.bucket}/{setup.prefix + '/' if setup.prefix else ''}*"
     if (oac or not oai) and allows_distribution(policy, setup.bucket, setup.prefix, d.arn):
-        return Verdict(PASS, f"the bucket policy lets distribution {d.id} read")
-    if oai and not oac and allows_identity(policy, setup.bucket, setup.prefix, oai):
-        return Verdict(PASS, f"the bucket policy lets identity {oai} read")
-    return Verdict(
-        FAIL,
-        f"the bucket policy does not let distribution {d.id} read s3://{setup.bucket}/"
-        f"{setup.prefix + '/' if setup.prefix else ''}*: every request is 403",
-        "add a statement allowing Service cloudfront.amazonaws.com s3:GetObject on "
-        f"arn:aws:s3:::{setup.bucket}/* "
-        f"with Condition StringEquals AWS:SourceArn {d.arn} "
-        f"(aws s3api put-bucket-policy --bucket {setup.bucket} --policy file://policy.json)",
+        allowed = f"the bucket policy lets distribution {d.id} read"
+    elif oai and not oac and allows_identity(policy, setup.bucket, setup.prefix, oai):
+        allowed = f"the bucket policy lets identity {oai} read"
+    else:
+        return Verdict(
+            FAIL,
+            f"the bucket policy does not let distribution {d.id} read {where}: every request is 403",
+            "add a statement allowing Service cloudfront.amazonaws.com s3:GetObject on "
+            f"arn:aws:s3:::{setup.bucket}/* "
+            f"with Condition StringEquals AWS:SourceArn {d.arn} "
+            f"(aws s3api put-bucket-policy --bucket {setup.bucket} --policy file://policy.json)",
+        )
+    return _denied_reads(setup, d, allowed, where)
+
+
+def _denied_reads(setup: SetUp, d: _Dist, allowed: str, where: str) -> Verdict:
+    """Explicit deny wins (IAM policy evaluation logic): a Deny that applies to
+    CloudFront's read fails the check whatever the Allow; one whose condition cannot be
+    judged from here (the IP or VPC endpoint the request comes from, a NotPrincipal) warns."""
+    served = behavior_for(d.config, probe_path(setup.prefix))
+    viewer = str(served.get("ViewerProtocolPolicy", ""))
+    https = True if viewer in ("redirect-to-https", "https-only") else None
+    key = probe_path(setup.prefix).lstrip("/")
+    found = denials(setup.bucket_policy, cloudfront_read(setup.bucket, key, d.arn, https))
+    fix = (
+        "exempt CloudFront's reads from that statement (e.g. a Condition "
+        f'"StringNotEquals": {{"AWS:SourceArn": "{d.arn}"}}), or drop it '
+        f"(aws s3api put-bucket-policy --bucket {setup.bucket} --policy file://policy.json)"
     )
+    if found and found[0].match is Match.YES:
+        return Verdict(
+            FAIL,
+            f"{allowed}, but bucket policy statement {found[0].statement} denies CloudFront's "
+            f"s3:GetObject on {where}: an explicit Deny wins, every request is 403",
+            fix,
+        )
+    if found:
+        denial = found[0]
+        return Verdict(
+            WARN,
+            f"{allowed}, but bucket policy statement {denial.statement} denies s3:GetObject unless "
+            f"{', '.join(denial.unknown)}, which doctor cannot judge for CloudFront's requests: "
+            "if it applies, every request is 403",
+            fix,
+        )
+    return Verdict(PASS, f"{allowed}, and no Deny statement stops it")
 
 
 def cors(setup: SetUp) -> Verdict | None:
