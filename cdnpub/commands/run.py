@@ -17,10 +17,10 @@ from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
 from cdnpub.commands.report import document, plan_table, summary_lines
-from cdnpub.doctor.checks import failed
+from cdnpub.doctor.checks import failed, unchecked
 from cdnpub.doctor.read import diagnose
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
-from cdnpub.errors import ChecksFailed
+from cdnpub.errors import ChecksFailed, ChecksNotMade
 from cdnpub.local.provision import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, find_local, preview_domain
 from cdnpub.manifest import writable, write
 from cdnpub.sync.publish import publish
@@ -101,7 +101,8 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
 def run_doctor(
     connection: Connection, bucket: str, prefix: str, distribution_id: str | None, as_json: bool
 ) -> None:
-    """Diagnose and tell; a failed check ends in ChecksFailed (exit 3) after the report."""
+    """Diagnose and tell; after the report, a failed check ends in ChecksFailed (exit 3),
+    else a check that could not be made in ChecksNotMade (exit 4)."""
     diagnosis = diagnose(
         s3_client(connection, 4), cloudfront_client(connection), bucket, prefix, distribution_id
     )
@@ -118,3 +119,9 @@ def run_doctor(
     bad = failed(diagnosis.findings)
     if bad:
         raise ChecksFailed(f"{plural(len(bad), 'check')} failed: {', '.join(f.check for f in bad)}")
+    missing = unchecked(diagnosis.findings)
+    if missing:
+        raise ChecksNotMade(
+            f"{plural(len(missing), 'check')} could not be made (reads refused): "
+            + ", ".join(f.check for f in missing)
+        )

@@ -57,6 +57,7 @@ class Finding:
     status: Status
     why: str
     fix: str = ""
+    checked: bool = True  # False: what it judges could not be read, so it says nothing
 
     def __post_init__(self) -> None:
         # Callers may name a group or status by its value ("pass"); it is held as the enum.
@@ -72,6 +73,7 @@ class Verdict:
     status: Status
     why: str
     fix: str = ""
+    checked: bool = True  # False: the check could not be made (a read refused); never a pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,4 +139,5 @@ def denied(what: str, action: str) -> Verdict:
         f"could not read the {what}: refused (the credentials lack {action}, or a policy denies it)",
         f"grant {action} to the identity running doctor (aws sts get-caller-identity tells which), "
         "or exempt it from the bucket policy's Deny",
+        checked=False,
     )

@@ -350,6 +350,40 @@ def test_a_policy_for_another_distribution_fails(
     assert findings(moto_server, published, distribution_id) == {"access.bucket-policy": "fail"}
 
 
+def _add_statement(setup: SetUp, bucket: str, statement: dict[str, Any]) -> None:
+    doc = json.loads(setup.s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    doc["Statement"].append({"Resource": f"arn:aws:s3:::{bucket}/*", "Action": "s3:GetObject", **statement})
+    setup.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        # Reads only from an office range (middleman-s3_sync#122): CloudFront's IPs are unknown here.
+        ({"Sid": "Office", "Effect": "Deny", "Principal": "*",
+          "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}, {"access.bucket-policy": "warn"}),
+        ({"Sid": "NoCdn", "Effect": "Deny", "Principal": {"Service": "cloudfront.amazonaws.com"}},
+         {"access.bucket-policy": "fail"}),
+        ({"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+          "Condition": {"Bool": {"aws:SecureTransport": "false"}}}, {}),
+        # Public in form, not in Block Public Access's reading: limited to an organization.
+        ({"Sid": "Org", "Effect": "Allow", "Principal": "*",
+          "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}, {}),
+    ],
+)  # fmt: skip
+def test_deny_statements_and_limited_allows_are_read_as_aws_reads_them(
+    moto_server: MotoServer, setup: SetUp, published: str, statement: dict[str, Any], expected: dict[str, str]
+) -> None:
+    distribution_id = setup.build()
+    _add_statement(setup, published, statement)
+    # moto applies some of these to doctor's own reads over plain HTTP (exit 4, the release
+    # record not read); the verdicts on the policy are what is pinned here.
+    result = doctor(moto_server, published, distribution_id)
+    assert result.exit_code in (0, 3, 4), result.output
+    found = {f["check"]: f["status"] for f in json.loads(result.stdout)["findings"] if f["group"] == "access"}
+    assert {k: v for k, v in found.items() if v != "pass"} == expected
+
+
 def test_a_public_statement_fails(moto_server: MotoServer, setup: SetUp, published: str) -> None:
     distribution_id = setup.build()
     doc = json.loads(setup.s3.get_bucket_policy(Bucket=published)["Policy"])
@@ -515,8 +549,11 @@ def test_a_refused_read_is_a_warning_naming_the_iam_action(
     distribution_id = setup.build()
     moto_server.fail = lambda r: 403 if r.method == "GET" and r.query == "policy" else None
     result = doctor(moto_server, published, distribution_id)
-    assert result.exit_code == 0, result.output
+    # A check that could not be made is no pass: exit 4, a code a pipeline can gate on.
+    assert result.exit_code == 4, result.output
+    assert "1 check could not be made (reads refused): access.public-policy" in result.stderr
     doc = json.loads(result.stdout)
+    assert doc["unchecked"] == ["access.public-policy"]
     warned = [f for f in doc["findings"] if f["status"] != "pass"]
     assert [(f["check"], f["status"]) for f in warned] == [("access.public-policy", "warn")]
     assert "s3:GetBucketPolicy" in warned[0]["why"]

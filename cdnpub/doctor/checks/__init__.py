@@ -52,9 +52,18 @@ def run_checks(setup: SetUp) -> tuple[Finding, ...]:
     for check_id, check in CHECKS:
         verdict = check(setup)
         if verdict is not None:
-            found.append(Finding(group_of(check_id), check_id, verdict.status, verdict.why, verdict.fix))
+            found.append(
+                Finding(
+                    group_of(check_id), check_id, verdict.status, verdict.why, verdict.fix, verdict.checked
+                )
+            )
     return tuple(found)
 
 
 def failed(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.status == FAIL]
+
+
+def unchecked(findings: Iterable[Finding]) -> list[Finding]:
+    """The checks that could not be made (a read refused): neither a pass nor a fail."""
+    return [f for f in findings if not f.checked]

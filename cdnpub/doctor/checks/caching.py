@@ -54,7 +54,9 @@ def cache_policy(setup: SetUp) -> Verdict | None:
         why = f"could not read cache policy {settings}" + (
             f": the credentials lack {action}" if action else ""
         )
-        return Verdict(WARN, why, f"grant cloudfront:GetCachePolicy, or {edit}: {OPTIMIZED}")
+        return Verdict(
+            WARN, why, f"grant cloudfront:GetCachePolicy, or {edit}: {OPTIMIZED}", checked=not action
+        )
     if settings is None:
         return Verdict(WARN, f"behavior {name} names no cache policy", f"{edit}: {OPTIMIZED}")
     return _ttls(settings, setup, name, edit)
