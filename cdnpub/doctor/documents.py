@@ -192,6 +192,8 @@ def cache_settings(
             != "none",
             cookies=(params.get("CookiesConfig") or {}).get("CookieBehavior", "none") != "none",
             headers=names,
+            gzip=bool(params.get("EnableAcceptEncodingGzip", False)),
+            brotli=bool(params.get("EnableAcceptEncodingBrotli", False)),
         )
     if "MinTTL" not in behavior and "ForwardedValues" not in behavior:
         return None
@@ -204,6 +206,7 @@ def cache_settings(
         query_strings=bool(forwarded.get("QueryString")),
         cookies=(forwarded.get("Cookies") or {}).get("Forward", "none") != "none",
         headers=tuple(str(h).lower() for h in items(forwarded.get("Headers"))),
+        brotli=False,  # legacy cache settings compress with gzip only (Serve compressed files)
     )
 
 

@@ -201,6 +201,8 @@ def _custom_cache_policy(min_ttl: int, max_ttl: int, **params: Any) -> dict[str,
         "DefaultTTL": max(min_ttl, 86400),
         "MaxTTL": max_ttl,
         "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": True,  # required fields of the API
+            "EnableAcceptEncodingBrotli": True,
             "QueryStringsConfig": {"QueryStringBehavior": "none"},
             "CookiesConfig": {"CookieBehavior": "none"},
             "HeadersConfig": {"HeaderBehavior": "none"},
@@ -351,3 +353,40 @@ def test_the_registry_has_each_check_id_once_grouped_in_the_reports_order() -> N
 def test_statuses_and_groups_are_their_json_strings() -> None:
     assert [s.value for s in Status] == ["pass", "warn", "fail"]
     assert f"{Status.WARN:4}|{Group.CROSS_ORIGIN}" == "warn|cross-origin"
+
+
+_UNCOMPRESSED = "b2884449-e4de-46a7-ac36-70bc7f1ddd6d"  # CachingOptimizedForUncompressedObjects
+
+
+def _encodings(gzip: bool, brotli: bool) -> dict[str, Any]:
+    policy = _custom_cache_policy(0, 31536000)
+    params = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    params.update(EnableAcceptEncodingGzip=gzip, EnableAcceptEncodingBrotli=brotli)
+    return policy
+
+
+@pytest.mark.parametrize(
+    ("behavior", "custom", "status", "says"),
+    [
+        ({}, None, "pass", "gzip and Brotli"),
+        ({"CachePolicyId": _UNCOMPRESSED}, None, "warn", "Gzip and Brotli off"),
+        ({"CachePolicyId": CACHING_DISABLED}, None, "warn", "Gzip and Brotli off"),
+        ({"Compress": False}, None, "warn", "does not compress"),
+        ({"CachePolicyId": CUSTOM}, _encodings(False, False), "warn", "Gzip and Brotli off"),
+        ({"CachePolicyId": CUSTOM}, _encodings(True, False), "pass", "(gzip, my-policy)"),
+        ({"CachePolicyId": CUSTOM}, _encodings(False, True), "pass", "(Brotli, my-policy)"),
+    ],
+)
+def test_compression_is_what_the_flag_and_the_cache_policy_let_cloudfront_do(
+    behavior: dict[str, Any], custom: dict[str, Any] | None, status: str, says: str
+) -> None:
+    setup = with_behavior(**behavior)
+    setup = good(distribution=setup.distribution, cache_policies={CUSTOM: custom} if custom else {})
+    found = {f.check: f for f in run_checks(setup)}
+    assert (found["caching.compress"].status, says in found["caching.compress"].why) == (status, True)
+
+
+def test_without_cached_encodings_the_cache_key_is_the_path_alone() -> None:
+    found = {f.check: f for f in run_checks(with_behavior(CachePolicyId=_UNCOMPRESSED))}
+    assert found["caching.cache-key"].why == "the cache key is the path"
+    assert "Accept-Encoding" in {f.check: f for f in run_checks(good())}["caching.cache-key"].why

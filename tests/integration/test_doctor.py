@@ -247,6 +247,10 @@ DISTRIBUTION_MISTAKES: dict[str, tuple[Callable[[Config], None], dict[str, str]]
         {"caching.cache-key": "warn"},
     ),
     "compression off": (_behavior(Compress=False), {"caching.compress": "warn"}),
+    "compression on, but a cache policy that caches no encoding": (
+        _behavior(CachePolicyId="b2884449-e4de-46a7-ac36-70bc7f1ddd6d"),  # ...ForUncompressedObjects
+        {"caching.compress": "warn"},
+    ),
     "plain HTTP allowed": (_behavior(ViewerProtocolPolicy="allow-all"), {"caching.viewer-https": "warn"}),
     "no HTTP/3": (lambda c: c.update(HttpVersion="http2"), {"caching.http-versions": "warn"}),
     "fonts from another host without CORS": (
