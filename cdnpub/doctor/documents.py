@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cdnpub.aws.managed_policies import (
@@ -223,18 +223,25 @@ def plain_max_age(records: Mapping[str, ObjectRecord] | None) -> int:
     return min(ages) if ages else DEFAULT_PLAIN_MAX_AGE
 
 
+# What browsers fetch in CORS mode from the CDN when the pages are on another host: fonts
+# (always), and what cdnpub's own helpers mark `crossorigin`: stylesheets and scripts
+# with `integrity` (cdn_vite_tags, the SRI docs), module scripts and modulepreloads.
+_CORS_KINDS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("stylesheets", lambda t: t.startswith("text/css")),
+    ("scripts", lambda t: "javascript" in t or t.startswith("text/ecmascript")),
+    ("fonts", lambda t: t.startswith("font/") or "font" in t),
+)
+
+
 def needs_cors(records: Mapping[str, ObjectRecord] | None) -> str:
-    """What in the release browsers fetch in CORS mode from another host: fonts, and
-    scripts (module scripts, and any with `integrity` + `crossorigin`). Without a
-    readable release, assume both."""
+    """What in the release browsers fetch in CORS mode from another host, named as the
+    report says it ("stylesheets and fonts"); "" when none. `records` None: the release
+    was not read, so every kind is assumed (the caller says why)."""
     if records is None:
-        return "fonts or scripts"
-    kinds = []
-    if any(r.content_type.startswith("font/") or "font" in r.content_type for r in records.values()):
-        kinds.append("fonts")
-    if any("javascript" in r.content_type for r in records.values()):
-        kinds.append("scripts")
-    return " and ".join(kinds)
+        return "stylesheets, scripts and fonts"
+    types = [r.content_type.lower() for r in records.values()]
+    kinds = [name for name, test in _CORS_KINDS if any(test(t) for t in types)]
+    return ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else "".join(kinds)
 
 
 def forwards_origin(policy_id: str, custom: Mapping[str, Mapping[str, Any]]) -> bool:

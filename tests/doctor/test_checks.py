@@ -257,10 +257,36 @@ def test_a_security_headers_policy_alone_is_no_cors() -> None:
     assert not_passed(good(distribution=setup.distribution)) == {"cross-origin.cors": "fail"}
 
 
-def test_a_release_without_fonts_or_scripts_needs_no_cors() -> None:
-    records = {"static/css/app.css": release_records()["static/css/app.css"]}
+def test_a_release_of_images_alone_needs_no_cors() -> None:
+    css = release_records()["static/css/app.css"]
+    png = ObjectRecord(css.sha256, css.etag, 10, "image/png", css.cache_control, plain=True)
     setup = with_behavior(ResponseHeadersPolicyId="")
-    assert not_passed(good(distribution=setup.distribution, published=Published("k", records))) == {}
+    assert not_passed(good(distribution=setup.distribution, published=Published("k", {"i.png": png}))) == {}
+
+
+@pytest.mark.parametrize(
+    ("content_types", "published", "says"),
+    [
+        # A CSS-and-images site: cdnpub's helpers load stylesheets with integrity + crossorigin.
+        (("text/css; charset=utf-8", "image/png"), True, "the release holds stylesheets (fetched"),
+        (("text/javascript; charset=utf-8",), True, "the release holds scripts ("),
+        (("text/css", "font/woff2"), True, "the release holds stylesheets and fonts ("),
+        ((), False, "nothing is published yet (stylesheets, scripts and fonts"),
+    ],
+)
+def test_what_cdnpubs_helpers_fetch_with_crossorigin_needs_cors(
+    content_types: tuple[str, ...], published: bool, says: str
+) -> None:
+    css = release_records()["static/css/app.css"]
+    records = {
+        f"k{i}": ObjectRecord(css.sha256, css.etag, 10, t, css.cache_control, plain=True)
+        for i, t in enumerate(content_types)
+    }
+    release = Published("k", records) if published else Published()
+    setup = with_behavior(ResponseHeadersPolicyId="")
+    found = {f.check: f for f in run_checks(good(distribution=setup.distribution, published=release))}
+    assert found["cross-origin.cors"].status == "fail"
+    assert says in found["cross-origin.cors"].why
 
 
 def test_s3_cors_with_origin_in_the_cache_key_passes() -> None:

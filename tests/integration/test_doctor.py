@@ -273,6 +273,29 @@ def test_a_distribution_mistake_is_reported_alone(
     assert findings(moto_server, published, distribution_id) == expected
 
 
+def test_a_css_and_images_site_without_cors_fails(
+    moto_server: MotoServer, setup: SetUp, bucket: str, tmp_path: Path
+) -> None:
+    # cdnpub's helpers load stylesheets with integrity + crossorigin: a CORS fetch.
+    css_site = write_tree(
+        tmp_path / "css-site", {"css/app.css": "body{background:url(../img/a.png)}", "img/a.png": b"\x89PNG"}
+    )
+    assert publish(css_site, bucket, moto_server).exit_code == 0
+    distribution_id = setup.build(_without("ResponseHeadersPolicyId"))
+    doc = json.loads(doctor(moto_server, bucket, distribution_id).stdout)
+    cors = next(f for f in doc["findings"] if f["check"] == "cross-origin.cors")
+    assert cors["status"] == "fail" and "the release holds stylesheets (" in cors["why"]
+
+
+def test_cors_on_a_bucket_with_nothing_published_says_so(
+    moto_server: MotoServer, setup: SetUp, bucket: str
+) -> None:
+    distribution_id = setup.build(_without("ResponseHeadersPolicyId"))
+    doc = json.loads(doctor(moto_server, bucket, distribution_id).stdout)
+    cors = next(f for f in doc["findings"] if f["check"] == "cross-origin.cors")
+    assert cors["status"] == "fail" and "nothing is published yet" in cors["why"]
+
+
 def test_a_custom_cache_policy_moto_cannot_serve_is_a_warning(
     moto_server: MotoServer, setup: SetUp, published: str
 ) -> None:

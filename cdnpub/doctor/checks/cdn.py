@@ -240,9 +240,10 @@ def cors(setup: SetUp) -> Verdict | None:
     default_target = str((d.config.get("DefaultCacheBehavior") or {}).get("TargetOriginId", ""))
     if default_target not in [str(o["Id"]) for o in d.origins]:
         return Verdict(PASS, "the app's pages are served by the same distribution: same origin")
-    kinds = needs_cors(setup.published.records if setup.published else None)
+    records = setup.published.records if setup.published else None
+    kinds = needs_cors(records)
     if not kinds:
-        return Verdict(PASS, "the release holds no fonts or scripts")
+        return Verdict(PASS, "the release holds no stylesheets, scripts or fonts (no CORS fetch)")
     served = behavior_for(d.config, probe_path(setup.prefix))
     response_id = str(served.get("ResponseHeadersPolicyId") or "")
     if response_id and response_policy_cors(response_id, setup.response_headers_policies):
@@ -253,13 +254,22 @@ def cors(setup: SetUp) -> Verdict | None:
     edit = f"{d.console} > Behaviors > {served.get('PathPattern') or 'Default (*)'} > Edit"
     if _s3_answers_cors(setup, served):
         return _s3_cors(setup, served, edit)
+    found = f"the release holds {kinds}" if records is not None else _unread(setup, kinds)
     return Verdict(
         FAIL,
-        f"the CDN is another host than the app's pages and the release holds {kinds}, but behavior "
-        f"{served.get('PathPattern') or 'Default (*)'} adds "
+        f"the CDN is another host than the app's pages and {found} (fetched with crossorigin), but "
+        f"behavior {served.get('PathPattern') or 'Default (*)'} adds "
         "no Access-Control-Allow-Origin: browsers block them",
         f"{edit}: {_CORS_POLICY}",
     )
+
+
+def _unread(setup: SetUp, kinds: str) -> str:
+    """What the CORS check assumes when no release was read, and why."""
+    pub = setup.published
+    if pub is not None and pub.record_key is None:
+        return f"nothing is published yet ({kinds}, as cdnpub's helpers load them, will be)"
+    return f"the release was not read (its {kinds} assumed)"
 
 
 def _s3_answers_cors(setup: SetUp, served: Mapping[str, Any]) -> bool:
