@@ -18,6 +18,7 @@ from cdnpub.build.model import Build
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
 from cdnpub.commands.report import document, plan_table, summary_lines
 from cdnpub.doctor.checks import failed, unchecked
+from cdnpub.doctor.model import App
 from cdnpub.doctor.read import diagnose
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
 from cdnpub.errors import ChecksFailed, ChecksNotMade
@@ -99,12 +100,17 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
 
 
 def run_doctor(
-    connection: Connection, bucket: str, prefix: str, distribution_id: str | None, as_json: bool
+    connection: Connection,
+    bucket: str,
+    prefix: str,
+    distribution_id: str | None,
+    as_json: bool,
+    app: App | None = None,
 ) -> None:
     """Diagnose and tell; after the report, a failed check ends in ChecksFailed (exit 3),
     else a check that could not be made in ChecksNotMade (exit 4)."""
     diagnosis = diagnose(
-        s3_client(connection, 4), cloudfront_client(connection), bucket, prefix, distribution_id
+        s3_client(connection, 4), cloudfront_client(connection), bucket, prefix, distribution_id, app
     )
     if as_json:
         click.echo(json.dumps(doctor_document(diagnosis), indent=2, ensure_ascii=False))

@@ -1,5 +1,5 @@
 """Every check of `cdnpub doctor`, by id, in the order the report shows them: the one
-place that wires checks/cdn.py, checks/caching.py and checks/bucket.py together.
+place that wires checks/cdn.py, checks/caching.py, checks/bucket.py and checks/app.py together.
 
 A check is a pure function of the set-up returning a Verdict, or None when it does not
 apply (an earlier check already said why, e.g. no distribution). The id's part before
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from cdnpub.doctor.checks import bucket, caching, cdn
+from cdnpub.doctor.checks import app, bucket, caching, cdn
 from cdnpub.doctor.model import FAIL, Finding, Group, SetUp, Verdict
 
 Check = Callable[[SetUp], Verdict | None]
@@ -38,6 +38,8 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("published.release-record", bucket.release_record),
     ("published.half-done", bucket.half_done),
     ("published.sample", bucket.sample),
+    ("app.cdn-domain", app.cdn_domain),
+    ("app.manifest", app.manifest_keys),
 )
 
 
