@@ -188,6 +188,7 @@ def doctor_command(
     app = (
         App(
             manifest=doctor_manifest,
+            manifest_given=True,
             publish=f"cdnpub publish STATIC_DIR {where} --manifest {doctor_manifest}",
         )
         if doctor_manifest

@@ -731,6 +731,67 @@ def test_the_set_up_in_docs_aws_setup_passes_every_check(
     } == {}
 
 
+def _flask_app(root: Path, bucket: str, server: MotoServer, distribution_id: str, **config: Any) -> Flask:
+    write_tree(root / "static", SITE)
+    app = Flask("shop", root_path=str(root))
+    app.config.update(
+        CDN_BUCKET=bucket, CDN_ENDPOINT_URL=server.url, CDN_DISTRIBUTION_ID=distribution_id, **config
+    )
+    CDN(app)
+    return app
+
+
+def test_flask_cdn_doctor_fails_a_cdn_domain_the_distribution_does_not_serve(
+    moto_server: MotoServer, setup: SetUp, published: str, tmp_path: Path
+) -> None:
+    distribution_id = setup.build()
+    builder = _flask_app(tmp_path / "app", published, moto_server, distribution_id)
+    assert builder.test_cli_runner().invoke(cdn_cli, ["build"]).exit_code == 0  # CDN_DOMAIN needs a manifest
+    app = _flask_app(tmp_path / "app", published, moto_server, distribution_id, CDN_DOMAIN="cdn.example.com")
+    result = app.test_cli_runner().invoke(cdn_cli, ["doctor", "--json"])
+    assert result.exit_code == 3, result.output
+    found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["app.cdn-domain"]["status"] == "fail"
+    assert "CDN_DOMAIN cdn.example.com is neither distribution" in found["app.cdn-domain"]["why"]
+
+
+def test_built_but_never_published_is_named_with_the_fix(
+    moto_server: MotoServer, setup: SetUp, bucket: str, tmp_path: Path
+) -> None:
+    # The release step ran `flask cdn build` (the manifest names new keys) but not publish.
+    distribution_id = setup.build()
+    app = _flask_app(tmp_path / "app", bucket, moto_server, distribution_id)
+    runner = app.test_cli_runner()
+    assert runner.invoke(cdn_cli, ["build"]).exit_code == 0
+    result = runner.invoke(cdn_cli, ["doctor", "--json"])
+    assert result.exit_code == 3, result.output
+    found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["app.manifest"]["status"] == "fail"
+    assert "are not in s3://" in found["app.manifest"]["why"]
+    assert found["app.manifest"]["fix"].startswith("flask cdn publish")
+    # Published: every key is there.
+    assert runner.invoke(cdn_cli, ["publish"]).exit_code == 0
+    found = {
+        f["check"]: f for f in json.loads(runner.invoke(cdn_cli, ["doctor", "--json"]).stdout)["findings"]
+    }
+    assert found["app.manifest"]["status"] == "pass"
+
+
+def test_cdnpub_doctor_manifest_checks_a_manifest_outside_flask(
+    moto_server: MotoServer, setup: SetUp, bucket: str, site: Path, tmp_path: Path
+) -> None:
+    distribution_id = setup.build()
+    manifest = str(tmp_path / "m.json")
+    assert run_cli("build", str(site), "--manifest", manifest).exit_code == 0
+    result = doctor(moto_server, bucket, distribution_id, "--manifest", manifest)
+    assert result.exit_code == 3, result.output
+    found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["app.manifest"]["status"] == "fail"
+    assert found["app.manifest"]["fix"].startswith("cdnpub publish STATIC_DIR")
+    missing = doctor(moto_server, bucket, distribution_id, "--manifest", str(tmp_path / "none.json"))
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
 def test_flask_cdn_doctor_exits_3_on_a_failed_check(
     moto_server: MotoServer, setup: SetUp, published: str, tmp_path: Any
 ) -> None:
