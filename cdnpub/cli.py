@@ -182,7 +182,7 @@ def doctor_command(
         raise click.UsageError("Missing argument 's3://BUCKET[/PREFIX]' (or --local)")
     bucket, prefix = parse_s3_url(destination or f"s3://{LOCAL_BUCKET}/static")
     if values["local"]:
-        values.update(local_target(bucket, values["endpoint_url"], distribution_id))
+        values.update(local_target(bucket, values["endpoint_url"], distribution_id, write=False))
         distribution_id = values["distribution_id"]
     where = f"s3://{bucket}/{prefix or 'static'}"
     app = (

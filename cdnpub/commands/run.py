@@ -29,16 +29,19 @@ from cdnpub.sync.settings import Settings
 from cdnpub.text import plural, printable, redact
 
 
-def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
+def local_target(
+    bucket: str, endpoint_url: str | None, distribution_id: str | None, write: bool = True
+) -> dict[str, Any]:
     """Option values for the embedded emulator, the same for both faces: dummy static
     credentials (`access_key`, `secret_key`, which `options.connection` hands to the
     Connection: the user's real ones, their profile and session token stay out of it,
     and the process environment is left as it is), the emulator's endpoint, the bucket
     and its distribution (found, or created), and as `cdn_domain` the CDN preview that
     serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the preview
-    does not serve is a UserError (see local.pick_local)."""
+    does not serve is a UserError (see local.pick_local). Nothing is written to an
+    emulator whose bucket is there; without `write` (a read-only command), nothing at all."""
     endpoint = endpoint_url or LOCAL_ENDPOINT
-    target = find_local(endpoint, bucket)
+    target = find_local(endpoint, bucket, write)
     cdn_domain = target.cdn_domain
     if cdn_domain is None and not distribution_id:
         click.echo(

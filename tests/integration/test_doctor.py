@@ -667,6 +667,30 @@ def test_cdnpub_doctor_local_checks_the_emulators_bucket_without_an_argument(
     assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"pass"}
 
 
+@pytest.mark.parametrize("local", [False, True])
+def test_read_only_commands_send_no_write(
+    moto_server: MotoServer, site: Any, tmp_path: Path, local: bool
+) -> None:
+    """doctor, flask cdn plan and publish --dry-run, with --local as without: the
+    emulator's set-up is `cdnpub local`'s, done once, not re-applied by every read."""
+    from cdnpub.local.provision import LOCAL_BUCKET
+
+    distribution_id = ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
+    assert publish(site, LOCAL_BUCKET, moto_server, "--distribution-id", distribution_id).exit_code == 0
+    where = ["--local"] if local else ["--distribution-id", distribution_id]
+    app = _flask_app(tmp_path / "app", LOCAL_BUCKET, moto_server, distribution_id)
+    app.config["CDN_STATIC_PREFIX"] = "static"
+    moto_server.reset_log()
+    results = [
+        run_cli("doctor", f"s3://{LOCAL_BUCKET}/static", "--endpoint-url", moto_server.url, "--json", *where),
+        publish(site, LOCAL_BUCKET, moto_server, "--dry-run", *where),
+        app.test_cli_runner().invoke(cdn_cli, ["plan", "--endpoint-url", moto_server.url, *where]),
+    ]
+    assert [r.exit_code for r in results] == [0, 0, 0], [r.output for r in results]
+    assert moto_server.writes() == []
+    assert len(moto_server.requests()) > 10  # they did read
+
+
 def test_doctor_without_a_bucket_or_local_is_a_usage_error() -> None:
     result = run_cli("doctor")
     assert result.exit_code == 2 and "s3://BUCKET[/PREFIX]" in result.stderr
