@@ -80,11 +80,27 @@ def bucket_origins(config: Mapping[str, Any], bucket: str) -> list[Mapping[str, 
     return [o for o in items(config.get("Origins")) if origin_kind(str(o.get("DomainName", "")), bucket)]
 
 
+def primary_origin(config: Mapping[str, Any], target: str) -> str:
+    """The origin a behavior's TargetOriginId sends requests to: itself, or for a failover
+    origin group (OriginGroups) its primary member, the first (CloudFront tries the
+    secondary only when the primary answers an error the group names)."""
+    for group in items(config.get("OriginGroups")):
+        if str(group.get("Id", "")) == target:
+            members = items(group.get("Members"))
+            return str(members[0].get("OriginId", "")) if members else target
+    return target
+
+
+def sends_to_bucket(config: Mapping[str, Any], bucket: str, behavior: Mapping[str, Any]) -> bool:
+    """Whether the behavior's requests go to the bucket (directly or as a group's primary)."""
+    origins = [str(o["Id"]) for o in bucket_origins(config, bucket)]
+    return primary_origin(config, str(behavior.get("TargetOriginId", ""))) in origins
+
+
 def bucket_behavior(config: Mapping[str, Any], bucket: str, prefix: str) -> Mapping[str, Any] | None:
     """The behavior that serves the prefix, if it sends requests to the bucket."""
     behavior = behavior_for(config, probe_path(prefix))
-    origins = [str(o["Id"]) for o in bucket_origins(config, bucket)]
-    return behavior if str(behavior.get("TargetOriginId", "")) in origins else None
+    return behavior if sends_to_bucket(config, bucket, behavior) else None
 
 
 def as_list(value: Any) -> list[Any]:

@@ -416,3 +416,40 @@ def test_without_cached_encodings_the_cache_key_is_the_path_alone() -> None:
     found = {f.check: f for f in run_checks(with_behavior(CachePolicyId=_UNCOMPRESSED))}
     assert found["caching.cache-key"].why == "the cache key is the path"
     assert "Accept-Encoding" in {f.check: f for f in run_checks(good())}["caching.cache-key"].why
+
+
+def _group(primary: str, secondary: str) -> SetUp:
+    """The default behavior sends to a failover origin group (CloudFront's OriginGroups)."""
+    setup = with_behavior(TargetOriginId="failover")
+    assert setup.distribution is not None
+    config = dict(setup.distribution["DistributionConfig"])
+    backup = {"Id": "backup", "DomainName": "my-assets-replica.s3.us-west-2.amazonaws.com", "OriginPath": ""}
+    config["Origins"] = {"Items": [*config["Origins"]["Items"], backup]}
+    config["OriginGroups"] = {
+        "Quantity": 1,
+        "Items": [
+            {
+                "Id": "failover",
+                "FailoverCriteria": {"StatusCodes": {"Quantity": 2, "Items": [500, 503]}},
+                "Members": {"Quantity": 2, "Items": [{"OriginId": primary}, {"OriginId": secondary}]},
+            }
+        ],
+    }
+    return good(distribution={**setup.distribution, "DistributionConfig": config})
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary", "expected"),
+    [
+        # moto 5 refuses OriginGroups (NoSuchOrigin at CreateDistribution): pinned here only.
+        ("assets", "backup", {}),  # followed to its primary: every check is made
+        ("backup", "assets", {"origin.behavior": "fail"}),  # the replica answers first
+    ],
+)
+def test_a_failover_origin_group_is_followed_to_its_primary(
+    primary: str, secondary: str, expected: dict[str, str]
+) -> None:
+    setup = _group(primary, secondary)
+    assert not_passed(setup) == expected
+    checks = {f.check for f in run_checks(setup)}
+    assert ({"caching.cache-policy", "cross-origin.cors"} <= checks) is (not expected)

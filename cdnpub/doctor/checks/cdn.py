@@ -20,10 +20,12 @@ from cdnpub.doctor.documents import (
     forwards_origin,
     needs_cors,
     origin_kind,
+    primary_origin,
     probe_path,
     response_policy_cors,
     rest_domain,
     s3_cors_allows_get,
+    sends_to_bucket,
 )
 from cdnpub.doctor.model import CONSOLE, FAIL, PASS, WARN, SetUp, Verdict, denied
 from cdnpub.doctor.policy import Match, cloudfront_read, denials
@@ -122,8 +124,10 @@ def behavior(setup: SetUp) -> Verdict | None:
     served = behavior_for(d.config, path)
     target = str(served.get("TargetOriginId", ""))
     pattern = str(served.get("PathPattern") or "Default (*)")
-    if d.origins and target in [str(o["Id"]) for o in d.origins]:
-        return Verdict(PASS, f"behavior {pattern} sends {path} to the bucket")
+    if sends_to_bucket(d.config, setup.bucket, served):
+        primary = primary_origin(d.config, target)
+        via = f" (origin group {target}, primary {primary})" if primary != target else ""
+        return Verdict(PASS, f"behavior {pattern} sends {path} to the bucket{via}")
     want = f"/{setup.prefix}/*" if setup.prefix else "Default (*)"
     return Verdict(
         FAIL,
@@ -237,8 +241,7 @@ def cors(setup: SetUp) -> Verdict | None:
     d = _dist(setup)
     if d is None or bucket_behavior(d.config, setup.bucket, setup.prefix) is None:
         return None
-    default_target = str((d.config.get("DefaultCacheBehavior") or {}).get("TargetOriginId", ""))
-    if default_target not in [str(o["Id"]) for o in d.origins]:
+    if not sends_to_bucket(d.config, setup.bucket, d.config.get("DefaultCacheBehavior") or {}):
         return Verdict(PASS, "the app's pages are served by the same distribution: same origin")
     records = setup.published.records if setup.published else None
     kinds = needs_cors(records)
