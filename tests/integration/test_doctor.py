@@ -586,6 +586,31 @@ def test_a_refused_read_is_a_warning_naming_the_iam_action(
     assert "s3:GetBucketPolicy" in warned[0]["why"]
 
 
+def test_credentials_that_read_nothing_are_no_pass(
+    moto_server: MotoServer, setup: SetUp, published: str
+) -> None:
+    distribution_id = setup.build()
+    moto_server.fail = lambda r: 403 if r.method in ("GET", "HEAD") else None
+    result = run_cli("doctor", f"s3://{published}/static", "--endpoint-url", moto_server.url,
+                     "--distribution-id", distribution_id)  # fmt: skip
+    assert result.exit_code == 4, result.output
+    assert re.search(
+        r"^0 passed, \d+ warnings, 0 failed, \d+ checks not made \(reads refused\)$", result.stdout, re.M
+    )
+    assert result.stderr.startswith("cdnpub: ") and "could not be made (reads refused)" in result.stderr
+
+
+def test_a_prefix_holding_markup_is_shown_as_it_is_on_a_terminal(
+    moto_server: MotoServer, setup: SetUp, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    distribution_id = setup.build()
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    result = run_cli("doctor", f"s3://{bucket}/a[/]b", "--endpoint-url", moto_server.url,
+                     "--distribution-id", distribution_id)  # fmt: skip
+    assert result.exit_code in (0, 3), result.output  # no MarkupError
+    assert "a[/]b" in result.stdout
+
+
 def test_a_refused_distribution_is_a_warning_naming_the_iam_action(
     moto_server: MotoServer, setup: SetUp, published: str
 ) -> None:
