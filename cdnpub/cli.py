@@ -188,7 +188,10 @@ def doctor_command(
     app = (
         App(
             manifest=doctor_manifest,
-            manifest_given=True,
+            # Named on the command line, a missing file is a mistake; CDNPUB_MANIFEST, set
+            # for publish in CI, may name one not built yet.
+            manifest_given=click.get_current_context().get_parameter_source("doctor_manifest")
+            is click.core.ParameterSource.COMMANDLINE,
             publish=f"cdnpub publish STATIC_DIR {where} --manifest {doctor_manifest}",
         )
         if doctor_manifest

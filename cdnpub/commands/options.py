@@ -68,9 +68,9 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         help="Where to write the manifest (after a publish: only once it succeeded).",
     ),
     "doctor_manifest": click.option(
-        "--manifest", "doctor_manifest", type=TEXT, default=None, metavar="FILE",
+        "--manifest", "doctor_manifest", type=TEXT, default=None, envvar="CDNPUB_MANIFEST", metavar="FILE",
         help="Also check that every key this manifest names is in the bucket (the app's pages "
-        "point at them).",
+        "point at them). From CDNPUB_MANIFEST: checked only if the file exists.",
     ),
     "out": click.option(
         "--out", type=click.Path(file_okay=False, path_type=Path), envvar="CDNPUB_OUT",

@@ -396,7 +396,6 @@ def _encodings(gzip: bool, brotli: bool) -> dict[str, Any]:
     [
         ({}, None, "pass", "gzip and Brotli"),
         ({"CachePolicyId": _UNCOMPRESSED}, None, "warn", "Gzip and Brotli off"),
-        ({"CachePolicyId": CACHING_DISABLED}, None, "warn", "Gzip and Brotli off"),
         ({"Compress": False}, None, "warn", "does not compress"),
         ({"CachePolicyId": CUSTOM}, _encodings(False, False), "warn", "Gzip and Brotli off"),
         ({"CachePolicyId": CUSTOM}, _encodings(True, False), "pass", "(gzip, my-policy)"),
@@ -410,6 +409,14 @@ def test_compression_is_what_the_flag_and_the_cache_policy_let_cloudfront_do(
     setup = good(distribution=setup.distribution, cache_policies={CUSTOM: custom} if custom else {})
     found = {f.check: f for f in run_checks(setup)}
     assert (found["caching.compress"].status, says in found["caching.compress"].why) == (status, True)
+
+
+def test_under_caching_disabled_compression_is_not_claimed() -> None:
+    # CachingDisabled caches no encoding: CloudFront compresses nothing. caching.cache-policy
+    # fails it, and its fix compresses too; compression is not said to be on.
+    found = {f.check: f for f in run_checks(with_behavior(CachePolicyId=CACHING_DISABLED))}
+    assert found["caching.cache-policy"].status == "fail"
+    assert "caching.compress" not in found
 
 
 def test_without_cached_encodings_the_cache_key_is_the_path_alone() -> None:

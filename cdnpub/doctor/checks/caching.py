@@ -132,6 +132,8 @@ def compress(setup: SetUp) -> Verdict | None:
         )
     if not isinstance(settings, CacheSettings):
         return Verdict(PASS, "Compress is on (the cache policy's encodings were not read)")
+    if settings.max_ttl == 0:
+        return None  # caching.cache-policy fails it; its fix (CachingOptimized) compresses too
     if not (settings.gzip or settings.brotli):
         return Verdict(
             WARN,
