@@ -28,6 +28,11 @@ DENY_ROWS = [
     (_deny(Condition={"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}), "warn"),
     (_deny(Condition={"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}), "warn"),
     (_deny(Principal=None, NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"}), "warn"),
+    # Deny outside the organization: whether a service principal carries the org id is not
+    # judged here -> warn (AWS advises an aws:PrincipalIsAWSService exemption).
+    (_deny(Condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}), "warn"),
+    (_deny(Condition={"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"},
+                      "Bool": {"aws:PrincipalIsAWSService": "false"}}), "pass"),
     # A Deny naming CloudFront's service principal, or everyone, with nothing to exempt it.
     (_deny(Principal={"Service": "cloudfront.amazonaws.com"}), "fail"),
     (_deny(), "fail"),
