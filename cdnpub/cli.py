@@ -39,6 +39,7 @@ from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build,
 from cdnpub.commands.releases import form_of, run_diff, run_releases
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, connection, publish_settings
+from cdnpub.doctor.model import App
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET
 from cdnpub.manifest import write
@@ -163,21 +164,40 @@ def invalidate_command(
 @click.argument("destination", metavar="s3://BUCKET[/PREFIX]", required=False)
 @options(
     distribution_id_option(DOCTOR_DISTRIBUTION_ID),
+    "doctor_manifest",
     json_option(DOCTOR_JSON),
     *CONNECTION, "local", "debug",
 )  # fmt: skip
 def doctor_command(
-    destination: str | None, distribution_id: str | None, as_json: bool, **values: Any
+    destination: str | None,
+    distribution_id: str | None,
+    doctor_manifest: str | None,
+    as_json: bool,
+    **values: Any,
 ) -> None:
     """Check the bucket and its CloudFront distribution against what publishing assumes
-    (read-only). Exit 3 when a check fails. With --local, s3://cdnpub-local/static by default."""
+    (read-only). Exit 3 when a check fails, 4 when one could not be made (reads refused).
+    With --local, s3://cdnpub-local/static by default."""
     if destination is None and not values["local"]:
         raise click.UsageError("Missing argument 's3://BUCKET[/PREFIX]' (or --local)")
     bucket, prefix = parse_s3_url(destination or f"s3://{LOCAL_BUCKET}/static")
     if values["local"]:
-        values.update(local_target(bucket, values["endpoint_url"], distribution_id))
+        values.update(local_target(bucket, values["endpoint_url"], distribution_id, write=False))
         distribution_id = values["distribution_id"]
-    run_doctor(connection(values), bucket, prefix or "static", distribution_id, as_json)
+    where = f"s3://{bucket}/{prefix or 'static'}"
+    app = (
+        App(
+            manifest=doctor_manifest,
+            # Named on the command line, a missing file is a mistake; CDNPUB_MANIFEST, set
+            # for publish in CI, may name one not built yet.
+            manifest_given=click.get_current_context().get_parameter_source("doctor_manifest")
+            is click.core.ParameterSource.COMMANDLINE,
+            publish=f"cdnpub publish STATIC_DIR {where} --manifest {doctor_manifest}",
+        )
+        if doctor_manifest
+        else None
+    )
+    run_doctor(connection(values), bucket, prefix or "static", distribution_id, as_json, app)
 
 
 cli.add_command(local_command)  # needs the `local` extra (moto) only when it runs

@@ -6,6 +6,7 @@ exit code, and `cdnpub.commands.output` alone turns an error into that line and 
     +-- UserError        exit 2   bad path, option, input or credentials: the user can fix it
     |   +-- NoSuchBucket          the bucket is not there (a typo'd name, the wrong endpoint)
     +-- ChecksFailed     exit 3   `doctor` found a failing check
+    +-- ChecksNotMade    exit 4   `doctor` could not make some checks
 """
 
 from __future__ import annotations
@@ -51,3 +52,10 @@ class ChecksFailed(CdnpubError):
     tells from a remote failure (1) and a user error (2)."""
 
     exit_code = 3
+
+
+class ChecksNotMade(CdnpubError):
+    """`cdnpub doctor` failed nothing but could not make some checks (reads refused):
+    exit 4, so a pipeline gating on doctor does not pass a set-up it never saw."""
+
+    exit_code = 4

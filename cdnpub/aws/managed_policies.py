@@ -1,5 +1,6 @@
 """AWS's managed CloudFront policies, by id: what each one does to the cache key, the
-TTLs and the response headers. Every account has them without creating them, so
+TTLs, compression ("Cache compressed objects") and the response headers. Every account
+has them without creating them, so
 `cdnpub doctor` judges them from this table rather than asking CloudFront (which needs
 no permission, and works where an emulator does not model them: moto 5 answers 404).
 
@@ -25,6 +26,10 @@ class CacheSettings:
     query_strings: bool = False  # any query string in the cache key
     cookies: bool = False  # any cookie in the cache key
     headers: tuple[str, ...] = ()  # lower-case header names in the cache key (all: "*")
+    # "Cache compressed objects" (EnableAcceptEncodingGzip/Brotli): CloudFront compresses
+    # only what the policy lets it cache compressed, whatever the behavior's Compress flag.
+    gzip: bool = True
+    brotli: bool = True
 
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -45,9 +50,9 @@ _ORIGIN_CACHE_CONTROL_HEADERS = (
 CACHE_POLICIES: dict[str, CacheSettings] = {
     CACHING_OPTIMIZED: CacheSettings("CachingOptimized", 1, 86400, YEAR),
     "b2884449-e4de-46a7-ac36-70bc7f1ddd6d": CacheSettings(
-        "CachingOptimizedForUncompressedObjects", 1, 86400, YEAR
+        "CachingOptimizedForUncompressedObjects", 1, 86400, YEAR, gzip=False, brotli=False
     ),
-    CACHING_DISABLED: CacheSettings("CachingDisabled", 0, 0, 0),
+    CACHING_DISABLED: CacheSettings("CachingDisabled", 0, 0, 0, gzip=False, brotli=False),
     "83da9c7e-98b4-4e11-a168-04f0df8e2c65": CacheSettings(
         "UseOriginCacheControlHeaders", 0, 0, YEAR, cookies=True, headers=_ORIGIN_CACHE_CONTROL_HEADERS
     ),
@@ -70,7 +75,7 @@ CACHE_POLICIES: dict[str, CacheSettings] = {
         headers=("authorization", "cloudfront-viewer-country", "host"),
     ),
     "08627262-05a9-4f76-9ded-b50ca2e3a84f": CacheSettings(
-        "Elemental-MediaPackage", 0, 86400, YEAR, query_strings=True, headers=("origin",)
+        "Elemental-MediaPackage", 0, 86400, YEAR, query_strings=True, headers=("origin",), brotli=False
     ),
 }
 

@@ -67,6 +67,11 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         metavar="FILE",
         help="Where to write the manifest (after a publish: only once it succeeded).",
     ),
+    "doctor_manifest": click.option(
+        "--manifest", "doctor_manifest", type=TEXT, default=None, envvar="CDNPUB_MANIFEST", metavar="FILE",
+        help="Also check that every key this manifest names is in the bucket (the app's pages "
+        "point at them). From CDNPUB_MANIFEST: checked only if the file exists.",
+    ),
     "out": click.option(
         "--out", type=click.Path(file_okay=False, path_type=Path), envvar="CDNPUB_OUT",
         help="Also write the fingerprinted tree (and plain-name copies) to this folder.",

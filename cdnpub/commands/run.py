@@ -19,10 +19,11 @@ from cdnpub.build.model import Build
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
 from cdnpub.commands.provenance import provenance
 from cdnpub.commands.report import document, plan_table, summary_lines
-from cdnpub.doctor.checks import failed
+from cdnpub.doctor.checks import failed, unchecked
+from cdnpub.doctor.model import App
 from cdnpub.doctor.read import diagnose
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
-from cdnpub.errors import ChecksFailed
+from cdnpub.errors import ChecksFailed, ChecksNotMade
 from cdnpub.local.provision import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, find_local, preview_domain
 from cdnpub.manifest import writable, write
 from cdnpub.sync.publish import publish
@@ -30,16 +31,19 @@ from cdnpub.sync.settings import Settings
 from cdnpub.text import plural, printable, redact
 
 
-def local_target(bucket: str, endpoint_url: str | None, distribution_id: str | None) -> dict[str, Any]:
+def local_target(
+    bucket: str, endpoint_url: str | None, distribution_id: str | None, write: bool = True
+) -> dict[str, Any]:
     """Option values for the embedded emulator, the same for both faces: dummy static
     credentials (`access_key`, `secret_key`, which `values.connection` hands to the
     Connection: the user's real ones, their profile and session token stay out of it,
     and the process environment is left as it is), the emulator's endpoint, the bucket
     and its distribution (found, or created), and as `cdn_domain` the CDN preview that
     serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the preview
-    does not serve is a UserError (see local.pick_local)."""
+    does not serve is a UserError (see local.pick_local). Nothing is written to an
+    emulator whose bucket is there; without `write` (a read-only command), nothing at all."""
     endpoint = endpoint_url or LOCAL_ENDPOINT
-    target = find_local(endpoint, bucket)
+    target = find_local(endpoint, bucket, write)
     cdn_domain = target.cdn_domain
     if cdn_domain is None and not distribution_id:
         click.echo(
@@ -104,11 +108,17 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
 
 
 def run_doctor(
-    connection: Connection, bucket: str, prefix: str, distribution_id: str | None, as_json: bool
+    connection: Connection,
+    bucket: str,
+    prefix: str,
+    distribution_id: str | None,
+    as_json: bool,
+    app: App | None = None,
 ) -> None:
-    """Diagnose and tell; a failed check ends in ChecksFailed (exit 3) after the report."""
+    """Diagnose and tell; after the report, a failed check ends in ChecksFailed (exit 3),
+    else a check that could not be made in ChecksNotMade (exit 4)."""
     diagnosis = diagnose(
-        s3_client(connection, 4), cloudfront_client(connection), bucket, prefix, distribution_id
+        s3_client(connection, 4), cloudfront_client(connection), bucket, prefix, distribution_id, app
     )
     if as_json:
         click.echo(json.dumps(doctor_document(diagnosis), indent=2, ensure_ascii=False))
@@ -123,3 +133,9 @@ def run_doctor(
     bad = failed(diagnosis.findings)
     if bad:
         raise ChecksFailed(f"{plural(len(bad), 'check')} failed: {', '.join(f.check for f in bad)}")
+    missing = unchecked(diagnosis.findings)
+    if missing:
+        raise ChecksNotMade(
+            f"{plural(len(missing), 'check')} could not be made (reads refused): "
+            + ", ".join(f.check for f in missing)
+        )

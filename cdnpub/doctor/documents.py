@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cdnpub.aws.managed_policies import (
@@ -17,6 +17,7 @@ from cdnpub.aws.managed_policies import (
     CacheSettings,
 )
 from cdnpub.build.rules import SHORT_MAX_AGE, YEAR
+from cdnpub.doctor import policy as policy_rules
 from cdnpub.sync.release import ObjectRecord
 from cdnpub.urls import under
 
@@ -79,11 +80,27 @@ def bucket_origins(config: Mapping[str, Any], bucket: str) -> list[Mapping[str, 
     return [o for o in items(config.get("Origins")) if origin_kind(str(o.get("DomainName", "")), bucket)]
 
 
+def primary_origin(config: Mapping[str, Any], target: str) -> str:
+    """The origin a behavior's TargetOriginId sends requests to: itself, or for a failover
+    origin group (OriginGroups) its primary member, the first (CloudFront tries the
+    secondary only when the primary answers an error the group names)."""
+    for group in items(config.get("OriginGroups")):
+        if str(group.get("Id", "")) == target:
+            members = items(group.get("Members"))
+            return str(members[0].get("OriginId", "")) if members else target
+    return target
+
+
+def sends_to_bucket(config: Mapping[str, Any], bucket: str, behavior: Mapping[str, Any]) -> bool:
+    """Whether the behavior's requests go to the bucket (directly or as a group's primary)."""
+    origins = [str(o["Id"]) for o in bucket_origins(config, bucket)]
+    return primary_origin(config, str(behavior.get("TargetOriginId", ""))) in origins
+
+
 def bucket_behavior(config: Mapping[str, Any], bucket: str, prefix: str) -> Mapping[str, Any] | None:
     """The behavior that serves the prefix, if it sends requests to the bucket."""
     behavior = behavior_for(config, probe_path(prefix))
-    origins = [str(o["Id"]) for o in bucket_origins(config, bucket)]
-    return behavior if str(behavior.get("TargetOriginId", "")) in origins else None
+    return behavior if sends_to_bucket(config, bucket, behavior) else None
 
 
 def as_list(value: Any) -> list[Any]:
@@ -121,14 +138,8 @@ def _is_public(principal: Any) -> bool:
 
 
 def public_statements(policy: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-    """Allow statements for anyone (`*`) without an aws:SourceArn condition."""
-    return [
-        s
-        for s in _statements(policy)
-        if s.get("Effect") == "Allow"
-        and _is_public(s.get("Principal"))
-        and not _condition_values(s, "aws:SourceArn")
-    ]
+    """Allow statements S3 Block Public Access calls public (doctor.policy)."""
+    return [s for _, s in policy_rules.public_statements(policy)]
 
 
 def _grants_get(statement: Mapping[str, Any], bucket: str, prefix: str) -> bool:
@@ -197,6 +208,8 @@ def cache_settings(
             != "none",
             cookies=(params.get("CookiesConfig") or {}).get("CookieBehavior", "none") != "none",
             headers=names,
+            gzip=bool(params.get("EnableAcceptEncodingGzip", False)),
+            brotli=bool(params.get("EnableAcceptEncodingBrotli", False)),
         )
     if "MinTTL" not in behavior and "ForwardedValues" not in behavior:
         return None
@@ -209,6 +222,7 @@ def cache_settings(
         query_strings=bool(forwarded.get("QueryString")),
         cookies=(forwarded.get("Cookies") or {}).get("Forward", "none") != "none",
         headers=tuple(str(h).lower() for h in items(forwarded.get("Headers"))),
+        brotli=False,  # legacy cache settings compress with gzip only (Serve compressed files)
     )
 
 
@@ -225,18 +239,25 @@ def plain_max_age(records: Mapping[str, ObjectRecord] | None) -> int:
     return min(ages) if ages else DEFAULT_PLAIN_MAX_AGE
 
 
+# What browsers fetch in CORS mode from the CDN when the pages are on another host: fonts
+# (always), and what cdnpub's own helpers mark `crossorigin`: stylesheets and scripts
+# with `integrity` (cdn_vite_tags, the SRI docs), module scripts and modulepreloads.
+_CORS_KINDS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("stylesheets", lambda t: t.startswith("text/css")),
+    ("scripts", lambda t: "javascript" in t or t.startswith("text/ecmascript")),
+    ("fonts", lambda t: t.startswith("font/") or "font" in t),
+)
+
+
 def needs_cors(records: Mapping[str, ObjectRecord] | None) -> str:
-    """What in the release browsers fetch in CORS mode from another host: fonts, and
-    scripts (module scripts, and any with `integrity` + `crossorigin`). Without a
-    readable release, assume both."""
+    """What in the release browsers fetch in CORS mode from another host, named as the
+    report says it ("stylesheets and fonts"); "" when none. `records` None: the release
+    was not read, so every kind is assumed (the caller says why)."""
     if records is None:
-        return "fonts or scripts"
-    kinds = []
-    if any(r.content_type.startswith("font/") or "font" in r.content_type for r in records.values()):
-        kinds.append("fonts")
-    if any("javascript" in r.content_type for r in records.values()):
-        kinds.append("scripts")
-    return " and ".join(kinds)
+        return "stylesheets, scripts and fonts"
+    types = [r.content_type.lower() for r in records.values()]
+    kinds = [name for name, test in _CORS_KINDS if any(test(t) for t in types)]
+    return ", ".join(kinds[:-1]) + " and " + kinds[-1] if len(kinds) > 1 else "".join(kinds)
 
 
 def forwards_origin(policy_id: str, custom: Mapping[str, Mapping[str, Any]]) -> bool:

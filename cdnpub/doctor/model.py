@@ -37,6 +37,7 @@ class Group(str, Enum):
     CROSS_ORIGIN = "cross-origin"
     STORAGE = "storage"
     PUBLISHED = "published"
+    APP = "app"  # what the app's pages point at (flask cdn doctor, cdnpub doctor --manifest)
 
     def __str__(self) -> str:
         return self.value
@@ -57,6 +58,7 @@ class Finding:
     status: Status
     why: str
     fix: str = ""
+    checked: bool = True  # False: what it judges could not be read, so it says nothing
 
     def __post_init__(self) -> None:
         # Callers may name a group or status by its value ("pass"); it is held as the enum.
@@ -72,6 +74,7 @@ class Verdict:
     status: Status
     why: str
     fix: str = ""
+    checked: bool = True  # False: the check could not be made (a read refused); never a pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,21 @@ class Published:
 
 
 @dataclass(frozen=True, slots=True)
+class App:
+    """What the app's pages point at: CDN_DOMAIN/CDN_HTTPS (flask cdn doctor) and the
+    keys its manifest names, against what the bucket holds (one listing)."""
+
+    domain: str = ""  # CDN_DOMAIN, no scheme; "" when not checked (unset, or --local)
+    https: bool = True  # CDN_HTTPS
+    manifest: str = ""  # the manifest file read; "" when none
+    manifest_given: bool = False  # named by the user (--manifest): its absence is their mistake
+    manifest_error: str = ""  # why it could not be read
+    keys: int = 0  # how many keys it names
+    missing: tuple[str, ...] = ()  # the keys it names that the bucket lacks, sorted
+    publish: str = "cdnpub publish"  # the command that uploads them (the face's own)
+
+
+@dataclass(frozen=True, slots=True)
 class SetUp:
     """The configuration doctor fetched. None means "not configured" (S3's NoSuch...);
     a name in `denied` means "could not be read", with the IAM action that was refused."""
@@ -125,13 +143,18 @@ class SetUp:
     response_headers_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     origin_request_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     published: Published | None = None
+    app: App | None = None
     denied: Mapping[str, str] = field(default_factory=dict)  # what -> IAM action refused
 
 
 def denied(what: str, action: str) -> Verdict:
-    """A check that could not read what it judges: a warning naming the refused IAM action."""
+    """A check that could not read what it judges: a warning naming the refused IAM action.
+    AccessDenied says only "refused": the identity may lack the action, or a bucket
+    policy's Deny may stop it (access.bucket-policy names such a statement)."""
     return Verdict(
         WARN,
-        f"could not read the {what}: the credentials lack {action}",
-        f"grant {action} to the identity running doctor (aws sts get-caller-identity tells which)",
+        f"could not read the {what}: refused (the credentials lack {action}, or a policy denies it)",
+        f"grant {action} to the identity running doctor (aws sts get-caller-identity tells which), "
+        "or exempt it from the bucket policy's Deny",
+        checked=False,
     )

@@ -9,7 +9,10 @@ IAM action. A missing configuration (S3's NoSuch... codes) is a value, None.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 from cdnpub.aws.clients import ACCESS_DENIED, NOT_FOUND, error_code, error_message
@@ -21,8 +24,9 @@ from cdnpub.aws.managed_policies import (
 from cdnpub.aws.s3 import s3_errors
 from cdnpub.doctor.checks import run_checks
 from cdnpub.doctor.documents import behavior_for, bucket_origins, parse_policy, probe_path
-from cdnpub.doctor.model import Diagnosis, Published, Sample, SetUp
+from cdnpub.doctor.model import App, Diagnosis, Published, Sample, SetUp
 from cdnpub.errors import RemoteError, UserError
+from cdnpub.manifest import read as read_manifest
 from cdnpub.sync.layout import is_record_key, pending_key, releases_prefix
 from cdnpub.sync.release import MAX_RECORD_BYTES, loads
 
@@ -86,10 +90,16 @@ class _Reader:
 
 
 def diagnose(
-    s3: Any, cloudfront: Any | None, bucket: str, prefix: str, distribution_id: str | None
+    s3: Any,
+    cloudfront: Any | None,
+    bucket: str,
+    prefix: str,
+    distribution_id: str | None,
+    app: App | None = None,
 ) -> Diagnosis:
     """Read the set-up of s3://bucket/prefix and the distribution (given, or found as the
-    one distribution with the bucket as origin) and run every check."""
+    one distribution with the bucket as origin) and run every check. `app`: what the
+    app's pages point at (its manifest is read here, and its keys listed in the bucket)."""
     reader = _Reader(bucket)
     region = _region(s3, bucket, reader)
     config = _bucket_config(s3, bucket, reader)
@@ -100,6 +110,8 @@ def diagnose(
         if distribution is not None:
             policies = _policies(cloudfront, distribution, prefix, reader)
     published = _published(s3, bucket, prefix, reader)
+    if app is not None and app.manifest:
+        app = _manifest_keys(s3, bucket, app, reader)
     setup = SetUp(
         bucket=bucket,
         prefix=prefix,
@@ -111,6 +123,7 @@ def diagnose(
         response_headers_policies=policies["response"],
         origin_request_policies=policies["request"],
         published=published,
+        app=app,
         denied=dict(reader.denied),
     )
     found_id = str(distribution["Id"]) if distribution else distribution_id
@@ -303,3 +316,31 @@ def _sample(s3: Any, bucket: str, key: str, size: int) -> Callable[[], dict[str,
         return answer
 
     return read
+
+
+def _manifest_keys(s3: Any, bucket: str, app: App, reader: _Reader) -> App:
+    """`app` with the keys its manifest names and those the bucket lacks: one listing
+    under the keys' common prefix, not a HEAD per key."""
+    if not app.manifest_given and not Path(app.manifest).exists():
+        return replace(app, manifest="")  # no CDN_MANIFEST yet: the app serves its own files
+    try:
+        manifest = read_manifest(app.manifest)
+    except UserError as err:
+        if app.manifest_given:
+            raise  # `--manifest FILE` names a file that is not one: a user mistake, exit 2
+        return replace(app, manifest_error=str(err))
+    keys = sorted({e.key for e in manifest.entries.values()})
+    # The folder all keys share (a key's own name dropped): the one listing's prefix.
+    start = posixpath.commonpath(keys).rpartition("/")[0] if keys else ""
+    start = start + "/" if start else ""
+
+    def listing() -> set[str]:
+        found: set[str] = set()
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=start):
+            found.update(str(o["Key"]) for o in page.get("Contents", []))
+        return found
+
+    held = reader.read("manifest_keys", "s3:ListBucket", listing)
+    if held is None:
+        return replace(app, keys=len(keys))
+    return replace(app, keys=len(keys), missing=tuple(k for k in keys if k not in held))

@@ -38,6 +38,7 @@ from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.releases import form_of, run_diff, run_releases
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, publish_settings
+from cdnpub.doctor.model import App
 from cdnpub.errors import NoSuchBucket, UserError
 from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
@@ -263,12 +264,22 @@ def publish_command(ctx: click.Context, /, **values: Any) -> None:
     *CONNECTION, "local", "debug",
 )  # fmt: skip
 def doctor_command(as_json: bool, **values: Any) -> None:
-    """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes
-    (read-only). Exit 3 when a check fails."""
+    """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes,
+    and what the app's pages point at: CDN_DOMAIN and every key of CDN_MANIFEST
+    (read-only). Exit 3 when a check fails, 4 when one could not be made."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app_settings(app)
     # publish_target reads the publish options too (doctor has none): their absence is None.
-    settings, connection = publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), **values})
-    run_doctor(connection, settings.bucket, settings.prefix, settings.distribution_id, as_json)
+    settings, connection = publish_target(config, {**dict.fromkeys(PUBLISH), **values})
+    # What the pages point at: CDN_DOMAIN (not with --local: the emulator's preview is
+    # no alias of its distribution) and the keys CDN_MANIFEST names.
+    pages = App(
+        domain="" if values.get("local") else config.domain,
+        https=config.https,
+        manifest=str(config.manifest),
+        publish="flask cdn publish",
+    )
+    run_doctor(connection, settings.bucket, settings.prefix, settings.distribution_id, as_json, pages)
 
 
 def _read_target(values: dict[str, Any]) -> tuple[Settings, Connection]:

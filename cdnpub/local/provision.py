@@ -124,10 +124,12 @@ def pick_local(bucket: str, comments: dict[str, str]) -> LocalTarget:
     return LocalTarget(own, None)
 
 
-def find_local(endpoint_url: str, bucket: str) -> LocalTarget:
-    """`pick_local` on the emulator's distributions; creates the bucket (and, where no
-    preview is noted, a distribution) that the publish needs. One listing of the
-    distributions, then one CreateBucket (and one CreateDistribution the first time)."""
+def find_local(endpoint_url: str, bucket: str, write: bool = True) -> LocalTarget:
+    """`pick_local` on the emulator's distributions: one listing of them and one HEAD of
+    the bucket. The emulator's set-up is `cdnpub local`'s (ensure_local): a bucket already
+    there is left as it is, so a read-only command sends no write. With `write` (a
+    publish), a bucket found missing is created as aws-setup.md makes it, and where no
+    preview is noted, a distribution; without (doctor, plan, a dry run), nothing is."""
     import botocore.exceptions
 
     try:
@@ -138,8 +140,10 @@ def find_local(endpoint_url: str, bucket: str) -> LocalTarget:
             for item in page.get("DistributionList", {}).get("Items", [])
         }
         target = pick_local(bucket, comments)
-        _ensure_bucket(local_client("s3", endpoint_url), bucket)
-        if target.distribution_id is None:
+        s3 = local_client("s3", endpoint_url)
+        if write and not _bucket_exists(s3, bucket):
+            _ensure_bucket(s3, bucket)
+        if target.distribution_id is None and write:
             created = _create_distribution(cloudfront, bucket, _comment(bucket))
             target = LocalTarget(created, None)
         return target
@@ -147,6 +151,19 @@ def find_local(endpoint_url: str, bucket: str) -> LocalTarget:
         raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
     except botocore.exceptions.ClientError as err:
         raise UserError(f"cannot set up s3://{bucket} on {endpoint_url}: {err}") from None
+
+
+def _bucket_exists(s3: Any, bucket: str) -> bool:
+    """HeadBucket: whether the emulator has the bucket (a read, no write)."""
+    import botocore.exceptions
+
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except botocore.exceptions.ClientError as err:
+        if error_code(err) in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True
 
 
 def preview_domain(endpoint_url: str, distribution_id: str) -> str | None:

@@ -12,7 +12,6 @@ from cdnpub.aws.managed_policies import (
     CACHE_POLICIES,
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
-    CORS_WITH_PREFLIGHT,
 )
 from cdnpub.doctor.checks import CHECKS, group_of, run_checks
 from cdnpub.doctor.documents import (
@@ -26,8 +25,9 @@ from cdnpub.doctor.documents import (
 )
 from cdnpub.doctor.model import Group, Published, Sample, SetUp, Status
 from cdnpub.sync.release import ObjectRecord
+from tests.support.doctor import ARN, OAC_STATEMENT, good, head, release_records, with_behavior
+from tests.support.doctor import policy_of as _policy
 
-ARN = "arn:aws:cloudfront::111122223333:distribution/E2EXAMPLE"
 CUSTOM = "11111111-2222-3333-4444-555555555555"
 
 
@@ -80,19 +80,6 @@ def test_the_first_matching_ordered_behavior_wins_over_the_default() -> None:
     }
     assert behavior_for(config, "/static/css/app.css")["TargetOriginId"] == "assets"
     assert behavior_for(config, "/index.html")["TargetOriginId"] == "app"
-
-
-def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
-
-
-OAC_STATEMENT = {
-    "Effect": "Allow",
-    "Principal": {"Service": "cloudfront.amazonaws.com"},
-    "Action": "s3:GetObject",
-    "Resource": "arn:aws:s3:::my-assets/*",
-    "Condition": {"StringEquals": {"AWS:SourceArn": ARN}},
-}
 
 
 @pytest.mark.parametrize(
@@ -199,81 +186,6 @@ def test_legacy_settings_default_as_cloudfront_does() -> None:
 # --- whole set-ups: the good one, and what moto cannot build ---------------------------
 
 
-def _records() -> dict[str, ObjectRecord]:
-    css = ObjectRecord("0" * 64, "a" * 32, 10, "text/css; charset=utf-8", "public, max-age=300", plain=True)
-    font = ObjectRecord("1" * 64, "b" * 32, 10, "font/woff2", "public, max-age=31536000, immutable")
-    return {"static/css/app.css": css, "static/fonts/f.0123456789.woff2": font}
-
-
-def _head(record: ObjectRecord, **change: Any) -> dict[str, Any]:
-    head = {
-        "ETag": f'"{record.etag}"',
-        "ContentLength": record.size,
-        "ContentType": record.content_type,
-        "CacheControl": record.cache_control,
-    }
-    return {**head, **change}
-
-
-def good(**change: Any) -> SetUp:
-    records = _records()
-    css = records["static/css/app.css"]
-    distribution = {
-        "Id": "E2EXAMPLE",
-        "ARN": ARN,
-        "DistributionConfig": {
-            "HttpVersion": "http2and3",
-            "Origins": {
-                "Items": [
-                    {
-                        "Id": "assets",
-                        "DomainName": "my-assets.s3.eu-west-1.amazonaws.com",
-                        "OriginPath": "",
-                        "OriginAccessControlId": "E3OAC",
-                    }
-                ]
-            },
-            "DefaultCacheBehavior": {
-                "TargetOriginId": "assets",
-                "ViewerProtocolPolicy": "redirect-to-https",
-                "Compress": True,
-                "CachePolicyId": CACHING_OPTIMIZED,
-                "ResponseHeadersPolicyId": CORS_WITH_PREFLIGHT,
-            },
-        },
-    }
-    setup = SetUp(
-        bucket="my-assets",
-        prefix="static",
-        region="eu-west-1",
-        bucket_policy=_policy(OAC_STATEMENT),
-        public_access_block=dict.fromkeys(
-            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
-        ),
-        ownership="BucketOwnerEnforced",
-        distribution=distribution,
-        published=Published(
-            "static/.cdnpub/releases/20260101T000000Z-0123456789ab.json.gz",
-            records,
-            samples=(Sample("static/css/app.css", css, _head(css)),),
-        ),
-    )
-    return SetUp(**{**{f: getattr(setup, f) for f in SetUp.__dataclass_fields__}, **change})
-
-
-def _with_behavior(**change: Any) -> SetUp:
-    setup = good()
-    assert setup.distribution is not None
-    config = setup.distribution["DistributionConfig"]
-    behavior = {**config["DefaultCacheBehavior"], **change}
-    return good(
-        distribution={
-            **setup.distribution,
-            "DistributionConfig": {**config, "DefaultCacheBehavior": behavior},
-        }
-    )
-
-
 def not_passed(setup: SetUp) -> dict[str, str]:
     return {f.check: f.status for f in run_checks(setup) if f.status != "pass"}
 
@@ -289,6 +201,8 @@ def _custom_cache_policy(min_ttl: int, max_ttl: int, **params: Any) -> dict[str,
         "DefaultTTL": max(min_ttl, 86400),
         "MaxTTL": max_ttl,
         "ParametersInCacheKeyAndForwardedToOrigin": {
+            "EnableAcceptEncodingGzip": True,  # required fields of the API
+            "EnableAcceptEncodingBrotli": True,
             "QueryStringsConfig": {"QueryStringBehavior": "none"},
             "CookiesConfig": {"CookieBehavior": "none"},
             "HeadersConfig": {"HeaderBehavior": "none"},
@@ -317,41 +231,67 @@ def test_a_custom_cache_policy_is_judged_by_its_ttls_and_key(
     policy: dict[str, Any], expected: dict[str, str]
 ) -> None:
     # moto models no cache policies: a custom one exists only here.
-    setup = _with_behavior(CachePolicyId=CUSTOM)
+    setup = with_behavior(CachePolicyId=CUSTOM)
     assert not_passed(good(distribution=setup.distribution, cache_policies={CUSTOM: policy})) == expected
 
 
 def test_a_longer_plain_max_age_from_the_release_raises_the_bar_for_min_ttl() -> None:
     records = {
         k: ObjectRecord(r.sha256, r.etag, r.size, r.content_type, "public, max-age=7200", plain=r.plain)
-        for k, r in _records().items()
+        for k, r in release_records().items()
     }
-    setup = _with_behavior(CachePolicyId=CUSTOM)
+    setup = with_behavior(CachePolicyId=CUSTOM)
     published = Published("static/.cdnpub/releases/x", records)
     custom = {CUSTOM: _custom_cache_policy(3600, 31536000)}
     assert not_passed(good(distribution=setup.distribution, cache_policies=custom, published=published)) == {}
 
 
 def test_a_custom_response_headers_policy_with_allowed_origins_is_cors() -> None:
-    setup = _with_behavior(ResponseHeadersPolicyId=CUSTOM)
+    setup = with_behavior(ResponseHeadersPolicyId=CUSTOM)
     policy = {"CorsConfig": {"AccessControlAllowOrigins": {"Items": ["https://www.example.com"]}}}
     assert not_passed(good(distribution=setup.distribution, response_headers_policies={CUSTOM: policy})) == {}
 
 
 def test_a_security_headers_policy_alone_is_no_cors() -> None:
-    setup = _with_behavior(ResponseHeadersPolicyId="67f7725c-6f97-4210-82d7-5512b31e9d03")
+    setup = with_behavior(ResponseHeadersPolicyId="67f7725c-6f97-4210-82d7-5512b31e9d03")
     assert not_passed(good(distribution=setup.distribution)) == {"cross-origin.cors": "fail"}
 
 
-def test_a_release_without_fonts_or_scripts_needs_no_cors() -> None:
-    records = {"static/css/app.css": _records()["static/css/app.css"]}
-    setup = _with_behavior(ResponseHeadersPolicyId="")
-    assert not_passed(good(distribution=setup.distribution, published=Published("k", records))) == {}
+def test_a_release_of_images_alone_needs_no_cors() -> None:
+    css = release_records()["static/css/app.css"]
+    png = ObjectRecord(css.sha256, css.etag, 10, "image/png", css.cache_control, plain=True)
+    setup = with_behavior(ResponseHeadersPolicyId="")
+    assert not_passed(good(distribution=setup.distribution, published=Published("k", {"i.png": png}))) == {}
+
+
+@pytest.mark.parametrize(
+    ("content_types", "published", "says"),
+    [
+        # A CSS-and-images site: cdnpub's helpers load stylesheets with integrity + crossorigin.
+        (("text/css; charset=utf-8", "image/png"), True, "the release holds stylesheets (fetched"),
+        (("text/javascript; charset=utf-8",), True, "the release holds scripts ("),
+        (("text/css", "font/woff2"), True, "the release holds stylesheets and fonts ("),
+        ((), False, "nothing is published yet (stylesheets, scripts and fonts"),
+    ],
+)
+def test_what_cdnpubs_helpers_fetch_with_crossorigin_needs_cors(
+    content_types: tuple[str, ...], published: bool, says: str
+) -> None:
+    css = release_records()["static/css/app.css"]
+    records = {
+        f"k{i}": ObjectRecord(css.sha256, css.etag, 10, t, css.cache_control, plain=True)
+        for i, t in enumerate(content_types)
+    }
+    release = Published("k", records) if published else Published()
+    setup = with_behavior(ResponseHeadersPolicyId="")
+    found = {f.check: f for f in run_checks(good(distribution=setup.distribution, published=release))}
+    assert found["cross-origin.cors"].status == "fail"
+    assert says in found["cross-origin.cors"].why
 
 
 def test_s3_cors_with_origin_in_the_cache_key_passes() -> None:
     # UseOriginCacheControlHeaders keys on Origin (and on cookies: a cache-key warning).
-    setup = _with_behavior(
+    setup = with_behavior(
         ResponseHeadersPolicyId="",
         OriginRequestPolicyId="88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",
         CachePolicyId="83da9c7e-98b4-4e11-a168-04f0df8e2c65",
@@ -373,16 +313,16 @@ def test_no_distribution_is_one_warning_and_the_bucket_is_still_checked() -> Non
 
 
 def test_a_sample_with_other_headers_fails() -> None:
-    css = _records()["static/css/app.css"]
-    sample = Sample("static/css/app.css", css, _head(css, ContentType="binary/octet-stream"))
-    published = Published("k", _records(), samples=(sample,))
+    css = release_records()["static/css/app.css"]
+    sample = Sample("static/css/app.css", css, head(css, ContentType="binary/octet-stream"))
+    published = Published("k", release_records(), samples=(sample,))
     assert not_passed(good(published=published)) == {"published.sample": "fail"}
 
 
 def test_under_sse_kms_a_sample_is_not_compared_by_etag() -> None:
-    css = _records()["static/css/app.css"]
-    head = _head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms")
-    published = Published("k", _records(), samples=(Sample("static/css/app.css", css, head),))
+    css = release_records()["static/css/app.css"]
+    answer = head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms")
+    published = Published("k", release_records(), samples=(Sample("static/css/app.css", css, answer),))
     kms = [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
     assert not_passed(good(published=published, encryption=kms)) == {"storage.encryption": "warn"}
 
@@ -413,7 +353,7 @@ def test_a_transition_under_the_prefix_is_judged_by_its_storage_class(
 
 
 def test_a_refused_custom_response_headers_policy_names_the_iam_action() -> None:
-    setup = _with_behavior(ResponseHeadersPolicyId=CUSTOM)
+    setup = with_behavior(ResponseHeadersPolicyId=CUSTOM)
     denied = {f"response_headers_policy:{CUSTOM}": "cloudfront:GetResponseHeadersPolicy"}
     findings = run_checks(good(distribution=setup.distribution, denied=denied))
     cors = next(f for f in findings if f.check == "cross-origin.cors")
@@ -422,15 +362,15 @@ def test_a_refused_custom_response_headers_policy_names_the_iam_action() -> None
 
 def test_a_sample_read_whole_is_compared_by_its_sha256_whatever_the_etag() -> None:
     # Same size, same headers, an ETag that is no MD5 (SSE-KMS): only the bytes tell.
-    css = _records()["static/css/app.css"]
-    head = _head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms", sha256="9" * 64)
-    published = Published("k", _records(), samples=(Sample("static/css/app.css", css, head),))
+    css = release_records()["static/css/app.css"]
+    answer = head(css, ETag='"' + "f" * 32 + '"', ServerSideEncryption="aws:kms", sha256="9" * 64)
+    published = Published("k", release_records(), samples=(Sample("static/css/app.css", css, answer),))
     assert not_passed(good(published=published)) == {"published.sample": "fail"}
 
 
 def test_the_registry_has_each_check_id_once_grouped_in_the_reports_order() -> None:
     ids = [check_id for check_id, _ in CHECKS]
-    assert len(ids) == len(set(ids)) == 21
+    assert len(ids) == len(set(ids)) == 23  # 21, and app.cdn-domain and app.manifest (issue 21)
     order = list(Group)
     groups = [order.index(group_of(check_id)) for check_id in ids]
     assert groups == sorted(groups)
@@ -439,3 +379,84 @@ def test_the_registry_has_each_check_id_once_grouped_in_the_reports_order() -> N
 def test_statuses_and_groups_are_their_json_strings() -> None:
     assert [s.value for s in Status] == ["pass", "warn", "fail"]
     assert f"{Status.WARN:4}|{Group.CROSS_ORIGIN}" == "warn|cross-origin"
+
+
+_UNCOMPRESSED = "b2884449-e4de-46a7-ac36-70bc7f1ddd6d"  # CachingOptimizedForUncompressedObjects
+
+
+def _encodings(gzip: bool, brotli: bool) -> dict[str, Any]:
+    policy = _custom_cache_policy(0, 31536000)
+    params = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    params.update(EnableAcceptEncodingGzip=gzip, EnableAcceptEncodingBrotli=brotli)
+    return policy
+
+
+@pytest.mark.parametrize(
+    ("behavior", "custom", "status", "says"),
+    [
+        ({}, None, "pass", "gzip and Brotli"),
+        ({"CachePolicyId": _UNCOMPRESSED}, None, "warn", "Gzip and Brotli off"),
+        ({"Compress": False}, None, "warn", "does not compress"),
+        ({"CachePolicyId": CUSTOM}, _encodings(False, False), "warn", "Gzip and Brotli off"),
+        ({"CachePolicyId": CUSTOM}, _encodings(True, False), "pass", "(gzip, my-policy)"),
+        ({"CachePolicyId": CUSTOM}, _encodings(False, True), "pass", "(Brotli, my-policy)"),
+    ],
+)
+def test_compression_is_what_the_flag_and_the_cache_policy_let_cloudfront_do(
+    behavior: dict[str, Any], custom: dict[str, Any] | None, status: str, says: str
+) -> None:
+    setup = with_behavior(**behavior)
+    setup = good(distribution=setup.distribution, cache_policies={CUSTOM: custom} if custom else {})
+    found = {f.check: f for f in run_checks(setup)}
+    assert (found["caching.compress"].status, says in found["caching.compress"].why) == (status, True)
+
+
+def test_under_caching_disabled_compression_is_not_claimed() -> None:
+    # CachingDisabled caches no encoding: CloudFront compresses nothing. caching.cache-policy
+    # fails it, and its fix compresses too; compression is not said to be on.
+    found = {f.check: f for f in run_checks(with_behavior(CachePolicyId=CACHING_DISABLED))}
+    assert found["caching.cache-policy"].status == "fail"
+    assert "caching.compress" not in found
+
+
+def test_without_cached_encodings_the_cache_key_is_the_path_alone() -> None:
+    found = {f.check: f for f in run_checks(with_behavior(CachePolicyId=_UNCOMPRESSED))}
+    assert found["caching.cache-key"].why == "the cache key is the path"
+    assert "Accept-Encoding" in {f.check: f for f in run_checks(good())}["caching.cache-key"].why
+
+
+def _group(primary: str, secondary: str) -> SetUp:
+    """The default behavior sends to a failover origin group (CloudFront's OriginGroups)."""
+    setup = with_behavior(TargetOriginId="failover")
+    assert setup.distribution is not None
+    config = dict(setup.distribution["DistributionConfig"])
+    backup = {"Id": "backup", "DomainName": "my-assets-replica.s3.us-west-2.amazonaws.com", "OriginPath": ""}
+    config["Origins"] = {"Items": [*config["Origins"]["Items"], backup]}
+    config["OriginGroups"] = {
+        "Quantity": 1,
+        "Items": [
+            {
+                "Id": "failover",
+                "FailoverCriteria": {"StatusCodes": {"Quantity": 2, "Items": [500, 503]}},
+                "Members": {"Quantity": 2, "Items": [{"OriginId": primary}, {"OriginId": secondary}]},
+            }
+        ],
+    }
+    return good(distribution={**setup.distribution, "DistributionConfig": config})
+
+
+@pytest.mark.parametrize(
+    ("primary", "secondary", "expected"),
+    [
+        # moto 5 refuses OriginGroups (NoSuchOrigin at CreateDistribution): pinned here only.
+        ("assets", "backup", {}),  # followed to its primary: every check is made
+        ("backup", "assets", {"origin.behavior": "fail"}),  # the replica answers first
+    ],
+)
+def test_a_failover_origin_group_is_followed_to_its_primary(
+    primary: str, secondary: str, expected: dict[str, str]
+) -> None:
+    setup = _group(primary, secondary)
+    assert not_passed(setup) == expected
+    checks = {f.check for f in run_checks(setup)}
+    assert ({"caching.cache-policy", "cross-origin.cors"} <= checks) is (not expected)

@@ -51,3 +51,38 @@ def test_the_table_shows_every_check_and_the_fixes() -> None:
     for check in ("origin.origin-path", "caching.compress", "storage.lifecycle"):
         assert check in text
     assert "fix: delete the rule" in text
+
+
+UNCHECKED = Diagnosis(
+    "my-assets",
+    "static",
+    None,
+    (
+        Finding("access", "access.public-policy", "warn", "could not read the bucket policy", checked=False),
+        Finding("storage", "storage.versioning", "pass", "versioning is off"),
+    ),
+)
+
+
+def test_a_check_not_made_is_counted_apart_from_the_passes() -> None:
+    assert summary_line(UNCHECKED) == "1 passed, 1 warning, 0 failed, 1 check not made (reads refused)"
+    assert doctor_document(UNCHECKED)["unchecked"] == ["access.public-policy"]
+    assert doctor_document(DIAGNOSIS)["unchecked"] == []
+    assert doctor_lines(UNCHECKED)[0].startswith("warn access.public-policy")
+
+
+def test_markup_and_control_characters_in_names_are_shown_escaped() -> None:
+    # A prefix holding rich markup, and an escape sequence in a finding (a key's name).
+    odd = Diagnosis(
+        "my-assets",
+        "a[/]b[bold]",
+        None,
+        (Finding("published", "published.sample", "fail", "static/\x1b[31mred.css is missing", "publish"),),
+    )
+    console = Console(width=200, record=True, force_terminal=True)
+    console.print(doctor_table(odd))
+    text = console.export_text()
+    assert "s3://my-assets/a[/]b[bold]" in text
+    assert "static/\\x1b[31mred.css is missing" in text
+    assert "\x1b[31m" not in console.export_text(styles=False)
+    assert doctor_lines(odd)[0] == "fail published.sample: static/\\x1b[31mred.css is missing"

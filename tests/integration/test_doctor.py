@@ -247,6 +247,10 @@ DISTRIBUTION_MISTAKES: dict[str, tuple[Callable[[Config], None], dict[str, str]]
         {"caching.cache-key": "warn"},
     ),
     "compression off": (_behavior(Compress=False), {"caching.compress": "warn"}),
+    "compression on, but a cache policy that caches no encoding": (
+        _behavior(CachePolicyId="b2884449-e4de-46a7-ac36-70bc7f1ddd6d"),  # ...ForUncompressedObjects
+        {"caching.compress": "warn"},
+    ),
     "plain HTTP allowed": (_behavior(ViewerProtocolPolicy="allow-all"), {"caching.viewer-https": "warn"}),
     "no HTTP/3": (lambda c: c.update(HttpVersion="http2"), {"caching.http-versions": "warn"}),
     "fonts from another host without CORS": (
@@ -267,6 +271,29 @@ def test_a_distribution_mistake_is_reported_alone(
     change, expected = DISTRIBUTION_MISTAKES[mistake]
     distribution_id = setup.build(change)
     assert findings(moto_server, published, distribution_id) == expected
+
+
+def test_a_css_and_images_site_without_cors_fails(
+    moto_server: MotoServer, setup: SetUp, bucket: str, tmp_path: Path
+) -> None:
+    # cdnpub's helpers load stylesheets with integrity + crossorigin: a CORS fetch.
+    css_site = write_tree(
+        tmp_path / "css-site", {"css/app.css": "body{background:url(../img/a.png)}", "img/a.png": b"\x89PNG"}
+    )
+    assert publish(css_site, bucket, moto_server).exit_code == 0
+    distribution_id = setup.build(_without("ResponseHeadersPolicyId"))
+    doc = json.loads(doctor(moto_server, bucket, distribution_id).stdout)
+    cors = next(f for f in doc["findings"] if f["check"] == "cross-origin.cors")
+    assert cors["status"] == "fail" and "the release holds stylesheets (" in cors["why"]
+
+
+def test_cors_on_a_bucket_with_nothing_published_says_so(
+    moto_server: MotoServer, setup: SetUp, bucket: str
+) -> None:
+    distribution_id = setup.build(_without("ResponseHeadersPolicyId"))
+    doc = json.loads(doctor(moto_server, bucket, distribution_id).stdout)
+    cors = next(f for f in doc["findings"] if f["check"] == "cross-origin.cors")
+    assert cors["status"] == "fail" and "nothing is published yet" in cors["why"]
 
 
 def test_a_custom_cache_policy_moto_cannot_serve_is_a_warning(
@@ -348,6 +375,40 @@ def test_a_policy_for_another_distribution_fails(
     )
     distribution_id = setup.build(policy=other)
     assert findings(moto_server, published, distribution_id) == {"access.bucket-policy": "fail"}
+
+
+def _add_statement(setup: SetUp, bucket: str, statement: dict[str, Any]) -> None:
+    doc = json.loads(setup.s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    doc["Statement"].append({"Resource": f"arn:aws:s3:::{bucket}/*", "Action": "s3:GetObject", **statement})
+    setup.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        # Reads only from an office range (middleman-s3_sync#122): CloudFront's IPs are unknown here.
+        ({"Sid": "Office", "Effect": "Deny", "Principal": "*",
+          "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}, {"access.bucket-policy": "warn"}),
+        ({"Sid": "NoCdn", "Effect": "Deny", "Principal": {"Service": "cloudfront.amazonaws.com"}},
+         {"access.bucket-policy": "fail"}),
+        ({"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+          "Condition": {"Bool": {"aws:SecureTransport": "false"}}}, {}),
+        # Public in form, not in Block Public Access's reading: limited to an organization.
+        ({"Sid": "Org", "Effect": "Allow", "Principal": "*",
+          "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}, {}),
+    ],
+)  # fmt: skip
+def test_deny_statements_and_limited_allows_are_read_as_aws_reads_them(
+    moto_server: MotoServer, setup: SetUp, published: str, statement: dict[str, Any], expected: dict[str, str]
+) -> None:
+    distribution_id = setup.build()
+    _add_statement(setup, published, statement)
+    # moto applies some of these to doctor's own reads over plain HTTP (exit 4, the release
+    # record not read); the verdicts on the policy are what is pinned here.
+    result = doctor(moto_server, published, distribution_id)
+    assert result.exit_code in (0, 3, 4), result.output
+    found = {f["check"]: f["status"] for f in json.loads(result.stdout)["findings"] if f["group"] == "access"}
+    assert {k: v for k, v in found.items() if v != "pass"} == expected
 
 
 def test_a_public_statement_fails(moto_server: MotoServer, setup: SetUp, published: str) -> None:
@@ -515,11 +576,39 @@ def test_a_refused_read_is_a_warning_naming_the_iam_action(
     distribution_id = setup.build()
     moto_server.fail = lambda r: 403 if r.method == "GET" and r.query == "policy" else None
     result = doctor(moto_server, published, distribution_id)
-    assert result.exit_code == 0, result.output
+    # A check that could not be made is no pass: exit 4, a code a pipeline can gate on.
+    assert result.exit_code == 4, result.output
+    assert "1 check could not be made (reads refused): access.public-policy" in result.stderr
     doc = json.loads(result.stdout)
+    assert doc["unchecked"] == ["access.public-policy"]
     warned = [f for f in doc["findings"] if f["status"] != "pass"]
     assert [(f["check"], f["status"]) for f in warned] == [("access.public-policy", "warn")]
     assert "s3:GetBucketPolicy" in warned[0]["why"]
+
+
+def test_credentials_that_read_nothing_are_no_pass(
+    moto_server: MotoServer, setup: SetUp, published: str
+) -> None:
+    distribution_id = setup.build()
+    moto_server.fail = lambda r: 403 if r.method in ("GET", "HEAD") else None
+    result = run_cli("doctor", f"s3://{published}/static", "--endpoint-url", moto_server.url,
+                     "--distribution-id", distribution_id)  # fmt: skip
+    assert result.exit_code == 4, result.output
+    assert re.search(
+        r"^0 passed, \d+ warnings, 0 failed, \d+ checks not made \(reads refused\)$", result.stdout, re.M
+    )
+    assert result.stderr.startswith("cdnpub: ") and "could not be made (reads refused)" in result.stderr
+
+
+def test_a_prefix_holding_markup_is_shown_as_it_is_on_a_terminal(
+    moto_server: MotoServer, setup: SetUp, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    distribution_id = setup.build()
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    result = run_cli("doctor", f"s3://{bucket}/a[/]b", "--endpoint-url", moto_server.url,
+                     "--distribution-id", distribution_id)  # fmt: skip
+    assert result.exit_code in (0, 3), result.output  # no MarkupError
+    assert "a[/]b" in result.stdout
 
 
 def test_a_refused_distribution_is_a_warning_naming_the_iam_action(
@@ -603,6 +692,30 @@ def test_cdnpub_doctor_local_checks_the_emulators_bucket_without_an_argument(
     assert {f["status"] for f in json.loads(result.stdout)["findings"]} == {"pass"}
 
 
+@pytest.mark.parametrize("local", [False, True])
+def test_read_only_commands_send_no_write(
+    moto_server: MotoServer, site: Any, tmp_path: Path, local: bool
+) -> None:
+    """doctor, flask cdn plan and publish --dry-run, with --local as without: the
+    emulator's set-up is `cdnpub local`'s, done once, not re-applied by every read."""
+    from cdnpub.local.provision import LOCAL_BUCKET
+
+    distribution_id = ensure_local(moto_server.url, LOCAL_BUCKET, "127.0.0.1:4567")
+    assert publish(site, LOCAL_BUCKET, moto_server, "--distribution-id", distribution_id).exit_code == 0
+    where = ["--local"] if local else ["--distribution-id", distribution_id]
+    app = _flask_app(tmp_path / "app", LOCAL_BUCKET, moto_server, distribution_id)
+    app.config["CDN_STATIC_PREFIX"] = "static"
+    moto_server.reset_log()
+    results = [
+        run_cli("doctor", f"s3://{LOCAL_BUCKET}/static", "--endpoint-url", moto_server.url, "--json", *where),
+        publish(site, LOCAL_BUCKET, moto_server, "--dry-run", *where),
+        app.test_cli_runner().invoke(cdn_cli, ["plan", "--endpoint-url", moto_server.url, *where]),
+    ]
+    assert [r.exit_code for r in results] == [0, 0, 0], [r.output for r in results]
+    assert moto_server.writes() == []
+    assert len(moto_server.requests()) > 10  # they did read
+
+
 def test_doctor_without_a_bucket_or_local_is_a_usage_error() -> None:
     result = run_cli("doctor")
     assert result.exit_code == 2 and "s3://BUCKET[/PREFIX]" in result.stderr
@@ -665,6 +778,67 @@ def test_the_set_up_in_docs_aws_setup_passes_every_check(
     assert {
         f["check"]: f["status"] for f in json.loads(result.stdout)["findings"] if f["status"] != "pass"
     } == {}
+
+
+def _flask_app(root: Path, bucket: str, server: MotoServer, distribution_id: str, **config: Any) -> Flask:
+    write_tree(root / "static", SITE)
+    app = Flask("shop", root_path=str(root))
+    app.config.update(
+        CDN_BUCKET=bucket, CDN_ENDPOINT_URL=server.url, CDN_DISTRIBUTION_ID=distribution_id, **config
+    )
+    CDN(app)
+    return app
+
+
+def test_flask_cdn_doctor_fails_a_cdn_domain_the_distribution_does_not_serve(
+    moto_server: MotoServer, setup: SetUp, published: str, tmp_path: Path
+) -> None:
+    distribution_id = setup.build()
+    builder = _flask_app(tmp_path / "app", published, moto_server, distribution_id)
+    assert builder.test_cli_runner().invoke(cdn_cli, ["build"]).exit_code == 0  # CDN_DOMAIN needs a manifest
+    app = _flask_app(tmp_path / "app", published, moto_server, distribution_id, CDN_DOMAIN="cdn.example.com")
+    result = app.test_cli_runner().invoke(cdn_cli, ["doctor", "--json"])
+    assert result.exit_code == 3, result.output
+    found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["app.cdn-domain"]["status"] == "fail"
+    assert "CDN_DOMAIN cdn.example.com is neither distribution" in found["app.cdn-domain"]["why"]
+
+
+def test_built_but_never_published_is_named_with_the_fix(
+    moto_server: MotoServer, setup: SetUp, bucket: str, tmp_path: Path
+) -> None:
+    # The release step ran `flask cdn build` (the manifest names new keys) but not publish.
+    distribution_id = setup.build()
+    app = _flask_app(tmp_path / "app", bucket, moto_server, distribution_id)
+    runner = app.test_cli_runner()
+    assert runner.invoke(cdn_cli, ["build"]).exit_code == 0
+    result = runner.invoke(cdn_cli, ["doctor", "--json"])
+    assert result.exit_code == 3, result.output
+    found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["app.manifest"]["status"] == "fail"
+    assert "are not in s3://" in found["app.manifest"]["why"]
+    assert found["app.manifest"]["fix"].startswith("flask cdn publish")
+    # Published: every key is there.
+    assert runner.invoke(cdn_cli, ["publish"]).exit_code == 0
+    found = {
+        f["check"]: f for f in json.loads(runner.invoke(cdn_cli, ["doctor", "--json"]).stdout)["findings"]
+    }
+    assert found["app.manifest"]["status"] == "pass"
+
+
+def test_cdnpub_doctor_manifest_checks_a_manifest_outside_flask(
+    moto_server: MotoServer, setup: SetUp, bucket: str, site: Path, tmp_path: Path
+) -> None:
+    distribution_id = setup.build()
+    manifest = str(tmp_path / "m.json")
+    assert run_cli("build", str(site), "--manifest", manifest).exit_code == 0
+    result = doctor(moto_server, bucket, distribution_id, "--manifest", manifest)
+    assert result.exit_code == 3, result.output
+    found = {f["check"]: f for f in json.loads(result.stdout)["findings"]}
+    assert found["app.manifest"]["status"] == "fail"
+    assert found["app.manifest"]["fix"].startswith("cdnpub publish STATIC_DIR")
+    missing = doctor(moto_server, bucket, distribution_id, "--manifest", str(tmp_path / "none.json"))
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
 
 
 def test_flask_cdn_doctor_exits_3_on_a_failed_check(

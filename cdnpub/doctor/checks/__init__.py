@@ -1,5 +1,5 @@
 """Every check of `cdnpub doctor`, by id, in the order the report shows them: the one
-place that wires checks/cdn.py, checks/caching.py and checks/bucket.py together.
+place that wires checks/cdn.py, checks/caching.py, checks/bucket.py and checks/app.py together.
 
 A check is a pure function of the set-up returning a Verdict, or None when it does not
 apply (an earlier check already said why, e.g. no distribution). The id's part before
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from cdnpub.doctor.checks import bucket, caching, cdn
+from cdnpub.doctor.checks import app, bucket, caching, cdn
 from cdnpub.doctor.model import FAIL, Finding, Group, SetUp, Verdict
 
 Check = Callable[[SetUp], Verdict | None]
@@ -38,6 +38,8 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("published.release-record", bucket.release_record),
     ("published.half-done", bucket.half_done),
     ("published.sample", bucket.sample),
+    ("app.cdn-domain", app.cdn_domain),
+    ("app.manifest", app.manifest_keys),
 )
 
 
@@ -52,9 +54,18 @@ def run_checks(setup: SetUp) -> tuple[Finding, ...]:
     for check_id, check in CHECKS:
         verdict = check(setup)
         if verdict is not None:
-            found.append(Finding(group_of(check_id), check_id, verdict.status, verdict.why, verdict.fix))
+            found.append(
+                Finding(
+                    group_of(check_id), check_id, verdict.status, verdict.why, verdict.fix, verdict.checked
+                )
+            )
     return tuple(found)
 
 
 def failed(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.status == FAIL]
+
+
+def unchecked(findings: Iterable[Finding]) -> list[Finding]:
+    """The checks that could not be made (a read refused): neither a pass nor a fail."""
+    return [f for f in findings if not f.checked]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cdnpub.doctor.documents import UNREADABLE_CLASSES, as_list, public_statements, rule_covers
+from cdnpub.doctor.documents import UNREADABLE_CLASSES, as_list, rule_covers
 from cdnpub.doctor.model import FAIL, PASS, WARN, Sample, SetUp, Verdict, denied
+from cdnpub.doctor.policy import public_statements
 
 _BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
@@ -34,12 +35,13 @@ def public_policy(setup: SetUp) -> Verdict:
         return denied("bucket policy", setup.denied["bucket_policy"])
     public = public_statements(setup.bucket_policy)
     if not public:
-        return Verdict(PASS, "no policy statement grants * unconditionally")
-    sid = public[0].get("Sid") or "without Sid"
+        return Verdict(PASS, "no policy statement is public (Block Public Access's definition)")
+    sid = public[0][0]
     return Verdict(
         FAIL,
-        f"bucket policy statement {sid} lets anyone (*) in without an aws:SourceArn condition: "
-        "the bucket is readable around the CDN",
+        f"bucket policy statement {sid} lets anyone (*) in, not limited to a fixed aws:SourceArn, "
+        "aws:SourceAccount, aws:SourceVpce, aws:PrincipalOrgID or aws:SourceIp: the bucket is "
+        "readable around the CDN",
         f"remove that statement (aws s3api put-bucket-policy --bucket {setup.bucket} --policy "
         "file://policy.json) and let CloudFront read through Origin Access Control",
     )

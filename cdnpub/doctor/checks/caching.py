@@ -54,7 +54,9 @@ def cache_policy(setup: SetUp) -> Verdict | None:
         why = f"could not read cache policy {settings}" + (
             f": the credentials lack {action}" if action else ""
         )
-        return Verdict(WARN, why, f"grant cloudfront:GetCachePolicy, or {edit}: {OPTIMIZED}")
+        return Verdict(
+            WARN, why, f"grant cloudfront:GetCachePolicy, or {edit}: {OPTIMIZED}", checked=not action
+        )
     if settings is None:
         return Verdict(WARN, f"behavior {name} names no cache policy", f"{edit}: {OPTIMIZED}")
     return _ttls(settings, setup, name, edit)
@@ -104,7 +106,8 @@ def cache_key(setup: SetUp) -> Verdict | None:
         if on
     ]
     if not extra:
-        return Verdict(PASS, "the cache key is the path (and encoding)")
+        encoding = " and the normalized Accept-Encoding" if settings.gzip or settings.brotli else ""
+        return Verdict(PASS, f"the cache key is the path{encoding}")
     return Verdict(
         WARN,
         f"{settings.name}: {' and '.join(extra)} in the cache key, so one static file is cached many times",
@@ -113,17 +116,33 @@ def cache_key(setup: SetUp) -> Verdict | None:
 
 
 def compress(setup: SetUp) -> Verdict | None:
+    """CloudFront compresses when the behavior's Compress flag is on AND its cache policy
+    caches compressed objects (EnableAcceptEncodingGzip/Brotli): AWS, "Serve compressed
+    files". Either off: CSS, JS and SVG go out as uploaded (cdnpub uploads raw bytes)."""
     served = _served(setup)
     if served is None:
         return None
-    if served.behavior.get("Compress", False):
-        return Verdict(PASS, "CloudFront compresses text responses")
-    return Verdict(
-        WARN,
-        f"behavior {served.name} does not compress: CSS, JS and SVG go out uncompressed (cdnpub "
-        "uploads raw bytes)",
-        f"{served.edit}: Compress objects automatically: Yes",
-    )
+    settings = cache_settings(served.behavior, setup.cache_policies)
+    if not served.behavior.get("Compress", False):
+        return Verdict(
+            WARN,
+            f"behavior {served.name} does not compress: CSS, JS and SVG go out uncompressed (cdnpub "
+            "uploads raw bytes)",
+            f"{served.edit}: Compress objects automatically: Yes",
+        )
+    if not isinstance(settings, CacheSettings):
+        return Verdict(PASS, "Compress is on (the cache policy's encodings were not read)")
+    if settings.max_ttl == 0:
+        return None  # caching.cache-policy fails it; its fix (CachingOptimized) compresses too
+    if not (settings.gzip or settings.brotli):
+        return Verdict(
+            WARN,
+            f"behavior {served.name} has Compress on, but {settings.name} does not cache compressed "
+            "objects (Gzip and Brotli off): CloudFront sends CSS, JS and SVG uncompressed",
+            f"{served.edit}: {OPTIMIZED} (Gzip and Brotli on)",
+        )
+    encodings = " and ".join(e for e, on in (("gzip", settings.gzip), ("Brotli", settings.brotli)) if on)
+    return Verdict(PASS, f"CloudFront compresses text responses ({encodings}, {settings.name})")
 
 
 def viewer_https(setup: SetUp) -> Verdict | None:

@@ -20,12 +20,15 @@ from cdnpub.doctor.documents import (
     forwards_origin,
     needs_cors,
     origin_kind,
+    primary_origin,
     probe_path,
     response_policy_cors,
     rest_domain,
     s3_cors_allows_get,
+    sends_to_bucket,
 )
 from cdnpub.doctor.model import CONSOLE, FAIL, PASS, WARN, SetUp, Verdict, denied
+from cdnpub.doctor.policy import Match, cloudfront_read, denials
 from cdnpub.urls import under
 
 _CORS_POLICY = f"Response headers policy: CORS-With-Preflight ({CORS_WITH_PREFLIGHT})"
@@ -122,8 +125,10 @@ def behavior(setup: SetUp) -> Verdict | None:
     served = behavior_for(d.config, path)
     target = str(served.get("TargetOriginId", ""))
     pattern = str(served.get("PathPattern") or "Default (*)")
-    if d.origins and target in [str(o["Id"]) for o in d.origins]:
-        return Verdict(PASS, f"behavior {pattern} sends {path} to the bucket")
+    if sends_to_bucket(d.config, setup.bucket, served):
+        primary = primary_origin(d.config, target)
+        via = f" (origin group {target}, primary {primary})" if primary != target else ""
+        return Verdict(PASS, f"behavior {pattern} sends {path} to the bucket{via}")
     want = f"/{under(setup.prefix)}*" if setup.prefix else "Default (*)"
     return Verdict(
         FAIL,
@@ -183,31 +188,66 @@ def bucket_policy(setup: SetUp) -> Verdict | None:
     if d is None or signing is None or "bucket_policy" in setup.denied:
         return None  # access.public-policy says the policy could not be read
     policy, oac, oai = setup.bucket_policy, signing.oac, signing.oai
+    where = f"s3://{setup.bucket}/{setup.prefix + '/' if setup.prefix else ''}*"
     if (oac or not oai) and allows_distribution(policy, setup.bucket, setup.prefix, d.arn):
-        return Verdict(PASS, f"the bucket policy lets distribution {d.id} read")
-    if oai and not oac and allows_identity(policy, setup.bucket, setup.prefix, oai):
-        return Verdict(PASS, f"the bucket policy lets identity {oai} read")
-    return Verdict(
-        FAIL,
-        f"the bucket policy does not let distribution {d.id} read s3://{setup.bucket}/"
-        f"{setup.prefix + '/' if setup.prefix else ''}*: every request is 403",
-        "add a statement allowing Service cloudfront.amazonaws.com s3:GetObject on "
-        f"arn:aws:s3:::{setup.bucket}/* "
-        f"with Condition StringEquals AWS:SourceArn {d.arn} "
-        f"(aws s3api put-bucket-policy --bucket {setup.bucket} --policy file://policy.json)",
+        allowed = f"the bucket policy lets distribution {d.id} read"
+    elif oai and not oac and allows_identity(policy, setup.bucket, setup.prefix, oai):
+        allowed = f"the bucket policy lets identity {oai} read"
+    else:
+        return Verdict(
+            FAIL,
+            f"the bucket policy does not let distribution {d.id} read {where}: every request is 403",
+            "add a statement allowing Service cloudfront.amazonaws.com s3:GetObject on "
+            f"arn:aws:s3:::{setup.bucket}/* "
+            f"with Condition StringEquals AWS:SourceArn {d.arn} "
+            f"(aws s3api put-bucket-policy --bucket {setup.bucket} --policy file://policy.json)",
+        )
+    return _denied_reads(setup, d, allowed, where)
+
+
+def _denied_reads(setup: SetUp, d: _Dist, allowed: str, where: str) -> Verdict:
+    """Explicit deny wins (IAM policy evaluation logic): a Deny that applies to
+    CloudFront's read fails the check whatever the Allow; one whose condition cannot be
+    judged from here (the IP or VPC endpoint the request comes from, a NotPrincipal) warns."""
+    served = behavior_for(d.config, probe_path(setup.prefix))
+    viewer = str(served.get("ViewerProtocolPolicy", ""))
+    https = True if viewer in ("redirect-to-https", "https-only") else None
+    key = probe_path(setup.prefix).lstrip("/")
+    found = denials(setup.bucket_policy, cloudfront_read(setup.bucket, key, d.arn, https))
+    fix = (
+        "exempt CloudFront's reads from that statement (e.g. a Condition "
+        f'"StringNotEquals": {{"AWS:SourceArn": "{d.arn}"}}), or drop it '
+        f"(aws s3api put-bucket-policy --bucket {setup.bucket} --policy file://policy.json)"
     )
+    if found and found[0].match is Match.YES:
+        return Verdict(
+            FAIL,
+            f"{allowed}, but bucket policy statement {found[0].statement} denies CloudFront's "
+            f"s3:GetObject on {where}: an explicit Deny wins, every request is 403",
+            fix,
+        )
+    if found:
+        denial = found[0]
+        return Verdict(
+            WARN,
+            f"{allowed}, but bucket policy statement {denial.statement} denies s3:GetObject unless "
+            f"{', '.join(denial.unknown)}, which doctor cannot judge for CloudFront's requests: "
+            "if it applies, every request is 403",
+            fix,
+        )
+    return Verdict(PASS, f"{allowed}, and no Deny statement stops it")
 
 
 def cors(setup: SetUp) -> Verdict | None:
     d = _dist(setup)
     if d is None or bucket_behavior(d.config, setup.bucket, setup.prefix) is None:
         return None
-    default_target = str((d.config.get("DefaultCacheBehavior") or {}).get("TargetOriginId", ""))
-    if default_target not in [str(o["Id"]) for o in d.origins]:
+    if not sends_to_bucket(d.config, setup.bucket, d.config.get("DefaultCacheBehavior") or {}):
         return Verdict(PASS, "the app's pages are served by the same distribution: same origin")
-    kinds = needs_cors(setup.published.records if setup.published else None)
+    records = setup.published.records if setup.published else None
+    kinds = needs_cors(records)
     if not kinds:
-        return Verdict(PASS, "the release holds no fonts or scripts")
+        return Verdict(PASS, "the release holds no stylesheets, scripts or fonts (no CORS fetch)")
     served = behavior_for(d.config, probe_path(setup.prefix))
     response_id = str(served.get("ResponseHeadersPolicyId") or "")
     if response_id and response_policy_cors(response_id, setup.response_headers_policies):
@@ -218,13 +258,22 @@ def cors(setup: SetUp) -> Verdict | None:
     edit = f"{d.console} > Behaviors > {served.get('PathPattern') or 'Default (*)'} > Edit"
     if _s3_answers_cors(setup, served):
         return _s3_cors(setup, served, edit)
+    found = f"the release holds {kinds}" if records is not None else _unread(setup, kinds)
     return Verdict(
         FAIL,
-        f"the CDN is another host than the app's pages and the release holds {kinds}, but behavior "
-        f"{served.get('PathPattern') or 'Default (*)'} adds "
+        f"the CDN is another host than the app's pages and {found} (fetched with crossorigin), but "
+        f"behavior {served.get('PathPattern') or 'Default (*)'} adds "
         "no Access-Control-Allow-Origin: browsers block them",
         f"{edit}: {_CORS_POLICY}",
     )
+
+
+def _unread(setup: SetUp, kinds: str) -> str:
+    """What the CORS check assumes when no release was read, and why."""
+    pub = setup.published
+    if pub is not None and pub.record_key is None:
+        return f"nothing is published yet ({kinds}, as cdnpub's helpers load them, will be)"
+    return f"the release was not read (its {kinds} assumed)"
 
 
 def _s3_answers_cors(setup: SetUp, served: Mapping[str, Any]) -> bool:
