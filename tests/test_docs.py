@@ -3,8 +3,10 @@ and everything that exists must be in the reference."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -109,3 +111,84 @@ def test_every_folder_of_the_package_is_on_the_architecture_map() -> None:
         assert f"`{folder.name}/`" in page, folder.name
     for path in re.findall(r"`((?:cdnpub/)?(?:\w+/)+\w+\.py)`", page):
         assert (ROOT / path).is_file() or (ROOT / "cdnpub" / path).is_file(), path
+
+
+def _blocks(page: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", (ROOT / "docs" / page).read_text(), re.S)
+
+
+def test_the_ci_recipes_publish_the_whole_app_with_flask_cdn() -> None:
+    """Both jobs run `flask --app myapp cdn publish --json` (every blueprint's static folder),
+    read `cdn_domain` so that `null` becomes empty, and GitLab's job has its OIDC token file."""
+    import yaml
+
+    github, gitlab = (yaml.safe_load(b) for b in _blocks("ci.md", "yaml")[:2])
+    steps = github["jobs"]["assets"]["steps"]
+    script = next(s["run"] for s in steps if s.get("id") == "publish")
+    assert "flask --app myapp cdn publish --json > publish.json" in script
+    assert "jq -r '.cdn_domain // empty' publish.json" in script
+    assert github["permissions"]["id-token"] == "write"
+    job = gitlab["publish-assets"]
+    assert job["id_tokens"]["AWS_OIDC_TOKEN"]["aud"] == "sts.amazonaws.com"
+    assert {"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} <= set(job["variables"])
+    assert any("$AWS_WEB_IDENTITY_TOKEN_FILE" in line for line in job["script"])
+    assert "flask --app myapp cdn publish --json > publish.json" in job["script"]
+    assert "myapp/cdnpub-manifest.json" in job["artifacts"]["paths"]
+    for block in _blocks("ci.md", "yaml"):
+        yaml.safe_load(block)  # the pull-request fragment too
+    code = "\n".join(_blocks("ci.md", "yaml") + _blocks("ci.md", "sh"))
+    assert "jq -r .cdn_domain" not in code
+    assert "cdnpub publish myapp/static" not in code
+
+
+@pytest.fixture
+def aws() -> Any:
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("page", ["ci.md", "aws-setup.md"])
+def test_the_docs_policies_are_accepted_by_iam(page: str) -> None:
+    """Every IAM document the docs give is whole (Version, Statement), and IAM (moto's
+    validator) takes it as a trust policy or a permissions policy."""
+    import boto3
+
+    iam = boto3.client("iam", region_name="us-east-1")
+    for n, text in enumerate(_blocks(page, "json")):
+        document = json.loads(text)
+        if "Rules" in document or "Origins" in document:
+            continue
+        assert document["Version"] == "2012-10-17" and isinstance(document["Statement"], list), text
+        actions = {
+            a
+            for s in document["Statement"]
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        }
+        if actions == {"sts:AssumeRoleWithWebIdentity"}:
+            iam.create_role(RoleName=f"docs-{n}", AssumeRolePolicyDocument=text)
+        else:
+            iam.create_policy(PolicyName=f"docs-{n}", PolicyDocument=text)
+
+
+def test_the_publisher_policy_can_abort_a_multipart_upload() -> None:
+    """A failed multipart upload's cleanup is an abort: the documented policy allows it."""
+    policy = next(json.loads(b) for b in _blocks("aws-setup.md", "json") if "s3:PutObject" in b)
+    objects = next(s for s in policy["Statement"] if "s3:PutObject" in s["Action"])
+    assert "s3:AbortMultipartUpload" in objects["Action"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_recommended_lifecycle_rule_is_accepted_by_s3() -> None:
+    import boto3
+
+    rules = next(
+        json.loads(b) for b in _blocks("aws-setup.md", "json") if "AbortIncompleteMultipartUpload" in b
+    )
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="my-assets")
+    s3.put_bucket_lifecycle_configuration(Bucket="my-assets", LifecycleConfiguration=rules)
+    stored = s3.get_bucket_lifecycle_configuration(Bucket="my-assets")["Rules"]
+    assert stored[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
