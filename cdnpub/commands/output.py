@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn, TextIO
 
 import click
@@ -20,6 +25,7 @@ from rich.text import Text
 from cdnpub.build.model import Build
 from cdnpub.errors import CdnpubError
 from cdnpub.sync.plan import Action
+from cdnpub.sync.publish import stage
 from cdnpub.text import human_size, plural, printable, printable_lines
 
 
@@ -31,14 +37,75 @@ class ExpectedErrors:
         """Set-up before the command runs (reading pyproject.toml), under the same rule."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        stage.set("")  # this command's publish, not an earlier one of the same process
         try:
-            self.prepare(ctx)
-            return super().invoke(ctx)  # type: ignore[misc]
+            with terminate_as_interrupt():
+                self.prepare(ctx)
+                return super().invoke(ctx)  # type: ignore[misc]
         except CdnpubError as err:
             if debug_requested(ctx):
                 click.echo(printable_lines(traceback.format_exc()), err=True)
             show_error(err)
             ctx.exit(err.exit_code)
+        except KeyboardInterrupt as err:
+            if debug_requested(ctx):
+                click.echo(printable_lines(traceback.format_exc()), err=True)
+            code = 128 + (err.signal if isinstance(err, Terminated) else signal.SIGINT)
+            click.echo(f"cdnpub: {interrupted_line(stage.get(), code)}", err=True)
+            ctx.exit(code)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, `kill`), raised in the main thread as Ctrl-C's
+    KeyboardInterrupt is, so that the same clean-up runs; exit 128 + the signal (143)."""
+
+    signal = signal.SIGTERM
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM raises Terminated (Python's default would end the
+    process on the spot, with no line and no clean-up). Main thread only (signal's rule);
+    the previous handler comes back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# What the bucket and the site hold when a publish stops in each of its steps (the stage
+# names of cdnpub.sync.publish); the phases run in this order, each after the last one
+# fully succeeded, so the live site is whole in every one.
+LANDED = {
+    "": "nothing was written; the live site is unchanged",
+    "read": "nothing of the release was written; the live site is unchanged",
+    "fingerprinted": "some new fingerprinted objects were uploaded, nothing references them yet: "
+    "the live site is unchanged",
+    "plain": "every fingerprinted object landed and some plain-name copies were replaced, each "
+    "naming objects that are there; no release record yet: the live site is consistent",
+    "release": "every object landed; the release record may not be written: the live site is consistent",
+    "prune": "the release is complete and some old objects may be deleted: the live site is consistent",
+    "invalidate": "the release is complete but the CDN invalidation may not be sent: plain-name "
+    "paths can serve their old bytes until their short cache expires",
+    "done": "the release is complete; the manifest may not be written",
+}
+
+
+def interrupted_line(where: str, code: int) -> str:
+    """The one line an interrupt prints (after `cdnpub: `): the signal, the step, what
+    landed, and that the same command finishes the publish (it recognises what is there)."""
+    name = "SIGTERM" if code == 128 + signal.SIGTERM else "Ctrl-C"
+    step = f" during the {where} step" if where else ""
+    again = "; run the same command again to finish it" if where else ""
+    return f"interrupted ({name}){step}: {LANDED.get(where, LANDED[''])}{again}"
 
 
 def show_error(err: CdnpubError) -> None:
@@ -65,9 +132,9 @@ def run_face(command: click.Command, prog_name: str) -> NoReturn:
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
+    except click.Abort:  # Ctrl-C outside a group's ExpectedErrors (a prompt, option parsing)
+        click.echo(f"cdnpub: {interrupted_line('', 130)}", err=True)
+        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 
