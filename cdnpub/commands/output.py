@@ -47,12 +47,30 @@ class ExpectedErrors:
                 click.echo(printable_lines(traceback.format_exc()), err=True)
             show_error(err)
             ctx.exit(err.exit_code)
+        except click.BadParameter as err:
+            name_source(err)
+            raise
         except KeyboardInterrupt as err:
             if debug_requested(ctx):
                 click.echo(printable_lines(traceback.format_exc()), err=True)
             code = 128 + (err.signal if isinstance(err, Terminated) else signal.SIGINT)
             click.echo(f"cdnpub: {interrupted_line(stage.get(), code)}", err=True)
             ctx.exit(code)
+
+
+def name_source(err: click.BadParameter) -> None:
+    """Make a bad value's error name where it came from: click names the flag even when
+    the value was a CDNPUB_* variable or a [tool.cdnpub] key, and the user then looks
+    for a flag nobody passed."""
+    param, ctx = err.param, err.ctx
+    if param is None or ctx is None or param.name is None or err.param_hint is not None:
+        return
+    flag = "/".join(param.opts) if isinstance(param, click.Option) else param.name
+    source = ctx.get_parameter_source(param.name)
+    if source is click.core.ParameterSource.ENVIRONMENT and isinstance(param.envvar, str):
+        err.param_hint = f"the variable {param.envvar} ({flag})"
+    elif source is click.core.ParameterSource.DEFAULT_MAP:
+        err.param_hint = f"[tool.cdnpub] {param.name} in pyproject.toml ({flag})"
 
 
 class Terminated(KeyboardInterrupt):
