@@ -192,3 +192,27 @@ def test_the_recommended_lifecycle_rule_is_accepted_by_s3() -> None:
     s3.put_bucket_lifecycle_configuration(Bucket="my-assets", LifecycleConfiguration=rules)
     stored = s3.get_bucket_lifecycle_configuration(Bucket="my-assets")["Rules"]
     assert stored[0]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+
+
+@pytest.mark.usefixtures("aws")
+def test_the_distribution_config_in_the_docs_is_whole_and_accepted() -> None:
+    """docs/aws-setup.md's DistributionConfig as given (OAC_ID replaced, as it says) is
+    accepted by create_distribution, and its app behaviour lets POSTs through."""
+    import boto3
+
+    text = next(b for b in _blocks("aws-setup.md", "json") if '"Origins"' in b)
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+    oac = cloudfront.create_origin_access_control(
+        OriginAccessControlConfig={
+            "Name": "docs-oac",
+            "SigningProtocol": "sigv4",
+            "SigningBehavior": "always",
+            "OriginAccessControlOriginType": "s3",
+        }
+    )["OriginAccessControl"]["Id"]
+    made = cloudfront.create_distribution(DistributionConfig=json.loads(text.replace("OAC_ID", oac)))
+    config = cloudfront.get_distribution_config(Id=made["Distribution"]["Id"])["DistributionConfig"]
+    assert config["Enabled"] is True
+    allowed = config["DefaultCacheBehavior"]["AllowedMethods"]["Items"]
+    assert sorted(allowed) == ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+    assert config["CacheBehaviors"]["Items"][0]["PathPattern"] == "/static/*"
