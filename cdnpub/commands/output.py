@@ -9,8 +9,9 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -19,7 +20,14 @@ from typing import Any, NoReturn, TextIO
 import click
 from click.exceptions import NoArgsIsHelpError
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.text import Text
 
 from cdnpub.build.model import Build
@@ -209,33 +217,76 @@ def print_warnings(result: Build) -> None:
 
 
 class LineProgress:
-    """For CI logs: a line per phase, no bars redrawn a hundred times."""
+    """For CI logs (no terminal): a line when a phase starts, a line every `every`
+    seconds of a long phase, and a line when it ends, each with objects, bytes and the
+    transfer rate; nothing redrawn. `advance` is called from the upload threads, hence
+    the lock; `clock` (seconds, monotonic) is injectable for tests."""
 
-    def __init__(self, out: TextIO = sys.stderr) -> None:
-        self.out = out
+    def __init__(
+        self, out: TextIO | None = None, every: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.out = out  # None: sys.stderr when a line is written (click's runner swaps it)
+        self.every = every
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.name = ""
+        self.total = self.total_bytes = self.done = self.done_bytes = 0
+        self.started = self.said = 0.0
 
     def phase(self, name: str, total: int, total_bytes: int) -> None:
+        with self.lock:
+            self.name, self.total, self.total_bytes = name, total, total_bytes
+            self.done = self.done_bytes = 0
+            self.started = self.said = self.clock()
         size = f" ({human_size(total_bytes)})" if total_bytes else ""
-        print(f"{name}: {total} to write{size}", file=self.out, flush=True)
+        self._say(f"{name}: {total} to write{size}")
 
     def advance(self, action: Action | None, nbytes: int) -> None:
-        pass
+        with self.lock:
+            self.done += 1
+            self.done_bytes += nbytes
+            now = self.clock()
+            finished = self.done >= self.total
+            if not finished and now - self.said < self.every:
+                return
+            self.said = now
+            line = self._status(now, finished)
+        self._say(line)
+
+    def _status(self, now: float, finished: bool) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        size = f", {human_size(self.done_bytes)}" if self.total_bytes else ""
+        if self.total_bytes and not finished:
+            size += f" of {human_size(self.total_bytes)}"
+        rate = f", {human_size(int(self.done_bytes / elapsed))}/s" if self.total_bytes else ""
+        if finished:
+            return f"{self.name}: done, {self.done}/{self.total}{size} in {elapsed:.1f} s{rate}"
+        return f"{self.name}: {self.done}/{self.total}{size}{rate}"
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.out or sys.stderr, flush=True)
 
 
 class BarProgress:
-    """For a terminal: one bar per phase, by bytes when there are bytes to send."""
+    """For a terminal: one bar per phase, by bytes when there are bytes to send (a few big
+    files would otherwise sit at 0/N), with the objects done and the transfer rate."""
 
     def __init__(self, console: Console) -> None:
         self.bar = Progress(
             TextColumn("{task.description:>14}"),
             BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            TextColumn("{task.fields[objects]}"),
             DownloadColumn(),
+            TransferSpeedColumn(),
             TimeRemainingColumn(),
             console=console,
             transient=False,
         )
         self.task: Any = None
+        self.lock = threading.Lock()
+        self.objects = 0
+        self.total = 0
+        self.by_bytes = False
 
     def __enter__(self) -> BarProgress:
         self.bar.start()
@@ -245,10 +296,16 @@ class BarProgress:
         self.bar.stop()
 
     def phase(self, name: str, total: int, total_bytes: int) -> None:
-        self.task = self.bar.add_task(name, total=total)
+        self.objects, self.total, self.by_bytes = 0, total, total_bytes > 0
+        self.task = self.bar.add_task(
+            name, total=total_bytes if self.by_bytes else total, objects=f"0/{total} objects"
+        )
 
     def advance(self, action: Action | None, nbytes: int) -> None:
-        self.bar.advance(self.task, 1)
+        with self.lock:  # called from the upload threads
+            self.objects += 1
+            shown = f"{self.objects}/{self.total} objects"
+        self.bar.update(self.task, advance=nbytes if self.by_bytes else 1, objects=shown)
 
 
 def cell(text: str) -> Text:
