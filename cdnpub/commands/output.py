@@ -55,6 +55,8 @@ class ExpectedErrors:
                 click.echo(printable_lines(traceback.format_exc()), err=True)
             show_error(err)
             ctx.exit(err.exit_code)
+        except click.NoSuchOption as err:
+            raise peer_hint(err) from None
         except click.BadParameter as err:
             name_source(err)
             raise
@@ -64,6 +66,36 @@ class ExpectedErrors:
             code = 128 + (err.signal if isinstance(err, Terminated) else signal.SIGINT)
             click.echo(f"cdnpub: {interrupted_line(stage.get(), code)}", err=True)
             ctx.exit(code)
+
+
+# What users of `aws s3 sync` (and of other asset tools) type, and what cdnpub does instead:
+# click's own "did you mean" would offer the nearest spelling (--delete -> --max-delete, a cap
+# on pruning, the opposite of a hint). docs/coming-from.md says the same at length.
+PEER_OPTIONS = {
+    "--delete": "cdnpub deletes nothing by default; --prune-older-than DAYS deletes the objects no "
+    "release of the last DAYS references (see docs/coming-from.md)",
+    "--cache-control": "cdnpub sets Cache-Control per file (a year on fingerprinted names, five minutes "
+    "on plain-name copies); change it with [[tool.cdnpub.rules]] header rules",
+    "--content-type": "cdnpub sets Content-Type from each file's name; change it with "
+    "[[tool.cdnpub.rules]] header rules",
+    "--metadata-directive": "headers come from the build; change them with [[tool.cdnpub.rules]]",
+    "--acl": "objects stay private: CloudFront reads the bucket through Origin Access Control",
+    "--size-only": "cdnpub compares content hashes, never sizes or times",
+    "--exact-timestamps": "cdnpub compares content hashes, never sizes or times",
+    "--quiet": "progress and warnings go to stderr (2>/dev/null hides them); --json prints only the "
+    "result on stdout",
+    "--include": "every file is published but those --exclude or .cdnpubignore leave out",
+    "--dryrun": "the spelling is --dry-run",
+}
+
+
+def peer_hint(err: click.NoSuchOption) -> click.NoSuchOption:
+    """`err`, or for an option of `aws s3 sync` and its peers (PEER_OPTIONS) the same
+    error saying what cdnpub does instead of click's nearest-spelling guess."""
+    hint = PEER_OPTIONS.get(err.option_name.partition("=")[0])
+    if hint is None:
+        return err
+    return click.NoSuchOption(err.option_name, f"No such option: {err.option_name}: {hint}", ctx=err.ctx)
 
 
 def name_source(err: click.BadParameter) -> None:

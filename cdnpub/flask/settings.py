@@ -33,6 +33,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from cdnpub.errors import UserError
 from cdnpub.flask.importmap import check_pins
@@ -194,7 +195,17 @@ def _wrong(key: str, expected: str, value: Any) -> UserError:
 
 
 def _domain(domain: str) -> str:
+    """CDN_DOMAIN as a host[:port]. A URL (what Flask-Static-Digest's host setting takes)
+    is refused with the exact value to set instead: taking its scheme silently would let
+    CDN_DOMAIN and CDN_HTTPS disagree."""
     domain = domain.strip().rstrip("/")
+    parts = urlsplit(domain if "://" in domain else "")
+    if parts.scheme in ("http", "https") and parts.hostname and not parts.path.strip("/"):
+        host = parts.netloc.rpartition("@")[2]
+        https = "" if parts.scheme == "https" else " and CDN_HTTPS = False"
+        raise UserError(
+            f"CDN_DOMAIN is a host name, not a URL: set CDN_DOMAIN = {host!r}{https} instead of {domain!r}"
+        )
     if "://" in domain or any(c in domain for c in "/?#@ "):
         raise UserError(
             f"CDN_DOMAIN is a host name (with a port, if any) such as cdn.example.com, not a URL "

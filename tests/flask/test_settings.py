@@ -48,6 +48,9 @@ BAD = [
     ("CDN_BUCKET", " ", "CDN_BUCKET is blank (' '): give a value, or leave it unset"),
     ("CDN_BUCKET_NAME", "b", "unknown config key CDN_BUCKET_NAME: did you mean CDN_BUCKET?"),
     ("CDN_PREFX", "x", "unknown config key CDN_PREFX: did you mean CDN_PREFIX?"),
+    ("CDN_DOMAIN", "https://d111.cloudfront.net/", "set CDN_DOMAIN = 'd111.cloudfront.net' instead of"),
+    ("CDN_DOMAIN", "http://127.0.0.1:4567", "set CDN_DOMAIN = '127.0.0.1:4567' and CDN_HTTPS = False"),
+    ("CDN_DOMAIN", "https://cdn.example.com/assets", "not a URL or a path"),
 ]
 
 
