@@ -216,3 +216,99 @@ def test_the_distribution_config_in_the_docs_is_whole_and_accepted() -> None:
     allowed = config["DefaultCacheBehavior"]["AllowedMethods"]["Items"]
     assert sorted(allowed) == ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
     assert config["CacheBehaviors"]["Items"][0]["PathPattern"] == "/static/*"
+
+
+# The app of docs/ci.md with a blueprint of its own static folder, and a page using both.
+CI_BLUEPRINT = """
+    from flask import Blueprint, render_template
+
+    admin = Blueprint("admin", __name__, static_folder="admin_static", url_prefix="/admin")
+    app.register_blueprint(admin)
+
+    @app.get("/")
+    def page() -> str:
+        return render_template("index.html")
+"""
+CI_PAGE = (
+    "<link rel=stylesheet href=\"{{ url_for('static', filename='css/site.css') }}\" "
+    "integrity=\"{{ cdn_integrity('css/site.css') }}\">\n"
+    "<link rel=stylesheet href=\"{{ url_for('admin.static', filename='admin.css') }}\" "
+    "integrity=\"{{ cdn_integrity('admin.css', 'admin') }}\">\n"
+)
+
+
+@pytest.mark.usefixtures("isolated")
+def test_the_github_actions_publish_step_publishes_the_whole_app(
+    tmp_path: Path, moto_server: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/ci.md's app and its GitHub Actions publish step, run as a script against the
+    emulator (the doctor line left out: the emulator's bucket is not set up as
+    aws-setup.md says): the app's and the blueprint's files are published, `cdn_domain`
+    reaches $GITHUB_OUTPUT, and the page, with that CDN_DOMAIN, takes every asset from it."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.support.bucket import keys
+    from tests.support.trees import write_tree
+
+    app_code = next(b for b in re.findall(r"```python\n(.*?)```", (ROOT / "docs/ci.md").read_text(), re.S))
+    app_code = re.sub(r"^    # app\.register_blueprint.*$", lambda m: CI_BLUEPRINT, app_code, flags=re.M)
+    assert "admin_static" in app_code
+    write_tree(tmp_path / "myapp", {"__init__.py": app_code, "templates/index.html": CI_PAGE})
+    write_tree(
+        tmp_path / "myapp/static", {"css/site.css": "body{background:url(../img/a.png)}", "img/a.png": b"P"}
+    )
+    write_tree(tmp_path / "myapp/admin_static", {"admin.css": "h1{color:red}"})
+    distribution = _distribution_on(moto_server, bucket)
+    job = yaml.safe_load(_blocks("ci.md", "yaml")[0])["jobs"]["assets"]
+    script = next(s["run"] for s in job["steps"] if s.get("id") == "publish")
+    script = "\n".join(line for line in script.splitlines() if "cdn doctor" not in line)
+    env = {**os.environ, **job["env"], "GITHUB_OUTPUT": str(tmp_path / "github_output")}
+    env.update(
+        FLASK_CDN_BUCKET=bucket,
+        FLASK_CDN_DISTRIBUTION_ID=distribution,
+        FLASK_CDN_REGION="us-east-1",
+        FLASK_CDN_ENDPOINT_URL=moto_server.url,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        PYTHONPATH=f"{ROOT}{os.pathsep}{tmp_path}",
+    )
+    ran = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    (output,) = (tmp_path / "github_output").read_text().splitlines()
+    domain = output.removeprefix("cdn_domain=")
+    assert domain.endswith(".cloudfront.net"), output
+    published = keys(moto_server, bucket)
+    assert {"static/css/site.css", "static/admin/admin.css"} <= published
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("FLASK_CDN_DOMAIN", domain)
+    monkeypatch.setenv("FLASK_CDN_BUCKET", bucket)
+    import myapp  # type: ignore[import-not-found]
+
+    app = myapp.create_app()
+    page = app.test_client().get("/").get_data(as_text=True)
+    urls = re.findall(r'href="([^"]+)"', page)
+    assert len(urls) == 2 and all(u.startswith(f"https://{domain}/static/") for u in urls), page
+    assert all(u.split(f"https://{domain}/", 1)[1] in published for u in urls), (urls, published)
+    assert 'integrity=""' not in page
+
+
+def _distribution_on(server: Any, bucket: str) -> str:
+    origin = {
+        "Id": "s3",
+        "DomainName": f"{bucket}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config: dict[str, Any] = {
+        "CallerReference": f"ci-{bucket}",
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
+    }
+    return str(
+        server.client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+    )
