@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -98,3 +99,26 @@ def test_the_package_metadata_classifiers_are_known() -> None:
 
     project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
     assert project["classifiers"] and set(project["classifiers"]) <= trove_classifiers.classifiers
+
+
+@pytest.mark.parametrize("command", ["build", "publish", "invalidate", "doctor", "local"])
+def test_help_names_every_options_environment_variable(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=400)
+    assert result.exit_code == 0
+    variables = [
+        p.envvar
+        for p in cli.commands[command].params
+        if isinstance(p, click.Option) and isinstance(p.envvar, str)
+    ]
+    assert variables
+    for variable in variables:
+        assert f"env var: {variable}" in result.output, variable
+
+
+def test_flask_cdn_help_names_the_variables_too() -> None:
+    from flask import Flask
+
+    from cdnpub.flask.commands import cdn_cli
+
+    result = Flask("site").test_cli_runner().invoke(cdn_cli, ["publish", "--help"], terminal_width=400)
+    assert "env var: CDNPUB_JOBS" in result.output and "env var: CDNPUB_ALLOW_SHRINK" in result.output

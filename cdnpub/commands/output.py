@@ -44,6 +44,15 @@ class ExpectedErrors:
     def prepare(self, ctx: click.Context) -> None:
         """Set-up before the command runs (reading pyproject.toml), under the same rule."""
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand, its `--help` naming each option's environment variable (the
+        way a CI job sets it), for both faces."""
+        command: click.Command | None = super().get_command(ctx, cmd_name)  # type: ignore[misc]
+        for param in command.params if command is not None else ():
+            if isinstance(param, click.Option) and param.envvar:
+                param.show_envvar = True
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
         stage.set("")  # this command's publish, not an earlier one of the same process
         try:
