@@ -120,6 +120,8 @@ def name_source(err: click.BadParameter) -> None:
         err.param_hint = f"the variable {param.envvar} ({flag})"
     elif source is click.core.ParameterSource.DEFAULT_MAP:
         err.param_hint = f"[tool.cdnpub] {param.name} in pyproject.toml ({flag})"
+    elif isinstance(param, click.Option):  # the flag, without show_envvar's "(env var: ...)"
+        err.param_hint = " / ".join(f"'{opt}'" for opt in param.opts)
 
 
 class Terminated(KeyboardInterrupt):
