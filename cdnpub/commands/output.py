@@ -266,9 +266,9 @@ class LineProgress:
     the lock; `clock` (seconds, monotonic) is injectable for tests."""
 
     def __init__(
-        self, out: TextIO | None = None, every: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self, out: TextIO = sys.stderr, every: float = 10.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.out = out  # None: sys.stderr when a line is written (click's runner swaps it)
+        self.out = out
         self.every = every
         self.clock = clock
         self.lock = threading.Lock()
@@ -307,7 +307,7 @@ class LineProgress:
         return f"{self.name}: {self.done}/{self.total}{size}{rate}"
 
     def _say(self, line: str) -> None:
-        print(line, file=self.out or sys.stderr, flush=True)
+        print(line, file=self.out, flush=True)
 
 
 class BarProgress:
