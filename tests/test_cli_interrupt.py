@@ -102,3 +102,23 @@ def test_every_later_step_says_what_landed(where: str, phrase: str) -> None:
     line = interrupted_line(where, 143)
     assert line.startswith(f"interrupted (SIGTERM) during the {where} step: ")
     assert phrase in line and line.endswith("run the same command again to finish it")
+
+
+def test_flask_cdn_publish_says_the_same_and_exits_130(
+    tmp_path: Path, bucket: str, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask import Flask
+
+    from cdnpub.flask.commands import cdn_cli
+    from tests.support.trees import write_tree
+
+    write_tree(tmp_path / "static", {"css/a.css": "a{}", "js/b.js": "b()"})
+    app = Flask("shop", root_path=str(tmp_path))
+    app.config.update(CDN_BUCKET=bucket, CDN_ENDPOINT_URL=moto_server.url)
+    _interrupt_uploads(monkeypatch, _ctrl_c)
+    result = app.test_cli_runner().invoke(cdn_cli, ["publish", "--json"])
+    assert result.exit_code == 130, result.output
+    assert result.stdout == ""  # no half JSON document
+    assert "cdnpub: interrupted (Ctrl-C) during the fingerprinted step" in result.stderr
+    assert newest_release(moto_server, bucket) is None
+    assert not (tmp_path / "cdnpub-manifest.json").exists()  # the app gets no manifest of a half release
