@@ -7,10 +7,12 @@ Exit codes: 0 done (or nothing to do), 1 failure at the remote, 2 user error, 3 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -138,7 +140,10 @@ def invalidate_command(
     region: str | None,
     profile: str | None,
 ) -> None:
-    """Invalidate PATHs (URL paths or keys, e.g. /static/app.css or static/css/*) on a distribution."""
+    """Invalidate PATHs (URL paths or keys, e.g. /static/app.css or static/css/*, or URLs
+    on the distribution) on a distribution."""
+    cdn = CloudFront(cloudfront_client(Connection(region, profile, endpoint_url)), distribution_id)
+    paths = tuple(_url_path(p, cdn) if _URL.match(p) else p for p in paths)
     if any(not p.strip("/*") and p not in ("/*", "*") for p in paths):
         raise UserError(
             "an empty path (or /, or *) would invalidate the whole distribution: pass /* for that"
@@ -148,7 +153,6 @@ def invalidate_command(
         for p in paths
     ]
     collapsed = collapse(encoded, invalidate_threshold, floor="/")
-    cdn = CloudFront(cloudfront_client(Connection(region, profile, endpoint_url)), distribution_id)
     done = cdn.invalidate(collapsed, datetime.now(timezone.utc).isoformat())
     if wait:
         done = cdn.wait(done, wait_timeout)
@@ -158,6 +162,33 @@ def invalidate_command(
         return
     for inv in done:
         click.echo(f"Invalidation {inv.id} ({inv.status}): {plural(len(inv.paths), 'path')}")
+
+
+# A pasted URL (https://d111.cloudfront.net/static/app.css, or scheme-relative //host/...).
+_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//[^/]", re.I)
+
+
+def _url_path(url: str, cdn: CloudFront) -> str:
+    """The path of a URL pasted as a PATH, once its host is checked to be one the
+    distribution answers to (its *.cloudfront.net name or an alias); one GetDistribution.
+    Refused (UserError, exit 2) with the reason: another host (the invalidation would
+    not touch what that URL serves), a query string (static files are cached by path)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("", "http", "https"):
+        raise UserError(f"{url}: not an http(s) URL; pass the URL path, such as /static/app.css")
+    if parts.query:
+        raise UserError(
+            f"{url}: an invalidation path has no query string (CloudFront caches static files "
+            f"by path): pass {parts.path or '/'}"
+        )
+    host = (parts.hostname or "").lower()
+    hosts = [h.lower() for h in cdn.viewer_hosts()]
+    if host not in hosts:
+        raise UserError(
+            f"{url}: the host {host} is not distribution {cdn.distribution_id}'s "
+            f"({', '.join(hosts)}): invalidating its path there would not refresh that URL"
+        )
+    return parts.path
 
 
 @cli.command("doctor")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from cdnpub.cli import cli
+from cdnpub.cli import cli, main
 from tests.support.cli import run_main
 
 
@@ -59,3 +60,65 @@ def test_invalidate_is_listed_with_a_whole_short_help() -> None:
 def test_local_refuses_a_bad_bucket_name_before_starting() -> None:
     result = CliRunner().invoke(cli, ["local", "--bucket", "Bad_Name", "--port", "0", "--cdn-port", "0"])
     assert result.exit_code == 2 and "not a valid bucket name" in result.stderr
+
+
+def test_python_m_cdnpub_is_the_cdnpub_command() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from cdnpub import __version__
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    ran = subprocess.run(
+        [sys.executable, "-m", "cdnpub", "--version"], capture_output=True, text=True, env=env
+    )
+    assert ran.returncode == 0 and ran.stdout.strip() == f"cdnpub, version {__version__}", ran
+
+
+def test_shell_completion_as_the_docs_give_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/configuration.md: `eval "$(_CDNPUB_COMPLETE=bash_source cdnpub)"`."""
+    monkeypatch.setenv("_CDNPUB_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", "cdnpub pub")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    monkeypatch.setattr("sys.argv", ["cdnpub"])
+    with pytest.raises(SystemExit):
+        main()
+    assert capsys.readouterr().out.split() == ["plain,publish"]
+
+
+def test_the_package_metadata_classifiers_are_known() -> None:
+    from pathlib import Path
+
+    import trove_classifiers
+
+    from cdnpub.commands.config import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["classifiers"] and set(project["classifiers"]) <= trove_classifiers.classifiers
+
+
+@pytest.mark.parametrize("command", ["build", "publish", "invalidate", "doctor", "local"])
+def test_help_names_every_options_environment_variable(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"], terminal_width=400)
+    assert result.exit_code == 0
+    variables = [
+        p.envvar
+        for p in cli.commands[command].params
+        if isinstance(p, click.Option) and isinstance(p.envvar, str)
+    ]
+    assert variables
+    for variable in variables:
+        assert f"env var: {variable}" in result.output, variable
+
+
+def test_flask_cdn_help_names_the_variables_too() -> None:
+    from flask import Flask
+
+    from cdnpub.flask.commands import cdn_cli
+
+    result = Flask("site").test_cli_runner().invoke(cdn_cli, ["publish", "--help"], terminal_width=400)
+    assert "env var: CDNPUB_JOBS" in result.output and "env var: CDNPUB_ALLOW_SHRINK" in result.output

@@ -87,6 +87,12 @@ class CloudFront:
         """The distribution's `*.cloudfront.net` name (one GetDistribution, then cached)."""
         return self._get_distribution()["DomainName"]
 
+    def viewer_hosts(self) -> tuple[str, ...]:
+        """The host names viewers reach the distribution by: its own name, then its aliases."""
+        distribution = self._get_distribution()
+        aliases = distribution["DistributionConfig"].get("Aliases", {}).get("Items", [])
+        return (distribution["DomainName"], *aliases)
+
     def origin_domains(self) -> tuple[str, ...]:
         origins = self._get_distribution()["DistributionConfig"]["Origins"].get("Items", [])
         return tuple(o["DomainName"] for o in origins)

@@ -4,6 +4,7 @@ the pyproject table and turns it into click's default_map."""
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -46,7 +47,9 @@ def default_map(
     known = set().union(*commands.values(), known or ()) | {"rules"}
     for key in table:
         if key.replace("-", "_") not in known:
-            raise UserError(f"{origin}: unknown key {key!r} in [tool.cdnpub]")
+            close = difflib.get_close_matches(key.replace("-", "_"), sorted(known), n=1, cutoff=0.75)
+            hint = f": did you mean {close[0]!r}?" if close else ""
+            raise UserError(f"{origin}: unknown key {key!r} in [tool.cdnpub]{hint}")
     flat = {k.replace("-", "_"): v for k, v in table.items() if k != "rules"}
     return {name: {k: v for k, v in flat.items() if k in opts} for name, opts in commands.items()}
 

@@ -3,6 +3,8 @@ bucket and distribution a local publish needs, print how to use them, run until 
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 import signal
 import threading
@@ -12,6 +14,7 @@ from contextlib import contextmanager
 import click
 
 from cdnpub.commands.options import LOCAL, options
+from cdnpub.errors import UserError
 from cdnpub.local.emulator import Emulator
 from cdnpub.local.preview import PreviewServer
 from cdnpub.local.provision import ensure_local
@@ -34,11 +37,21 @@ Point the Flask app at the preview:
 Ctrl-C stops it."""
 
 
+# What the `local` extra installs (moto's server needs Flask and flask-cors).
+_EXTRA_MODULES = ("moto", "flask", "flask_cors")
+
+
 @click.command("local")
 @options(*LOCAL)
-def local_command(port: int, cdn_port: int, bucket: str) -> None:
+@click.option(
+    "--log-requests", is_flag=True, envvar="CDNPUB_LOCAL_LOG_REQUESTS",
+    help="Log every request the emulator and the preview answer (off: only warnings and errors).",
+)  # fmt: skip
+def local_command(port: int, cdn_port: int, bucket: str, log_requests: bool) -> None:
     """Run S3 + CloudFront on 127.0.0.1 (moto) and a CDN preview serving the bucket."""
     check_bucket(bucket, "--bucket")
+    _require_extra()
+    _request_log(log_requests)
     with _stop_on_signals() as stop, _no_profile(), Emulator(port=port) as emulator:
         preview = PreviewServer(emulator.url, bucket, cdn_port)  # bound, not serving yet
         try:
@@ -53,6 +66,24 @@ def local_command(port: int, cdn_port: int, bucket: str) -> None:
             while not stop.wait(1.0):
                 pass
     click.echo("cdnpub local: stopped")
+
+
+def _require_extra() -> None:
+    """The `local` extra's modules, or a UserError (exit 2) saying how to install them,
+    rather than moto's ImportError traceback (exit 1, the code of a remote failure)."""
+    missing = [name for name in _EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(
+            f"cdnpub local needs the `local` extra ({missing[0]} is not installed): "
+            "pip install 'cdnpub[local]' (from a checkout: pip install -e '/path/to/cdnpub[local]')"
+        )
+
+
+def _request_log(enabled: bool) -> None:
+    """werkzeug logs each request the servers answer at INFO, on stderr: 99 % of the
+    output, which buries the settings printed once. Off unless asked (--log-requests);
+    werkzeug keeps a level set before its first request."""
+    logging.getLogger("werkzeug").setLevel(logging.INFO if enabled else logging.WARNING)
 
 
 @contextmanager

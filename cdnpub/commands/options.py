@@ -16,7 +16,7 @@ from cdnpub.build.rules import Rule
 from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
 from cdnpub.commands.output import debug_callback
 from cdnpub.commands.releases import DEFAULT_LIMIT
-from cdnpub.commands.types import FINGERPRINTED_PATTERN, TEXT, EndpointURL, Finite
+from cdnpub.commands.types import FINGERPRINTED_PATTERN, TEXT, EndpointURL, Finite, Folder
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
 from cdnpub.manifest import DEFAULT_PATH
@@ -73,7 +73,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "point at them). From CDNPUB_MANIFEST: checked only if the file exists.",
     ),
     "out": click.option(
-        "--out", type=click.Path(file_okay=False, path_type=Path), envvar="CDNPUB_OUT",
+        "--out", type=Folder(), envvar="CDNPUB_OUT",
         help="Also write the fingerprinted tree (and plain-name copies) to this folder.",
     ),
     "prefix": click.option(

@@ -6,22 +6,35 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn, TextIO
 
 import click
 from click.exceptions import NoArgsIsHelpError
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.text import Text
 
 from cdnpub.build.model import Build
 from cdnpub.build.scan import LeftOut
 from cdnpub.errors import CdnpubError
 from cdnpub.sync.plan import Action
+from cdnpub.sync.publish import stage
 from cdnpub.text import human_size, plural, printable, printable_lines
 
 
@@ -32,15 +45,137 @@ class ExpectedErrors:
     def prepare(self, ctx: click.Context) -> None:
         """Set-up before the command runs (reading pyproject.toml), under the same rule."""
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The subcommand, its `--help` naming each option's environment variable (the
+        way a CI job sets it), for both faces."""
+        command: click.Command | None = super().get_command(ctx, cmd_name)  # type: ignore[misc]
+        for param in command.params if command is not None else ():
+            if isinstance(param, click.Option) and param.envvar:
+                param.show_envvar = True
+        return command
+
     def invoke(self, ctx: click.Context) -> Any:
+        stage.set("")  # this command's publish, not an earlier one of the same process
         try:
-            self.prepare(ctx)
-            return super().invoke(ctx)  # type: ignore[misc]
+            with terminate_as_interrupt():
+                self.prepare(ctx)
+                return super().invoke(ctx)  # type: ignore[misc]
         except CdnpubError as err:
             if debug_requested(ctx):
                 click.echo(printable_lines(traceback.format_exc()), err=True)
             show_error(err)
             ctx.exit(err.exit_code)
+        except click.NoSuchOption as err:
+            raise peer_hint(err) from None
+        except click.BadParameter as err:
+            name_source(err)
+            raise
+        except KeyboardInterrupt as err:
+            if debug_requested(ctx):
+                click.echo(printable_lines(traceback.format_exc()), err=True)
+            code = 128 + (err.signal if isinstance(err, Terminated) else signal.SIGINT)
+            click.echo(f"cdnpub: {interrupted_line(stage.get(), code)}", err=True)
+            ctx.exit(code)
+
+
+# What users of `aws s3 sync` (and of other asset tools) type, and what cdnpub does instead:
+# click's own "did you mean" would offer the nearest spelling (--delete -> --max-delete, a cap
+# on pruning, the opposite of a hint). docs/coming-from.md says the same at length.
+PEER_OPTIONS = {
+    "--delete": "cdnpub deletes nothing by default; --prune-older-than DAYS deletes the objects no "
+    "release of the last DAYS references (see docs/coming-from.md)",
+    "--cache-control": "cdnpub sets Cache-Control per file (a year on fingerprinted names, five minutes "
+    "on plain-name copies); change it with [[tool.cdnpub.rules]] header rules",
+    "--content-type": "cdnpub sets Content-Type from each file's name; change it with "
+    "[[tool.cdnpub.rules]] header rules",
+    "--metadata-directive": "headers come from the build; change them with [[tool.cdnpub.rules]]",
+    "--acl": "objects stay private: CloudFront reads the bucket through Origin Access Control",
+    "--size-only": "cdnpub compares content hashes, never sizes or times",
+    "--exact-timestamps": "cdnpub compares content hashes, never sizes or times",
+    "--quiet": "progress and warnings go to stderr (2>/dev/null hides them); --json prints only the "
+    "result on stdout",
+    "--include": "every file is published but those --exclude or .cdnpubignore leave out",
+    "--dryrun": "the spelling is --dry-run",
+}
+
+
+def peer_hint(err: click.NoSuchOption) -> click.NoSuchOption:
+    """`err`, or for an option of `aws s3 sync` and its peers (PEER_OPTIONS) the same
+    error saying what cdnpub does instead of click's nearest-spelling guess."""
+    hint = PEER_OPTIONS.get(err.option_name.partition("=")[0])
+    if hint is None:
+        return err
+    return click.NoSuchOption(err.option_name, f"No such option: {err.option_name}: {hint}", ctx=err.ctx)
+
+
+def name_source(err: click.BadParameter) -> None:
+    """Make a bad value's error name where it came from: click names the flag even when
+    the value was a CDNPUB_* variable or a [tool.cdnpub] key, and the user then looks
+    for a flag nobody passed."""
+    param, ctx = err.param, err.ctx
+    if param is None or ctx is None or param.name is None or err.param_hint is not None:
+        return
+    flag = "/".join(param.opts) if isinstance(param, click.Option) else param.name
+    source = ctx.get_parameter_source(param.name)
+    if source is click.core.ParameterSource.ENVIRONMENT and isinstance(param.envvar, str):
+        err.param_hint = f"the variable {param.envvar} ({flag})"
+    elif source is click.core.ParameterSource.DEFAULT_MAP:
+        err.param_hint = f"[tool.cdnpub] {param.name} in pyproject.toml ({flag})"
+    elif isinstance(param, click.Option):  # the flag, without show_envvar's "(env var: ...)"
+        err.param_hint = " / ".join(f"'{opt}'" for opt in param.opts)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled CI job, `kill`), raised in the main thread as Ctrl-C's
+    KeyboardInterrupt is, so that the same clean-up runs; exit 128 + the signal (143)."""
+
+    signal = signal.SIGTERM
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM raises Terminated (Python's default would end the
+    process on the spot, with no line and no clean-up). Main thread only (signal's rule);
+    the previous handler comes back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# What the bucket and the site hold when a publish stops in each of its steps (the stage
+# names of cdnpub.sync.publish); the phases run in this order, each after the last one
+# fully succeeded, so the live site is whole in every one.
+LANDED = {
+    "": "nothing was written; the live site is unchanged",
+    "read": "nothing of the release was written; the live site is unchanged",
+    "fingerprinted": "some new fingerprinted objects were uploaded, nothing references them yet: "
+    "the live site is unchanged",
+    "plain": "every fingerprinted object landed and some plain-name copies were replaced, each "
+    "naming objects that are there; no release record yet: the live site is consistent",
+    "release": "every object landed; the release record may not be written: the live site is consistent",
+    "prune": "the release is complete and some old objects may be deleted: the live site is consistent",
+    "invalidate": "the release is complete but the CDN invalidation may not be sent: plain-name "
+    "paths can serve their old bytes until their short cache expires",
+    "done": "the release is complete; the manifest may not be written",
+}
+
+
+def interrupted_line(where: str, code: int) -> str:
+    """The one line an interrupt prints (after `cdnpub: `): the signal, the step, what
+    landed, and that the same command finishes the publish (it recognises what is there)."""
+    name = "SIGTERM" if code == 128 + signal.SIGTERM else "Ctrl-C"
+    step = f" during the {where} step" if where else ""
+    again = "; run the same command again to finish it" if where else ""
+    return f"interrupted ({name}){step}: {LANDED.get(where, LANDED[''])}{again}"
 
 
 def show_error(err: CdnpubError) -> None:
@@ -67,9 +202,9 @@ def run_face(command: click.Command, prog_name: str) -> NoReturn:
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
+    except click.Abort:  # Ctrl-C outside a group's ExpectedErrors (a prompt, option parsing)
+        click.echo(f"cdnpub: {interrupted_line('', 130)}", err=True)
+        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -140,33 +275,76 @@ def print_warnings(result: Build) -> None:
 
 
 class LineProgress:
-    """For CI logs: a line per phase, no bars redrawn a hundred times."""
+    """For CI logs (no terminal): a line when a phase starts, a line every `every`
+    seconds of a long phase, and a line when it ends, each with objects, bytes and the
+    transfer rate; nothing redrawn. `advance` is called from the upload threads, hence
+    the lock; `clock` (seconds, monotonic) is injectable for tests."""
 
-    def __init__(self, out: TextIO = sys.stderr) -> None:
+    def __init__(
+        self, out: TextIO = sys.stderr, every: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.out = out
+        self.every = every
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.name = ""
+        self.total = self.total_bytes = self.done = self.done_bytes = 0
+        self.started = self.said = 0.0
 
     def phase(self, name: str, total: int, total_bytes: int) -> None:
+        with self.lock:
+            self.name, self.total, self.total_bytes = name, total, total_bytes
+            self.done = self.done_bytes = 0
+            self.started = self.said = self.clock()
         size = f" ({human_size(total_bytes)})" if total_bytes else ""
-        print(f"{name}: {total} to write{size}", file=self.out, flush=True)
+        self._say(f"{name}: {total} to write{size}")
 
     def advance(self, action: Action | None, nbytes: int) -> None:
-        pass
+        with self.lock:
+            self.done += 1
+            self.done_bytes += nbytes
+            now = self.clock()
+            finished = self.done >= self.total
+            if not finished and now - self.said < self.every:
+                return
+            self.said = now
+            line = self._status(now, finished)
+        self._say(line)
+
+    def _status(self, now: float, finished: bool) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        size = f", {human_size(self.done_bytes)}" if self.total_bytes else ""
+        if self.total_bytes and not finished:
+            size += f" of {human_size(self.total_bytes)}"
+        rate = f", {human_size(int(self.done_bytes / elapsed))}/s" if self.total_bytes else ""
+        if finished:
+            return f"{self.name}: done, {self.done}/{self.total}{size} in {elapsed:.1f} s{rate}"
+        return f"{self.name}: {self.done}/{self.total}{size}{rate}"
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
 
 
 class BarProgress:
-    """For a terminal: one bar per phase, by bytes when there are bytes to send."""
+    """For a terminal: one bar per phase, by bytes when there are bytes to send (a few big
+    files would otherwise sit at 0/N), with the objects done and the transfer rate."""
 
     def __init__(self, console: Console) -> None:
         self.bar = Progress(
             TextColumn("{task.description:>14}"),
             BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            TextColumn("{task.fields[objects]}"),
             DownloadColumn(),
+            TransferSpeedColumn(),
             TimeRemainingColumn(),
             console=console,
             transient=False,
         )
         self.task: Any = None
+        self.lock = threading.Lock()
+        self.objects = 0
+        self.total = 0
+        self.by_bytes = False
 
     def __enter__(self) -> BarProgress:
         self.bar.start()
@@ -176,10 +354,16 @@ class BarProgress:
         self.bar.stop()
 
     def phase(self, name: str, total: int, total_bytes: int) -> None:
-        self.task = self.bar.add_task(name, total=total)
+        self.objects, self.total, self.by_bytes = 0, total, total_bytes > 0
+        self.task = self.bar.add_task(
+            name, total=total_bytes if self.by_bytes else total, objects=f"0/{total} objects"
+        )
 
     def advance(self, action: Action | None, nbytes: int) -> None:
-        self.bar.advance(self.task, 1)
+        with self.lock:  # called from the upload threads
+            self.objects += 1
+            shown = f"{self.objects}/{self.total} objects"
+        self.bar.update(self.task, advance=nbytes if self.by_bytes else 1, objects=shown)
 
 
 def cell(text: str) -> Text:

@@ -4,6 +4,7 @@ or a [tool.cdnpub] key must hold, checked before any request."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import click
@@ -28,6 +29,19 @@ class Text(click.types.StringParamType):
         if not value.isprintable():
             self.fail(f"{printable(value)!r} holds a control character", param, ctx)
         return value
+
+
+class Folder(click.Path):
+    """A folder to write to (`--out`); empty or blank is a mistake (`--out "$UNSET"` would
+    write into the current directory, `--out " "` into a folder named by a space)."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            TEXT.convert(value, param, ctx)
+        return super().convert(value, param, ctx)
 
 
 class Finite(click.FloatRange):

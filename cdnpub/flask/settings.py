@@ -3,11 +3,12 @@
 same, and a wrong type is the same one-line UserError, in the web worker and in the
 release step. Also whether `flask cdn` is writing the manifest (`writing_manifest`).
 
-The keys (default in brackets; None and "" read as the default):
+The keys (default in brackets; None and "" read as the default, a blank string is refused):
 
 - `CDN_DOMAIN` (""): CDN host (with a port, if any), e.g. `d111111abcdef8.cloudfront.net`;
   empty: the app serves its own static files and needs no manifest. Not a URL.
-- `CDN_HTTPS` (True): `https://` CDN URLs; False gives `http://`. A bool.
+- `CDN_HTTPS` (True): `https://` CDN URLs; False gives `http://`. A bool (a string such
+  as "False" is refused, never read as true).
 - `CDN_MANIFEST` ("cdnpub-manifest.json"): the build's manifest, relative to
   `app.root_path` (absolute paths win). A string or path.
 - `CDN_STRICT` (False): a file missing from the manifest raises MissingAssetError. A bool.
@@ -25,12 +26,14 @@ The keys (default in brackets; None and "" read as the default):
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from cdnpub.errors import UserError
 from cdnpub.flask.importmap import check_pins
@@ -93,6 +96,7 @@ def app_settings(app: Flask) -> AppSettings:
     """The app's CDN_* config, each key checked: a wrong type is a UserError of one line
     naming the key, the same from the extension and from `flask cdn`."""
     config = _Config(app.config, defaults(app))
+    config.check_names()
     return AppSettings(
         domain=_domain(config.text("CDN_DOMAIN") or ""),
         https=config.flag("CDN_HTTPS"),
@@ -121,12 +125,28 @@ def _endpoint(url: str | None) -> str | None:
     return url
 
 
+# Flask-CDN's keys that are not cdnpub's: an app moving over may still hold them.
+_FLASK_CDN_KEYS = frozenset({"CDN_ENDPOINTS", "CDN_TIMESTAMP", "CDN_DEBUG"})
+
+
 class _Config:
     """Reads of one app's config: None and "" are the default, anything else is checked."""
 
     def __init__(self, config: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
         self.config = config
         self.defaults = defaults
+
+    def check_names(self) -> None:
+        """A CDN_* key close to one of ours is a typo (`CDN_BUCKET_NAME`): refused with the
+        key it resembles, as a silently ignored setting would publish to the wrong place.
+        Keys far from all of ours are left alone (another extension's, such as Flask-CDN's
+        CDN_TIMESTAMP)."""
+        for key in sorted(k for k in self.config if isinstance(k, str) and k.startswith("CDN_")):
+            if key in self.defaults or key in _FLASK_CDN_KEYS:
+                continue
+            close = difflib.get_close_matches(key, sorted(self.defaults), n=1, cutoff=0.8)
+            if close:
+                raise UserError(f"unknown config key {key}: did you mean {close[0]}?")
 
     def default(self, key: str) -> Any:
         return self.defaults[key]
@@ -139,18 +159,35 @@ class _Config:
         value = self.get(key)
         if value is not None and not isinstance(value, str):
             raise _wrong(key, "a string", value)
+        if value and not value.strip():
+            raise UserError(f"{key} is blank ({value!r}): give a value, or leave it unset for the default")
         return value or None
 
     def flag(self, key: str) -> bool:
+        """A bool. A string (`CDN_HTTPS="False"` from os.environ) is refused, never read
+        by its truthiness; the message says how to get a bool from the environment."""
         value = self.get(key)
+        if isinstance(value, str):
+            raise UserError(
+                f"{key} must be True or False, not {value!r} (a string, as os.environ gives: "
+                f"convert it, or load the config with app.config.from_prefixed_env(), which reads "
+                f"FLASK_{key}=false as False)"
+            )
         if not isinstance(value, bool):
             raise _wrong(key, "True or False", value)
         return value
 
     def path(self, key: str) -> str:
         value = self.get(key)
+        if isinstance(value, bool) and key == "CDN_MANIFEST":
+            raise UserError(
+                f"CDN_MANIFEST is the path of the manifest cdnpub wrote, not {value!r} (Flask-CDN's "
+                "switch): leave it unset for cdnpub-manifest.json beside the app"
+            )
         if not isinstance(value, (str, os.PathLike)):
             raise _wrong(key, "a file path", value)
+        if not os.fspath(value).strip():
+            raise UserError(f"{key} is blank ({value!r}): give a path, or leave it unset for the default")
         return os.fspath(value)
 
     def globs(self, key: str) -> tuple[str, ...]:
@@ -167,7 +204,17 @@ def _wrong(key: str, expected: str, value: Any) -> UserError:
 
 
 def _domain(domain: str) -> str:
+    """CDN_DOMAIN as a host[:port]. A URL (what Flask-Static-Digest's host setting takes)
+    is refused with the exact value to set instead: taking its scheme silently would let
+    CDN_DOMAIN and CDN_HTTPS disagree."""
     domain = domain.strip().rstrip("/")
+    parts = urlsplit(domain if "://" in domain else "")
+    if parts.scheme in ("http", "https") and parts.hostname and not parts.path.strip("/"):
+        host = parts.netloc.rpartition("@")[2]
+        https = "" if parts.scheme == "https" else " and CDN_HTTPS = False"
+        raise UserError(
+            f"CDN_DOMAIN is a host name, not a URL: set CDN_DOMAIN = {host!r}{https} instead of {domain!r}"
+        )
     if "://" in domain or any(c in domain for c in "/?#@ "):
         raise UserError(
             f"CDN_DOMAIN is a host name (with a port, if any) such as cdn.example.com, not a URL "

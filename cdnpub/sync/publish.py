@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Protocol
@@ -46,6 +47,11 @@ from cdnpub.sync.release import Provenance, Release, dumps
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, guarded_folders, served_paths, shrink
 from cdnpub.urls import invalidation_path, under
+
+# The step a publish of this context is in, for the line an interrupt prints (what landed):
+# "" before any publish, "read", the execute phases ("fingerprinted", "plain", "release",
+# "prune"), "invalidate", then "done" once publish() returned.
+stage: ContextVar[str] = ContextVar("cdnpub_publish_stage", default="")
 
 
 class Progress(Protocol):
@@ -216,10 +222,12 @@ def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pen
             nbytes += sum(a.sent_bytes for a in actions)
             fixed += len(actions) - len(uploads)
     if todo.write_release:
+        stage.set("release")
         progress.phase("release", 1, 0)
         store.put_private(todo.release.key, dumps(todo.release), "application/gzip")
         progress.advance(None, 0)
     if todo.prune:
+        stage.set("prune")
         progress.phase("prune", len(todo.prune), 0)
         store.delete(todo.prune)
         progress.advance(None, 0)
@@ -238,6 +246,7 @@ def _run_phase(
     actions = [a for wave in waves for a in wave]
     if not actions:
         return
+    stage.set(name)
     progress.phase(name, len(actions), sum(a.sent_bytes for a in actions))
 
     def run(action: Action) -> None:
@@ -257,9 +266,15 @@ def _run_phase(
 
 def _run_wave(pool: ThreadPoolExecutor, run: Callable[[Action], None], wave: Sequence[Action]) -> None:
     """Run every action of the wave; the first failure cancels what has not started,
-    waits for what runs, and is raised."""
+    waits for what runs, and is raised. Ctrl-C or SIGTERM stops the queueing too: only
+    what is running finishes."""
     futures: list[Future[None]] = [pool.submit(run, a) for a in wave]  # dependencies first
-    finished, pending = wait(futures, return_when=FIRST_EXCEPTION)
+    try:
+        finished, pending = wait(futures, return_when=FIRST_EXCEPTION)
+    except BaseException:  # Ctrl-C, SIGTERM: stop queueing, finish only what is running
+        for f in futures:
+            f.cancel()
+        raise
     failed = [f for f in finished if f.exception() is not None]
     if not failed:
         return
@@ -314,6 +329,7 @@ def publish(
     raises nothing: the uploads stand, the error is `Report.invalidation_error`, and
     the marker keeps the paths for the next publish."""
     started = time.monotonic()
+    stage.set("read")
     progress = progress or NoProgress()
     now = now or datetime.now(timezone.utc)
     cdn_domain = _check_cdn(cdn, store, settings, warn)
@@ -325,7 +341,9 @@ def publish(
         return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
     marker = marks(todo, settings.distribution_id)
     done = execute(todo, store, settings.jobs, progress, marker)
+    stage.set("invalidate")
     paths, invalidations, error = _land(todo, store, cdn, settings, marker, warn)
+    stage.set("done")
     return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)
 
 

@@ -40,6 +40,17 @@ BAD = [
     ("CDN_MANIFEST", 3, "CDN_MANIFEST must be a file path, not 3"),
     ("CDN_PREFIX", ["static"], "CDN_PREFIX must be a string"),
     ("CDN_DISTRIBUTION_ID", 12, "CDN_DISTRIBUTION_ID must be a string, not 12"),
+    ("CDN_HTTPS", "false", "from_prefixed_env(), which reads FLASK_CDN_HTTPS=false as False"),
+    ("CDN_MANIFEST", True, "CDN_MANIFEST is the path of the manifest cdnpub wrote, not True"),
+    ("CDN_MANIFEST", 123, "CDN_MANIFEST must be a file path, not 123"),
+    ("CDN_MANIFEST", " ", "CDN_MANIFEST is blank (' ')"),
+    ("CDN_REGION", ["eu"], "CDN_REGION must be a string, not ['eu']"),
+    ("CDN_BUCKET", " ", "CDN_BUCKET is blank (' '): give a value, or leave it unset"),
+    ("CDN_BUCKET_NAME", "b", "unknown config key CDN_BUCKET_NAME: did you mean CDN_BUCKET?"),
+    ("CDN_PREFX", "x", "unknown config key CDN_PREFX: did you mean CDN_PREFIX?"),
+    ("CDN_DOMAIN", "https://d111.cloudfront.net/", "set CDN_DOMAIN = 'd111.cloudfront.net' instead of"),
+    ("CDN_DOMAIN", "http://127.0.0.1:4567", "set CDN_DOMAIN = '127.0.0.1:4567' and CDN_HTTPS = False"),
+    ("CDN_DOMAIN", "https://cdn.example.com/assets", "not a URL or a path"),
 ]
 
 
@@ -133,3 +144,9 @@ def test_flask_cdn_build_loads_the_app_without_its_manifest_and_resets_the_flag(
     result = runner.invoke(cdn_cli, ["build"], obj=ScriptInfo(create_app=create_app))
     assert result.exit_code == 0, result.output
     assert writing_manifest.get() is False
+
+
+def test_another_extensions_cdn_keys_are_left_alone(tmp_path: Path) -> None:
+    """Flask-CDN's own keys (an app moving over) and keys far from any of ours pass."""
+    app = app_with(tmp_path, CDN_ENDPOINTS=["static"], CDN_TIMESTAMP=True, CDN_DEBUG=False, CDN_URL_MAP={})
+    assert app_settings(app).https is True

@@ -1,0 +1,86 @@
+"""The JSON Schemas shipped in cdnpub/schemas/ describe what the commands print: each
+`--json` document (build, publish, invalidate, doctor) and the manifest, taken from real
+runs against the emulator. The schemas forbid unknown keys, so a key added or renamed
+without its schema (and a version note) fails here."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.support.aws import MotoServer
+from tests.support.cli import publish, run_cli
+
+pytestmark = pytest.mark.usefixtures("isolated")
+
+NAMES = ["build", "publish", "invalidate", "doctor", "manifest"]
+
+
+def schema(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(files("cdnpub").joinpath(f"schemas/{name}.schema.json").read_text())
+    return loaded
+
+
+def valid(document: Any, name: str) -> None:
+    jsonschema.Draft202012Validator(schema(name)).validate(document)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_schema_is_a_valid_schema(name: str) -> None:
+    jsonschema.Draft202012Validator.check_schema(schema(name))
+
+
+@pytest.fixture
+def distribution(moto_server: MotoServer, bucket: str) -> str:
+    origin = {
+        "Id": "s3",
+        "DomainName": f"{bucket}.s3.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config: dict[str, Any] = {
+        "CallerReference": f"schemas-{bucket}",
+        "Comment": "",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
+    }
+    made = moto_server.client("cloudfront").create_distribution(DistributionConfig=config)
+    return str(made["Distribution"]["Id"])
+
+
+def test_build_and_its_manifest(site: Path, tmp_path: Path) -> None:
+    result = run_cli("build", str(site), "--json", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    valid(json.loads(result.stdout), "build")
+    manifest = json.loads((tmp_path / "cdnpub-manifest.json").read_text())
+    assert any(entry["module"] for entry in manifest["assets"].values())  # a module entry is checked too
+    valid(manifest, "manifest")
+
+
+def test_publish_dry_run_then_real_then_invalidate_and_doctor(
+    site: Path, bucket: str, moto_server: MotoServer, distribution: str
+) -> None:
+    dry = publish(site, bucket, moto_server, "--distribution-id", distribution, "--json", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    valid(json.loads(dry.stdout), "publish")
+    (site / "css/base.css").write_text("body{margin:1px}\n")
+    for _ in range(2):  # the first publish, then one whose plain copies changed: invalidations
+        done = publish(site, bucket, moto_server, "--distribution-id", distribution, "--json")
+        assert done.exit_code == 0, done.output
+        valid(json.loads(done.stdout), "publish")
+        (site / "css/base.css").write_text("body{margin:2px}\n")
+    assert json.loads(done.stdout)["invalidation"]["ids"]
+    args = ("--distribution-id", distribution, "--endpoint-url", moto_server.url, "--json")
+    invalidated = run_cli("invalidate", *args, "/static/css/*", "static/app.css")
+    assert invalidated.exit_code == 0, invalidated.output
+    valid(json.loads(invalidated.stdout), "invalidate")
+    doctor = run_cli("doctor", f"s3://{bucket}/static", *args)
+    assert doctor.exit_code in (0, 3), doctor.output
+    document = json.loads(doctor.stdout)
+    assert document["findings"]
+    valid(document, "doctor")
