@@ -71,7 +71,9 @@ def run_build(static_dir: str, prefix: str, values: Mapping[str, Any], rules: Se
         raise UserError(f"--url-path {url_path!r}: a URL path starts with / (such as /static)")
     options = build_options(values, prefix=check_prefix(prefix, "--prefix"), rules=rules)
     url = values["url_path"] if values["url_path"] is not None else "/" + options.prefix
-    own = [values["manifest"]]  # never one of the files it describes (a --manifest inside the folder)
+    # The manifest is never one of the files it describes (a --manifest inside the folder);
+    # `diff` writes none.
+    own = [values["manifest"]] if values.get("manifest") else []
     return build([Source(scan(static_dir, values["exclude"], own), url_path=url)], options)
 
 
