@@ -33,6 +33,7 @@ from cdnpub.build.model import (
     fingerprinted_pattern,
     hashed_name,
     keeps_name,
+    unhashed_match,
 )
 from cdnpub.build.modulegraph import module_graph
 from cdnpub.build.rewrite import apply_edits, reference_edits
@@ -59,6 +60,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
     nodes = graph_nodes(sources)
     for node in nodes.values():
         node.kept = keeps_name(node.logical, options, fingerprinted)
+    unhashed = [w for n in nodes for w in [unhashed_match(n, options, fingerprinted)] if w]
     if not nodes:
         folders = ", ".join(s.scan.root for s in sources)
         raise UserError(f"no files to publish in {folders} (empty, or everything is ignored)")
@@ -77,7 +79,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
         _add_assets(leaves, assets, pool, options, fingerprinted, notes)
         for node, spans in sheets.spans():
             found[node.logical] = find_references(node, nodes, by_url, spans)
-        warnings = [w for s in sources for w in s.scan.warnings] + list(bundled.warnings)
+        warnings = [w for s in sources for w in s.scan.warnings] + list(bundled.warnings) + unhashed
         warnings += [w for name in nodes for w in found[name]]
         warnings += uncertain_invalidations(nodes)
         if options.strict and warnings:

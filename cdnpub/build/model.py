@@ -180,4 +180,36 @@ def keeps_name(path: str, options: BuildOptions, fingerprinted: re.Pattern[str])
     for byte: its bundler owns its references, and bytes edited here would put other bytes
     under a name that browsers and edges cache for a year."""
     base = posixpath.basename(path)
-    return path in options.kept or bool(fingerprinted.search(base) or HASHED_NAME.search(base))
+    if path in options.kept or HASHED_NAME.search(base):
+        return True
+    found = fingerprinted.search(base)
+    return found is not None and (
+        options.fingerprinted_pattern == DEFAULT_FINGERPRINTED_PATTERN or holds_hash(found.group(0))
+    )
+
+
+# A run a content hash leaves in a name: 6 or more letters and digits with at least one of
+# each (hex, base32, base64url). A word (`facade`, `vendor`) or a counter (`2024`) is none.
+_HASH_RUN = re.compile(r"(?=[0-9A-Za-z_-]*[0-9])(?=[0-9A-Za-z_-]*[A-Za-z])[0-9A-Za-z_-]{6,}")
+
+
+def holds_hash(text: str) -> bool:
+    """Whether `text` (what a custom --fingerprinted-pattern matched in a name) holds a
+    hash-like run. A custom pattern is checked against ORDINARY_NAMES when it is read,
+    but only the names being built show what it really takes (`[0-9a-f]{6,}` takes
+    `facade.js`): a match with no such run keeps no name (`unhashed_match` warns)."""
+    return any(_HASH_RUN.fullmatch(run) for run in re.findall(r"[0-9A-Za-z_-]{6,}", text))
+
+
+def unhashed_match(path: str, options: BuildOptions, fingerprinted: re.Pattern[str]) -> str | None:
+    """The warning for a file a custom --fingerprinted-pattern matches with no hash in the
+    match: fingerprinted as usual, never `immutable` under a name that does not change."""
+    if options.fingerprinted_pattern == DEFAULT_FINGERPRINTED_PATTERN or path in options.kept:
+        return None
+    found = fingerprinted.search(posixpath.basename(path))
+    if found is None or holds_hash(found.group(0)) or HASHED_NAME.search(posixpath.basename(path)):
+        return None
+    return (
+        f"{printable(path)}: --fingerprinted-pattern matches {found.group(0)!r} in its name, which holds "
+        "no hash (letters and digits mixed); fingerprinted as usual"
+    )

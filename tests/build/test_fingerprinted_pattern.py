@@ -58,3 +58,25 @@ def test_every_face_refuses_a_too_wide_pattern_before_reading_anything(
     assert err.startswith("cdnpub: ") and err.strip().count("\n") == 0, err
     assert "a name without a hash" in err or "matches an empty name" in err
     assert not (tmp_path / "cdnpub-manifest.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [(r"[0-9a-f]{6,}", "facade.js"), (r"[0-9a-f]{6,}", "decade.css"), ("vendor", "vendor.min.js")],
+)
+def test_a_custom_pattern_keeps_no_name_whose_match_holds_no_hash(
+    tmp_path: Path, pattern: str, name: str
+) -> None:
+    """What a pattern takes in the names being built counts, not only the ordinary names
+    it is checked against when read: a match with no letters-and-digits run is no hash."""
+    from cdnpub.build.fingerprint import build
+    from cdnpub.build.model import BuildOptions, Source
+    from cdnpub.build.scan import scan
+    from tests.support.trees import write_tree
+
+    root = write_tree(tmp_path / "static", {name: "x", "main.4f3a9c1d.js": "y"})
+    result = build([Source(scan(root))], BuildOptions(fingerprinted_pattern=pattern))
+    by_path = {a.path: a for a in result.assets}
+    assert by_path[name].plain_key is not None and by_path[name].key != f"static/{name}"
+    assert by_path["main.4f3a9c1d.js"].kept_name == pattern.startswith("[0-9a-f]")  # a real hash: kept
+    assert any(name in w and "holds no hash" in w for w in result.warnings)
