@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN, HASHED_NAME
 from cdnpub.build.webpack import under
-from cdnpub.text import printable
+from cdnpub.text import plural, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +99,13 @@ def kept_paths(
     warnings = []
     if missing:
         warnings.append(
-            f"{origin} lists {len(missing)} files that are not in the static folder, such as "
+            f"{origin} lists {plural(len(missing), 'file')} that are not in the static folder, such as "
             f"{missing[0]} (a manifest from another build?)"
         )
     if plain:
         warnings.append(
-            f"{origin} lists {len(plain)} files whose names hold no content hash, such as {plain[0]}: "
-            "cdnpub fingerprints them as its own"
+            f"{origin} lists {plural(len(plain), 'file')} whose names hold no content hash, "
+            f"such as {plain[0]}: cdnpub fingerprints them as its own"
         )
     return frozenset(p for p, h in hashed.items() if h), tuple(warnings)
 
@@ -142,6 +142,6 @@ def inside(
     if not out:
         return ok, ()
     return ok, (
-        f"{origin} lists {len(out)} files outside its output folder, such as {printable(out[0])}: "
+        f"{origin} lists {plural(len(out), 'file')} outside its output folder, such as {printable(out[0])}: "
         "not bundler output, fingerprinted as usual",
     )
