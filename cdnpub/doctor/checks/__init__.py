@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from cdnpub.doctor.checks import app, bucket, caching, cdn
-from cdnpub.doctor.model import FAIL, Finding, Group, SetUp, Verdict
+from cdnpub.doctor.model import FAIL, Finding, Group, SetUp, Verdict, denied
 
 Check = Callable[[SetUp], Verdict | None]
 
@@ -48,11 +48,35 @@ def group_of(check_id: str) -> Group:
     return Group(check_id.split(".", 1)[0])
 
 
+# What each group of checks judges, read by doctor/read.py under these names: a check that
+# does not apply only because that read was refused could not be made, and says so (a
+# pipeline gating on doctor must not take a set-up it never saw for a pass).
+NEEDS: tuple[tuple[str, str], ...] = (
+    ("origin.", "distribution"),
+    ("access.origin-access", "distribution"),
+    ("caching.", "distribution"),
+    ("cross-origin.", "distribution"),
+    ("published.", "published"),
+    ("app.cdn-domain", "distribution"),
+    ("app.manifest", "manifest_keys"),
+)
+
+
+def not_made(check_id: str, setup: SetUp) -> Verdict | None:
+    """The verdict of a check that found nothing to judge because a read it needs was
+    refused; None when nothing it needs was refused (it really does not apply)."""
+    for start, what in NEEDS:
+        if check_id.startswith(start) and what in setup.denied:
+            return denied(what.replace("_", " "), setup.denied[what])
+    return None
+
+
 def run_checks(setup: SetUp) -> tuple[Finding, ...]:
-    """Every check that applies, in CHECKS' order."""
+    """Every check that applies, in CHECKS' order; one that could not be made because a
+    read it needs was refused is a warning that counts as not made."""
     found = []
     for check_id, check in CHECKS:
-        verdict = check(setup)
+        verdict = check(setup) or not_made(check_id, setup)
         if verdict is not None:
             found.append(
                 Finding(
