@@ -245,13 +245,18 @@ _JSON_RELEASES = json_option('Print the releases as one JSON document ({"release
 
 
 @cli.command("releases")
-@click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
+@click.argument("destination", metavar="s3://BUCKET[/PREFIX]", required=False)
 @options("limit", _JSON_RELEASES, "markdown", *CONNECTION, "local", "debug")
-def releases_command(destination: str, limit: int, as_json: bool, markdown: bool, **values: Any) -> None:
+def releases_command(
+    destination: str | None, limit: int, as_json: bool, markdown: bool, **values: Any
+) -> None:
     """List the releases published to s3://BUCKET[/PREFIX] (PREFIX defaults to `static`),
-    newest first: files, size, what changed, which is live (read-only)."""
+    newest first: files, size, what changed, which is live (read-only). With --local,
+    s3://cdnpub-local/static by default."""
     form = form_of(as_json, markdown)
-    bucket, prefix = parse_s3_url(destination)
+    if destination is None and not values["local"]:
+        raise click.UsageError("Missing argument 's3://BUCKET[/PREFIX]' (or --local)")
+    bucket, prefix = parse_s3_url(destination or f"s3://{LOCAL_BUCKET}/static")
     if values["local"]:
         values.update(local_target(bucket, values["endpoint_url"], None))
     run_releases(connection(values), bucket, prefix or "static", limit, form)
