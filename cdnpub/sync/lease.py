@@ -28,17 +28,20 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
+from typing import TypeVar
 
-from cdnpub.errors import LeaseConflict, UserError
-from cdnpub.sync.layout import lease_key
-from cdnpub.sync.pending import Pending
+from cdnpub.errors import LeaseConflict, PrefixBusy, UserError
+from cdnpub.sync.layout import lease_key, releases_prefix
+from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
 from cdnpub.sync.pending import loads as pending_loads
-from cdnpub.sync.plan import RemoteObject
+from cdnpub.sync.plan import Plan, RemoteObject
 from cdnpub.sync.ports import Store
+from cdnpub.sync.records import record_of
 
 LEASE_SECONDS = 600.0  # a holder renews every third of it; past it, a holder is taken for dead
 DEFAULT_LEASE_WAIT = 600.0  # --lease-wait: how long a publish waits for the holder
@@ -248,3 +251,85 @@ def acquire(
                 "time per prefix yourself"
             )
     return Holder(store, prefix, lease, etag, seconds=seconds)
+
+
+class LeaseBusy(Exception):
+    """A live lease of another publish: wait and plan again (publish), or PrefixBusy."""
+
+    def __init__(self, lease: Lease) -> None:
+        super().__init__(lease.describe())
+        self.lease = lease
+
+
+def read_lease(store: Store, prefix: str, warn: Callable[[str], None]) -> Lease:
+    """The lease the listing saw held; a corrupt one counts as a holder killed half-way
+    (its keys unknown: every object is compared)."""
+    key = lease_key(prefix)
+    try:
+        return loads(store.get_bytes(key), f"s3://{store.bucket}/{key}")
+    except UserError as err:
+        warn(f"{err}; taking it for a publish stopped half-way")
+        return Lease(State.HELD, "unknown", expires=datetime.min.replace(tzinfo=timezone.utc))
+
+
+def merge_pending(found: Pending | None, held: Lease) -> Pending:
+    """A legacy marker and the lease's pending keys, its written keys as unsure ones."""
+    keys = dict(found.keys) if found is not None else {}
+    for d, k in held.pending.keys.items():
+        keys[d] = tuple(sorted({*keys.get(d, ()), *k}))
+    landed = held.pending.landed and (found is None or found.landed) and not held.written
+    merged = Pending(keys, landed)
+    if held.written:
+        merged = merged.adding(NO_DISTRIBUTION, held.written)
+    return merged
+
+
+def recheck_prune(todo: Plan, store: Store, holder: Holder | None) -> tuple[str, ...]:
+    """The prune as planned, less what a record written since the plan's listing names
+    (a rollback that reused old objects): under the lease there is none, unless a
+    holder was taken for dead while alive, or publishes run with --no-lease."""
+    if holder is not None:
+        holder.check()
+    seen = holder.records_seen if holder is not None else frozenset()
+    now = store.listing(todo.prefix, within=releases_prefix(todo.prefix)).release_keys()
+    newer = [
+        o.key for o in now if o.key not in seen and o.key != todo.release.key and o.key not in todo.prune
+    ]
+    if holder is None or not newer:
+        return todo.prune
+    keep: set[str] = set(newer)
+    for key in newer:
+        found = record_of(store, key, todo.prefix, lambda message: None)
+        keep.update(found.objects if found is not None else ())
+    return tuple(k for k in todo.prune if k not in keep)
+
+
+T = TypeVar("T")
+
+
+def waiting(
+    attempt: Callable[[datetime], T], seconds: float, where: str, now: datetime, warn: Callable[[str], None]
+) -> T:
+    """`attempt(now)` (a publish's planning), again while another publish holds the lease
+    (LeaseBusy; said once), with a backoff of 0.5 s doubling to 10 s, up to `seconds`;
+    then PrefixBusy naming the holder. A lost race for the lease (LeaseConflict: someone
+    wrote since our listing) lists and plans again."""
+    started = time.monotonic()
+    delay, said = 0.5, False
+    while True:
+        try:
+            return attempt(now + timedelta(seconds=time.monotonic() - started))
+        except LeaseBusy as busy:
+            if time.monotonic() - started >= seconds:
+                raise PrefixBusy(
+                    f"another publish holds {where}: {busy.lease.describe()}; nothing was written "
+                    "(try again, or raise --lease-wait)"
+                ) from None
+            if not said:
+                warn(f"waiting up to {seconds:.0f} s for another publish: {busy.lease.describe()}")
+                said = True
+        except LeaseConflict:
+            if time.monotonic() - started >= seconds:
+                raise
+        time.sleep(max(0.0, min(delay, seconds - (time.monotonic() - started))))
+        delay = min(delay * 2, 10.0)
