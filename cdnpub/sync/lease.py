@@ -75,13 +75,34 @@ class Lease:
     written: tuple[str, ...] = ()
 
     def live(self, now: datetime) -> bool:
-        """Held by a publish that may still be writing."""
-        return self.state is State.HELD and self.expires is not None and now < self.expires
+        """Held by a publish that may still be writing: before its expiry, unless its
+        holder is a process of this host that is gone (killed: no need to wait it out)."""
+        return (
+            self.state is State.HELD
+            and self.expires is not None
+            and now < self.expires
+            and not _gone(self.owner)
+        )
 
     def describe(self) -> str:
         since = self.started.strftime("%Y-%m-%dT%H:%M:%SZ") if self.started else "?"
         until = self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else "?"
         return f"{self.owner} since {since}, until {until} unless renewed"
+
+
+def _gone(owner: str) -> bool:
+    """`owner` ("host pid N ...") names a process of this host that no longer runs."""
+    host, _, rest = owner.partition(" pid ")
+    pid = rest.split(" ", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def free_by_listing(seen: RemoteObject | None) -> bool:
