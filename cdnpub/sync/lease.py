@@ -90,8 +90,14 @@ class Lease:
         return f"{self.owner} since {since}, until {until} unless renewed"
 
 
+_holding: list[object] = []  # the Holders alive in this process
+
+
 def _gone(owner: str) -> bool:
-    """`owner` ("host pid N ...") names a process of this host that no longer runs."""
+    """`owner` ("host pid N ...") names a process of this host that no longer runs, or
+    this very process while it holds no lease (a publish of it that failed to release)."""
+    if owner == owner_here() and not _holding:
+        return True
     host, _, rest = owner.partition(" pid ")
     pid = rest.split(" ", 1)[0]
     if host != socket.gethostname() or not pid.isdigit():
@@ -189,6 +195,7 @@ class Holder:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew_loop, name="cdnpub-lease", daemon=True)
         self._thread.start()
+        _holding.append(self)
 
     def check(self) -> None:
         if self.lost is not None:
@@ -206,7 +213,7 @@ class Holder:
     def release(self, left: Pending | None) -> None:
         """The publish landed: `done`, or held-form with `left` (invalidations still owed),
         its expiry now, so the next publish reads it and retries them."""
-        self._stop.set()
+        self.stop()
         with self._lock:
             if left is None or not left.keys:
                 self._write(Lease(State.DONE))
@@ -215,11 +222,13 @@ class Holder:
 
     def stop(self) -> None:
         self._stop.set()
+        if self in _holding:
+            _holding.remove(self)
 
     def abandon(self) -> None:
         """A failed publish: the lease stays half-done (its keys kept) but expires now, so
         the next publish repairs at once instead of waiting. Best effort."""
-        self._stop.set()
+        self.stop()
         try:
             with self._lock:
                 self._write(replace(self.lease, expires=self.clock()))
