@@ -7,6 +7,8 @@ exit code, and `cdnpub.commands.output` alone turns an error into that line and 
     |   +-- NoSuchBucket          the bucket is not there (a typo'd name, the wrong endpoint)
     +-- ChecksFailed     exit 3   `doctor` found a failing check
     +-- ChecksNotMade    exit 4   `doctor` could not make some checks
+    +-- PrefixBusy       exit 75  another publish holds the prefix's lease (EX_TEMPFAIL: try later)
+    +-- LeaseConflict    exit 1   a conditional write lost to another writer (caught by publish)
 """
 
 from __future__ import annotations
@@ -59,3 +61,16 @@ class ChecksNotMade(CdnpubError):
     exit 4, so a pipeline gating on doctor does not pass a set-up it never saw."""
 
     exit_code = 4
+
+
+class PrefixBusy(CdnpubError):
+    """Another publish (or prune) holds the prefix's lease past --lease-wait: exit 75,
+    sysexits' EX_TEMPFAIL, which CI can tell from a failure and retry later."""
+
+    exit_code = 75
+
+
+class LeaseConflict(RemoteError):
+    """A conditional write (If-Match / If-None-Match) found another writer's version:
+    S3's 412 PreconditionFailed or 409 ConditionalRequestConflict. Publish re-lists and
+    plans again; it reaches the user only if that keeps happening."""

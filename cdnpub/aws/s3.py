@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from cdnpub.aws.clients import ACCESS_DENIED, PART_CONCURRENCY, error_code, error_message, retries
 from cdnpub.build.digest import MULTIPART_CHUNKSIZE, MULTIPART_THRESHOLD, read_all, read_chunks
 from cdnpub.build.model import Asset
-from cdnpub.errors import CdnpubError, NoSuchBucket, RemoteError, UserError
+from cdnpub.errors import CdnpubError, LeaseConflict, NoSuchBucket, RemoteError, UserError
 from cdnpub.sync.plan import Blob, Listing, RemoteObject
 from cdnpub.urls import under
 
@@ -274,6 +274,29 @@ class S3Store:
             self.client.put_object(
                 Bucket=self.bucket, Key=key, Body=body, ContentType=content_type, CacheControl="no-store"
             )
+
+    def put_conditional(self, key: str, body: bytes, content_type: str, if_match: str | None) -> str:
+        """PutObject with If-Match (`if_match`, an ETag) or If-None-Match: * (None): S3's
+        conditional writes (2024). 412 PreconditionFailed and 409
+        ConditionalRequestConflict (a concurrent write to the key) are LeaseConflict."""
+        import botocore.exceptions
+
+        condition: dict[str, Any] = {"IfNoneMatch": "*"} if if_match is None else {"IfMatch": f'"{if_match}"'}
+        with s3_errors(self.bucket, key):
+            try:
+                answer = self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+                    CacheControl="no-store", **condition,
+                )  # fmt: skip
+            except botocore.exceptions.ClientError as err:
+                status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if error_code(err) in ("PreconditionFailed", "ConditionalRequestConflict") or status in (
+                    409,
+                    412,
+                ):
+                    raise LeaseConflict(f"s3://{self.bucket}/{key}: {error_code(err) or status}") from None
+                raise
+        return str(answer.get("ETag", "")).strip('"')
 
     def get_bytes(self, key: str) -> bytes:
         """The whole object. botocore retries a request but not the reading of its body:

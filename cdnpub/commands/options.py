@@ -21,6 +21,7 @@ from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
 from cdnpub.manifest import DEFAULT_PATH
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
+from cdnpub.sync.lease import DEFAULT_LEASE_WAIT
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
 from cdnpub.sync.settings import DEFAULT_JOBS
 from cdnpub.text import printable
@@ -180,6 +181,16 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--wait-timeout", type=Finite(min=1, max=86400), default=900, show_default=True,
         envvar="CDNPUB_WAIT_TIMEOUT", metavar="SECONDS", help="Give up waiting after this long.",
     ),
+    "lease_wait": click.option(
+        "--lease-wait", type=Finite(min=0, max=86400), default=DEFAULT_LEASE_WAIT, show_default=True,
+        envvar="CDNPUB_LEASE_WAIT", metavar="SECONDS",
+        help="While another publish holds the prefix, wait this long, then exit 75.",
+    ),
+    "lease": click.option(
+        "--lease/--no-lease", default=True, show_default=True, envvar="CDNPUB_LEASE",
+        help="Hold the prefix's lease with conditional writes (one publish at a time). --no-lease: "
+        "for stores without conditional writes, when you run one publish at a time yourself.",
+    ),
     "port": click.option(
         "--port", type=click.IntRange(0, 65535), default=LOCAL_PORT, show_default=True,
         envvar="CDNPUB_LOCAL_PORT",
@@ -238,7 +249,7 @@ LOCAL = ("port", "cdn_port", "bucket")  # `cdnpub local`'s
 
 PUBLISH = (
     "dry_run", "verify", "jobs", "as_json", "prune_older_than", "max_delete", "plain_copies",
-    "wait", "wait_timeout", "invalidate_threshold", "prune_foreign", "allow_shrink",
+    "wait", "wait_timeout", "invalidate_threshold", "prune_foreign", "allow_shrink", "lease_wait", "lease",
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from cdnpub.aws.clients import Connection
 from cdnpub.build.model import BuildOptions
 from cdnpub.build.rules import Rule
 from cdnpub.manifest import DEFAULT_JS_MODULES
+from cdnpub.sync.lease import DEFAULT_LEASE_WAIT
 from cdnpub.sync.settings import Settings
 
 
@@ -69,4 +70,6 @@ def publish_settings(
         cdn_domain=values.get("cdn_domain"),
         allow_shrink=values.get("allow_shrink", False),
         folders=folders,
+        lease=values.get("lease", True),
+        lease_wait=values.get("lease_wait", DEFAULT_LEASE_WAIT),
     )

@@ -37,6 +37,10 @@ class DryRunStore:
     def put_private(self, key: str, body: bytes, content_type: str) -> None:
         _refuse("put", key)
 
+    def put_conditional(self, key: str, body: bytes, content_type: str, if_match: str | None) -> str:
+        _refuse("put", key)
+        return ""
+
     def delete(self, keys: Sequence[str]) -> None:
         _refuse("delete", ", ".join(keys[:3]))
 

@@ -1,7 +1,8 @@
 """Where cdnpub's own objects live under a prefix: the one home of the bucket layout.
 
     PREFIX/.cdnpub/releases/YYYYMMDDTHHMMSSZ-<12 hex of the release id>.json.gz
-    PREFIX/.cdnpub/pending-invalidation.json
+    PREFIX/.cdnpub/pending-invalidation.json   (written by versions before the lease; read)
+    PREFIX/.cdnpub/lease.json                  (one publish at a time: see lease.py)
 
 The release records sort by time (the newest is the last key of a listing), and the
 marker sits beside them, so one listing of PREFIX/.cdnpub/ sees both. Everything under a
@@ -23,6 +24,9 @@ RELEASES_DIR = f"{META_DIR}/releases"
 
 
 PENDING_NAME = "pending-invalidation.json"
+
+
+LEASE_NAME = "lease.json"
 
 
 _TIME = "%Y%m%dT%H%M%SZ"
@@ -47,6 +51,11 @@ def releases_prefix(prefix: str) -> str:
 def pending_key(prefix: str) -> str:
     """The pending-invalidation marker of the publish at `prefix` (see pending.py)."""
     return meta_prefix(prefix) + PENDING_NAME
+
+
+def lease_key(prefix: str) -> str:
+    """The lease of the prefix: who publishes it now (see lease.py)."""
+    return meta_prefix(prefix) + LEASE_NAME
 
 
 def record_key(prefix: str, created: datetime, release_id: str) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from enum import Enum
 
 from cdnpub.build.digest import digest_bytes, read_all
-from cdnpub.errors import RemoteError, UserError
+from cdnpub.errors import LeaseConflict, RemoteError, UserError
 from cdnpub.sync.invalidation import Invalidation, batches, caller_reference
 from cdnpub.sync.plan import Blob, Listing, RemoteObject
 from cdnpub.urls import under
@@ -33,6 +33,7 @@ class Op(Enum):
     UPLOAD = "upload"
     COPY = "copy"
     PUT_PRIVATE = "put_private"
+    PUT_CONDITIONAL = "put_conditional"
     DELETE = "delete"
 
     @property
@@ -97,6 +98,7 @@ class MemoryStore:
         self.calls: list[Call] = []
         self.clock = clock
         self.fail = fail  # may be replaced between publishes
+        self.ignores_conditions = False  # an S3-compatible store without conditional writes
         self._lock = threading.Lock()
 
     # -- what tests look at ---------------------------------------------------------
@@ -148,6 +150,24 @@ class MemoryStore:
         with self._lock:
             self._call(Op.PUT_PRIVATE, (key,))
             self._put(key, body, _md5(body), content_type, "no-store")
+
+    def put_conditional(self, key: str, body: bytes, content_type: str, if_match: str | None) -> str:
+        """As S3: 412 (LeaseConflict) when the key's ETag is not `if_match`, or, with None,
+        when the key exists; `ignores_conditions` plays a store that ignores the headers."""
+        with self._lock:
+            self._call(Op.PUT_CONDITIONAL, (key,))
+            found = self.objects.get(key)
+            if not self.ignores_conditions:
+                if if_match is None and found is not None:
+                    raise LeaseConflict(f"s3://{self.bucket}/{key}: PreconditionFailed (exists)")
+                if if_match is not None and (found is None or found.etag != if_match):
+                    if found is None:
+                        raise RemoteError(
+                            f"s3://{self.bucket}/{key}: NoSuchKey The specified key does not exist."
+                        )
+                    raise LeaseConflict(f"s3://{self.bucket}/{key}: PreconditionFailed (changed)")
+            self._put(key, body, _md5(body), content_type, "no-store")
+            return _md5(body)
 
     def get_bytes(self, key: str) -> bytes:
         with self._lock:

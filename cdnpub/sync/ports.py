@@ -36,6 +36,12 @@ class Store(Protocol):
         """cdnpub's own bookkeeping (records, markers): never cached."""
         ...
 
+    def put_conditional(self, key: str, body: bytes, content_type: str, if_match: str | None) -> str:
+        """Bookkeeping written only if the key still holds the version `if_match` (an ETag,
+        without quotes), or, with None, only if the key is absent (If-None-Match: *).
+        Returns the new ETag; raises LeaseConflict when another writer got there first."""
+        ...
+
     def get_bytes(self, key: str) -> bytes:
         """The whole object; a missing key is an error."""
         ...

@@ -8,44 +8,47 @@ starts only when the one before it fully succeeded.
 
 from __future__ import annotations
 
-import hashlib
-import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
-from cdnpub.errors import CdnpubError, UserError
-from cdnpub.manifest import to_document
+from cdnpub.errors import CdnpubError
 from cdnpub.sync.dry_run import DryRunStore
 from cdnpub.sync.invalidation import Invalidation, collapse
-from cdnpub.sync.layout import after_newest, looks_like_record, meta_prefix, pending_key, record_is_of
-from cdnpub.sync.marker import leave, marks, read_marker, settle, with_marker
-from cdnpub.sync.pending import Pending
+from cdnpub.sync.layout import (
+    lease_key,
+    pending_key,
+)
+from cdnpub.sync.lease import (
+    Holder,
+    recheck_prune,
+    waiting,
+)
+from cdnpub.sync.marker import leave, marks, settle
+from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
 from cdnpub.sync.plan import (
     Action,
-    History,
-    Listing,
-    Options,
     Plan,
-    Prune,
     Reason,
-    RemoteObject,
-    desired_release,
-    kept_name_changed,
-    plan,
-    unchanged,
 )
 from cdnpub.sync.ports import Cdn, Store
-from cdnpub.sync.records import grace, record_of
-from cdnpub.sync.release import Provenance, Release, dumps
+from cdnpub.sync.prepare import confirm_kept, prepare, prepare_held
+
+__all__ = [
+    "Done",
+    "Report",
+    "confirm_kept",
+    "execute",
+    "prepare",
+    "publish",
+]  # prepare: the benches, confirm_kept: tests
+from cdnpub.sync.release import dumps
 from cdnpub.sync.settings import Settings
-from cdnpub.sync.shrink import SHRINK_FLAG, guarded_folders, served_paths, shrink
 from cdnpub.urls import invalidation_path, under
 
 # The step a publish of this context is in, for the line an interrupt prints (what landed):
@@ -92,146 +95,62 @@ class Report:
     seconds: float = 0.0  # wall time
 
 
-def prepare(
-    build: Build, store: Store, settings: Settings, now: datetime, warn: Callable[[str], None]
-) -> Plan:
-    """The plan, read from the bucket without writing: the release records and the newest
-    of them; when that one is this very build, nothing to do (two requests whatever the
-    size of the tree). Otherwise one listing of the prefix (and, to prune, the recent
-    records), then the plan; kept names whose ETag cannot tell are read back.
-
-    Raises UserError for a shrink without --allow-shrink (a warning in a dry run), an
-    unsafe key, a kept name with other bytes, a prune past --max-delete (not in a dry
-    run: it shows the whole prune) or blind (a live record unreadable); RemoteError
-    when the store fails. A corrupt record or marker is a warning, not an error."""
-    manifest = to_document(from_build(build))
-    meta = store.listing(build.prefix, within=meta_prefix(build.prefix))
-    records = meta.release_keys()
-    for key in sorted(k for k in meta.objects if looks_like_record(k, build.prefix)):
-        warn(f"s3://{store.bucket}/{key} is named like a release record but its time is none; ignoring it")
-    if records:
-        now = after_newest(records[-1].key, now)
-    wanted = desired_release(build, manifest, now, settings.plain_copies)
-    wanted = replace(wanted, folders=settings.folders, provenance=settings.provenance or Provenance())
-    listing: Future[Listing] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdnpub-listing") as ahead:
-        # A record's key ends with its release id: when the newest is not this build's, the
-        # whole prefix is listed in any case, so the listing goes out beside the reads of
-        # the record and the marker, a round trip sooner. When it may be this build, the
-        # record decides first, and an unchanged publish stays two requests.
-        if not records or not record_is_of(records[-1].key, wanted.id):
-            listing = ahead.submit(_listing, build, store, settings)
-        last = record_of(store, records[-1].key, build.prefix, warn) if records else None
-        found = read_marker(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
-    if last is not None and not settings.allow_shrink:
-        _guard_shrink(last, build, settings, warn)
-    todo = None
-    # A marker of a publish that stopped half-way: the bucket may not be what the newest
-    # record says, so compare everything.
-    if settings.prune_older_than is None and not settings.verify and (found is None or found.landed):
-        todo = unchanged(store.bucket, build, last, wanted)
-    if todo is None:
-        if settings.prune_older_than is not None and found is not None and not found.landed:
-            # Live plain copies of that publish may point at objects no record names, and
-            # edges may hold them until this publish's invalidation completes.
-            warn("not pruning while repairing a publish that stopped half-way; the next publish prunes")
-            settings = replace(settings, prune_older_than=None)
-        history = History(
-            last=last,
-            last_written=records[-1].last_modified if records and last is not None else None,
-            unsure=found.unsure if found is not None else frozenset(),
-        )
-        listed = listing.result() if listing is not None else _listing(build, store, settings)
-        todo = _full_plan(build, store, settings, now, warn, records, history, wanted, listed)
-    if settings.dry_run and len(todo.prune) > settings.max_delete:
-        warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
-    if found is not None:
-        todo = with_marker(todo, found, settings, warn)
-    confirm_kept(todo, store)
-    return todo
-
-
-def confirm_kept(todo: Plan, store: Store) -> None:
-    """Read back the kept-name objects whose ETag could not tell (Plan.unverified): other
-    bytes under a name served immutable end the publish before any write."""
-    for blob in todo.unverified:
-        if hashlib.sha256(store.get_bytes(blob.key)).hexdigest() != blob.asset.sha256:
-            raise kept_name_changed(blob, store.bucket)
-
-
-def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callable[[str], None]) -> None:
-    folders = guarded_folders(settings.folders, last.folders)
-    problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, folders)
-    if problem is None:
-        return
-    message = f"{problem}: a mistake? Pass {SHRINK_FLAG} if it is meant"
-    if settings.dry_run:
-        warn(message)  # the plan shows what would go; the publish stops
-        return
-    raise UserError(f"{message}; nothing was written")
-
-
-def _full_plan(
-    build: Build,
+def execute(
+    todo: Plan,
     store: Store,
-    settings: Settings,
-    now: datetime,
-    warn: Callable[[str], None],
-    records: list[RemoteObject],
-    history: History,
-    wanted: Release,
-    listing: Listing,
-) -> Plan:
-    """The plan against the whole listing; to prune, the records of the releases live in
-    the grace period are read (one unreadable is a UserError: pruning blind could delete
-    what it serves) and those of the expired ones."""
-    prune: Prune | None = None
-    if settings.prune_older_than is not None:
-        cutoff = now - settings.prune_older_than
-        recent, expired = grace(build.prefix, store, warn, records, history.last, cutoff)
-        history = replace(history, recent=recent, expired=expired)
-        # A dry run shows the whole prune, however long: that is how to check it.
-        max_delete = sys.maxsize if settings.dry_run else settings.max_delete
-        prune = Prune(cutoff, max_delete, settings.prune_foreign)
-    return plan(build, store.bucket, listing, history, wanted, Options(settings.plain_copies, prune))
-
-
-def _listing(build: Build, store: Store, settings: Settings) -> Listing:
-    """The whole prefix. The keys this build wants (most of what it holds) cut the listing
-    into ranges listed in parallel; what else the bucket holds is listed all the same."""
-    wanted_keys = [k for a in build.assets for k in (a.key, a.plain_key) if k is not None]
-    return store.listing(build.prefix, expected=wanted_keys, jobs=settings.jobs)
-
-
-def execute(todo: Plan, store: Store, jobs: int, progress: Progress, marker: Pending | None = None) -> Done:
-    """Write the plan phase by phase: the marker (when given), every fingerprinted key,
-    every plain-name copy, the release record, then the deletes. The first failure
-    (RemoteError, or UserError for a file changed since the build) cancels what is
-    not yet running, waits for the rest and is raised: no later phase starts, so no
-    live object names a missing one, and no record claims a release half written."""
+    jobs: int,
+    progress: Progress,
+    marker: Pending | None = None,
+    holder: Holder | None = None,
+) -> Done:
+    """Write the plan phase by phase: the marker (when given, without a lease), every
+    fingerprinted key, every plain-name copy, the release record, then the deletes.
+    Under a lease (`holder`), the lease takes the marker's place: it is written with the
+    pending keys and the keys this publish writes beside the fingerprinted phase, and
+    checked before each later phase. The first failure (RemoteError, or UserError for a
+    file changed since the build, or a lost lease) cancels what is not yet running,
+    waits for the rest and is raised: no later phase starts, so no live object names a
+    missing one, and no record claims a release half written."""
     uploaded = fixed = 0
     nbytes = 0
-    if marker is not None:
+    if marker is not None and holder is None:
         leave(todo, store, marker)
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="cdnpub") as pool:
+        marking: Future[None] | None = None
+        if holder is not None and (todo.fingerprinted or todo.plain or todo.write_release or todo.prune):
+            owed = marker or (todo.pending.adding(NO_DISTRIBUTION, ()) if todo.pending else Pending())
+            written = tuple(a.blob.key for a in (*todo.fingerprinted, *todo.plain))
+            marking = pool.submit(holder.update, owed, written)
         for name, waves in (("fingerprinted", (todo.fingerprinted,)), ("plain", todo.plain_in_order())):
             _run_phase(pool, name, waves, store, progress)
             actions = [a for wave in waves for a in wave]
-            uploads = [a for a in actions if a.reason is not Reason.HEADERS]
-            uploaded += len(uploads)
-            nbytes += sum(a.sent_bytes for a in actions)
-            fixed += len(actions) - len(uploads)
+            if marking is not None:  # must land before the first plain write
+                marking.result()
+                marking = None
+            uploaded, nbytes, fixed = _count(actions, uploaded, nbytes, fixed)
+    if holder is not None:
+        holder.check()
     if todo.write_release:
         stage.set("release")
         progress.phase("release", 1, 0)
         store.put_private(todo.release.key, dumps(todo.release), "application/gzip")
         progress.advance(None, 0)
-    if todo.prune:
+    prune = recheck_prune(todo, store, holder) if todo.prune else ()
+    if prune:
         stage.set("prune")
-        progress.phase("prune", len(todo.prune), 0)
-        store.delete(todo.prune)
+        progress.phase("prune", len(prune), 0)
+        store.delete(prune)
         progress.advance(None, 0)
-    return Done(uploaded, nbytes, fixed, len(todo.prune), todo.write_release)
+    return Done(uploaded, nbytes, fixed, len(prune), todo.write_release)
+
+
+def _count(actions: Sequence[Action], uploaded: int, nbytes: int, fixed: int) -> tuple[int, int, int]:
+    uploads = [a for a in actions if a.reason is not Reason.HEADERS]
+    return (
+        uploaded + len(uploads),
+        nbytes + sum(a.sent_bytes for a in actions),
+        fixed + len(actions) - len(uploads),
+    )
 
 
 def _run_phase(
@@ -329,20 +248,28 @@ def publish(
     raises nothing: the uploads stand, the error is `Report.invalidation_error`, and
     the marker keeps the paths for the next publish."""
     started = time.monotonic()
-    stage.set("read")
     progress = progress or NoProgress()
     now = now or datetime.now(timezone.utc)
     cdn_domain = _check_cdn(cdn, store, settings, warn)
     if settings.dry_run:
         store = DryRunStore(store)
-    todo = prepare(build, store, settings, now, warn)
+    where = f"s3://{store.bucket}/{lease_key(build.prefix)}"
+    stage.set("read")
+    todo, holder = waiting(
+        lambda at: prepare_held(build, store, settings, at, warn), settings.lease_wait, where, now, warn
+    )
     if settings.dry_run:
         planned = invalidation_paths(todo, settings.invalidate_threshold) if cdn else ()
         return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
     marker = marks(todo, settings.distribution_id)
-    done = execute(todo, store, settings.jobs, progress, marker)
+    try:
+        done = execute(todo, store, settings.jobs, progress, marker, holder)
+    except BaseException:
+        if holder is not None:
+            holder.abandon()
+        raise
     stage.set("invalidate")
-    paths, invalidations, error = _land(todo, store, cdn, settings, marker, warn)
+    paths, invalidations, error = _land(todo, store, cdn, settings, marker, warn, holder)
     stage.set("done")
     return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)
 
@@ -365,6 +292,7 @@ def _land(
     settings: Settings,
     marker: Pending | None,
     warn: Callable[[str], None],
+    holder: Holder | None = None,
 ) -> tuple[tuple[str, ...], tuple[Invalidation, ...], CdnpubError | None]:
     """After the writes: invalidate, then settle the marker. (paths, invalidations, the
     invalidation's error): a failed invalidation keeps the marker for the next publish."""
@@ -377,9 +305,18 @@ def _land(
         except CdnpubError as err:  # the upload stands; the marker keeps the paths for the next publish
             paths = invalidation_paths(todo, settings.invalidate_threshold)
             error = type(err)(f"{err}; the uploads stand, and the next publish retries the invalidation")
-    if error is None:
-        try:
-            settle(todo, store, marker, settings.distribution_id)
-        except CdnpubError as err:  # all landed: the next publish only checks once more
-            warn(f"could not clear s3://{store.bucket}/{pending_key(todo.prefix)}: {err}")
+    try:
+        if holder is None:
+            if error is None:
+                settle(todo, store, marker, settings.distribution_id)
+        else:
+            current = marker or todo.pending or Pending()
+            owed = current.settled(settings.distribution_id or NO_DISTRIBUTION)
+            if error is not None:  # the record landed; the invalidation is still owed
+                owed = Pending(current.keys, landed=True)
+            if holder.legacy_marker:
+                store.delete([pending_key(todo.prefix)])  # an older version's marker: now in the lease
+            holder.release(owed)
+    except CdnpubError as err:  # all landed: the next publish only checks once more
+        warn(f"could not settle s3://{store.bucket}/{lease_key(todo.prefix)}: {err}")
     return paths, invalidations, error

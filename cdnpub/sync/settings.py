@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from cdnpub.errors import UserError
 from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
+from cdnpub.sync.lease import DEFAULT_LEASE_WAIT, LEASE_SECONDS
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
 from cdnpub.sync.release import Provenance
 from cdnpub.urls import safe_segments
@@ -69,3 +70,6 @@ class Settings:
     allow_shrink: bool = False  # publish even when the build drops most of the live release (shrink.py)
     folders: tuple[str, ...] = ("",)  # sub-prefixes of the static folders built, "" for the app's
     provenance: Provenance | None = None  # recorded in the release (sync.provenance); None: unknown
+    lease: bool = True  # False (--no-lease): the user serialises publishes; the lease is written plainly
+    lease_wait: float = DEFAULT_LEASE_WAIT  # seconds to wait for another publish's lease
+    lease_seconds: float = LEASE_SECONDS  # the lease's term (renewed every third of it)

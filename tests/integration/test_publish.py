@@ -107,10 +107,16 @@ def test_one_changed_image_uploads_it_and_the_stylesheets_that_reference_it(
     uploaded = put_keys(moto_server)
     records = [k for k in uploaded if "/.cdnpub/releases/" in k]
     assert len(records) == 1
-    # The marker of live URLs about to change goes first, and is taken away at the end.
-    assert uploaded[0] == "static/.cdnpub/pending-invalidation.json"
-    assert sorted(uploaded[1:-1]) == sorted(expected)
-    assert uploaded[-1] == records[0]  # the record goes last
+    # The lease is taken first; it lists the live URLs about to change before the first
+    # plain copy (the pending marker lives in it), and is released at the end.
+    lease = "static/.cdnpub/lease.json"
+    assert uploaded[0] == lease and uploaded[-1] == lease
+    marked = [i for i, k in enumerate(uploaded) if k == lease][1]
+    first_plain = min(uploaded.index(after[p]["plain_key"]) for p in changed)
+    assert marked < first_plain
+    assets = [k for k in uploaded if k != lease]
+    assert sorted(assets[:-1]) == sorted(expected)
+    assert assets[-1] == records[0]  # the record goes last
     assert before["img/logo.png"] == after["img/logo.png"]
     assert not any("pending" in k for k in keys(moto_server, bucket))
 

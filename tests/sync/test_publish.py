@@ -21,7 +21,8 @@ from cdnpub.build.scan import scan
 from cdnpub.commands.report import document
 from cdnpub.errors import RemoteError
 from cdnpub.sync.dry_run import DryRunStore
-from cdnpub.sync.layout import is_record_key, pending_key, releases_prefix
+from cdnpub.sync.layout import is_record_key, lease_key, pending_key, releases_prefix
+from cdnpub.sync.lease import loads as lease_loads
 from cdnpub.sync.memory import Call, MemoryCdn, MemoryStore, Op, nth_write, writes_to
 from cdnpub.sync.plan import blobs
 from cdnpub.sync.publish import Report, publish
@@ -82,7 +83,19 @@ def run(
 
 
 def written(calls: list[Call]) -> list[str]:
-    return [k for c in calls for k in c.keys]
+    """The keys written, but the lease's (bookkeeping pinned by tests/sync/test_lease.py)."""
+    return [k for c in calls for k in c.keys if k != lease_key("static")]
+
+
+def bookkept(store: MemoryStore) -> list[Call]:
+    """The store's writes but the lease's (bookkeeping pinned by tests/sync/test_lease.py)."""
+    return [c for c in store.writes if lease_key("static") not in c.keys]
+
+
+def owed(store: MemoryStore) -> dict[str, tuple[str, ...]]:
+    """The invalidations the prefix's lease says are owed (the marker now lives there)."""
+    lease = lease_loads(store.body(lease_key("static")), "lease")
+    return {d: k for d, k in lease.pending.keys.items() if k}
 
 
 def fingerprinted_keys(result: Build) -> set[str]:
@@ -98,12 +111,12 @@ def test_first_publish_writes_every_fingerprinted_key_then_the_plain_ones_then_t
 ) -> None:
     result = site_build(tmp_path / "static", SITE)
     report = run(result, store, clock)
-    keys = written(store.writes)
+    keys = written(bookkept(store))
     fingerprinted, plain = fingerprinted_keys(result), plain_keys(result)
     assert set(keys[: len(fingerprinted)]) == fingerprinted
     assert set(keys[len(fingerprinted) : -1]) == plain
     assert is_record_key(keys[-1], "static") and keys[-1] == report.plan.release.key
-    assert [c.op for c in store.writes][-1] is Op.PUT_PRIVATE
+    assert [c.op for c in bookkept(store)][-1] is Op.PUT_PRIVATE
     assert report.done is not None and report.done.uploaded == len(fingerprinted) + len(plain)
 
 
@@ -140,9 +153,9 @@ def test_a_failed_write_stops_before_the_next_phase_and_writes_no_record(
     store.fail = writes_to(lambda key: key == victim)
     with pytest.raises(RemoteError, match="injected"):
         run(result, store, clock)
-    keys = set(written(store.writes))
+    keys = set(written(bookkept(store)))
     assert not any(k.startswith(releases_prefix("static")) for k in store.objects)
-    assert not any(c.op is Op.PUT_PRIVATE for c in store.writes)
+    assert not any(c.op is Op.PUT_PRIVATE for c in bookkept(store))
     if failing == "fingerprinted":
         assert not keys & plain_keys(result)
     else:
@@ -165,7 +178,7 @@ def test_the_nth_write_fails_and_the_next_publish_repairs(
 def test_a_dry_run_writes_nothing(tmp_path: Path, store: MemoryStore, clock: Clock) -> None:
     result = site_build(tmp_path / "static", SITE)
     report = run(result, store, clock, MemoryCdn(), dry_run=True)
-    assert report.done is None and store.writes == [] and store.objects == {}
+    assert report.done is None and bookkept(store) == [] and store.objects == {}
     assert len(report.plan.uploads) == len(list(blobs(result)))
 
 
@@ -182,7 +195,7 @@ def test_the_dry_run_store_refuses_every_write(tmp_path: Path, store: MemoryStor
         with pytest.raises(AssertionError, match="a dry run must write nothing"):
             write()
     assert dry.listing("static").objects == {} and dry.bucket == store.bucket
-    assert store.writes == []
+    assert bookkept(store) == []
 
 
 def test_the_invalidation_is_exactly_the_plain_keys_whose_bytes_changed(
@@ -207,10 +220,11 @@ def test_a_failed_invalidation_keeps_the_uploads_and_the_marker(
     changed = {**SITE, "robots.txt": "User-agent: *\nDisallow: /"}
     report = run(site_build(tmp_path / "v2", changed), store, clock, cdn)
     assert report.invalidation_error is not None and "the uploads stand" in str(report.invalidation_error)
-    assert pending_key("static") in store.objects
+    assert owed(store) == {"E1": ("static/robots.txt",)}
     cdn.fail = False
     again = run(site_build(tmp_path / "v2", changed), store, clock, cdn)
     assert again.invalidation_paths == ("/static/robots.txt",)
+    assert owed(store) == {}
     assert pending_key("static") not in store.objects
 
 
@@ -222,9 +236,11 @@ def test_prune_deletes_after_the_record(tmp_path: Path, store: MemoryStore, cloc
     store.calls.clear()
     v3 = site_build(tmp_path / "v3", {**SITE, "robots.txt": "v3"})
     report = run(v3, store, clock, prune_older_than=timedelta(days=1))
-    ops = [c.op for c in store.writes]
-    record_at = written(store.writes).index(report.plan.release.key)
-    prune_at = next(i for i, c in enumerate(store.writes) if c.op is Op.DELETE and "static/old.txt" in c.keys)
+    ops = [c.op for c in bookkept(store)]
+    record_at = written(bookkept(store)).index(report.plan.release.key)
+    prune_at = next(
+        i for i, c in enumerate(bookkept(store)) if c.op is Op.DELETE and "static/old.txt" in c.keys
+    )
     assert record_at < prune_at and Op.UPLOAD not in ops[record_at:]
     assert "static/old.txt" not in store.objects
     assert_serves(store, "static")
@@ -294,7 +310,7 @@ def test_after_every_publish_the_newest_record_is_served_whole(
     with tempfile.TemporaryDirectory() as tmp:
         for i, (version, fail_at, prune) in enumerate(steps):
             result = site_build(Path(tmp) / f"v{i}", _files(version))
-            store.fail = None if fail_at is None else nth_write(len(store.writes) + fail_at + 1)
+            store.fail = None if fail_at is None else nth_write(len(bookkept(store)) + fail_at + 1)
             options: dict[str, object] = {"allow_shrink": True}
             if prune:
                 options["prune_older_than"] = timedelta(hours=1)

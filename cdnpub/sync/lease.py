@@ -1,0 +1,365 @@
+"""One publish (or prune, or repair) at a time per prefix: the lease at
+PREFIX/.cdnpub/lease.json, held with S3's conditional writes.
+
+The lease's ETag is the prefix's version. Every writer changes the lease (If-Match on
+the ETag its listing saw, or If-None-Match: * when there was none) before it writes
+anything else, so a conditional write that succeeds proves nothing was written under
+the prefix since that listing: the plan built from it is current. A 412 means someone
+moved: list and plan again.
+
+JSON, one of two forms:
+
+    held: {"format": "cdnpub-lease", "version": 1, "state": "held", "owner": "host pid 12 (ci 34)",
+           "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes,
+           "pending": {distribution id: [keys]}, "landed": bool, "written": [keys]}
+    done: {"format": "cdnpub-lease", "version": 1, "state": "done", "nonce": 32 hex}
+
+A `done` lease always has DONE_SIZE bytes (its nonce keeps its ETag new, so no ETag
+comes back), and a held one never has, so the first listing tells a free prefix at no
+extra request and the unchanged publish stays two requests. A held lease also stands
+for the pending-invalidation marker (pending.py) of its publish: a held lease past its
+expiry is a publish killed half-way, its `written` keys no record vouches for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import TypeVar
+
+from cdnpub.errors import LeaseConflict, PrefixBusy, UserError
+from cdnpub.sync.layout import lease_key, releases_prefix
+from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
+from cdnpub.sync.pending import loads as pending_loads
+from cdnpub.sync.plan import Plan, RemoteObject
+from cdnpub.sync.ports import Store
+from cdnpub.sync.records import record_of
+
+LEASE_SECONDS = 600.0  # a holder renews every third of it; past it, a holder is taken for dead
+DEFAULT_LEASE_WAIT = 600.0  # --lease-wait: how long a publish waits for the holder
+_FORMAT = "cdnpub-lease"
+_CI_RUN = ("GITHUB_RUN_ID", "CI_JOB_ID", "BUILD_ID", "CIRCLE_WORKFLOW_ID", "BUILDKITE_BUILD_ID")
+
+
+class State(str, Enum):
+    HELD = "held"
+    DONE = "done"
+
+
+def _done_body() -> bytes:
+    doc = {"format": _FORMAT, "version": 1, "state": "done", "nonce": secrets.token_hex(16)}
+    return json.dumps(doc, sort_keys=True).encode()
+
+
+DONE_SIZE = len(_done_body())
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A lease as read: `state` DONE carries nothing else."""
+
+    state: State
+    owner: str = ""
+    started: datetime | None = None
+    expires: datetime | None = None
+    record: str = ""
+    pending: Pending = field(default_factory=Pending)
+    written: tuple[str, ...] = ()
+
+    def live(self, now: datetime) -> bool:
+        """Held by a publish that may still be writing: before its expiry, unless its
+        holder is a process of this host that is gone (killed: no need to wait it out)."""
+        return (
+            self.state is State.HELD
+            and self.expires is not None
+            and now < self.expires
+            and not _gone(self.owner)
+        )
+
+    def describe(self) -> str:
+        since = self.started.strftime("%Y-%m-%dT%H:%M:%SZ") if self.started else "?"
+        until = self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else "?"
+        return f"{self.owner} since {since}, until {until} unless renewed"
+
+
+_holding: list[object] = []  # the Holders alive in this process
+
+
+def _gone(owner: str) -> bool:
+    """`owner` ("host pid N ...") names a process of this host that no longer runs, or
+    this very process while it holds no lease (a publish of it that failed to release)."""
+    if owner == owner_here() and not _holding:
+        return True
+    host, _, rest = owner.partition(" pid ")
+    pid = rest.split(" ", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def free_by_listing(seen: RemoteObject | None) -> bool:
+    """Absent or `done`: known from the listing alone."""
+    return seen is None or seen.size == DONE_SIZE
+
+
+def owner_here() -> str:
+    """host pid N (ci RUN): who holds a lease, for the message of the one waiting."""
+    run = next((f" (ci {os.environ[n]})" for n in _CI_RUN if os.environ.get(n)), "")
+    return f"{socket.gethostname()} pid {os.getpid()}{run}"
+
+
+def dumps(lease: Lease) -> bytes:
+    if lease.state is State.DONE:
+        return _done_body()
+    doc = {
+        "format": _FORMAT,
+        "version": 1,
+        "state": "held",
+        "owner": lease.owner,
+        "started": _iso(lease.started),
+        "expires": _iso(lease.expires),
+        "record": lease.record,
+        "pending": {d: sorted(set(k)) for d, k in sorted(lease.pending.keys.items())},
+        "landed": lease.pending.landed,
+        "written": sorted(set(lease.written)),
+    }
+    body = json.dumps(doc, sort_keys=True).encode()
+    return body + b" " if len(body) == DONE_SIZE else body
+
+
+def loads(data: bytes, origin: str) -> Lease:
+    """A lease; a corrupt one is a UserError naming `origin` (publish takes it as a held,
+    expired lease with unknown keys: compare everything)."""
+    try:
+        doc = json.loads(data)
+        if doc.get("format") != _FORMAT:
+            raise ValueError("not a cdnpub lease")
+        if doc["state"] == "done":
+            return Lease(State.DONE)
+        pending = pending_loads(
+            json.dumps({"distributions": doc["pending"], "landed": doc["landed"]}).encode(), origin
+        )
+        written = doc["written"]
+        if not isinstance(written, list) or not all(isinstance(k, str) for k in written):
+            raise TypeError("written must be a list of strings")
+        return Lease(
+            State.HELD,
+            str(doc["owner"]),
+            _time(doc["started"]),
+            _time(doc["expires"]),
+            str(doc["record"]),
+            pending,
+            tuple(written),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
+        raise UserError(f"{origin} is corrupt ({err})") from None
+
+
+def _iso(when: datetime | None) -> str:
+    return (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time(text: object) -> datetime:
+    return datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+class Holder:
+    """This publish's hold on the lease: every write of it goes through here (If-Match on
+    the last ETag), a thread renews it every third of its term, and `check()` before each
+    phase raises once it was lost. `conditional` False (--no-lease) writes it plainly."""
+
+    def __init__(
+        self, store: Store, prefix: str, lease: Lease, etag: str, *, conditional: bool = True,
+        seconds: float = LEASE_SECONDS, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:  # fmt: skip
+        self.store, self.key, self.lease, self.etag = store, lease_key(prefix), lease, etag
+        self.conditional, self.seconds, self.clock = conditional, seconds, clock
+        self.lost: Exception | None = None
+        self.records_seen: frozenset[str] = frozenset()  # the record keys of the plan's listing
+        self.legacy_marker = False  # an older version's marker was found: removed on landing
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew_loop, name="cdnpub-lease", daemon=True)
+        self._thread.start()
+        _holding.append(self)
+
+    def check(self) -> None:
+        if self.lost is not None:
+            raise UserError(
+                f"lost the lease s3://{self.store.bucket}/{self.key} ({self.lost}); nothing more was written"
+            )
+
+    def update(self, pending: Pending, written: tuple[str, ...]) -> None:
+        """Write the lease with `changes` (pending, written), renewed; raises if lost."""
+        self.check()
+        with self._lock:
+            renewed = replace(self.lease, expires=self.clock() + timedelta(seconds=self.seconds))
+            self._write(replace(renewed, pending=pending, written=written))
+
+    def release(self, left: Pending | None) -> None:
+        """The publish landed: `done`, or held-form with `left` (invalidations still owed),
+        its expiry now, so the next publish reads it and retries them."""
+        self.stop()
+        with self._lock:
+            if left is None or not left.keys:
+                self._write(Lease(State.DONE))
+            else:
+                self._write(replace(self.lease, expires=self.clock(), pending=left, written=()))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self in _holding:
+            _holding.remove(self)
+
+    def abandon(self) -> None:
+        """A failed publish: the lease stays half-done (its keys kept) but expires now, so
+        the next publish repairs at once instead of waiting. Best effort."""
+        self.stop()
+        try:
+            with self._lock:
+                self._write(replace(self.lease, expires=self.clock()))
+        except Exception:
+            pass
+
+    def _write(self, lease: Lease) -> None:
+        body = dumps(lease)
+        if self.conditional:
+            self.etag = self.store.put_conditional(self.key, body, "application/json", self.etag)
+        else:
+            self.store.put_private(self.key, body, "application/json")
+        self.lease = lease
+
+    def _renew_loop(self) -> None:
+        while not self._stop.wait(self.seconds / 3):
+            try:
+                with self._lock:
+                    if self._stop.is_set():
+                        return
+                    self._write(replace(self.lease, expires=self.clock() + timedelta(seconds=self.seconds)))
+            except Exception as err:
+                self.lost = err
+                return
+
+
+def acquire(
+    store: Store, prefix: str, seen: RemoteObject | None, record: str, now: datetime,
+    *, conditional: bool = True, seconds: float = LEASE_SECONDS,
+) -> Holder:  # fmt: skip
+    """Take the lease that the listing saw as `seen` (absent, done or expired: the caller
+    checked), naming the record this publish writes. Raises LeaseConflict when someone
+    moved since the listing; UserError when the store ignores conditional writes (found
+    once per prefix: a second If-None-Match: * of the first lease must fail)."""
+    lease = Lease(State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record)
+    key = lease_key(prefix)
+    if not conditional:
+        store.put_private(key, dumps(lease), "application/json")
+        return Holder(store, prefix, lease, "", conditional=False, seconds=seconds)
+    etag = store.put_conditional(key, dumps(lease), "application/json", None if seen is None else seen.etag)
+    if seen is None:
+        try:
+            store.put_conditional(key, dumps(lease), "application/json", None)
+        except LeaseConflict:
+            pass  # as it must
+        else:
+            raise UserError(
+                f"s3://{store.bucket}/{key}: the store ignores conditional writes (If-None-Match), so "
+                "cdnpub cannot keep two publishes apart; pass --no-lease if you run one publish at a "
+                "time per prefix yourself"
+            )
+    return Holder(store, prefix, lease, etag, seconds=seconds)
+
+
+class LeaseBusy(Exception):
+    """A live lease of another publish: wait and plan again (publish), or PrefixBusy."""
+
+    def __init__(self, lease: Lease) -> None:
+        super().__init__(lease.describe())
+        self.lease = lease
+
+
+def read_lease(store: Store, prefix: str, warn: Callable[[str], None]) -> Lease:
+    """The lease the listing saw held; a corrupt one counts as a holder killed half-way
+    (its keys unknown: every object is compared)."""
+    key = lease_key(prefix)
+    try:
+        return loads(store.get_bytes(key), f"s3://{store.bucket}/{key}")
+    except UserError as err:
+        warn(f"{err}; taking it for a publish stopped half-way")
+        return Lease(State.HELD, "unknown", expires=datetime.min.replace(tzinfo=timezone.utc))
+
+
+def merge_pending(found: Pending | None, held: Lease) -> Pending:
+    """A legacy marker and the lease's pending keys, its written keys as unsure ones."""
+    keys = dict(found.keys) if found is not None else {}
+    for d, k in held.pending.keys.items():
+        keys[d] = tuple(sorted({*keys.get(d, ()), *k}))
+    landed = held.pending.landed and (found is None or found.landed) and not held.written
+    merged = Pending(keys, landed)
+    if held.written:
+        merged = merged.adding(NO_DISTRIBUTION, held.written)
+    return merged
+
+
+def recheck_prune(todo: Plan, store: Store, holder: Holder | None) -> tuple[str, ...]:
+    """The prune as planned, less what a record written since the plan's listing names
+    (a rollback that reused old objects): under the lease there is none, unless a
+    holder was taken for dead while alive, or publishes run with --no-lease."""
+    if holder is not None:
+        holder.check()
+    seen = holder.records_seen if holder is not None else frozenset()
+    now = store.listing(todo.prefix, within=releases_prefix(todo.prefix)).release_keys()
+    newer = [
+        o.key for o in now if o.key not in seen and o.key != todo.release.key and o.key not in todo.prune
+    ]
+    if holder is None or not newer:
+        return todo.prune
+    keep: set[str] = set(newer)
+    for key in newer:
+        found = record_of(store, key, todo.prefix, lambda message: None)
+        keep.update(found.objects if found is not None else ())
+    return tuple(k for k in todo.prune if k not in keep)
+
+
+T = TypeVar("T")
+
+
+def waiting(
+    attempt: Callable[[datetime], T], seconds: float, where: str, now: datetime, warn: Callable[[str], None]
+) -> T:
+    """`attempt(now)` (a publish's planning), again while another publish holds the lease
+    (LeaseBusy; said once), with a backoff of 0.5 s doubling to 10 s, up to `seconds`;
+    then PrefixBusy naming the holder. A lost race for the lease (LeaseConflict: someone
+    wrote since our listing) lists and plans again."""
+    started = time.monotonic()
+    delay, said = 0.5, False
+    while True:
+        try:
+            return attempt(now + timedelta(seconds=time.monotonic() - started))
+        except LeaseBusy as busy:
+            if time.monotonic() - started >= seconds:
+                raise PrefixBusy(
+                    f"another publish holds {where}: {busy.lease.describe()}; nothing was written "
+                    "(try again, or raise --lease-wait)"
+                ) from None
+            if not said:
+                warn(f"waiting up to {seconds:.0f} s for another publish: {busy.lease.describe()}")
+                said = True
+        except LeaseConflict:
+            if time.monotonic() - started >= seconds:
+                raise
+        time.sleep(max(0.0, min(delay, seconds - (time.monotonic() - started))))
+        delay = min(delay * 2, 10.0)
