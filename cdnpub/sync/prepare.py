@@ -111,6 +111,30 @@ def prepare_held(
         raise LeaseBusy(held)
     if held is not None and held.state is State.HELD:  # a killed holder, or invalidations owed
         found = merge_pending(found, held)
+    try:
+        read = (records, meta, wanted, seen, listing)
+        return _plan_held(build, store, settings, now, warn, read, (last, found, held), holder)
+    except BaseException:  # a refusal (shrink, a kept name changed...): nothing but the lease was written
+        if holder is not None:
+            holder.abandon()
+        raise
+
+
+def _plan_held(
+    build: Build,
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    warn: Callable[[str], None],
+    read: tuple[list[RemoteObject], Listing, Release, RemoteObject | None, Future[Listing] | None],
+    known: tuple[Release | None, Pending | None, Lease | None],
+    holder: Holder | None,
+) -> tuple[Plan, Holder | None]:
+    """prepare_held's second half: the guards and the plan, once the lease is taken (a
+    refusal here gives the lease up: the caller abandons it)."""
+    records, meta, wanted, seen, listing = read
+    last, found, held = known
+    writes = not settings.dry_run
     if last is not None and not settings.allow_shrink:
         _guard_shrink(last, build, settings, warn)
     todo = None

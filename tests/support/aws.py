@@ -53,12 +53,18 @@ class MotoServer:
     def writes(self) -> list[Request]:
         return [r for r in self.requests() if r.method in ("PUT", "POST", "DELETE")]
 
+    def site_writes(self) -> list[Request]:
+        """The writes but the prefix's lease (`.cdnpub/lease.json`): a publish takes the
+        lease beside its first reads, so a refused one has written that and nothing else
+        (tests/sync/test_lease.py pins the lease itself)."""
+        return [r for r in self.writes() if not r.path.endswith("/.cdnpub/lease.json")]
+
     def puts(self) -> list[Request]:
         return [r for r in self.requests() if r.method == "PUT"]
 
     def uploads(self) -> list[Request]:
         """PUTs that carry bytes (not CopyObject)."""
-        return [r for r in self.puts() if not r.copy_source]
+        return [r for r in self.puts() if not r.copy_source and not r.path.endswith("/.cdnpub/lease.json")]
 
     def reset_log(self) -> None:
         with self._lock:
