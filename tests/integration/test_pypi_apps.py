@@ -17,8 +17,11 @@ def test_flask_appbuilder_publishes_as_it_ships_and_settles(moto_server: MotoSer
     from cdnpub.local.provision import ensure_local
 
     python = app_venv(FAB)
-    (tmp_path / "app.py").write_text(FAB_APP)
-    ensure_local(moto_server.url, "pypi-fab", "127.0.0.1:5981")
+    # A bucket of its own: the browser test publishes the same app to "pypi-fab" first.
+    (tmp_path / "app.py").write_text(
+        FAB_APP.replace('CDN_BUCKET="pypi-fab"', 'CDN_BUCKET="pypi-fab-settles"')
+    )
+    ensure_local(moto_server.url, "pypi-fab-settles", "127.0.0.1:5981")
     publish = ("publish", "--local", "--endpoint-url", moto_server.url, "--json")
     first = flask_cdn(python, tmp_path, *publish)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -28,5 +31,7 @@ def test_flask_appbuilder_publishes_as_it_ships_and_settles(moto_server: MotoSer
     second = flask_cdn(python, tmp_path, *publish)
     assert second.returncode == 0, second.stderr[-2000:]
     assert json.loads(second.stdout)["result"]["uploaded"] == 0
-    assert [r for r in moto_server.writes() if "/pypi-fab/" in r.path and "cdnpub" not in r.path] == []
+    assert [
+        r for r in moto_server.writes() if "/pypi-fab-settles/" in r.path and "cdnpub" not in r.path
+    ] == []
     assert (tmp_path / "cdnpub-manifest.json").read_bytes() == manifest

@@ -145,7 +145,8 @@ def test_ensure_local_creates_the_bucket_and_a_distribution_on_it(emulator: Emul
 def test_ensure_local_twice_returns_the_same_distribution(emulator: Emulator) -> None:
     first = ensure_local(emulator.url, "twice-bucket", "127.0.0.1:4567")
     assert ensure_local(emulator.url, "twice-bucket", "127.0.0.1:4999") == first
-    items = local_client("cloudfront", emulator.url).list_distributions()["DistributionList"]["Items"]
+    pages = local_client("cloudfront", emulator.url).get_paginator("list_distributions").paginate()
+    items = [i for page in pages for i in page["DistributionList"].get("Items", [])]
     assert [i["Comment"].startswith("cdnpub-local twice-bucket") for i in items].count(True) == 1
 
 
