@@ -112,7 +112,10 @@ def publish_command(ctx: click.Context, /, static_dir: str, destination: str, **
     bucket, prefix = parse_s3_url(destination)
     prefix = prefix or "static"
     if values["local"]:
-        values.update(local_target(bucket, values["endpoint_url"], values["distribution_id"]))
+        # A dry run is read-only: it sets nothing up on the emulator.
+        values.update(
+            local_target(bucket, values["endpoint_url"], values["distribution_id"], not values["dry_run"])
+        )
     settings = publish_settings(
         values,
         bucket=bucket,
@@ -258,7 +261,7 @@ def releases_command(
         raise click.UsageError("Missing argument 's3://BUCKET[/PREFIX]' (or --local)")
     bucket, prefix = parse_s3_url(destination or f"s3://{LOCAL_BUCKET}/static")
     if values["local"]:
-        values.update(local_target(bucket, values["endpoint_url"], None))
+        values.update(local_target(bucket, values["endpoint_url"], None, write=False))
     run_releases(connection(values), bucket, prefix or "static", limit, form)
 
 
@@ -281,7 +284,7 @@ def diff_command(
     bucket, prefix = parse_s3_url(destination)
     prefix = prefix or "static"
     if values["local"]:
-        values.update(local_target(bucket, values["endpoint_url"], None))
+        values.update(local_target(bucket, values["endpoint_url"], None, write=False))
     result = None
     if static_dir is not None:
         result = run_build(static_dir, prefix, values, header_rules(ctx))

@@ -182,7 +182,9 @@ def publish_target(config: AppSettings, values: dict[str, Any]) -> tuple[Setting
     # ones (a local distribution's id changes with every start of `cdnpub local`).
     local = values.get("local")
     if local:
-        values = {**values, **local_target(bucket, values["endpoint_url"], values["distribution_id"])}
+        # Only a publish sets the emulator up; plan, doctor, releases and diff are read-only.
+        write = values.get("dry_run") is False
+        values = {**values, **local_target(bucket, values["endpoint_url"], values["distribution_id"], write)}
 
     def setting(name: str, configured: str | None) -> Any:
         return values[name] if values.get(name) is not None else None if local else configured

@@ -722,6 +722,22 @@ def test_read_only_commands_send_no_write(
     assert len(moto_server.requests()) > 10  # they did read
 
 
+def test_read_only_commands_set_up_nothing_for_a_bucket_the_emulator_lacks(
+    moto_server: MotoServer, site: Any
+) -> None:
+    """A dry run, releases and doctor with --local for a bucket not there: no bucket or
+    distribution is created (only a publish sets the emulator up)."""
+    moto_server.reset_log()
+    where = ("--local", "--endpoint-url", moto_server.url)
+    results = [
+        run_cli("publish", str(site), "s3://not-there-yet/static", "--dry-run", *where),
+        run_cli("doctor", "s3://not-there-yet/static", *where),
+        run_cli("releases", "s3://not-there-yet/static", *where),
+    ]
+    assert all("Traceback" not in r.output for r in results), [r.output for r in results]
+    assert moto_server.writes() == []
+
+
 def test_doctor_without_a_bucket_or_local_is_a_usage_error() -> None:
     result = run_cli("doctor")
     assert result.exit_code == 2 and "s3://BUCKET[/PREFIX]" in result.stderr
