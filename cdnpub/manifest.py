@@ -162,7 +162,9 @@ def read(path: str | os.PathLike[str]) -> Manifest:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise UserError(
-            f"manifest {path} does not exist; write it with `cdnpub build` or `flask cdn build`"
+            f"manifest {path} does not exist; `flask cdn publish` (or `cdnpub publish`) writes it once "
+            "the bucket holds every file it names (a build alone names keys never uploaded), or unset "
+            "CDN_DOMAIN to serve the static files from the app"
         ) from None
     except OSError as err:
         raise UserError(f"cannot read manifest {path}: {err.strerror}") from None

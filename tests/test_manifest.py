@@ -48,7 +48,10 @@ def test_manifest_round_trips(site: Path, tmp_path: Path) -> None:
 
 
 def test_missing_manifest_names_the_path_and_the_command(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match=r"manifest .*nope.json does not exist; write it with `cdnpub build`"):
+    with pytest.raises(
+        UserError,
+        match=r"manifest .*nope.json does not exist; `flask cdn publish` \(or `cdnpub publish`\) writes it",
+    ):
         read(tmp_path / "nope.json")
 
 

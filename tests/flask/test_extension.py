@@ -454,7 +454,7 @@ def test_outside_debug_a_rebuilt_manifest_waits_for_a_restart(site: Site, cdn_ap
 
 def test_missing_manifest_names_path_and_command(site: Site) -> None:
     site.manifest.unlink()
-    with pytest.raises(UserError, match="cdnpub-manifest.json does not exist.*flask cdn build"):
+    with pytest.raises(UserError, match="cdnpub-manifest.json does not exist.*flask cdn publish"):
         CDN(site.app(CDN_DOMAIN=DOMAIN))
 
 
