@@ -10,16 +10,18 @@ that it stands for S3 in the latency-bound scenarios:
   this machine, so a listing measured against it measures moto's CPU, not round trips.
   S3's own work per page does not land on the client's machine. The index answers a page
   in a few ms; the objects, ETags, sizes and times are moto's own.
+- `waves`: the sequential round trips of one run, from the arrival times of its requests.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import math
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -41,6 +43,27 @@ class Latency:
         if self.delay_s:
             time.sleep(self.delay_s)
         return status
+
+
+def waves(arrivals: Sequence[float], delay_s: float) -> list[int]:
+    """The sequential round trips a client waited for, as the sizes of its waves of requests.
+
+    `arrivals` are the times (s, one clock) the server saw each request of one run. Every
+    request is held `delay_s` before its answer, so it occupies at least [arrival, arrival +
+    delay_s]; requests whose intervals overlap were in flight together: one round trip. A
+    request that arrives after every earlier one's interval ended could have waited for an
+    answer (a listing, a record, an earlier phase): the start of the next round trip. Client
+    CPU between phases adds no wave; a gap longer than the delay with nothing in flight does,
+    as it would cost a round trip against S3 too. Needs delay_s > 0; [] when nothing came.
+    """
+    sizes: list[int] = []
+    end = -math.inf
+    for arrival in sorted(arrivals):
+        if arrival >= end:
+            sizes.append(0)
+        sizes[-1] += 1
+        end = max(end, arrival + delay_s)
+    return sizes
 
 
 class FastListing:

@@ -39,7 +39,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from emulated_s3 import Latency  # beside this script
+from emulated_s3 import Latency, waves  # beside this script
 from sync_listing import (
     listing_scenario,
 )
@@ -50,6 +50,7 @@ from sync_peers import (
 from sync_runs import (
     Run,
     expected_puts,
+    fresh_change,
     profile_publish,
     remote_count,
     run_tool,
@@ -263,6 +264,7 @@ def latency_scenario(args: argparse.Namespace) -> dict[str, Any]:
                 if t.name == "cdnpub" and scenario in ("retouched", "changed"):
                     manifests[scenario] = json.loads((work / "cdnpub-manifest.json").read_text())
         table(results, skipped)
+        fresh = fresh_change(tree, active, args.seed, server.url, counter, work)
         jobs_runs: dict[int, Run] = {}
         cdnpub = next((t for t in active if t.name == "cdnpub"), None)
         for jobs in sweep if cdnpub is not None else []:
@@ -295,8 +297,24 @@ def latency_scenario(args: argparse.Namespace) -> dict[str, Any]:
         return round(ours[scenario].seconds / run.seconds, 3)
 
     expected = expected_puts(manifests["retouched"], manifests["changed"]) if len(manifests) == 2 else None
+    # Round trips: the waves of overlapping requests the emulator saw (emulated_s3.waves).
+    trips = {
+        name: {s: len(waves(r.arrivals, delay)) for s, r in runs.items()} for name, runs in results.items()
+    }
+    for name, run in fresh.items():
+        trips[name]["changed-fresh"] = len(waves(run.arrivals, delay))
+    fresh_ratio = None
+    if {"cdnpub", "aws"} <= fresh.keys() and fresh["cdnpub"].ok and fresh["aws"].ok:
+        fresh_ratio = round(fresh["cdnpub"].seconds / fresh["aws"].seconds, 3)
+    print(f"\ncdnpub 1 % change, requests per round trip: {waves(ours['changed'].arrivals, delay)}")
     return {
         "delay_ms": args.delay_ms,
+        "changed_round_trips": trips["cdnpub"]["changed"],
+        "changed_waves": waves(ours["changed"].arrivals, delay),
+        "changed_fresh_ratio_vs_aws": fresh_ratio,
+        "changed_fresh_s": {name: round(r.seconds, 3) for name, r in fresh.items()},
+        "changed_fresh_requests": {name: r.requests for name, r in fresh.items()},
+        "round_trips": trips,
         "latency_files": args.latency_files,
         "first_upload_ratio_vs_aws": ratio("aws", "first"),
         "first_upload_ratio_vs_s5cmd": ratio("s5cmd", "first"),

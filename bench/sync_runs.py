@@ -23,6 +23,8 @@ from sync_setup import (
     SCENARIOS,
     RequestCounter,
     Tree,
+    change_one_percent,
+    retouch,
 )
 
 # The profiled child: the CLI in-process, every worker thread of cdnpub's pools profiled
@@ -76,6 +78,7 @@ class Run:
     error: str | None = None
     report: Mapping[str, Any] | None = None  # cdnpub's --json document
     busy_s: float = 0.0  # CPU time of this process, which runs the server, during the run
+    arrivals: tuple[float, ...] = ()  # time.monotonic() s at which the server saw each request
 
     @property
     def ok(self) -> bool:
@@ -112,7 +115,32 @@ def run_tool(
     report = None
     if tool.name == "cdnpub" and done is not None and not done.returncode:
         report = json.loads(done.stdout)
-    return Run(seconds, dict(counts), error, report, busy)
+    arrivals = tuple(counter.arrivals.get((tool.name, scenario), ()))
+    return Run(seconds, dict(counts), error, report, busy, arrivals)
+
+
+def fresh_change(
+    tree: Tree, active: Sequence[Tool], seed: int, endpoint: str, counter: RequestCounter, work: Path
+) -> dict[str, Run]:
+    """The 1 % change as CI sees it, after the four scenarios: other files' content changed,
+    then every mtime set to now (a fresh checkout), run by cdnpub and aws s3 sync only
+    (scenario label "changed-fresh"). The wait first puts every mtime a whole second past
+    the peers' last upload: S3's LastModified has no fraction, and aws s3 sync uploads a file
+    whose mtime is newer than its object's, so it re-uploads the tree as it does in CI."""
+    time.sleep(1.0)
+    change_one_percent(tree, seed + 1)
+    retouch(tree)
+    runs: dict[str, Run] = {}
+    for tool in active:
+        if tool.name in ("cdnpub", "aws"):
+            runs[tool.name] = run = run_tool(tool, "changed-fresh", tree, endpoint, counter, work)
+            note = f" FAILED {run.error}" if run.error else ""
+            print(
+                f"  {'fresh+1 %':<10} {tool.name:<7} {run.seconds:7.2f} s {run.requests:6d} requests, "
+                f"server busy {run.busy_s:5.2f} s{note}",
+                flush=True,
+            )
+    return runs
 
 
 def remote_count(client: Any, bucket: str) -> int:

@@ -89,17 +89,21 @@ def change_one_percent(tree: Tree, seed: int) -> list[str]:
 
 
 class RequestCounter:
-    """Counts requests by method under the label of the run in progress."""
+    """Counts requests by method under the label of the run in progress, and keeps the
+    arrival time of each (time.monotonic() s) for counting round trips (emulated_s3.waves)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._label: tuple[str, str] = ("setup", "")
         self.counts: dict[tuple[str, str], Counter[str]] = {}
+        self.arrivals: dict[tuple[str, str], list[float]] = {}
 
     def __call__(self, request: Request) -> int | None:
         method = "COPY" if request.method == "PUT" and request.copy_source else request.method
+        now = time.monotonic()
         with self._lock:
             self.counts.setdefault(self._label, Counter())[method] += 1
+            self.arrivals.setdefault(self._label, []).append(now)
         return None
 
     @contextmanager
@@ -107,6 +111,7 @@ class RequestCounter:
         with self._lock:
             self._label = (tool, scenario)
             self.counts[self._label] = Counter()
+            self.arrivals[self._label] = []
             counts = self.counts[self._label]
         try:
             yield counts
