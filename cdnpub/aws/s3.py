@@ -298,7 +298,7 @@ class S3Store:
                 raise
         return str(answer.get("ETag", "")).strip('"')
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, limit: int | None = None) -> bytes:
         """The whole object. botocore retries a request but not the reading of its body:
         a body cut short (or stalled) is fetched again, with the same attempts and a
         backoff like botocore's, so one dropped connection does not fail a publish."""
@@ -314,7 +314,8 @@ class S3Store:
         with s3_errors(self.bucket, key):
             for attempt in range(1, attempts + 1):
                 try:
-                    return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+                    body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+                    return body.read() if limit is None else body.read(limit)
                 except broken_body:
                     if attempt == attempts:
                         raise

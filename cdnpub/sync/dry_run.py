@@ -25,8 +25,8 @@ class DryRunStore:
     ) -> Listing:
         return self._store.listing(prefix, within, expected=expected, jobs=jobs)
 
-    def get_bytes(self, key: str) -> bytes:
-        return self._store.get_bytes(key)
+    def get_bytes(self, key: str, limit: int | None = None) -> bytes:
+        return self._store.get_bytes(key, limit)
 
     def upload(self, blob: Blob) -> None:
         _refuse("upload", blob.key)

@@ -169,10 +169,11 @@ class MemoryStore:
             self._put(key, body, _md5(body), content_type, "no-store")
             return _md5(body)
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, limit: int | None = None) -> bytes:
         with self._lock:
             self._call(Op.GET, (key,))
-            return self._get(key).body
+            body = self._get(key).body
+            return body if limit is None else body[:limit]
 
     def delete(self, keys: Sequence[str]) -> None:
         with self._lock:

@@ -42,8 +42,9 @@ class Store(Protocol):
         Returns the new ETag; raises LeaseConflict when another writer got there first."""
         ...
 
-    def get_bytes(self, key: str) -> bytes:
-        """The whole object; a missing key is an error."""
+    def get_bytes(self, key: str, limit: int | None = None) -> bytes:
+        """The whole object, or its first `limit` bytes (a record read with a bound: a
+        longer one is refused by its reader unread); a missing key is an error."""
         ...
 
     def delete(self, keys: Sequence[str]) -> None:

@@ -12,7 +12,7 @@ from cdnpub.sync.history import pick
 from cdnpub.sync.layout import releases_prefix
 from cdnpub.sync.plan import RemoteObject
 from cdnpub.sync.ports import Store
-from cdnpub.sync.release import Release, loads
+from cdnpub.sync.release import MAX_RECORD_BYTES, Release, loads
 
 
 def grace(
@@ -56,7 +56,8 @@ def record_of(store: Store, key: str, prefix: str, warn: Callable[[str], None]) 
 
 def read_record(store: Store, key: str, warn: Callable[[str], None]) -> Release | None:
     """A release record; a corrupt one is a warning (the next publish repairs the bucket)."""
-    data = store.get_bytes(key)
+    # At most one byte past the limit: loads refuses a larger record without reading it whole.
+    data = store.get_bytes(key, MAX_RECORD_BYTES + 1)
     try:
         return loads(data, f"s3://{store.bucket}/{key}")
     except UserError as err:

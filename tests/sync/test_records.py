@@ -139,3 +139,27 @@ def test_a_hostile_newest_record_is_a_warning_and_publish_repairs(
 def test_a_record_written_by_cdnpub_reads_back() -> None:
     release = loads(gzip.compress(text_of(good_doc()).encode()), "r")
     assert loads(dumps(release), "r") == release
+
+
+def test_a_stored_record_past_the_limit_is_read_no_further_and_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bytes of a record are fetched with a bound (MAX_RECORD_BYTES + 1): a huge stored
+    object is never read whole into memory; it is a warning, and the next publish writes
+    a new record."""
+    import cdnpub.sync.records as records
+    import cdnpub.sync.release as release
+    from cdnpub.sync.memory import MemoryStore
+
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", 1000)
+    monkeypatch.setattr(release, "MAX_RECORD_BYTES", 1000)
+    store = MemoryStore("b")
+    store.put_private("static/.cdnpub/releases/x.json.gz", b"\x1f\x8b" + b"0" * 5000, "application/gzip")
+    seen: list[int] = []
+    real = store.get_bytes
+    monkeypatch.setattr(
+        store, "get_bytes", lambda key, limit=None: seen.append(len(real(key, limit))) or real(key, limit)
+    )
+    said: list[str] = []
+    assert records.read_record(store, "static/.cdnpub/releases/x.json.gz", said.append) is None
+    assert seen == [1001] and len(said) == 1 and "ignoring it" in said[0]
