@@ -102,7 +102,7 @@ def test_other_bytes_under_a_published_kept_name_is_exit_2_and_nothing_is_writte
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     assert "index-4f3a9c1d.css" in result.output and "immutable" in result.output
-    assert moto_server.writes() == []
+    assert moto_server.site_writes() == []
     assert stored(moto_server, bucket, f"static/{KEPT}") == CSS.encode()
 
 

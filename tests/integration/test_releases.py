@@ -177,5 +177,5 @@ def test_cdnpub_publish_of_the_app_folder_over_a_release_with_a_blueprint_stops(
     moto_server.reset_log()
     result = publish(root / "static", bucket, moto_server)
     one_line_error(result, 2, "the 'admin' blueprint's static folder", "--allow-shrink")
-    assert not moto_server.writes()
+    assert not moto_server.site_writes()
     assert publish(root / "static", bucket, moto_server, "--allow-shrink").exit_code == 0

@@ -29,7 +29,8 @@ from tests.support.trees import write_tree
 
 
 def no_writes(moto_server: MotoServer) -> None:
-    assert moto_server.writes() == [], moto_server.writes()
+    """Nothing written but the prefix's lease, which a refused publish took and gave up."""
+    assert moto_server.site_writes() == [], moto_server.site_writes()
 
 
 # --- the folder --------------------------------------------------------------------
@@ -118,7 +119,7 @@ def test_file_changing_between_build_and_upload_is_exit_2_and_never_published(
     one_line_error(publish(site, bucket, moto_server), 2, "icon.svg", "changed")
     stored = listing(moto_server, bucket)
     assert not any(k.startswith("static/img/icon.") for k in stored)
-    assert not any("/.cdnpub/" in k for k in stored)
+    assert not any("/.cdnpub/releases/" in k for k in stored)  # no record (the lease is bookkeeping)
     assert dangling(moto_server, bucket) == []
 
 
@@ -220,7 +221,7 @@ def test_corrupt_release_record_is_a_warning_and_the_publish_repairs(
     moto_server: MotoServer, bucket: str, site: Path
 ) -> None:
     assert publish(site, bucket, moto_server).exit_code == 0
-    (record,) = [k for k in listing(moto_server, bucket) if "/.cdnpub/" in k]
+    (record,) = [k for k in listing(moto_server, bucket) if "/.cdnpub/releases/" in k]
     moto_server.client().put_object(Bucket=bucket, Key=record, Body=b"\x1f\x8bgarbage")
     (site / "img/logo.png").write_bytes(b"\x89PNG-v2")
     result = publish(site, bucket, moto_server)

@@ -24,7 +24,8 @@ _JS_IMPORT = re.compile(r"""(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}/[^'"]+)['"]
 
 
 def bucket_writes(server: MotoServer, bucket: str) -> list[Any]:
-    return [r for r in server.writes() if r.path.startswith(f"/{bucket}/") or r.path == f"/{bucket}"]
+    """The writes to `bucket` but its lease's (a refused publish took it and gave it up)."""
+    return [r for r in server.site_writes() if r.path.startswith(f"/{bucket}/") or r.path == f"/{bucket}"]
 
 
 def keys(server: MotoServer, bucket: str) -> set[str]:
