@@ -74,14 +74,16 @@ class Lease:
     pending: Pending = field(default_factory=Pending)
     written: tuple[str, ...] = ()
 
-    def live(self, now: datetime) -> bool:
+    def live(self, now: datetime, where: tuple[str, str] | None = None) -> bool:
         """Held by a publish that may still be writing: before its expiry, unless its
-        holder is a process of this host that is gone (killed: no need to wait it out)."""
+        holder is a process of this host that is gone (killed: no need to wait it out).
+        `where` (bucket, lease key): the lease read, so that a lease of this very process
+        counts as held only while a holder of this process holds that one."""
         return (
             self.state is State.HELD
             and self.expires is not None
             and now < self.expires
-            and not _gone(self.owner)
+            and not _gone(self.owner, where)
         )
 
     def describe(self) -> str:
@@ -93,11 +95,17 @@ class Lease:
 _holding: list[object] = []  # the Holders alive in this process
 
 
-def _gone(owner: str) -> bool:
+def _gone(owner: str, where: tuple[str, str] | None = None) -> bool:
     """`owner` ("host pid N ...") names a process of this host that no longer runs, or
-    this very process while it holds no lease (a publish of it that failed to release)."""
-    if owner == owner_here() and not _holding:
-        return True
+    this very process while it holds no lease (a publish of it that failed to release):
+    with `where` (bucket, key), no holder of this process holds that very lease."""
+    if owner == owner_here():
+        if where is None:
+            return not _holding
+        return not any(
+            isinstance(h, Holder) and (h.store.bucket, h.key) == where and not h._stop.is_set()
+            for h in _holding
+        )
     host, _, rest = owner.partition(" pid ")
     pid = rest.split(" ", 1)[0]
     if host != socket.gethostname() or not pid.isdigit():

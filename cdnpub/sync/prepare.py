@@ -105,7 +105,11 @@ def prepare_held(
         last = record_of(store, records[-1].key, build.prefix, warn) if records else None
         found = read_marker(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
         holder = taking.result() if taking is not None else None
-    if held is not None and held.live(now) and (writes or not _shortcut_ok(settings, found, last, wanted)):
+    if (
+        held is not None
+        and held.live(now, (store.bucket, lease_key(build.prefix)))
+        and (writes or not _shortcut_ok(settings, found, last, wanted))
+    ):
         if holder is not None:
             holder.stop()
         raise LeaseBusy(held)
