@@ -13,21 +13,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.support.tools import need
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "tests" / "vite_app"
 CACHE = ROOT / ".cache" / "vite"
-
-
-def _need(tool: str) -> str:
-    found = shutil.which(tool)
-    if found is None:
-        reason = f"{tool} is not installed: the Vite build cannot run"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true needs it", pytrace=False)
-        pytest.skip(reason)
-    return found
 
 
 def _digest(paths: list[Path]) -> str:
@@ -39,8 +29,8 @@ def _digest(paths: list[Path]) -> str:
 
 def _project() -> Path:
     """tests/vite_app's dependencies installed under .cache/vite/project (`npm ci` once per lock)."""
-    npm = _need("npm")
-    _need("node")
+    npm = need("npm", "the Vite build")
+    need("node", "the Vite build")
     project = CACHE / "project"
     stamp = project / ".installed"
     package, lock = (APP / "package.json").read_bytes(), (APP / "package-lock.json").read_bytes()

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.support.tools import need
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "tests" / "webpack_app"
@@ -31,20 +31,10 @@ FORMS = {
 }
 
 
-def _need(tool: str) -> str:
-    found = shutil.which(tool)
-    if found is None:
-        reason = f"{tool} is not installed: the webpack build cannot run"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}; CI=true needs it", pytrace=False)
-        pytest.skip(reason)
-    return found
-
-
 def _project() -> Path:
     """tests/webpack_app's dependencies under .cache/webpack/project (`npm ci` once per lock)."""
-    npm = _need("npm")
-    _need("node")
+    npm = need("npm", "the webpack build")
+    need("node", "the webpack build")
     project = CACHE / "project"
     stamp = project / ".installed"
     package, lock = (APP / "package.json").read_bytes(), (APP / "package-lock.json").read_bytes()
