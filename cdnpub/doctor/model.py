@@ -125,7 +125,8 @@ class App:
 @dataclass(frozen=True, slots=True)
 class SetUp:
     """The configuration doctor fetched. None means "not configured" (S3's NoSuch...);
-    a name in `denied` means "could not be read", with the IAM action that was refused."""
+    a name in `denied` means "could not be read", with the IAM action that was refused; a
+    name in `unreadable`, that the service answered an error (quoted) after the retries."""
 
     bucket: str
     prefix: str
@@ -145,6 +146,7 @@ class SetUp:
     published: Published | None = None
     app: App | None = None
     denied: Mapping[str, str] = field(default_factory=dict)  # what -> IAM action refused
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # what -> the error answered
 
 
 def denied(what: str, action: str) -> Verdict:

@@ -54,13 +54,25 @@ _ABSENT = NOT_FOUND | {
 
 
 class _Reader:
-    """Runs each read, noting the IAM action of the ones refused."""
+    """Runs each read, noting the IAM action of the ones refused, and the answer of the
+    optional ones that failed otherwise."""
 
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
         self.denied: dict[str, str] = {}
+        self.unreadable: dict[str, str] = {}  # what -> the service's answer ("500 Internal ...")
 
-    def read(self, what: str, action: str, call: Callable[[], T], absent: T | None = None) -> T | None:
+    def read(
+        self,
+        what: str,
+        action: str,
+        call: Callable[[], T],
+        absent: T | None = None,
+        optional: bool = False,
+    ) -> T | None:
+        """`optional`: a detail one check judges (a policy a behavior names). Any other
+        error on it, a 500 after botocore's retries say, leaves that check unjudged (a
+        warning that quotes the answer) instead of ending the whole doctor run."""
         import botocore.exceptions  # here, not at the top: `cdnpub build` never loads botocore
 
         try:
@@ -71,6 +83,9 @@ class _Reader:
                 return absent
             if code in ACCESS_DENIED:
                 self.denied[what] = action
+                return absent
+            if optional:
+                self.unreadable[what] = f"{code} {error_message(err, default='')}".strip()
                 return absent
             if code == "NoSuchBucket":
                 raise UserError(
@@ -125,6 +140,7 @@ def diagnose(
         published=published,
         app=app,
         denied=dict(reader.denied),
+        unreadable=dict(reader.unreadable),
     )
     found_id = str(distribution["Id"]) if distribution else distribution_id
     return Diagnosis(bucket, prefix, found_id, run_checks(setup))
@@ -245,7 +261,10 @@ def _policies(
         if not policy_id or managed(policy_id):
             continue
         got = reader.read(
-            f"{name}:{policy_id}", f"cloudfront:Get{api}", _config_of(cloudfront, name, api, policy_id)
+            f"{name}:{policy_id}",
+            f"cloudfront:Get{api}",
+            _config_of(cloudfront, name, api, policy_id),
+            optional=True,
         )
         if got is not None:
             out[kind][policy_id] = got

@@ -360,6 +360,22 @@ def test_a_refused_custom_response_headers_policy_names_the_iam_action() -> None
     assert cors.status == "warn" and "cloudfront:GetResponseHeadersPolicy" in cors.why
 
 
+def test_a_custom_cache_policy_cloudfront_failed_to_answer_is_a_warning_quoting_the_answer() -> None:
+    setup = with_behavior(CachePolicyId=CUSTOM)
+    unreadable = {f"cache_policy:{CUSTOM}": "500 Internal Server Error"}
+    findings = run_checks(good(distribution=setup.distribution, unreadable=unreadable))
+    policy = next(f for f in findings if f.check == "caching.cache-policy")
+    assert policy.status == "warn" and "CloudFront answered 500 Internal Server Error" in policy.why
+
+
+def test_a_custom_response_headers_policy_cloudfront_failed_to_answer_is_a_warning() -> None:
+    setup = with_behavior(ResponseHeadersPolicyId=CUSTOM)
+    unreadable = {f"response_headers_policy:{CUSTOM}": "503 Service Unavailable"}
+    findings = run_checks(good(distribution=setup.distribution, unreadable=unreadable))
+    cors = next(f for f in findings if f.check == "cross-origin.cors")
+    assert cors.status == "warn" and "503 Service Unavailable" in cors.why
+
+
 def test_a_sample_read_whole_is_compared_by_its_sha256_whatever_the_etag() -> None:
     # Same size, same headers, an ETag that is no MD5 (SSE-KMS): only the bytes tell.
     css = release_records()["static/css/app.css"]

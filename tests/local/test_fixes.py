@@ -4,7 +4,7 @@ OriginAccessControlId (without it, `cdnpub doctor` could not pass on `cdnpub loc
 from __future__ import annotations
 
 from cdnpub.local.emulator import Emulator
-from cdnpub.local.fixes import keep_origin_access
+from cdnpub.local.fixes import keep_origin_access, moto_keeps_origin_access
 from cdnpub.local.provision import local_client
 
 ORIGIN = {
@@ -15,14 +15,14 @@ ORIGIN = {
 }
 
 
-def test_moto_itself_drops_the_origin_access_control_id() -> None:
-    # The gap (moto 5.2): what moto's own Origin model keeps of the origin.
+def test_the_patched_origin_model_keeps_the_origin_access_control_id() -> None:
+    # Patched where moto drops it (5.2.5), left alone where moto keeps it (5.2.6).
     from moto.cloudfront import models
 
     keep_origin_access()
-    origin = object.__new__(models.Origin)
-    models.Origin.moto_init(origin, dict(ORIGIN))
-    assert not hasattr(origin, "origin_access_control_id")
+    origin = models.Origin(dict(ORIGIN))
+    assert origin.origin_access_control_id == "E3OAC"
+    assert moto_keeps_origin_access() != hasattr(models.Origin, "moto_init")
 
 
 def test_the_emulator_returns_the_origin_access_control_id() -> None:

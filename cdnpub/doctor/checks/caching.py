@@ -51,8 +51,13 @@ def cache_policy(setup: SetUp) -> Verdict | None:
     settings = cache_settings(served.behavior, setup.cache_policies)
     if isinstance(settings, str):
         action = setup.denied.get(f"cache_policy:{settings}")
+        answer = setup.unreadable.get(f"cache_policy:{settings}")
         why = f"could not read cache policy {settings}" + (
-            f": the credentials lack {action}" if action else ""
+            f": the credentials lack {action}"
+            if action
+            else f": CloudFront answered {answer}"
+            if answer
+            else ""
         )
         return Verdict(
             WARN, why, f"grant cloudfront:GetCachePolicy, or {edit}: {OPTIMIZED}", checked=not action

@@ -255,6 +255,14 @@ def cors(setup: SetUp) -> Verdict | None:
     if f"response_headers_policy:{response_id}" in setup.denied:
         action = setup.denied[f"response_headers_policy:{response_id}"]
         return denied(f"response headers policy {response_id}", action)
+    if f"response_headers_policy:{response_id}" in setup.unreadable:
+        answer = setup.unreadable[f"response_headers_policy:{response_id}"]
+        return Verdict(
+            WARN,
+            f"could not read response headers policy {response_id}: CloudFront answered {answer}",
+            "run doctor again; if it persists, check the policy in the CloudFront console",
+            checked=False,
+        )
     edit = f"{d.console} > Behaviors > {served.get('PathPattern') or 'Default (*)'} > Edit"
     if _s3_answers_cors(setup, served):
         return _s3_cors(setup, served, edit)
