@@ -10,14 +10,17 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
+from cdnpub.commands.config import PYPROJECT, read_table
 from cdnpub.commands.options import LOCAL, options
 from cdnpub.errors import UserError
 from cdnpub.local.emulator import Emulator
 from cdnpub.local.preview import PreviewServer
-from cdnpub.local.provision import ensure_local
+from cdnpub.local.provision import LOCAL_PORT, ensure_local
 from cdnpub.sync.settings import check_bucket
 
 
@@ -50,6 +53,8 @@ _EXTRA_MODULES = ("moto", "flask", "flask_cors")
 def local_command(port: int, cdn_port: int, bucket: str, log_requests: bool) -> None:
     """Run S3 + CloudFront on 127.0.0.1 (moto) and a CDN preview serving the bucket."""
     check_bucket(bucket, "--bucket")
+    given = click.get_current_context().get_parameter_source("port") is ParameterSource.COMMANDLINE
+    port = emulator_port(port if given else None)[0]
     _require_extra()
     _request_log(log_requests)
     with _stop_on_signals() as stop, _no_profile(), Emulator(port=port) as emulator:
@@ -66,6 +71,47 @@ def local_command(port: int, cdn_port: int, bucket: str, log_requests: bool) -> 
             while not stop.wait(1.0):
                 pass
     click.echo("cdnpub local: stopped")
+
+
+PORT_VARIABLE = "CDNPUB_LOCAL_PORT"
+
+
+def emulator_port(flag: int | None = None) -> tuple[int, str]:
+    """Where the emulator listens, and where that was said: `flag` (`cdnpub local
+    --port`), else CDNPUB_LOCAL_PORT, else `port` in [tool.cdnpub] of ./pyproject.toml,
+    else 4566. The one rule for `cdnpub local` (which listens there) and `--local` (which
+    publishes there), so the two agree without an --endpoint-url. 0 means a free port."""
+    if flag is not None:
+        return flag, "--port"
+    raw = os.environ.get(PORT_VARIABLE, "")
+    table = read_table(Path(PYPROJECT))
+    value: object
+    if raw:  # an empty variable is unset, as click reads it for `cdnpub local`
+        origin = f"{PORT_VARIABLE}={raw!r}"
+        value = int(raw.strip()) if raw.strip().isdigit() else raw
+    elif "port" in table:
+        origin, value = f"'port' in [tool.cdnpub] of {PYPROJECT}", table["port"]
+    else:
+        return LOCAL_PORT, "the default"
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise UserError(f"{origin}: a port is a whole number from 0 to 65535")
+    return value, origin
+
+
+def local_endpoint(endpoint_url: str | None) -> tuple[str, str]:
+    """The emulator `--local` talks to and where its address came from: `endpoint_url`,
+    else 127.0.0.1 on the port `cdnpub local` listens on (`emulator_port`). Port 0 (a
+    free one, which `cdnpub local` printed) cannot be found again: a UserError naming
+    the fix."""
+    if endpoint_url:
+        return endpoint_url, "--endpoint-url"
+    port, origin = emulator_port()
+    if port == 0:
+        raise UserError(
+            f"{origin}: port 0 makes `cdnpub local` pick a free port, which --local cannot find: "
+            "pass the emulator's URL it printed as --endpoint-url"
+        )
+    return f"http://127.0.0.1:{port}", origin
 
 
 def _require_extra() -> None:

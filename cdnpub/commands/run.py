@@ -16,6 +16,7 @@ from cdnpub.aws.cloudfront import CloudFront, cloudfront_client
 from cdnpub.aws.s3 import S3Store
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
+from cdnpub.commands.local import local_endpoint
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
 from cdnpub.commands.provenance import provenance
 from cdnpub.commands.report import document, plan_table, summary_lines
@@ -24,7 +25,7 @@ from cdnpub.doctor.model import App
 from cdnpub.doctor.read import diagnose
 from cdnpub.doctor.render import doctor_document, doctor_lines, doctor_table, summary_line
 from cdnpub.errors import ChecksFailed, ChecksNotMade
-from cdnpub.local.provision import LOCAL_CREDENTIALS, LOCAL_ENDPOINT, find_local, preview_domain
+from cdnpub.local.provision import LOCAL_CREDENTIALS, find_local, preview_domain
 from cdnpub.manifest import writable, write
 from cdnpub.sync.publish import publish
 from cdnpub.sync.settings import Settings
@@ -37,13 +38,14 @@ def local_target(
     """Option values for the embedded emulator, the same for both faces: dummy static
     credentials (`access_key`, `secret_key`, which `values.connection` hands to the
     Connection: the user's real ones, their profile and session token stay out of it,
-    and the process environment is left as it is), the emulator's endpoint, the bucket
-    and its distribution (found, or created), and as `cdn_domain` the CDN preview that
+    and the process environment is left as it is), the emulator's endpoint (`local_endpoint`:
+    --endpoint-url, else the port `cdnpub local` listens on), the bucket and its
+    distribution (found, or created), and as `cdn_domain` the CDN preview that
     serves the bucket, the value a local app's CDN_DOMAIN takes. A bucket the preview
     does not serve is a UserError (see local.pick_local). Nothing is written to an
     emulator whose bucket is there; without `write` (a read-only command), nothing at all."""
-    endpoint = endpoint_url or LOCAL_ENDPOINT
-    target = find_local(endpoint, bucket, write)
+    endpoint, origin = local_endpoint(endpoint_url)
+    target = find_local(endpoint, bucket, write, "" if endpoint_url else origin)
     cdn_domain = target.cdn_domain
     if cdn_domain is None and not distribution_id:
         click.echo(

@@ -124,12 +124,13 @@ def pick_local(bucket: str, comments: dict[str, str]) -> LocalTarget:
     return LocalTarget(own, None)
 
 
-def find_local(endpoint_url: str, bucket: str, write: bool = True) -> LocalTarget:
+def find_local(endpoint_url: str, bucket: str, write: bool = True, origin: str = "") -> LocalTarget:
     """`pick_local` on the emulator's distributions: one listing of them and one HEAD of
     the bucket. The emulator's set-up is `cdnpub local`'s (ensure_local): a bucket already
     there is left as it is, so a read-only command sends no write. With `write` (a
     publish), a bucket found missing is created as aws-setup.md makes it, and where no
-    preview is noted, a distribution; without (doctor, plan, a dry run), nothing is."""
+    preview is noted, a distribution; without (doctor, plan, a dry run), nothing is.
+    `origin` says where the endpoint's port came from, for the error when nothing answers."""
     import botocore.exceptions
 
     try:
@@ -148,7 +149,11 @@ def find_local(endpoint_url: str, bucket: str, write: bool = True) -> LocalTarge
             target = LocalTarget(created, None)
         return target
     except botocore.exceptions.EndpointConnectionError:
-        raise UserError(f"no emulator answers at {endpoint_url}: start it with `cdnpub local`") from None
+        where = f" (port from {origin})" if origin else ""
+        raise UserError(
+            f"no emulator answers at {endpoint_url}{where}: start it with `cdnpub local`, or name "
+            "the port it runs on (CDNPUB_LOCAL_PORT, `port` in [tool.cdnpub], --endpoint-url)"
+        ) from None
     except botocore.exceptions.ClientError as err:
         raise UserError(f"cannot set up s3://{bucket} on {endpoint_url}: {err}") from None
 
