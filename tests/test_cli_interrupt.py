@@ -122,3 +122,37 @@ def test_flask_cdn_publish_says_the_same_and_exits_130(
     assert "cdnpub: interrupted (Ctrl-C) during the fingerprinted step" in result.stderr
     assert newest_release(moto_server, bucket) is None
     assert not (tmp_path / "cdnpub-manifest.json").exists()  # the app gets no manifest of a half release
+
+
+def test_the_rerun_after_the_fingerprinted_step_says_it_finishes_and_fixes_no_header(
+    site: Path, bucket: str, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped once every fingerprinted object landed: the re-run reads their headers
+    back (no record vouches for them yet) instead of copying each in place."""
+    real = S3Store.upload
+
+    def upload(self: S3Store, blob: Any) -> Any:
+        if blob.plain:
+            raise KeyboardInterrupt
+        return real(self, blob)
+
+    monkeypatch.setattr(S3Store, "upload", upload)
+    stopped = publish(site, bucket, moto_server)
+    one_line_error(stopped, 130, "interrupted (Ctrl-C) during the plain step")
+    monkeypatch.setattr(S3Store, "upload", real)
+    moto_server.reset_log()
+    finished = publish(site, bucket, moto_server)
+    assert finished.exit_code == 0, finished.output
+    lines = finished.stdout.strip().splitlines()
+    assert lines[0].startswith(f"Published to s3://{bucket}/static in ")
+    assert ": 8 uploaded (336 B), 0 header fixes, 9 skipped, 0 deleted; release " in lines[0]
+    assert lines[1] == (
+        "This finished a publish that stopped half-way: every object compared with the bucket, "
+        "the headers of what that publish may have written read back."
+    )
+    assert not [r for r in moto_server.requests() if r.copy_source]  # no copy in place
+    heads = [r for r in moto_server.requests() if r.method == "HEAD" and "/static/" in r.path]
+    assert len(heads) == 9  # one read for each fingerprinted object the stopped publish wrote
+    again = publish(site, bucket, moto_server)
+    assert again.exit_code == 0 and "up to date" in again.stdout
+    assert "half-way" not in again.stdout

@@ -322,6 +322,30 @@ class S3Store:
                     time.sleep(random.uniform(0, min(20.0, 0.5 * 2**attempt)))
         raise AssertionError("unreachable")
 
+    def carries(self, blob: Blob) -> bool:
+        """A HEAD of blob.key against the headers `upload` would send. A blob with an
+        `Expires` rule never carries it: S3 answers a date in its own format, and a
+        header fix that was not needed costs one copy, while a wrong match would keep
+        wrong headers on a key served for a year."""
+        import botocore.exceptions
+
+        wanted = self._headers(blob)
+        if "Expires" in wanted:
+            return False
+        with s3_errors(self.bucket, blob.key):
+            try:
+                answer = self.client.head_object(Bucket=self.bucket, Key=blob.key)
+            except botocore.exceptions.ClientError as err:
+                if error_code(err) not in ("404", "NoSuchKey", "NotFound"):
+                    raise
+                return False
+        names = ("ContentType", "CacheControl", *_EXTRA_PARAMS.values())
+        said: dict[str, Any] = dict(answer)  # a TypedDict read by names from a table
+        found = {name: said[name] for name in names if said.get(name)}
+        if said.get("Metadata"):
+            found["Metadata"] = dict(said["Metadata"])
+        return found == wanted
+
     def delete(self, keys: Sequence[str]) -> None:
         for start in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys a call
             batch = keys[start : start + 1000]

@@ -12,6 +12,7 @@ from cdnpub.build.scan import LeftOut
 from cdnpub.commands.output import cell, left_out_document, left_out_line
 from cdnpub.sync.plan import Action, Plan
 from cdnpub.sync.publish import Report
+from cdnpub.sync.reread import finishing
 from cdnpub.text import human_size, plural
 
 PLAN_ROWS = 40
@@ -64,6 +65,12 @@ def summary_lines(report: Report, left_out: Sequence[LeftOut] = ()) -> list[str]
             f"({human_size(done.uploaded_bytes)}), {plural(done.fixed, 'header fix', 'header fixes')}, "
             f"{todo.skipped} skipped, {done.deleted} deleted; release {todo.release.id[:12]}."
         ]
+    if finishing(todo):
+        verb = "would finish" if done is None else "finished"
+        lines.append(
+            f"This {verb} a publish that stopped half-way: every object compared with the bucket, "
+            "the headers of what that publish may have written read back."
+        )
     if left_out:
         lines.append(left_out_line(left_out))
     if report.cdn_domain and done is not None:

@@ -28,6 +28,9 @@ class DryRunStore:
     def get_bytes(self, key: str, limit: int | None = None) -> bytes:
         return self._store.get_bytes(key, limit)
 
+    def carries(self, blob: Blob) -> bool:
+        return self._store.carries(blob)
+
     def upload(self, blob: Blob) -> None:
         _refuse("upload", blob.key)
 

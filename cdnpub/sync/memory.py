@@ -30,6 +30,7 @@ class Op(Enum):
 
     LISTING = "listing"
     GET = "get"
+    HEAD = "head"
     UPLOAD = "upload"
     COPY = "copy"
     PUT_PRIVATE = "put_private"
@@ -38,7 +39,7 @@ class Op(Enum):
 
     @property
     def writes(self) -> bool:
-        return self not in (Op.LISTING, Op.GET)
+        return self not in (Op.LISTING, Op.GET, Op.HEAD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,16 @@ class MemoryStore:
             self._call(Op.GET, (key,))
             body = self._get(key).body
             return body if limit is None else body[:limit]
+
+    def carries(self, blob: Blob) -> bool:
+        with self._lock:
+            self._call(Op.HEAD, (blob.key,))
+            found = self.objects.get(blob.key)
+            return found is not None and (found.content_type, found.cache_control, tuple(found.extra)) == (
+                blob.content_type,
+                blob.cache_control,
+                tuple(blob.extra),
+            )
 
     def delete(self, keys: Sequence[str]) -> None:
         with self._lock:

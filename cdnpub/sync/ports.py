@@ -51,6 +51,12 @@ class Store(Protocol):
         """Delete these keys (any number; missing ones are no error)."""
         ...
 
+    def carries(self, blob: Blob) -> bool:
+        """Whether the object at blob.key has exactly the blob's headers (one HEAD, a
+        read); a missing key has not. A listing gives no headers: this is how a publish
+        that finishes an interrupted one tells the copies that already landed."""
+        ...
+
 
 class Cdn(Protocol):
     """One distribution in front of the bucket."""

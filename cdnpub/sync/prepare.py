@@ -50,6 +50,7 @@ from cdnpub.sync.plan import (
 from cdnpub.sync.ports import Store
 from cdnpub.sync.records import grace, record_of
 from cdnpub.sync.release import Provenance, Release
+from cdnpub.sync.reread import reread_headers
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, guarded_folders, served_paths, shrink
 
@@ -171,6 +172,7 @@ def _plan_held(
     if found is not None:
         todo = with_marker(todo, found, settings, warn)
     confirm_kept(todo, store)
+    todo = reread_headers(todo, build, store, settings.plain_copies, settings.jobs)
     return todo, holder
 
 

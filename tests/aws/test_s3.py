@@ -175,3 +175,31 @@ def test_listing_times_are_aware_datetimes(tmp_path: Path) -> None:
         client.put_object(Bucket="times", Key="static/a.css", Body=b"a")
         (found,) = S3Store(client, "times").listing("static").objects.values()
         assert found.last_modified.utcoffset() is not None
+
+
+def test_carries_tells_the_headers_upload_sends_from_any_other(fake_aws: None, tmp_path: Path) -> None:
+    """What a publish that finishes an interrupted one reads back instead of copying in place."""
+    from dataclasses import replace
+
+    from cdnpub.aws.s3 import S3Store
+    from cdnpub.build.fingerprint import build
+    from cdnpub.build.model import Source
+    from cdnpub.build.scan import scan
+    from cdnpub.sync.plan import blobs
+
+    (tmp_path / "static").mkdir()
+    (tmp_path / "static/a.css").write_text("a{}")
+    blob = next(b for b in blobs(build([Source(scan(str(tmp_path / "static")))])) if not b.plain)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="heads")
+        store = S3Store(client, "heads")
+        assert not store.carries(blob)  # missing: no error, a fix to make
+        store.upload(blob)
+        assert store.carries(blob)
+        assert not store.carries(replace(blob, cache_control="public, max-age=60"))
+        assert not store.carries(replace(blob, extra=(("content-language", "fr"),)))
+        assert not store.carries(replace(blob, extra=(("expires", "Thu, 01 Jan 2037 00:00:00 GMT"),)))
+        with_meta = replace(blob, extra=(("x-amz-meta-team", "web"),))
+        store.upload(with_meta)
+        assert store.carries(with_meta) and not store.carries(blob)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from cdnpub.build.model import HASHED_NAME
 from cdnpub.local.emulator import Request
 from tests.support.aws import MotoServer
 from tests.support.bucket import dangling, snapshot
@@ -122,6 +123,46 @@ def test_sigkill_of_a_release_that_adds_modules_never_leaves_a_plain_module_impo
     tmp_path: Path,
 ) -> None:
     kill_trials(moto_server, new_bucket, make_tree, tmp_path, trials=8, seed=7, change=module_release)
+
+
+def test_a_rerun_after_a_kill_past_the_fingerprinted_phase_finishes_it_with_no_header_fix(
+    moto_server: MotoServer, new_bucket: Callable[[], str], make_tree: Callable[..., Path], tmp_path: Path
+) -> None:
+    """SIGKILL at the first plain-name write: every fingerprinted object of the new release
+    landed, and only the lease says which. The re-run says it finishes that publish,
+    uploads what is left, and copies nothing in place (issue 24 point 5)."""
+    v1, v2 = make_tree(SITE, "v1"), make_tree(SITE, "v2")
+    second_release(v2)
+    bucket = new_bucket()
+    assert publish(v1, bucket, moto_server).exit_code == 0
+    env = {**os.environ, "AWS_MAX_ATTEMPTS": "1"}
+    args = ["publish", str(v2), f"s3://{bucket}/static", "--endpoint-url", moto_server.url]
+    proc = subprocess.Popen(
+        [*CLI, *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+    def hook(request: Request) -> int | None:
+        name = request.path.rsplit("/", 1)[-1]
+        plain = (
+            "/static/" in request.path and "/.cdnpub/" not in request.path and not HASHED_NAME.search(name)
+        )
+        if request.method == "PUT" and plain:
+            os.kill(proc.pid, signal.SIGKILL)
+            return 500
+        return None
+
+    moto_server.fail = hook
+    proc.communicate(timeout=60)
+    moto_server.fail = lambda request: None
+    assert proc.returncode == -signal.SIGKILL
+    moto_server.reset_log()
+    result = publish(v2, bucket, moto_server)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert ", 0 header fixes, " in lines[0], lines
+    assert lines[1].startswith("This finished a publish that stopped half-way: "), lines
+    assert not [r for r in moto_server.requests() if r.copy_source]
+    assert dangling(moto_server, bucket) == []
 
 
 @pytest.mark.slow
