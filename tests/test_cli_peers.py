@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
     [
         ("--delete", "--prune-older-than DAYS deletes the objects no release of the last DAYS references"),
         ("--cache-control=max-age=60", "change it with [[tool.cdnpub.rules]] header rules"),
-        ("--quiet", "--json prints only the result on stdout"),
         ("--acl", "objects stay private"),
         ("--dryrun", "the spelling is --dry-run"),
     ],

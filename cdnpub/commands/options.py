@@ -17,6 +17,7 @@ from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_fro
 from cdnpub.commands.output import debug_callback
 from cdnpub.commands.releases import DEFAULT_LIMIT
 from cdnpub.commands.types import FINGERPRINTED_PATTERN, TEXT, EndpointURL, Finite, Folder
+from cdnpub.commands.verbosity import quiet_callback
 from cdnpub.errors import UserError
 from cdnpub.local.provision import LOCAL_BUCKET, LOCAL_CDN_PORT, LOCAL_PORT
 from cdnpub.manifest import DEFAULT_PATH
@@ -89,6 +90,10 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
     "strict": click.option(
         "--strict", is_flag=True, envvar="CDNPUB_STRICT",
         help="Treat a reference to a missing file as an error, not a warning.",
+    ),
+    "quiet": click.option(
+        "--quiet", "-q", is_flag=True, expose_value=False, callback=quiet_callback, envvar="CDNPUB_QUIET",
+        help="Print errors only: no progress, warnings or summary (--json still prints its document).",
     ),
     "verbose": click.option(
         "--verbose", is_flag=True, envvar="CDNPUB_VERBOSE",
@@ -237,7 +242,7 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
 
 BUILD = (
     "exclude", "strict", "url_path", "fingerprinted_pattern", "js_modules", "esbuild_metafile",
-    "publish_bundler_manifests", "verbose", "debug",
+    "publish_bundler_manifests", "verbose", "quiet", "debug",
 )  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from rich.text import Text
 
 from cdnpub.build.model import Build
 from cdnpub.build.scan import LeftOut
+from cdnpub.commands.verbosity import say
 from cdnpub.errors import CdnpubError
 from cdnpub.sync.plan import Action
 from cdnpub.sync.publish import stage
@@ -92,8 +93,8 @@ PEER_OPTIONS = {
     "--acl": "objects stay private: CloudFront reads the bucket through Origin Access Control",
     "--size-only": "cdnpub compares content hashes, never sizes or times",
     "--exact-timestamps": "cdnpub compares content hashes, never sizes or times",
-    "--quiet": "progress and warnings go to stderr (2>/dev/null hides them); --json prints only the "
-    "result on stdout",
+    "--quiet": "build, publish, diff and flask cdn build/plan/publish take --quiet (errors only); "
+    "this command's report is its result (2>/dev/null hides the rest)",
     "--include": "every file is published but those --exclude or .cdnpubignore leave out",
     "--dryrun": "the spelling is --dry-run",
 }
@@ -249,13 +250,13 @@ def report_build(result: Build, manifest: str, out: Path | None, written: int, a
         }
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
-    click.echo(
+    say(
         f"Built {plural(len(result.assets), 'file')} ({human_size(result.total_bytes)}), "
         f"{plural(result.rewritten, 'reference')} rewritten, {plural(len(result.warnings), 'warning')}; "
         f"manifest: {manifest}" + (f"; {written} files in {out}" if out else "")
     )
     if result.left_out:
-        click.echo(printable(left_out_line(result.left_out)))
+        say(printable(left_out_line(result.left_out)))
 
 
 def left_out_line(left_out: Sequence[LeftOut]) -> str:
@@ -271,7 +272,7 @@ def left_out_document(left_out: Sequence[LeftOut]) -> list[dict[str, str]]:
 
 def print_warnings(result: Build) -> None:
     for warning in result.warnings:
-        click.echo(f"warning: {printable(warning)}", err=True)
+        say(f"warning: {printable(warning)}", err=True)
 
 
 class LineProgress:

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from cdnpub.aws.clients import Connection, s3_client
 from cdnpub.aws.cloudfront import CloudFront, cloudfront_client
+from cdnpub.aws.retries import watch_retries
 from cdnpub.aws.s3 import S3Store
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
@@ -20,6 +21,7 @@ from cdnpub.commands.local import local_endpoint
 from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
 from cdnpub.commands.provenance import provenance
 from cdnpub.commands.report import document, plan_table, summary_lines
+from cdnpub.commands.verbosity import quiet, say
 from cdnpub.doctor.checks import failed, unchecked
 from cdnpub.doctor.model import App
 from cdnpub.doctor.read import diagnose
@@ -48,7 +50,7 @@ def local_target(
     target = find_local(endpoint, bucket, write, "" if endpoint_url else origin)
     cdn_domain = target.cdn_domain
     if cdn_domain is None and not distribution_id:
-        click.echo(
+        say(
             f"warning: no CDN preview serves s3://{bucket} at {endpoint}: "
             f"`cdnpub local --bucket {bucket}` starts one",
             err=True,
@@ -72,22 +74,25 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
     object. A failed invalidation is raised after the report."""
     console = Console(stderr=True)
     said: list[str] = []
+    hush = quiet()  # here: click's context is the main thread's, warnings may come from others
 
     def warn(message: str) -> None:
         said.append(message)
-        click.echo(f"warning: {printable(message)}", err=True)
+        if not hush:
+            click.echo(f"warning: {printable(message)}", err=True)
 
     if settings.provenance is None and not settings.dry_run:
         settings = replace(settings, provenance=provenance(result.roots[0] if result.roots else None))
     if settings.manifest and not settings.dry_run:
         writable(settings.manifest)  # found out now, not after every upload
     print_warnings(result)
-    store = S3Store(s3_client(connection, settings.jobs), settings.bucket)
+    store = S3Store(_watched(s3_client(connection, settings.jobs), hush), settings.bucket)
     cdn = None
     if settings.distribution_id:
-        cdn = CloudFront(cloudfront_client(connection), settings.distribution_id)
-    if as_json or not console.is_terminal:
-        report = publish(result, store, settings, cdn, LineProgress() if not as_json else None, warn)
+        cdn = CloudFront(_watched(cloudfront_client(connection), hush), settings.distribution_id)
+    if as_json or hush or not console.is_terminal:
+        lines = LineProgress() if not (as_json or hush) else None
+        report = publish(result, store, settings, cdn, lines, warn)
     else:
         with BarProgress(console) as bar:
             report = publish(result, store, settings, cdn, bar, warn)
@@ -100,13 +105,21 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
         # (botocore repeats the endpoint URL) is taken out here.
         doc = document(report, said, manifest, result.left_out)
         click.echo(redact(json.dumps(doc, indent=2, ensure_ascii=False)))
-    else:
+    elif not hush:
         if settings.dry_run and not report.plan.nothing_to_do:
             Console().print(plan_table(report.plan))
         for line in summary_lines(report, result.left_out):
             click.echo(printable(line))
     if report.invalidation_error is not None:
         raise report.invalidation_error
+
+
+def _watched(client: Any, hush: bool) -> Any:
+    """`client`, each retry of it a line on stderr, unless `hush` (--quiet, read here in
+    the main thread: click's context is not visible from the upload threads)."""
+    if not hush:
+        watch_retries(client, lambda line: click.echo(line, err=True))
+    return client
 
 
 def run_doctor(

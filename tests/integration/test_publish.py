@@ -177,7 +177,9 @@ def test_failure_in_the_fingerprinted_phase_leaves_no_plain_object_or_release(
     result = publish(site, bucket, moto_server)
     sent = moto_server.requests()
     assert result.exit_code == 1
-    assert result.stderr.startswith("cdnpub: ") and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()  # the retry line (AWS_MAX_ATTEMPTS=1), the error
+    assert lines[-1].startswith("cdnpub: ") and "Traceback" not in result.output
+    assert all(line.startswith("retrying PutObject ") for line in lines[:-1]), lines
     after = {
         k: moto_server.client().head_object(Bucket=bucket, Key=k)["ETag"] for k in keys(moto_server, bucket)
     }
