@@ -65,6 +65,8 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
         folders = ", ".join(s.scan.root for s in sources)
         raise UserError(f"no files to publish in {folders} (empty, or everything is ignored)")
     by_url = sorted(sources, key=lambda s: len(s.url_path), reverse=True)
+    if options.progress is not None:
+        options.progress.start(len(nodes), sum(n.file.size for n in nodes.values()))
     found: dict[str, list[str]] = {}  # warnings by node, reported in node order
     sheets = Stylesheets(nodes)  # forks its workers first, before any thread starts
     assets: dict[str, Asset] = {}
@@ -97,6 +99,8 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
     roots = tuple(s.scan.root for s in sources)
     warnings += module_warnings
     left_out = tuple(gone for s in sources for gone in s.scan.left_out)
+    if options.progress is not None:
+        options.progress.done()
     return Build(options.prefix, tuple(assets.values()), tuple(warnings), rewritten, roots, modules, left_out)
 
 
@@ -149,6 +153,8 @@ def _asset(
         notes[node.logical] = note  # one key per node: safe from the pool's threads
     already = node.kept
     name = node.logical if already else hashed_name(node.logical, digest.sha256)
+    if options.progress is not None:
+        options.progress.hashed(f.size)
     return Asset(
         path=node.logical,
         fs_path=f.fs_path,

@@ -8,6 +8,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cdnpub.build.digest import Edit
 from cdnpub.build.rules import Headers, Rule
@@ -107,6 +108,19 @@ class Source:
     sub: str = ""  # sub-prefix of its keys (a blueprint's name), "" for the app
 
 
+class BuildProgress(Protocol):
+    """Who hears how far a build is (the faces show it: a big tree takes a while to hash)."""
+
+    def start(self, files: int, nbytes: int) -> None:
+        """The files about to be fingerprinted and their bytes, once."""
+
+    def hashed(self, nbytes: int) -> None:
+        """One more file fingerprinted (from any of the build's threads)."""
+
+    def done(self) -> None:
+        """Every file fingerprinted (not called when the build fails)."""
+
+
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
     prefix: str = "static"  # key prefix in the bucket (the URL path on the CDN)
@@ -119,6 +133,7 @@ class BuildOptions:
     esbuild_metafile: str | None = None  # read for bundler output, as the manifests found in the folders
     publish_bundler_manifests: bool = False
     verbose: bool = False  # summary warnings list every file they count
+    progress: BuildProgress | None = field(default=None, compare=False)  # None: nobody watches
 
 
 DEFAULT_OPTIONS = BuildOptions()

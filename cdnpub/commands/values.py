@@ -11,6 +11,8 @@ from typing import Any
 from cdnpub.aws.clients import Connection
 from cdnpub.build.model import BuildOptions
 from cdnpub.build.rules import Rule
+from cdnpub.commands.buildprogress import build_lines
+from cdnpub.commands.verbosity import quiet
 from cdnpub.manifest import DEFAULT_JS_MODULES
 from cdnpub.sync.lease import DEFAULT_LEASE_WAIT
 from cdnpub.sync.settings import Settings
@@ -31,6 +33,7 @@ def build_options(
         esbuild_metafile=values["esbuild_metafile"],
         publish_bundler_manifests=values["publish_bundler_manifests"],
         verbose=bool(values.get("verbose")),
+        progress=build_lines(quiet()),
     )
 
 
