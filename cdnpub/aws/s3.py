@@ -11,7 +11,7 @@ import io
 import os
 import random
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -170,6 +170,9 @@ class S3Store:
         # A rewritten (streamed) big file buffers up to this many parts (s3transfer's own
         # setting, which boto3's constructor does not take).
         self._transfer.max_in_memory_upload_chunks = 4
+        # Told the bytes of a multipart upload as its parts go (key, bytes; s3transfer's
+        # threads), so that a progress display moves during a big file, not after it.
+        self.on_bytes: Callable[[str, int], None] | None = None
 
     def listing(
         self, prefix: str, within: str | None = None, *, expected: Iterable[str] = (), jobs: int = 1
@@ -238,11 +241,13 @@ class S3Store:
             # that restores mtimes), and an immutable key must never name other bytes.
             # Memory stays a few parts (max_in_memory_upload_chunks) whatever the size.
             reader = _VerifyingReader(asset)
+            told = self.on_bytes
             self.client.upload_fileobj(
                 io.BufferedReader(reader, MULTIPART_CHUNKSIZE),
                 self.bucket,
                 blob.key,
                 ExtraArgs=params,
+                Callback=None if told is None else (lambda n: told(blob.key, n)),
                 Config=self._transfer,
             )
             intact = reader.sha256.hexdigest() == asset.sha256

@@ -291,6 +291,7 @@ class LineProgress:
         self.name = ""
         self.total = self.total_bytes = self.done = self.done_bytes = 0
         self.started = self.said = 0.0
+        self.partial: dict[str, int] = {}  # bytes streamed of uploads not yet done, by key
 
     def phase(self, name: str, total: int, total_bytes: int) -> None:
         with self.lock:
@@ -300,10 +301,22 @@ class LineProgress:
         size = f" ({human_size(total_bytes)})" if total_bytes else ""
         self._say(f"{name}: {total} to write{size}")
 
+    def streamed(self, key: str, nbytes: int) -> None:
+        """Bytes of a big upload on their way (S3Store.on_bytes): a line when one is due."""
+        with self.lock:
+            self.partial[key] = self.partial.get(key, 0) + nbytes
+            self.done_bytes += nbytes
+            now = self.clock()
+            if now - self.said < self.every:
+                return
+            self.said = now
+            line = self._status(now, False)
+        self._say(line)
+
     def advance(self, action: Action | None, nbytes: int) -> None:
         with self.lock:
             self.done += 1
-            self.done_bytes += nbytes
+            self.done_bytes += nbytes - (self.partial.pop(action.blob.key, 0) if action else 0)
             now = self.clock()
             finished = self.done >= self.total
             if not finished and now - self.said < self.every:
@@ -346,6 +359,7 @@ class BarProgress:
         self.objects = 0
         self.total = 0
         self.by_bytes = False
+        self.partial: dict[str, int] = {}  # bytes streamed of uploads not yet done, by key
 
     def __enter__(self) -> BarProgress:
         self.bar.start()
@@ -360,10 +374,18 @@ class BarProgress:
             name, total=total_bytes if self.by_bytes else total, objects=f"0/{total} objects"
         )
 
+    def streamed(self, key: str, nbytes: int) -> None:
+        """Bytes of a big upload on their way (S3Store.on_bytes): the bar moves with them."""
+        with self.lock:
+            self.partial[key] = self.partial.get(key, 0) + nbytes
+        if self.by_bytes:
+            self.bar.update(self.task, advance=nbytes)
+
     def advance(self, action: Action | None, nbytes: int) -> None:
         with self.lock:  # called from the upload threads
             self.objects += 1
             shown = f"{self.objects}/{self.total} objects"
+            nbytes -= self.partial.pop(action.blob.key, 0) if action else 0
         self.bar.update(self.task, advance=nbytes if self.by_bytes else 1, objects=shown)
 
 

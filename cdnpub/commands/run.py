@@ -92,9 +92,11 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
         cdn = CloudFront(_watched(cloudfront_client(connection), hush), settings.distribution_id)
     if as_json or hush or not console.is_terminal:
         lines = LineProgress() if not (as_json or hush) else None
+        store.on_bytes = lines.streamed if lines is not None else None
         report = publish(result, store, settings, cdn, lines, warn)
     else:
         with BarProgress(console) as bar:
+            store.on_bytes = bar.streamed
             report = publish(result, store, settings, cdn, bar, warn)
     manifest = None
     if settings.manifest and report.done is not None:
