@@ -24,6 +24,7 @@ from cdnpub.build.fingerprint import build, from_build
 from cdnpub.build.model import Build, Source
 from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
+from cdnpub.commands.check import check_build, check_target
 from cdnpub.commands.local import local_command
 from cdnpub.commands.options import (
     BUILD,
@@ -79,7 +80,7 @@ def run_build(static_dir: str, prefix: str, values: Mapping[str, Any], rules: Se
 
 @cli.command("build")
 @click.argument("static_dir", type=click.Path(path_type=str))
-@options("manifest", "out", "prefix")
+@options("manifest", "out", "prefix", "check", *CONNECTION)
 @options(*BUILD, json_option("Print the summary as one JSON document."))
 @click.pass_context
 def build_command(
@@ -90,14 +91,19 @@ def build_command(
     out: Path | None,
     prefix: str,
     as_json: bool,
+    check: str | None,
     **values: Any,
 ) -> None:
-    """Fingerprint STATIC_DIR and write the manifest; no network."""
+    """Fingerprint STATIC_DIR and write the manifest; no network (but --check's listing)."""
+    target = check_target(check, check_prefix(prefix, "--prefix")) if check else None
     result = run_build(static_dir, prefix, dict(values, manifest=manifest), header_rules(ctx))
     written = export(result, out) if out is not None else 0
     write(from_build(result), manifest)
     print_warnings(result)
-    report_build(result, manifest, out, written, as_json)
+    checked = check_build(result, connection(values), target[0]) if target else None
+    report_build(result, manifest, out, written, as_json, checked)
+    if checked is not None:
+        checked.raise_if_missing()
 
 
 @cli.command("publish")

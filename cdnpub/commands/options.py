@@ -91,6 +91,16 @@ _OPTIONS: dict[str, Callable[[Any], Any]] = {
         "--strict", is_flag=True, envvar="CDNPUB_STRICT",
         help="Treat a reference to a missing file as an error, not a warning.",
     ),
+    "check": click.option(
+        "--check", metavar="s3://BUCKET[/PREFIX]", type=TEXT,
+        help="Ask the bucket (one listing, read-only) whether it holds every key the manifest names; "
+        "exit 3 when some are missing.",
+    ),
+    "ask_bucket": click.option(
+        "--check-bucket", "ask_bucket", is_flag=True,
+        help="Ask CDN_BUCKET (one listing, read-only) whether it holds every key the manifest names; "
+        "exit 3 when some are missing.",
+    ),
     "quiet": click.option(
         "--quiet", "-q", is_flag=True, expose_value=False, callback=quiet_callback, envvar="CDNPUB_QUIET",
         help="Print errors only: no progress, warnings or summary (--json still prints its document).",

@@ -18,7 +18,8 @@ from cdnpub.aws.s3 import S3Store
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.commands.local import local_endpoint
-from cdnpub.commands.output import BarProgress, LineProgress, print_warnings
+from cdnpub.commands.output import print_warnings
+from cdnpub.commands.progress import BarProgress, LineProgress
 from cdnpub.commands.provenance import provenance
 from cdnpub.commands.report import document, plan_table, summary_lines
 from cdnpub.commands.verbosity import quiet, say

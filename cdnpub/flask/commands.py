@@ -22,6 +22,7 @@ from cdnpub.build.fingerprint import build, from_build
 from cdnpub.build.model import Build, Source
 from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
+from cdnpub.commands.check import check_build
 from cdnpub.commands.options import (
     BUILD,
     CONNECTION,
@@ -211,18 +212,28 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 
 
 @cdn_cli.command("build")
-@options("out", *_BUILD, json_option("Print the summary as one JSON document."))
+@options("out", "ask_bucket", *CONNECTION, *_BUILD, json_option("Print the summary as one JSON document."))
 @click.pass_context
-def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **values: Any) -> None:
+def build_command(
+    ctx: click.Context, /, out: Path | None, as_json: bool, ask_bucket: bool, **values: Any
+) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     settings = app_settings(app)
+    if ask_bucket and not settings.bucket:
+        raise UserError("--check-bucket asks CDN_BUCKET, which is not set in the app's config")
     result = app_build(app, settings, values, header_rules(ctx))
     print_warnings(result)
     target = settings.manifest
     written = export(result, out) if out else 0
     write(from_build(result), target)
-    report_build(result, str(target), out, written, as_json)
+    checked = None
+    if ask_bucket and settings.bucket:
+        conn = Connection(*(values[k] or getattr(settings, k) for k in ("region", "profile", "endpoint_url")))
+        checked = check_build(result, conn, check_bucket(settings.bucket, "CDN_BUCKET"))
+    report_build(result, str(target), out, written, as_json, checked)
+    if checked is not None:
+        checked.raise_if_missing()
 
 
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:

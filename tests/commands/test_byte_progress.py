@@ -17,7 +17,7 @@ from cdnpub.build.digest import MULTIPART_THRESHOLD
 from cdnpub.build.fingerprint import build
 from cdnpub.build.model import Source
 from cdnpub.build.scan import scan
-from cdnpub.commands.output import BarProgress, LineProgress
+from cdnpub.commands.progress import BarProgress, LineProgress
 from cdnpub.sync.plan import blobs
 
 MB = 1024 * 1024

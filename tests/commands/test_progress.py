@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from cdnpub.commands.output import BarProgress, LineProgress
+from cdnpub.commands.progress import BarProgress, LineProgress
 from tests.support.aws import MotoServer
 
 
