@@ -26,9 +26,9 @@ from cdnpub.sync.layout import (
 from cdnpub.sync.lease import (
     Holder,
     Lease,
-    LeaseBusy,
     State,
     acquire,
+    finish_notes,
     free_by_listing,
     merge_pending,
     read_lease,
@@ -52,6 +52,7 @@ from cdnpub.sync.records import grace, record_of
 from cdnpub.sync.release import Provenance, Release
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, guarded_folders, served_paths, shrink
+from cdnpub.sync.waiting import LeaseBusy
 
 
 def prepare(
@@ -87,6 +88,7 @@ def prepare_held(
     wanted = desired_release(build, manifest, now, settings.plain_copies)
     wanted = replace(wanted, folders=settings.folders, provenance=settings.provenance or Provenance())
     seen = meta.objects.get(lease_key(build.prefix))
+    free = free_by_listing(seen, meta.objects, build.prefix)
     writes = not settings.dry_run
     listing: Future[Listing] | None = None
     taking: Future[Holder] | None = None
@@ -98,9 +100,9 @@ def prepare_held(
         # record decides first, and an unchanged publish stays two requests.
         if not records or not record_is_of(records[-1].key, wanted.id):
             listing = ahead.submit(_listing, build, store, settings)
-            if writes and free_by_listing(seen):  # the lease beside the listing: no round trip more
+            if writes and free:  # the lease beside the listing: no round trip more
                 taking = ahead.submit(_acquire, build, store, settings, seen, wanted, now)
-        if not free_by_listing(seen):
+        if not free:
             held = read_lease(store, build.prefix, warn)
         last = record_of(store, records[-1].key, build.prefix, warn) if records else None
         found = read_marker(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
@@ -108,6 +110,7 @@ def prepare_held(
     if (
         held is not None
         and held.live(now, (store.bucket, lease_key(build.prefix)))
+        and not held.finished(frozenset(r.key for r in records))
         and (writes or not _shortcut_ok(settings, found, last, wanted))
     ):
         if holder is not None:
@@ -154,6 +157,7 @@ def _plan_held(
         if holder is not None:
             holder.records_seen = frozenset(r.key for r in records)
             holder.legacy_marker = pending_key(build.prefix) in meta.objects
+            holder.stale = finish_notes(meta.objects, build.prefix)
         if settings.prune_older_than is not None and found is not None and not found.landed:
             # Live plain copies of that publish may point at objects no record names, and
             # edges may hold them until this publish's invalidation completes.

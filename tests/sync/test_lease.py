@@ -15,7 +15,7 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import PrefixBusy, UserError
 from cdnpub.sync.layout import lease_key
-from cdnpub.sync.lease import DONE_SIZE, Lease, State, dumps, loads
+from cdnpub.sync.lease import DONE_SIZE, Lease, State, dumps, free_by_listing, loads
 from cdnpub.sync.memory import MemoryStore, Op
 from cdnpub.sync.pending import Pending
 from cdnpub.sync.publish import Report, publish
@@ -42,6 +42,12 @@ def run(result: Build, store: MemoryStore, now: datetime = T0, **options: object
     return publish(result, store, replace(chosen, **options), now=now)  # type: ignore[arg-type]
 
 
+def free(store: MemoryStore) -> bool:
+    """What the next publish's first listing tells of the lease."""
+    listed = {k: o for k, o in store.listing("static").objects.items() if "/.cdnpub/" in k}
+    return free_by_listing(listed.get(KEY), listed, "static")
+
+
 def held_by_other(store: MemoryStore, expires: datetime, written: tuple[str, ...] = ()) -> None:
     lease = Lease(State.HELD, "ci-host pid 7 (ci 42)", T0, expires, "rec", Pending(), written)
     store.put_private(KEY, dumps(lease), "application/json")
@@ -55,12 +61,12 @@ def test_the_lease_forms_round_trip_and_done_is_told_by_its_size() -> None:
     assert dumps(Lease(State.DONE)) != dumps(Lease(State.DONE))  # a new ETag each time: no ABA
 
 
-def test_a_publish_ends_with_a_done_lease_and_an_unchanged_one_costs_two_requests(
+def test_a_publish_ends_with_a_free_lease_and_an_unchanged_one_costs_two_requests(
     tmp_path: Path, store: MemoryStore
 ) -> None:
     run(site(tmp_path / "v1", SITE), store)
-    assert len(store.body(KEY)) == DONE_SIZE
-    assert [c.op for c in store.calls if KEY in c.keys] == [Op.PUT_CONDITIONAL] * 4  # take, probe, mark, done
+    assert [c.op for c in store.calls if KEY in c.keys] == [Op.PUT_CONDITIONAL] * 3  # take, probe, mark
+    assert free(store)  # freed by the finish note beside the record, not a write after it
     store.calls.clear()
     run(site(tmp_path / "v1", SITE), store, T0 + timedelta(minutes=1))
     assert [c.op for c in store.calls] == [Op.LISTING, Op.GET]
@@ -100,7 +106,7 @@ def test_an_expired_lease_is_taken_over_and_what_its_holder_wrote_is_compared(
     report = run(v1, store, T0 + timedelta(hours=1))
     assert store.body(plain) == b"r"
     assert report.plan.plain  # no unchanged shortcut: it compared and repaired
-    assert len(store.body(KEY)) == DONE_SIZE
+    assert free(store)
 
 
 def test_a_store_that_ignores_conditional_writes_is_refused_unless_no_lease(
