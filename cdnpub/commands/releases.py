@@ -100,6 +100,9 @@ def _entry_doc(e: Entry) -> dict[str, Any]:
         "cdnpub": e.provenance.version,
         "folders": None if e.folders is None else list(e.folders),
         "changes": since,
+        "restores": None
+        if e.restores is None
+        else {"id": e.restores.id, "created": e.restores.created.strftime("%Y-%m-%dT%H:%M:%SZ")},
     }
 
 
