@@ -369,7 +369,8 @@ def waiting(
         except LeaseConflict:
             if time.monotonic() - started >= seconds:  # lost the race for it: as busy as a holder
                 raise PrefixBusy(
-                    f"another publish took {where} first; nothing was written (try again, or raise --lease-wait)"
+                    f"another publish took {where} first; nothing was written "
+                    "(try again, or raise --lease-wait)"
                 ) from None
         time.sleep(max(0.0, min(delay, seconds - (time.monotonic() - started))))
         delay = min(delay * 2, 10.0)
