@@ -31,6 +31,7 @@ from cdnpub.commands.options import (
     DOCTOR_DISTRIBUTION_ID,
     DOCTOR_JSON,
     PUBLISH,
+    ROLLBACK,
     distribution_id_option,
     header_rules,
     json_option,
@@ -39,6 +40,7 @@ from cdnpub.commands.options import (
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build, run_face
 from cdnpub.commands.releases import form_of, run_diff, run_releases
+from cdnpub.commands.rollback import rollback_settings, run_rollback
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, connection, publish_settings
 from cdnpub.doctor.model import App
@@ -290,3 +292,27 @@ def diff_command(
         result = run_build(static_dir, prefix, values, header_rules(ctx))
         print_warnings(result)
     run_diff(connection(values), bucket, prefix, result, from_release, to_release, form)
+
+
+@cli.command("rollback")
+@click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
+@click.argument("release", metavar="[RELEASE]", required=False)
+@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", "manifest", "debug")
+def rollback_command(destination: str, release: str | None, **values: Any) -> None:
+    """Make an earlier release of s3://BUCKET[/PREFIX] live again: RELEASE (its id as
+    `releases` prints it, or a unique prefix of 4 digits or more; default: the release
+    before the live one). Restores its plain-name copies and headers, writes a new record,
+    invalidates what changed, writes its manifest for the app; never deletes."""
+    bucket, prefix = parse_s3_url(destination)
+    if values["local"]:
+        values.update(
+            local_target(bucket, values["endpoint_url"], values["distribution_id"], not values["dry_run"])
+        )
+    settings = rollback_settings(
+        values,
+        bucket=bucket,
+        prefix=prefix or "static",
+        distribution_id=values["distribution_id"],
+        manifest=values["manifest"],
+    )
+    run_rollback(settings, connection(values), release, values["as_json"])

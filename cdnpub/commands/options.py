@@ -253,6 +253,13 @@ PUBLISH = (
 )  # fmt: skip
 
 
+# `rollback`'s own (publish's that apply to it: no build, no prune, never a delete).
+ROLLBACK = (
+    "dry_run", "jobs", "as_json", "allow_shrink", "wait", "wait_timeout", "invalidate_threshold",
+    "lease_wait", "lease",
+)  # fmt: skip
+
+
 def option_names(group: click.Group) -> dict[str, set[str]]:
     return {
         name: {p.name for p in cmd.params if p.name and isinstance(p, click.Option)}

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -99,6 +100,9 @@ def _entry_doc(e: Entry) -> dict[str, Any]:
         "cdnpub": e.provenance.version,
         "folders": None if e.folders is None else list(e.folders),
         "changes": since,
+        "restores": None
+        if e.restores is None
+        else {"id": e.restores.id, "created": e.restores.created.strftime("%Y-%m-%dT%H:%M:%SZ")},
     }
 
 
@@ -118,12 +122,39 @@ def _row(e: Entry) -> list[str]:
 _HEAD = ["id", "created", "files", "size", "change", "live", "revision", "run"]
 
 
+# A terminal table fits 80 columns: the run's URL (in the log lines, the Markdown and the
+# JSON) is left out, the revision cut to 7 hex digits (git's short form), the time to the
+# minute, no rules between columns (rich spends 3 columns on each), and the change may
+# wrap between its words: a row stays readable at any width.
+_TABLE_HEAD = ("id", "created", "files", "size", "change", "live", "rev")
+
+
+REVISION_SHORT = 7
+
+
+ROLLBACK_MARK = "↩"  # a record a rollback wrote (the table's caption says so)
+
+
+def _table_row(e: Entry) -> list[str]:
+    row = _row(e)
+    mark = ROLLBACK_MARK if e.restores is not None else ""
+    created = e.created.strftime("%Y-%m-%d %H:%M")
+    return [*row[:1], created, *row[2:5], ("live" if e.live else "") + mark, row[6][:REVISION_SHORT]]
+
+
 def releases_table(shown: Sequence[Entry], bucket: str, prefix: str) -> Table:
-    table = Table(title=cell(f"Releases of s3://{bucket}/{prefix}"))
-    for name in _HEAD:
-        table.add_column(name, no_wrap=name != "run", overflow="fold")
+    caption = None
+    if any(e.restores is not None for e in shown):
+        caption = f"{ROLLBACK_MARK}: written by a rollback (the same files as the earlier release)"
+    table = Table(
+        title=cell(f"Releases of s3://{bucket}/{prefix}"), caption=caption,
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
+    )  # fmt: skip
+    for name in _TABLE_HEAD:
+        right = name in ("files", "size")
+        table.add_column(name, no_wrap=name != "change", justify="right" if right else "left")
     for e in shown:
-        table.add_row(*map(cell, _row(e)))
+        table.add_row(*map(cell, _table_row(e)))
     return table
 
 

@@ -1,5 +1,6 @@
-"""`flask cdn build | plan | publish | doctor`: the release step with settings from the app's
-config, every static folder of the app and its blueprints in one release.
+"""`flask cdn build | plan | publish | doctor | releases | diff | rollback`: the release
+step with settings from the app's config, every static folder of the app and its
+blueprints in one release.
 
 Registered through the `flask.commands` entry point, so any app gets them:
 `flask --app myapp cdn publish`.
@@ -28,6 +29,7 @@ from cdnpub.commands.options import (
     DOCTOR_DISTRIBUTION_ID,
     DOCTOR_JSON,
     PUBLISH,
+    ROLLBACK,
     distribution_id_option,
     header_rules,
     json_option,
@@ -36,6 +38,7 @@ from cdnpub.commands.options import (
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.releases import form_of, run_diff, run_releases
+from cdnpub.commands.rollback import rollback_settings, run_rollback
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, publish_settings
 from cdnpub.doctor.model import App
@@ -325,3 +328,25 @@ def diff_command(
         result = app_build(app, app_settings(app), values, header_rules(ctx))
         print_warnings(result)
     run_diff(connection, settings.bucket, settings.prefix, result, from_release, to_release, form)
+
+
+@cdn_cli.command("rollback")
+@click.argument("release", metavar="[RELEASE]", required=False)
+@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", "debug")
+def rollback_command(release: str | None, **values: Any) -> None:
+    """Make an earlier release of CDN_BUCKET/CDN_PREFIX live again: RELEASE (its id, or a
+    unique prefix of it; default: the release before the live one); its manifest is
+    written where CDN_MANIFEST says, for the app that matches it. Never deletes."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    target, connection = publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), **values})
+    settings = rollback_settings(
+        values,
+        bucket=target.bucket,
+        prefix=target.prefix,
+        distribution_id=target.distribution_id,
+        manifest=target.manifest,
+    )
+    try:
+        run_rollback(replace(settings, cdn_domain=target.cdn_domain), connection, release, values["as_json"])
+    except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
+        raise err.named_by("CDN_BUCKET") from err

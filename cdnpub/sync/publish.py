@@ -275,7 +275,7 @@ def publish(
     started = time.monotonic()
     progress = progress or NoProgress()
     now = now or datetime.now(timezone.utc)
-    cdn_domain = _check_cdn(cdn, store, settings, warn)
+    cdn_domain = check_cdn(cdn, store, settings, warn)
     if settings.dry_run:
         store = DryRunStore(store)
     where = f"s3://{store.bucket}/{lease_key(build.prefix)}"
@@ -287,7 +287,7 @@ def publish(
         planned = invalidation_paths(todo, settings.invalidate_threshold) if cdn else ()
         return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
     marker = marks(todo, settings.distribution_id)
-    finish = holder is not None and not holder.legacy_marker and _owes_nothing(todo, marker, cdn, settings)
+    finish = holder is not None and not holder.legacy_marker and owes_nothing(todo, marker, cdn, settings)
     try:
         done = execute(todo, store, settings.jobs, progress, marker, holder, finish)
     except BaseException:
@@ -295,12 +295,12 @@ def publish(
             holder.abandon()
         raise
     stage.set("invalidate")
-    paths, invalidations, error = _land(todo, store, cdn, settings, marker, warn, holder, done.finished)
+    paths, invalidations, error = land(todo, store, cdn, settings, marker, warn, holder, done.finished)
     stage.set("done")
     return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)
 
 
-def _owes_nothing(todo: Plan, marker: Pending | None, cdn: Cdn | None, settings: Settings) -> bool:
+def owes_nothing(todo: Plan, marker: Pending | None, cdn: Cdn | None, settings: Settings) -> bool:
     """Once its record lands, this publish owes nothing (no invalidation to send, none
     left from before, no older version's marker to remove): its lease can be freed by a
     finish note beside the record, a round trip sooner than a `done` after it."""
@@ -310,7 +310,7 @@ def _owes_nothing(todo: Plan, marker: Pending | None, cdn: Cdn | None, settings:
     return not current.settled(settings.distribution_id or NO_DISTRIBUTION).keys
 
 
-def _check_cdn(cdn: Cdn | None, store: Store, settings: Settings, warn: Callable[[str], None]) -> str | None:
+def check_cdn(cdn: Cdn | None, store: Store, settings: Settings, warn: Callable[[str], None]) -> str | None:
     """The domain viewers use (None without a CDN); fails early, before any write, on a
     wrong distribution id."""
     if cdn is None:
@@ -321,7 +321,7 @@ def _check_cdn(cdn: Cdn | None, store: Store, settings: Settings, warn: Callable
     return settings.cdn_domain or domain
 
 
-def _land(
+def land(
     todo: Plan,
     store: Store,
     cdn: Cdn | None,

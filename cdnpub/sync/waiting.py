@@ -45,7 +45,10 @@ def waiting(
                 warn(f"waiting up to {seconds:.0f} s for another publish: {busy.lease.describe()}")
                 said = True
         except LeaseConflict:
-            if time.monotonic() - started >= seconds:
-                raise
+            if time.monotonic() - started >= seconds:  # lost the race for it: as busy as a holder
+                raise PrefixBusy(
+                    f"another publish took {where} first; nothing was written "
+                    "(try again, or raise --lease-wait)"
+                ) from None
         time.sleep(max(0.0, min(delay, seconds - (time.monotonic() - started))))
         delay = min(delay * 2, 10.0)
