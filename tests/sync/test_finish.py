@@ -16,12 +16,13 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import PrefixBusy, RemoteError
 from cdnpub.sync.layout import finished_key, finished_prefix, lease_key, releases_prefix
-from cdnpub.sync.lease import Lease, State, dumps, free_by_listing
+from cdnpub.sync.lease import Lease, State, dumps
 from cdnpub.sync.lease import loads as lease_loads
 from cdnpub.sync.memory import MemoryCdn, MemoryStore, Op, writes_to
 from cdnpub.sync.pending import Pending
 from cdnpub.sync.publish import Report, publish
 from cdnpub.sync.settings import Settings
+from tests.support.lease import lease_free
 from tests.support.trees import write_tree
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -47,11 +48,6 @@ def run(
     return publish(result, store, replace(chosen, **options), cdn, now=now)  # type: ignore[arg-type]
 
 
-def free(store: MemoryStore) -> bool:
-    meta = {k: o for k, o in store.listing("static").objects.items() if "/.cdnpub/" in k}
-    return free_by_listing(meta.get(KEY), meta, "static")
-
-
 def notes(store: MemoryStore) -> list[str]:
     return sorted(k for k in store.objects if k.startswith(finished_prefix("static")))
 
@@ -63,14 +59,14 @@ def test_a_publish_that_owes_nothing_leaves_its_lease_held_with_a_note_naming_it
     lease = store.objects[KEY]
     assert lease_loads(lease.body, "lease").state is State.HELD  # no write after the record
     assert notes(store) == [finished_key("static", lease.etag, report.plan.release.key)]
-    assert free(store)
+    assert lease_free(store)
 
 
 def test_a_note_frees_nothing_once_the_lease_moved(tmp_path: Path, store: MemoryStore) -> None:
     run(site(tmp_path / "v1", SITE), store)
     held = Lease(State.HELD, "ci-host pid 7", T0, T0 + timedelta(hours=1), "rec", Pending(), ())
     store.put_private(KEY, dumps(held), "application/json")  # another holder took it since
-    assert not free(store)
+    assert not lease_free(store)
     with pytest.raises(PrefixBusy):
         run(site(tmp_path / "v2", {**SITE, "r.txt": "r2"}), store, T0 + timedelta(minutes=1))
 
@@ -80,7 +76,7 @@ def test_a_note_frees_nothing_when_the_record_it_names_is_not_listed(
 ) -> None:
     report = run(site(tmp_path / "v1", SITE), store)
     store.delete([report.plan.release.key])  # the record never landed (its PUT failed)
-    assert not free(store)
+    assert not lease_free(store)
 
 
 def test_a_failed_record_leaves_the_lease_held_so_the_next_publish_repairs(tmp_path: Path) -> None:
@@ -90,10 +86,10 @@ def test_a_failed_record_leaves_the_lease_held_so_the_next_publish_repairs(tmp_p
     v1 = site(tmp_path / "v1", SITE)
     with pytest.raises(RemoteError):
         run(v1, failing)
-    assert not free(failing)  # a note may have landed, but it names no listed record
+    assert not lease_free(failing)  # a note may have landed, but it names no listed record
     failing.fail = None
     report = run(v1, failing, T0 + timedelta(minutes=1))  # the failed publish gave the lease up
-    assert report.plan.write_release and free(failing)
+    assert report.plan.write_release and lease_free(failing)
 
 
 def test_the_next_changed_publish_takes_the_lease_beside_its_listing_without_reading_it(
@@ -123,7 +119,7 @@ def test_a_publish_that_invalidates_releases_the_lease_after_the_invalidation(
     run(site(tmp_path / "v1", SITE), store, cdn=cdn)
     run(site(tmp_path / "v2", {**SITE, "r.txt": "r2"}), store, T0 + timedelta(minutes=1), cdn=cdn)
     assert lease_loads(store.objects[KEY].body, "lease").state is State.DONE
-    assert free(store)
+    assert lease_free(store)
 
 
 def test_a_pruning_publish_releases_the_lease_after_its_deletes(tmp_path: Path, store: MemoryStore) -> None:

@@ -15,12 +15,13 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import PrefixBusy, UserError
 from cdnpub.sync.layout import lease_key
-from cdnpub.sync.lease import DONE_SIZE, Lease, State, dumps, free_by_listing, loads
+from cdnpub.sync.lease import DONE_SIZE, Lease, State, dumps, loads
 from cdnpub.sync.memory import MemoryStore, Op
 from cdnpub.sync.pending import Pending
 from cdnpub.sync.publish import Report, publish
 from cdnpub.sync.release import dumps as record_dumps
 from cdnpub.sync.settings import Settings
+from tests.support.lease import lease_free
 from tests.support.trees import write_tree
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -42,12 +43,6 @@ def run(result: Build, store: MemoryStore, now: datetime = T0, **options: object
     return publish(result, store, replace(chosen, **options), now=now)  # type: ignore[arg-type]
 
 
-def free(store: MemoryStore) -> bool:
-    """What the next publish's first listing tells of the lease."""
-    listed = {k: o for k, o in store.listing("static").objects.items() if "/.cdnpub/" in k}
-    return free_by_listing(listed.get(KEY), listed, "static")
-
-
 def held_by_other(store: MemoryStore, expires: datetime, written: tuple[str, ...] = ()) -> None:
     lease = Lease(State.HELD, "ci-host pid 7 (ci 42)", T0, expires, "rec", Pending(), written)
     store.put_private(KEY, dumps(lease), "application/json")
@@ -66,7 +61,7 @@ def test_a_publish_ends_with_a_free_lease_and_an_unchanged_one_costs_two_request
 ) -> None:
     run(site(tmp_path / "v1", SITE), store)
     assert [c.op for c in store.calls if KEY in c.keys] == [Op.PUT_CONDITIONAL] * 3  # take, probe, mark
-    assert free(store)  # freed by the finish note beside the record, not a write after it
+    assert lease_free(store)  # freed by the finish note beside the record, not a write after it
     store.calls.clear()
     run(site(tmp_path / "v1", SITE), store, T0 + timedelta(minutes=1))
     assert [c.op for c in store.calls] == [Op.LISTING, Op.GET]
@@ -106,7 +101,7 @@ def test_an_expired_lease_is_taken_over_and_what_its_holder_wrote_is_compared(
     report = run(v1, store, T0 + timedelta(hours=1))
     assert store.body(plain) == b"r"
     assert report.plan.plain  # no unchanged shortcut: it compared and repaired
-    assert free(store)
+    assert lease_free(store)
 
 
 def test_a_store_that_ignores_conditional_writes_is_refused_unless_no_lease(
