@@ -40,6 +40,7 @@ from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, publish_settings
 from cdnpub.doctor.model import App
 from cdnpub.errors import NoSuchBucket, UserError
+from cdnpub.flask.folders import merged_into, resolved
 from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
 from cdnpub.local.provision import LOCAL_BUCKET
@@ -82,6 +83,7 @@ class AppFolders:
 
     sources: tuple[Source, ...]
     missing: tuple[tuple[str, str], ...] = ()  # (blueprint name, the folder it declares)
+    merged: tuple[str, ...] = ()  # blueprints whose folder is published as part of another
 
     @property
     def warnings(self) -> list[str]:
@@ -98,8 +100,9 @@ def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | Non
     `<name>.static` endpoint uses, dotted for nested blueprints); and the warnings about
     the blueprints whose declared static folder does not exist (left out: Flask serves
     such an app fine, and a library's blueprint is not the user's to fix). The `manifest`
-    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside)."""
-    sources: list[Source] = []
+    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside).
+    A folder declared twice, or inside another, is published once (cdnpub/flask/folders.py)."""
+    found: list[tuple[str, str, str]] = []  # (sub, folder, url_path)
     missing: list[tuple[str, str]] = []
     root = _application_root(app)
     own = () if manifest is None else (manifest,)
@@ -121,11 +124,16 @@ def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | Non
             whose = "the app's" if owner is app else f"the blueprint {sub!r}: its"
             why = "is not a folder" if Path(folder).exists() else "does not exist"
             raise UserError(f"{whose} static_folder {folder} {why}")
-        url_path = root + rule.rule.removesuffix("/<path:filename>") or "/"
-        sources.append(Source(scan(folder, exclude, own), url_path=url_path, sub=sub))
-    if not sources:
+        found.append((sub, str(folder), root + rule.rule.removesuffix("/<path:filename>") or "/"))
+    if not found:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
-    return AppFolders(tuple(sorted(sources, key=lambda s: s.sub)), tuple(missing))
+    merged = merged_into({sub: resolved(folder) for sub, folder, _ in found})
+    sources = [
+        Source(scan(folder, exclude, own), url_path=url_path, sub=sub)
+        for sub, folder, url_path in sorted(found)
+        if sub not in merged
+    ]
+    return AppFolders(tuple(sources), tuple(missing), tuple(sorted(merged)))
 
 
 def _application_root(app: Flask) -> str:
@@ -233,7 +241,7 @@ def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     result = app_build(app, config, values, rules, sources)
     # For the shrink guard: a folder that lost every file, or vanished (a missing blueprint's).
     folders = (*(s.sub for s in sources.sources), *(name for name, _ in sources.missing))
-    settings = replace(settings, folders=folders)
+    settings = replace(settings, folders=folders, merged=sources.merged)
     try:
         run_publish(result, settings, connection, values["as_json"])
     except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
