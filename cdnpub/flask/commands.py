@@ -22,6 +22,7 @@ from cdnpub.build.fingerprint import build, from_build
 from cdnpub.build.model import Build, Source
 from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
+from cdnpub.commands.config import PYPROJECT, read_table
 from cdnpub.commands.options import (
     BUILD,
     CONNECTION,
@@ -43,6 +44,7 @@ from cdnpub.errors import NoSuchBucket, UserError
 from cdnpub.flask.folders import merged_into, resolved
 from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
+from cdnpub.flask.shared import agreed, shared_values
 from cdnpub.local.provision import LOCAL_BUCKET
 from cdnpub.manifest import write
 from cdnpub.sync.settings import Settings, check_bucket, check_prefix
@@ -59,6 +61,15 @@ class _CdnGroup(ExpectedErrors, AppGroup):
 
     def prepare(self, ctx: click.Context) -> None:
         load_config(ctx, self, _REFUSED)  # [tool.cdnpub] as for `cdnpub`
+        ctx.meta[_SHARED] = shared_values(read_table(Path(PYPROJECT)), PYPROJECT)
+
+
+_SHARED = "cdnpub.flask.shared"  # ctx.meta: [tool.cdnpub] / CDNPUB_* prefix and manifest
+
+
+def _config(app: Flask) -> AppSettings:
+    """The app's CDN_* config, with the prefix and manifest `cdnpub` would take (shared.py)."""
+    return agreed(app, app_settings(app), click.get_current_context().meta.get(_SHARED, {}))
 
 
 # What `cdnpub` takes and `flask cdn` cannot use: the app says it.
@@ -224,7 +235,7 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = app_settings(app)
+    settings = _config(app)
     result = app_build(app, settings, values, header_rules(ctx))
     print_warnings(result)
     target = settings.manifest
@@ -235,7 +246,7 @@ def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **valu
 
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app_settings(app)
+    config = _config(app)
     sources = static_sources(app, values["exclude"], config.manifest)  # before --local sets anything up
     settings, connection = publish_target(config, dict(values, dry_run=dry_run))
     result = app_build(app, config, values, rules, sources)
@@ -278,7 +289,7 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     and what the app's pages point at: CDN_DOMAIN and every key of CDN_MANIFEST
     (read-only). Exit 3 when a check fails, 4 when one could not be made."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app_settings(app)
+    config = _config(app)
     # publish_target reads the publish options too (doctor has none): their absence is None.
     settings, connection = publish_target(config, {**dict.fromkeys(PUBLISH), **values})
     # What the pages point at: CDN_DOMAIN (not with --local: the emulator's preview is
@@ -296,7 +307,7 @@ def _read_target(values: dict[str, Any]) -> tuple[Settings, Connection]:
     """CDN_BUCKET and CDN_PREFIX's bucket and prefix for a read-only command (it takes
     no publish option: their absence is None)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), "distribution_id": None, **values})
+    return publish_target(_config(app), {**dict.fromkeys(PUBLISH), "distribution_id": None, **values})
 
 
 @cdn_cli.command("releases")
@@ -330,6 +341,6 @@ def diff_command(
     settings, connection = _read_target(values)
     result = None
     if with_build and to_release is None:
-        result = app_build(app, app_settings(app), values, header_rules(ctx))
+        result = app_build(app, _config(app), values, header_rules(ctx))
         print_warnings(result)
     run_diff(connection, settings.bucket, settings.prefix, result, from_release, to_release, form)
