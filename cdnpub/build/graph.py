@@ -86,10 +86,7 @@ def find_references(node: Node, nodes: dict[str, Node], by_url: list[Source], sh
         if target is None:
             continue
         if target not in nodes:
-            warnings.append(
-                f"{node.file.fs_path}: {raw!r} points to /{target_url(raw, node)}, "
-                "which is not in the static folder"
-            )
+            warnings.append(_missing(raw, node, target, nodes, by_url))
             continue
         if node.kept and "+" in url_text(raw).split("?", 1)[0].split("#", 1)[0]:
             warnings.append(
@@ -119,6 +116,36 @@ def uncertain_invalidations(nodes: dict[str, Node]) -> list[str]:
         for n in nodes.values()
         if not n.kept and ("~" in n.logical or "*" in n.logical)
     ]
+
+
+def _missing(raw: str, node: Node, target: str, nodes: dict[str, Node], by_url: list[Source]) -> str:
+    """The warning for a reference to no file of the build, naming what it was resolved
+    against: a relative one within the file's own static folder (as on the CDN, where each
+    folder has a key prefix of its own), so the local URL, which a blueprint may share with
+    the app (no url_prefix, pallets/flask#348), is no proof of a file; if another folder
+    serves that URL locally, say so."""
+    where = f"{node.file.fs_path}: {raw!r}"
+    if not _relative_inside(raw, node):
+        return f"{where} points to /{target_url(raw, node)}, which is not in the static folder"
+    root = node.source.scan.root
+    inside = target.removeprefix(node.source.sub + "/") if node.source.sub else target
+    line = f"{where} points to {inside}, which is not in the static folder {printable(root)}"
+    local = "/" + target_url(raw, node)
+    for source in by_url:
+        base = "/" + source.url_path.strip("/")
+        rest = local.lstrip("/") if base == "/" else local.removeprefix(base + "/")
+        other = nodes.get(join_key(source.sub, rest)) if rest != local else None
+        if source is not node.source and other is not None:
+            return (
+                f"{line} (locally its URL {local} serves {other.file.fs_path}, another static "
+                "folder's file; a relative reference resolves within its own folder, as on the CDN)"
+            )
+    return line
+
+
+def _relative_inside(raw: str, node: Node) -> bool:
+    """A relative reference that stays within the file's own static folder."""
+    return not reference_path(raw)[0].startswith("/") and _stays_inside(raw, node)
 
 
 def _stays_inside(raw: str, node: Node) -> bool:
@@ -164,7 +191,10 @@ def _resolve(raw: str, node: Node, by_url: list[Source]) -> str | None:
             return join_key(source.sub, url)
         if url.startswith(base + "/"):
             return join_key(source.sub, url[len(base) + 1 :])
-    return url.lstrip("/")  # outside every static folder: reported as missing
+    # Outside every static folder: reported as missing. Kept root-relative, so that it can
+    # never be taken for the app's logical path of the same name (/img/x.png is no
+    # /static/img/x.png).
+    return url
 
 
 def _tail(f: SourceFile) -> bytes:

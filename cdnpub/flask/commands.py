@@ -23,6 +23,7 @@ from cdnpub.build.fingerprint import build, from_build
 from cdnpub.build.model import Build, Source
 from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
+from cdnpub.commands.config import PYPROJECT, read_table
 from cdnpub.commands.options import (
     BUILD,
     CONNECTION,
@@ -43,8 +44,10 @@ from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, publish_settings
 from cdnpub.doctor.model import App
 from cdnpub.errors import NoSuchBucket, UserError
+from cdnpub.flask.folders import merged_into, resolved
 from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
+from cdnpub.flask.shared import agreed, shared_values
 from cdnpub.local.provision import LOCAL_BUCKET
 from cdnpub.manifest import write
 from cdnpub.sync.settings import Settings, check_bucket, check_prefix
@@ -61,6 +64,15 @@ class _CdnGroup(ExpectedErrors, AppGroup):
 
     def prepare(self, ctx: click.Context) -> None:
         load_config(ctx, self, _REFUSED)  # [tool.cdnpub] as for `cdnpub`
+        ctx.meta[_SHARED] = shared_values(read_table(Path(PYPROJECT)), PYPROJECT)
+
+
+_SHARED = "cdnpub.flask.shared"  # ctx.meta: [tool.cdnpub] / CDNPUB_* prefix and manifest
+
+
+def _config(app: Flask) -> AppSettings:
+    """The app's CDN_* config, with the prefix and manifest `cdnpub` would take (shared.py)."""
+    return agreed(app, app_settings(app), click.get_current_context().meta.get(_SHARED, {}))
 
 
 # What `cdnpub` takes and `flask cdn` cannot use: the app says it.
@@ -85,6 +97,7 @@ class AppFolders:
 
     sources: tuple[Source, ...]
     missing: tuple[tuple[str, str], ...] = ()  # (blueprint name, the folder it declares)
+    merged: tuple[str, ...] = ()  # blueprints whose folder is published as part of another
 
     @property
     def warnings(self) -> list[str]:
@@ -101,8 +114,9 @@ def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | Non
     `<name>.static` endpoint uses, dotted for nested blueprints); and the warnings about
     the blueprints whose declared static folder does not exist (left out: Flask serves
     such an app fine, and a library's blueprint is not the user's to fix). The `manifest`
-    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside)."""
-    sources: list[Source] = []
+    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside).
+    A folder declared twice, or inside another, is published once (cdnpub/flask/folders.py)."""
+    found: list[tuple[str, str, str]] = []  # (sub, folder, url_path)
     missing: list[tuple[str, str]] = []
     root = _application_root(app)
     own = () if manifest is None else (manifest,)
@@ -124,11 +138,16 @@ def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | Non
             whose = "the app's" if owner is app else f"the blueprint {sub!r}: its"
             why = "is not a folder" if Path(folder).exists() else "does not exist"
             raise UserError(f"{whose} static_folder {folder} {why}")
-        url_path = root + rule.rule.removesuffix("/<path:filename>") or "/"
-        sources.append(Source(scan(folder, exclude, own), url_path=url_path, sub=sub))
-    if not sources:
+        found.append((sub, str(folder), root + rule.rule.removesuffix("/<path:filename>") or "/"))
+    if not found:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
-    return AppFolders(tuple(sorted(sources, key=lambda s: s.sub)), tuple(missing))
+    merged = merged_into({sub: resolved(folder) for sub, folder, _ in found})
+    sources = [
+        Source(scan(folder, exclude, own), url_path=url_path, sub=sub)
+        for sub, folder, url_path in sorted(found)
+        if sub not in merged
+    ]
+    return AppFolders(tuple(sources), tuple(missing), tuple(sorted(merged)))
 
 
 def _application_root(app: Flask) -> str:
@@ -219,7 +238,7 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = app_settings(app)
+    settings = _config(app)
     result = app_build(app, settings, values, header_rules(ctx))
     print_warnings(result)
     target = settings.manifest
@@ -230,13 +249,13 @@ def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **valu
 
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app_settings(app)
+    config = _config(app)
     sources = static_sources(app, values["exclude"], config.manifest)  # before --local sets anything up
     settings, connection = publish_target(config, dict(values, dry_run=dry_run))
     result = app_build(app, config, values, rules, sources)
     # For the shrink guard: a folder that lost every file, or vanished (a missing blueprint's).
     folders = (*(s.sub for s in sources.sources), *(name for name, _ in sources.missing))
-    settings = replace(settings, folders=folders)
+    settings = replace(settings, folders=folders, merged=sources.merged)
     try:
         run_publish(result, settings, connection, values["as_json"])
     except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
@@ -273,7 +292,7 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     and what the app's pages point at: CDN_DOMAIN and every key of CDN_MANIFEST
     (read-only). Exit 3 when a check fails, 4 when one could not be made."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app_settings(app)
+    config = _config(app)
     # publish_target reads the publish options too (doctor has none): their absence is None.
     settings, connection = publish_target(config, {**dict.fromkeys(PUBLISH), **values})
     # What the pages point at: CDN_DOMAIN (not with --local: the emulator's preview is
@@ -291,7 +310,7 @@ def _read_target(values: dict[str, Any]) -> tuple[Settings, Connection]:
     """CDN_BUCKET and CDN_PREFIX's bucket and prefix for a read-only command (it takes
     no publish option: their absence is None)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), "distribution_id": None, **values})
+    return publish_target(_config(app), {**dict.fromkeys(PUBLISH), "distribution_id": None, **values})
 
 
 @cdn_cli.command("releases")
@@ -325,7 +344,7 @@ def diff_command(
     settings, connection = _read_target(values)
     result = None
     if with_build and to_release is None:
-        result = app_build(app, app_settings(app), values, header_rules(ctx))
+        result = app_build(app, _config(app), values, header_rules(ctx))
         print_warnings(result)
     run_diff(connection, settings.bucket, settings.prefix, result, from_release, to_release, form)
 

@@ -207,7 +207,7 @@ def confirm_kept(todo: Plan, store: Store) -> None:
 
 
 def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callable[[str], None]) -> None:
-    folders = guarded_folders(settings.folders, last.folders)
+    folders = guarded_folders(settings.folders, last.folders, settings.merged)
     problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, folders)
     if problem is None:
         return
