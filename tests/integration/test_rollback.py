@@ -17,6 +17,7 @@ from cdnpub.flask.commands import cdn_cli
 from tests.support.aws import MotoServer
 from tests.support.cli import one_line_error, publish, run_cli
 from tests.support.cloudfront import create_distribution, invalidation_paths
+from tests.support.schemas import valid
 from tests.support.sites import INTEGRATION_SITE as SITE
 from tests.support.trees import write_tree
 
@@ -64,6 +65,7 @@ def test_rollback_restores_the_plain_objects_by_copy_and_names_the_release_it_re
         r.copy_source for r in writes
     )
     assert not [r for r in moto_server.requests() if r.method == "DELETE"]
+    valid(doc, "rollback")
     assert doc["rollback"]["from"] != doc["rollback"]["to"] == doc["release"]["id"]
     assert sorted(invalidation_paths(moto_server, distribution)[-1]) == sorted(
         f"/static/{p}" for p in RESTORED
@@ -83,6 +85,7 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(
 ) -> None:
     _two_releases(tmp_path, bucket, moto_server)
     doc = _json(_rollback(bucket, moto_server, "--dry-run", "--json"))
+    valid(doc, "rollback")
     assert doc["dry_run"] and sorted(a["path"] for a in doc["plan"]["plain"]) == sorted(RESTORED)
     assert moto_server.writes() == []
     text = _rollback(bucket, moto_server, "--dry-run")
