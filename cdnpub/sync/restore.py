@@ -163,12 +163,23 @@ def _prepare(
     meta = store.listing(prefix, within=meta_prefix(prefix))
     records = meta.release_keys()
     newest_first = list(reversed(records))
-    index = target_index([record_short_id(r.key) for r in newest_first], wanted)
-    live = record_of(store, newest_first[0].key, prefix, warn)
-    target = release_at(store, prefix, newest_first, index, warn, wanted)
     seen = meta.objects.get(lease_key(prefix))
     held = None if free_by_listing(seen, meta.objects, prefix) else read_lease(store, prefix, warn)
-    if live is not None and target.id == live.id:
+    live = record_of(store, newest_first[0].key, prefix, warn) if newest_first else None
+    # A rollback stopped after its record landed (killed before it invalidated and gave
+    # its lease up): run again as it was, it finishes that one, not rolls back past it.
+    stopped = (
+        bool(records) and held is not None and held.state is State.HELD and held.record == records[-1].key
+    )
+    if wanted is None and stopped and live is not None and live.restores is not None:
+        index = 0
+    else:
+        index = target_index([record_short_id(r.key) for r in newest_first], wanted)
+    target = release_at(store, prefix, newest_first, index, warn, wanted)
+    # Live already, and nothing owed: nothing to do. A lease still held (a publish or
+    # rollback stopped half-way, invalidations owed) is settled first, as a publish does.
+    repair = live is not None and target.id == live.id
+    if repair and live is not None and (held is None or held.state is not State.HELD):
         return _Read(_nothing(store.bucket, live), target, live, True), None
     if (
         held is not None
@@ -191,7 +202,7 @@ def _prepare(
     listing = store.listing(prefix, expected=list(target.objects), jobs=settings.jobs)
     written = newest_first[index].last_modified
     known = Known(live, records[-1].last_modified if live is not None else None, _unsure(found), written)
-    todo = rollback_plan(store.bucket, target, known, listing, records[-1].key, now)
+    todo = rollback_plan(store.bucket, target, known, listing, records[-1].key, now, repair=repair)
     if found is not None:
         todo = with_marker(todo, found, settings, warn)
     if settings.dry_run:

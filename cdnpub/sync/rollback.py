@@ -75,10 +75,13 @@ class Known:
 
 
 def rollback_plan(
-    bucket: str, target: Release, known: Known, listing: Listing, newest_key: str, now: datetime
-) -> Plan:
+    bucket: str, target: Release, known: Known, listing: Listing, newest_key: str, now: datetime,
+    *, repair: bool = False,
+) -> Plan:  # fmt: skip
     """The writes that make `target` live again, and its new record (written after them):
-    `newest_key` is the newest record's key, which the new one must sort after.
+    `newest_key` is the newest record's key, which the new one must sort after. `repair`:
+    `target` is the live release (a rollback or publish of it stopped half-way): the
+    bucket is made to serve it again under its own record, and no new record is written.
 
     Raises UserError naming what is missing when a fingerprinted key of `target` is gone
     or has another size (pruned, or deleted by hand): nothing can restore it."""
@@ -113,7 +116,10 @@ def rollback_plan(
     if missing:
         raise pruned(bucket, target, sorted(set(missing)))
     restores = target.restores or Restores(target.id, target.created)
-    release = replace(target, created=after_newest(newest_key, now).replace(microsecond=0), restores=restores)
+    release = target
+    if not repair:
+        created = after_newest(newest_key, now).replace(microsecond=0)
+        release = replace(target, created=created, restores=restores)
     return Plan(
         bucket=bucket,
         prefix=target.prefix,
@@ -121,7 +127,7 @@ def rollback_plan(
         plain=tuple(plain),
         plain_waves=waves([a.blob.asset.path for a in plain], modules),
         release=release,
-        write_release=True,
+        write_release=not repair,
         skipped=len(target.objects) - len(fingerprinted) - len(plain),
         invalidate=tuple(sorted(set(invalidate))),
     )

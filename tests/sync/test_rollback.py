@@ -17,7 +17,7 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import PrefixBusy, RemoteError, UserError
 from cdnpub.sync.history import entries
-from cdnpub.sync.layout import is_lease_bookkeeping, lease_key
+from cdnpub.sync.layout import is_lease_bookkeeping, is_record_key, lease_key
 from cdnpub.sync.lease import Lease, State, dumps
 from cdnpub.sync.memory import MemoryCdn, MemoryStore, Op, writes_to
 from cdnpub.sync.pending import Pending
@@ -275,3 +275,50 @@ def test_a_rollback_failing_half_way_is_repaired_by_the_next_rollback_and_by_a_p
     store.fail = None
     publish(b, store, settings(store), now=clock.now)
     serves(store, b)
+
+
+def _stopped_before_settling(store: MemoryStore, clock: Clock, cdn: MemoryCdn) -> Rollback:
+    """A rollback (with a distribution: an invalidation owed) whose record landed but that
+    never gave its lease up, as one killed after its record: the lease is left held."""
+    records = len(records_newest_first(store, "static"))
+    store.fail = writes_to(
+        lambda key: key == KEY and sum(is_record_key(k, "static") for k in store.objects) > records
+    )
+    cdn_calls = len(cdn.invalidated)
+    cdn.fail = True  # killed before it invalidated
+    try:
+        done = back(store, clock, cdn=cdn)
+    finally:
+        store.fail, cdn.fail = None, False
+    assert done.report.done is not None and done.report.done.release_written
+    assert len(cdn.invalidated) == cdn_calls and not lease_free(store)
+    return done
+
+
+def test_the_next_rollback_finishes_one_that_landed_its_record_but_not_its_invalidation(
+    tmp_path: Path, store: MemoryStore, clock: Clock
+) -> None:
+    """Run again as it was (no RELEASE: the CI job retried), a rollback stopped after its
+    record finishes it, sending what it owed, rather than rolling back past it to B."""
+    a, _ = published(tmp_path, store, clock, A, B)
+    cdn = MemoryCdn()
+    stopped = _stopped_before_settling(store, clock, cdn)
+    again = back(store, clock, cdn=cdn)
+    assert again.target.id == stopped.target.id  # A still: not B
+    serves(store, a)
+    assert len(records_newest_first(store, "static")) == 3  # no second record of A
+    assert {"/static/css/a.css", "/static/js/lib.js"} <= {p for batch in cdn.invalidated for p in batch}
+    assert lease_free(store)
+
+
+def test_a_named_rollback_to_the_release_a_stopped_one_made_live_sends_what_it_owed(
+    tmp_path: Path, store: MemoryStore, clock: Clock
+) -> None:
+    """`rollback A` again after it stopped past its record: A is live already, yet its
+    invalidation is still owed; it is sent, not left for some later publish."""
+    published(tmp_path, store, clock, A, B)
+    cdn = MemoryCdn()
+    stopped = _stopped_before_settling(store, clock, cdn)
+    again = back(store, clock, stopped.target.id[:8], cdn=cdn)
+    assert {"/static/css/a.css", "/static/js/lib.js"} <= {p for batch in cdn.invalidated for p in batch}
+    assert again.report.done is not None and lease_free(store)
