@@ -117,6 +117,9 @@ class Plan:
     # The wave of each plain action (order.waves): a plain module lands after the plain
     # keys it imports. Empty: one wave.
     plain_waves: tuple[int, ...] = ()
+    # A rollback's (sync/rollback.py): every write is a server-side copy of an object the
+    # bucket holds, so no byte is sent (upload_bytes and Done.uploaded_bytes are 0).
+    from_bucket: bool = False
 
     def plain_in_order(self) -> tuple[tuple[Action, ...], ...]:
         """The plain phase as waves, each written only once the ones before it landed."""
@@ -136,7 +139,7 @@ class Plan:
 
     @property
     def upload_bytes(self) -> int:
-        return sum(a.sent_bytes for a in self.uploads)
+        return 0 if self.from_bucket else sum(a.sent_bytes for a in self.uploads)
 
     @property
     def nothing_to_do(self) -> bool:

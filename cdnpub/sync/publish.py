@@ -134,6 +134,8 @@ def execute(
                 marking.result()
                 marking = None
             uploaded, nbytes, fixed = _count(actions, uploaded, nbytes, fixed)
+    if todo.from_bucket:  # copies in the bucket: no byte sent
+        nbytes = 0
     if holder is not None:
         holder.check()
     finished = False

@@ -128,6 +128,7 @@ def rollback_plan(
         plain_waves=waves([a.blob.asset.path for a in plain], modules),
         release=release,
         write_release=not repair,
+        from_bucket=True,
         skipped=len(target.objects) - len(fingerprinted) - len(plain),
         invalidate=tuple(sorted(set(invalidate))),
     )

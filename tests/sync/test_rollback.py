@@ -1,7 +1,7 @@
 """rollback() against the in-memory store and CDN: what it restores (plain bytes and
 headers, by server-side copy), what it refuses (pruned objects, unknown or ambiguous ids,
 a shrink), the record it writes (newer, naming the release made live again), and that a
-dry run writes nothing (the plan alone: tests/sync/test_rollback_plan.py)."""
+dry run writes nothing."""
 
 from __future__ import annotations
 
@@ -117,6 +117,8 @@ def test_a_rollback_restores_the_earlier_release_plain_bytes_and_headers_by_copy
     serves(store, a)
     ops = [c.op for c in store.writes if not all(is_lease_bookkeeping(k) for k in c.keys)]
     assert set(ops) == {Op.COPY, Op.PUT_PRIVATE}  # no byte uploaded, nothing deleted
+    assert done.report.plan.upload_bytes == 0 and done.report.done is not None
+    assert done.report.done.uploaded_bytes == 0  # and none said to be
     copied = {k for c in store.writes if c.op is Op.COPY for k in c.keys}
     assert copied == {"static/css/a.css", "static/js/lib.js"}  # only what differs
     assert done.report.done is not None and done.report.plan.skipped == len(done.target.objects) - 2
