@@ -28,7 +28,7 @@ from cdnpub.sync.lease import (
     read_lease,
 )
 from cdnpub.sync.marker import marks, read_marker, with_marker
-from cdnpub.sync.pending import Pending
+from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
 from cdnpub.sync.plan import Blob, Listing, Plan
 from cdnpub.sync.ports import Cdn, Store
 from cdnpub.sync.publish import (
@@ -168,9 +168,12 @@ def _prepare(
     live = record_of(store, newest_first[0].key, prefix, warn) if newest_first else None
     # A rollback stopped after its record landed (killed before it invalidated and gave
     # its lease up): run again as it was, it finishes that one, not rolls back past it.
-    stopped = (
-        bool(records) and held is not None and held.state is State.HELD and held.record == records[-1].key
-    )
+    owed = (
+        held is not None
+        and held.state is State.HELD
+        and any(keys for d, keys in held.pending.keys.items() if d != NO_DISTRIBUTION)
+    )  # an invalidation: what a stopped rollback can have left to finish past its record
+    stopped = bool(records) and owed and held is not None and held.record == records[-1].key
     if wanted is None and stopped and live is not None and live.restores is not None:
         index = 0
     else:
@@ -179,7 +182,7 @@ def _prepare(
     # Live already, and nothing owed: nothing to do. A lease still held (a publish or
     # rollback stopped half-way, invalidations owed) is settled first, as a publish does.
     repair = live is not None and target.id == live.id
-    if repair and live is not None and (held is None or held.state is not State.HELD):
+    if repair and live is not None and not owed:
         return _Read(_nothing(store.bucket, live), target, live, True), None
     if (
         held is not None

@@ -17,7 +17,7 @@ from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import PrefixBusy, RemoteError, UserError
 from cdnpub.sync.history import entries
-from cdnpub.sync.layout import is_lease_bookkeeping, is_record_key, lease_key
+from cdnpub.sync.layout import finished_prefix, is_lease_bookkeeping, is_record_key, lease_key
 from cdnpub.sync.lease import Lease, State, dumps
 from cdnpub.sync.memory import MemoryCdn, MemoryStore, Op, writes_to
 from cdnpub.sync.pending import Pending
@@ -222,6 +222,19 @@ def test_rolling_back_twice_goes_back_to_the_release_before_and_a_named_live_one
     third = back(store, clock, first.target.id[:8])  # a prefix shared by two records of A
     serves(store, a)
     assert third.target.id == first.target.id
+
+
+def test_a_finished_rollback_whose_lease_was_not_freed_by_its_note_is_undone_by_the_next(
+    tmp_path: Path, store: MemoryStore, clock: Clock
+) -> None:
+    # The note beside the record failed: the lease stays held, naming the rollback's record,
+    # owing nothing. The next rollback reads it as done, not as one to finish again.
+    _, b = published(tmp_path, store, clock, A, B)
+    first = back(store, clock)
+    store.delete([k for k in store.objects if k.startswith(finished_prefix("static"))])
+    second = back(store, clock)
+    serves(store, b)
+    assert first.replaced is not None and second.target.id == first.replaced.id
 
 
 def test_nothing_to_roll_back_to(tmp_path: Path, store: MemoryStore, clock: Clock) -> None:
