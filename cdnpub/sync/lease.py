@@ -11,7 +11,8 @@ JSON, one of two forms:
 
     held: {"format": "cdnpub-lease", "version": 1, "state": "held", "owner": "host pid 12 (ci 34)",
            "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes,
-           "pending": {distribution id: [keys]}, "landed": bool, "written": [keys]}
+           "pending": {distribution id: [keys]}, "landed": bool, "written": [keys],
+           "operation": "publish" | "rollback"}
     done: {"format": "cdnpub-lease", "version": 1, "state": "done", "nonce": 32 hex}
 
 A `done` lease always has DONE_SIZE bytes (its nonce keeps its ETag new, so no ETag
@@ -59,6 +60,13 @@ class State(str, Enum):
     DONE = "done"
 
 
+class Operation(str, Enum):
+    """What the holder does: told to the one waiting (a lease without it is a publish's)."""
+
+    PUBLISH = "publish"
+    ROLLBACK = "rollback"
+
+
 def _done_body() -> bytes:
     doc = {"format": _FORMAT, "version": 1, "state": "done", "nonce": secrets.token_hex(16)}
     return json.dumps(doc, sort_keys=True).encode()
@@ -78,6 +86,7 @@ class Lease:
     record: str = ""
     pending: Pending = field(default_factory=Pending)
     written: tuple[str, ...] = ()
+    operation: Operation = Operation.PUBLISH
 
     def live(self, now: datetime, where: tuple[str, str] | None = None) -> bool:
         """Held by a publish that may still be writing: before its expiry, unless its
@@ -99,7 +108,7 @@ class Lease:
     def describe(self) -> str:
         since = self.started.strftime("%Y-%m-%dT%H:%M:%SZ") if self.started else "?"
         until = self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else "?"
-        return f"{self.owner} since {since}, until {until} unless renewed"
+        return f"a {self.operation.value} by {self.owner} since {since}, until {until} unless renewed"
 
 
 _holding: list[object] = []  # the Holders alive in this process
@@ -165,6 +174,7 @@ def dumps(lease: Lease) -> bytes:
         "pending": {d: sorted(set(k)) for d, k in sorted(lease.pending.keys.items())},
         "landed": lease.pending.landed,
         "written": sorted(set(lease.written)),
+        "operation": lease.operation.value,
     }
     body = json.dumps(doc, sort_keys=True).encode()
     return body + b" " if len(body) == DONE_SIZE else body
@@ -193,6 +203,7 @@ def loads(data: bytes, origin: str) -> Lease:
             str(doc["record"]),
             pending,
             tuple(written),
+            Operation(doc.get("operation", Operation.PUBLISH.value)),
         )
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise UserError(f"{origin} is corrupt ({err})") from None
@@ -298,13 +309,15 @@ class Holder:
 
 def acquire(
     store: Store, prefix: str, seen: RemoteObject | None, record: str, now: datetime,
-    *, conditional: bool = True, seconds: float = LEASE_SECONDS,
+    *, conditional: bool = True, seconds: float = LEASE_SECONDS, operation: Operation = Operation.PUBLISH,
 ) -> Holder:  # fmt: skip
     """Take the lease that the listing saw as `seen` (absent, done or expired: the caller
     checked), naming the record this publish writes. Raises LeaseConflict when someone
     moved since the listing; UserError when the store ignores conditional writes (found
     once per prefix: a second If-None-Match: * of the first lease must fail)."""
-    lease = Lease(State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record)
+    lease = Lease(
+        State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record, operation=operation
+    )
     key = lease_key(prefix)
     if not conditional:
         store.put_private(key, dumps(lease), "application/json")

@@ -20,6 +20,7 @@ from cdnpub.sync.dry_run import DryRunStore
 from cdnpub.sync.layout import lease_key, meta_prefix, pending_key
 from cdnpub.sync.lease import (
     Holder,
+    Operation,
     State,
     acquire,
     finish_notes,
@@ -129,8 +130,9 @@ def rollback(
         store = DryRunStore(store)
     where = f"s3://{store.bucket}/{lease_key(settings.prefix)}"
     stage.set("read")
+    first: list[str] = []  # the live record the first look saw
     read, holder = waiting(
-        lambda at: _prepare(store, settings, wanted, at, warn), settings.lease_wait, where, now, warn
+        lambda at: _prepare(store, settings, wanted, at, warn, first), settings.lease_wait, where, now, warn
     )
     todo = read.todo
     if settings.dry_run or read.already_live or holder is None:
@@ -154,14 +156,17 @@ def rollback(
 
 # long: the reads in order, the lease checked, the guard, the plan, the lease taken
 def _prepare(
-    store: Store, settings: Settings, wanted: str | None, now: datetime, warn: Callable[[str], None]
-) -> tuple[_Read, Holder | None]:
+    store: Store, settings: Settings, wanted: str | None, now: datetime, warn: Callable[[str], None],
+    first: list[str],
+) -> tuple[_Read, Holder | None]:  # fmt: skip
     """The reads (the records, the live and target records, the lease, one listing) and
     the plan; then the lease, taken on the version the first listing saw (a 412: someone
-    wrote since, waiting() reads again). Nothing is written before it."""
+    wrote since, waiting() reads again). Nothing is written before it. `first`: the live
+    record of the first look, noted there (see _same_live)."""
     prefix = settings.prefix
     meta = store.listing(prefix, within=meta_prefix(prefix))
     records = meta.release_keys()
+    _same_live(store.bucket, prefix, records[-1].key if records else "", wanted, first)
     newest_first = list(reversed(records))
     seen = meta.objects.get(lease_key(prefix))
     held = None if free_by_listing(seen, meta.objects, prefix) else read_lease(store, prefix, warn)
@@ -211,12 +216,30 @@ def _prepare(
     if settings.dry_run:
         return _Read(todo, target, live, False), None
     holder = acquire(
-        store, prefix, seen, todo.release.key, now, conditional=settings.lease, seconds=settings.lease_seconds
-    )
+        store, prefix, seen, todo.release.key, now,
+        conditional=settings.lease, seconds=settings.lease_seconds, operation=Operation.ROLLBACK,
+    )  # fmt: skip
     holder.records_seen = frozenset(r.key for r in records)
     holder.legacy_marker = pending_key(prefix) in meta.objects
     holder.stale = finish_notes(meta.objects, prefix)
     return _Read(todo, target, live, False), holder
+
+
+def _same_live(bucket: str, prefix: str, newest: str, wanted: str | None, first: list[str]) -> None:
+    """ "Back one release" means back from the release live when the command started: when
+    another publish or rollback made another one live while this one waited for the lease,
+    going back from that one would undo it (two rollbacks at once would cancel out). A
+    UserError, nothing written; a named release is made live whatever is live now."""
+    if not first:
+        first.append(newest)
+        return
+    if wanted is None and newest != first[0]:
+        was, now = record_short_id(first[0]) or "none", record_short_id(newest) or "none"
+        raise UserError(
+            f"the live release of s3://{bucket}/{prefix} changed while this rollback waited "
+            f"(from {was} to {now}); nothing was written: run it again to roll back from {now}, "
+            "or name the release to make live"
+        )
 
 
 def _unsure(found: Pending | None) -> frozenset[str]:

@@ -38,16 +38,16 @@ def waiting(
         except LeaseBusy as busy:
             if time.monotonic() - started >= seconds:
                 raise PrefixBusy(
-                    f"another publish holds {where}: {busy.lease.describe()}; nothing was written "
-                    "(try again, or raise --lease-wait)"
+                    f"another publish or rollback holds {where}: {busy.lease.describe()}; "
+                    "nothing was written (try again, or raise --lease-wait)"
                 ) from None
             if not said:
-                warn(f"waiting up to {seconds:.0f} s for another publish: {busy.lease.describe()}")
+                warn(f"waiting up to {seconds:.0f} s for the prefix's lease: {busy.lease.describe()}")
                 said = True
         except LeaseConflict:
             if time.monotonic() - started >= seconds:  # lost the race for it: as busy as a holder
                 raise PrefixBusy(
-                    f"another publish took {where} first; nothing was written "
+                    f"another publish or rollback took {where} first; nothing was written "
                     "(try again, or raise --lease-wait)"
                 ) from None
         time.sleep(max(0.0, min(delay, seconds - (time.monotonic() - started))))

@@ -21,6 +21,7 @@ from cdnpub.sync.layout import finished_prefix, is_lease_bookkeeping, is_record_
 from cdnpub.sync.lease import Lease, State, dumps
 from cdnpub.sync.memory import MemoryCdn, MemoryStore, Op, writes_to
 from cdnpub.sync.pending import Pending
+from cdnpub.sync.plan import Listing
 from cdnpub.sync.publish import publish
 from cdnpub.sync.records import read_releases, records_newest_first
 from cdnpub.sync.restore import Rollback, rollback
@@ -269,6 +270,37 @@ def test_a_held_lease_makes_a_rollback_exit_75_and_write_nothing(
     with pytest.raises(PrefixBusy, match=r"ci-host pid 7"):
         back(store, clock)
     assert store.objects == before
+
+
+class OtherLandsMeanwhile(MemoryStore):
+    """Another holder's lease is live at the rollback's first look; before its second
+    look, that holder lands a release (`land`) and frees the lease."""
+
+    land = staticmethod(lambda: None)
+    looks = 0
+
+    def listing(self, prefix: str, **options: object) -> Listing:
+        if str(options.get("within", "")).endswith("/.cdnpub/"):
+            self.looks += 1
+            if self.looks == 2:
+                self.objects.pop(KEY)
+                self.land()
+        return super().listing(prefix, **options)  # type: ignore[arg-type]
+
+
+def test_a_rollback_that_waited_while_another_release_went_live_refuses_to_undo_it(
+    tmp_path: Path, clock: Clock
+) -> None:
+    store = OtherLandsMeanwhile(clock=clock)
+    published(tmp_path, store, clock, A, B)
+    lease = Lease(State.HELD, "ci-host pid 7", clock.now, clock.now + timedelta(hours=1), "r", Pending())
+    store.put_private(KEY, dumps(lease), "application/json")
+    c = site(tmp_path / "c", {**B, "robots.txt": "C"})
+    store.land = lambda: publish(c, store, settings(store), now=clock.now + timedelta(seconds=1)) and None
+    store.looks = 0  # armed: the rollback's first look is the next
+    with pytest.raises(UserError, match=r"changed while this rollback waited .*nothing was written"):
+        rollback(store, settings(store, lease_wait=5), None, now=clock.now)
+    serves(store, c)  # the release that went live meanwhile stands
 
 
 def test_a_rollback_failing_half_way_is_repaired_by_the_next_rollback_and_by_a_publish(
