@@ -107,6 +107,23 @@ class AppFolders:
         ]
 
 
+def _aliases(sub: str, merged: dict[str, str], urls: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The URL paths of the folders merged into the folder `sub` publishes (a blueprint's
+    static folder inside the app's), with where each lies inside it: a root-relative
+    reference through such a URL is a reference to the one file published. A merged
+    folder's logical prefix starts with its owner's name (merged_into), "" for the app."""
+    owners = {s for s in urls if s and s not in merged}
+
+    def owner(logical: str) -> str:
+        return next((o for o in owners if logical == o or logical.startswith(f"{o}/")), "")
+
+    found = []
+    for name, logical in sorted(merged.items()):
+        if owner(logical) == sub:
+            found.append((urls[name], logical.removeprefix(sub).lstrip("/") if sub else logical))
+    return tuple(found)
+
+
 def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | None = None) -> AppFolders:
     """The app's static folder and each blueprint's, with the URL path Flask serves it
     at (for root-relative references: APPLICATION_ROOT + the static rule, as Flask builds
@@ -142,8 +159,9 @@ def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | Non
     if not found:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
     merged = merged_into({sub: resolved(folder) for sub, folder, _ in found})
+    urls = {sub: url_path for sub, _, url_path in found}
     sources = [
-        Source(scan(folder, exclude, own), url_path=url_path, sub=sub)
+        Source(scan(folder, exclude, own), url_path=url_path, sub=sub, aliases=_aliases(sub, merged, urls))
         for sub, folder, url_path in sorted(found)
         if sub not in merged
     ]

@@ -4,6 +4,7 @@ adds no key, and its `url_for('<name>.static', ...)` is the URL of the one key."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -72,6 +73,16 @@ def test_a_blueprint_folder_inside_the_apps_is_published_once_under_the_apps_key
             url_for("icons.static", filename="logo.png") == f"https://{DOMAIN}/{found['img/logo.png']['key']}"
         )
     assert caplog.records == []
+
+
+def test_a_root_relative_reference_through_a_merged_blueprints_url_is_rewritten(tmp_path: Path) -> None:
+    # /icons/img/ is the URL of the blueprint whose folder is the app's static/img: it
+    # names the one file published, the app's img/logo.png (a 404 on the CDN if left).
+    app, manifest = app_with(tmp_path / "app", icons=tmp_path / "app/static/img")
+    write_tree(tmp_path / "app/static", {"css/site.css": "a{background:url(/icons/img/logo.png)}"})
+    found = built(app, manifest)  # --strict: a reference to nothing would fail the build
+    raw = (tmp_path / "app/static/css/site.css").read_bytes()
+    assert found["css/site.css"]["sha256"] != hashlib.sha256(raw).hexdigest()  # rewritten
 
 
 def test_the_outermost_folder_publishes_and_of_the_same_folder_the_apps() -> None:
