@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from cdnpub.errors import UserError
-from cdnpub.sync.layout import pending_key
+from cdnpub.sync.layout import is_meta_key, pending_key
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending, dumps, loads
 from cdnpub.sync.plan import Plan
 from cdnpub.sync.ports import Store
@@ -48,7 +48,21 @@ def with_marker(todo: Plan, found: Pending, settings: Settings, warn: Callable[[
                 "to retry it"
             )
     mine = found.keys.get(settings.distribution_id, ()) if settings.distribution_id else ()
-    return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
+    todo = replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
+    return with_orphans(todo, found)
+
+
+def with_orphans(todo: Plan, found: Pending) -> Plan:
+    """A repair of a publish stopped half-way: the keys that publish may have written
+    (found.unsure) and this release does not name go into this release's record
+    (Release.orphans), written even when the release is the same, so that a later prune
+    knows them for cdnpub's own; the lease that listed them is gone once this lands."""
+    start = under(todo.prefix)
+    unsure = {k for k in found.unsure if k.startswith(start) and not is_meta_key(k)}
+    orphans = tuple(sorted(unsure - todo.release.objects.keys()))
+    if not orphans:
+        return todo
+    return replace(todo, release=replace(todo.release, orphans=orphans), write_release=True)
 
 
 def marks(todo: Plan, distribution_id: str | None) -> Pending | None:
