@@ -88,7 +88,7 @@ class Spec:
     version: int
     prune: bool
     start: int  # the step it starts at
-    fate: tuple[str, int] | None  # (fail | lost | kill, at its nth store call)
+    fate: tuple[tuple[str, int], ...]  # (fail | lost | kill, at its nth store call)
     host_gone: bool  # killed: its pid gone from this host (else a host lost: wait out the term)
 
 
@@ -96,8 +96,8 @@ specs = st.builds(
     Spec,
     st.integers(0, len(VERSIONS) - 1),
     st.booleans(),
-    st.integers(0, 12),
-    st.one_of(st.none(), st.tuples(st.sampled_from(("fail", "lost", "kill")), st.integers(0, 24))),
+    st.integers(0, 40),
+    st.lists(st.tuples(st.sampled_from(("fail", "lost", "kill")), st.integers(0, 40)), max_size=2).map(tuple),
     st.booleans(),
 )
 
@@ -179,19 +179,26 @@ def gone(owner: str, where: object = None) -> bool:
     return ACTIVE[-1].gone(owner) if ACTIVE else False
 
 
-FAILED_MARK = Spec(1, False, 0, ("fail", 7), False)  # its 8th call: the mark beside the phase
-TAKER_FAILS = Spec(0, False, 0, ("fail", 4), False)  # its listing, after taking the lease over
+FAILED_MARK = Spec(1, False, 0, (("fail", 7),), False)  # its 8th call: the mark beside the phase
+TAKER_FAILS = Spec(0, False, 0, (("fail", 4),), False)  # its listing, after taking the lease over
 FATES = {"fail": Verdict.FAIL, "lost": Verdict.LOST, "kill": Verdict.KILL}
 
 
-def run_history(builds: list[Build], plan: list[Spec], order: list[int]) -> tuple[MemoryStore, Clock]:
-    """Step the publishers of `plan` to their ends, checking the invariants at each step."""
+def run_history(
+    builds: list[Build], before: list[int], plan: list[Spec], order: list[int]
+) -> tuple[MemoryStore, Clock]:
+    """Publish the versions `before` one after the other (so that prunes find releases to
+    expire), then step the publishers of `plan` to their ends, checking the invariants at
+    each step."""
     clock = Clock()
     store = MemoryStore(clock=clock)
+    for version in before:
+        publish(builds[version], store, options(False), now=clock())
+        clock.now += timedelta(seconds=10)
     scheduler = Scheduler(store, lambda: frozenset(r.objects) if (r := newest(store)) else frozenset())
     ACTIVE[:] = [scheduler]
     for i, spec in enumerate(plan):
-        fate = {spec.fate[1]: FATES[spec.fate[0]]} if spec.fate else {}
+        fate = {at: FATES[kind] for kind, at in spec.fate}
         scheduler.publishers.append(Publisher(f"p{i}", fate, spec.host_gone))
     picks: Iterator[int] = iter(order)
     step = 0
@@ -248,20 +255,24 @@ def test_concurrent_publishes_and_prunes_with_faults_and_kills_keep_every_promis
     monkeypatch.setattr(cdnpub.sync.lease, "_gone", gone)
 
     @settings(
-        max_examples=300 if full else 40,
+        max_examples=1000 if full else 150,
         deadline=None,
         derandomize=not full,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
-    @given(st.lists(specs, min_size=2, max_size=3), st.lists(st.integers(0, 2), max_size=150))
+    @given(
+        st.lists(st.integers(0, len(VERSIONS) - 1), max_size=3),
+        st.lists(specs, min_size=2, max_size=4),
+        st.lists(st.integers(0, 3), max_size=200),
+    )
     # Found by these histories. A publish whose lease mark failed while its fingerprinted
     # phase wrote beside it gave the lease up without those keys: no later prune knew them.
-    @example([Spec(0, False, 0, None, False), Spec(0, False, 1, None, False), FAILED_MARK], [1])
+    @example([], [Spec(0, False, 0, (), False), Spec(0, False, 1, (), False), FAILED_MARK], [1])
     # A publish that took over a failed one's lease wrote a fresh lease, then failed: what
     # the lease owed and listed was lost (and its holder leaked, renewing the lease).
-    @example([Spec(0, False, 0, None, False), Spec(1, False, 0, ("fail", 4), False), TAKER_FAILS], [])
-    def history(plan: list[Spec], order: list[int]) -> None:
-        store, clock = run_history(builds, plan, order)
+    @example([], [Spec(0, False, 0, (), False), Spec(1, False, 0, (("fail", 4),), False), TAKER_FAILS], [])
+    def history(before: list[int], plan: list[Spec], order: list[int]) -> None:
+        store, clock = run_history(builds, before, plan, order)
         last = newest(store)
         version = next((i for i, (r, _) in enumerate(fresh) if last and r.id == last.id), 0)
         result, (release, want) = builds[version], fresh[version]
