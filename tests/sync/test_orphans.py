@@ -15,9 +15,13 @@ import pytest
 from cdnpub.build.fingerprint import build
 from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
+from cdnpub.errors import RemoteError
 from cdnpub.sync.layout import is_record_key, lease_key
-from cdnpub.sync.lease import DONE_SIZE
+from cdnpub.sync.lease import DONE_SIZE, Holder, Lease, State, _holding
+from cdnpub.sync.lease import dumps as lease_dumps
+from cdnpub.sync.lease import loads as lease_loads
 from cdnpub.sync.memory import MemoryStore, Op
+from cdnpub.sync.pending import Pending
 from cdnpub.sync.plan import blobs
 from cdnpub.sync.publish import Report, publish
 from cdnpub.sync.release import dumps as record_dumps
@@ -126,3 +130,25 @@ def test_the_orphans_field_round_trips_and_is_not_part_of_the_id() -> None:
     assert loads(record_dumps(carrying), "r").orphans == carrying.orphans
     assert carrying.id == release.id
     assert b"orphans" not in gzip.decompress(record_dumps(release))  # older readers see no change
+
+
+def test_a_takeover_that_fails_before_its_first_update_keeps_what_the_lease_owed_and_listed(
+    tmp_path: Path,
+) -> None:
+    store = MemoryStore(clock=lambda: T0)
+    v1, v2 = site(tmp_path / "v1", V1), site(tmp_path / "v2", V2)
+    run(v1, store, T0)
+    left = sorted(keys_of(v2) - keys_of(v1))[0]
+    owed = Pending({"E1": ("static/r.txt",)})
+    killed = Lease(State.HELD, "ci-host pid 7", T0, T0 + timedelta(minutes=10), "rec", owed, (left,))
+    store.put_private(lease_key("static"), lease_dumps(killed), "application/json")
+    store.fail = lambda call: call.op is Op.LISTING and call.keys == ("static/",)  # after the takeover
+    with pytest.raises(RemoteError):
+        run(v1, store, T0 + timedelta(hours=1))
+    assert not [h for h in _holding if isinstance(h, Holder) and h.store is store]  # given up, not leaked
+    after = lease_loads(store.body(lease_key("static")), "lease")
+    assert after.expires is not None and after.expires <= datetime.now(timezone.utc)  # repaired at once
+    assert after.pending.keys["E1"] == ("static/r.txt",) and left in after.pending.unsure
+    store.fail = None
+    run(v1, store, T0 + timedelta(hours=2), distribution_id=None)
+    assert left in loads(store.body(newest_record(store)), "r").orphans
