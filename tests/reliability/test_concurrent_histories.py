@@ -86,7 +86,7 @@ class Clock:
 @dataclass(frozen=True)
 class Spec:
     version: int
-    prune: bool
+    prune: int | None  # --prune-older-than, in seconds (a step is one)
     start: int  # the step it starts at
     fate: tuple[tuple[str, int], ...]  # (fail | lost | kill, at its nth store call)
     host_gone: bool  # killed: its pid gone from this host (else a host lost: wait out the term)
@@ -95,7 +95,7 @@ class Spec:
 specs = st.builds(
     Spec,
     st.integers(0, len(VERSIONS) - 1),
-    st.booleans(),
+    st.sampled_from((None, 0, 0, 5, 30)),
     st.integers(0, 40),
     st.lists(st.tuples(st.sampled_from(("fail", "lost", "kill")), st.integers(0, 40)), max_size=2).map(tuple),
     st.booleans(),
@@ -141,7 +141,7 @@ def served(store: MemoryStore, release: Release) -> dict[str, Any]:
     }
 
 
-def options(prune: bool) -> Settings:
+def options(prune: int | None) -> Settings:
     return Settings(
         bucket="memory-bucket",
         prefix=PREFIX,
@@ -149,11 +149,11 @@ def options(prune: bool) -> Settings:
         lease_wait=0,
         lease_seconds=LEASE_SECONDS,
         allow_shrink=True,
-        prune_older_than=timedelta(0) if prune else None,
+        prune_older_than=None if prune is None else timedelta(seconds=prune),
     )
 
 
-def attempt_of(result: Build, prune: bool, clock: Clock) -> Any:
+def attempt_of(result: Build, prune: int | None, clock: Clock) -> Any:
     def attempt(gate: GatedStore) -> str:
         try:
             publish(result, gate, options(prune), now=clock())
@@ -179,8 +179,8 @@ def gone(owner: str, where: object = None) -> bool:
     return ACTIVE[-1].gone(owner) if ACTIVE else False
 
 
-FAILED_MARK = Spec(1, False, 0, (("fail", 7),), False)  # its 8th call: the mark beside the phase
-TAKER_FAILS = Spec(0, False, 0, (("fail", 4),), False)  # its listing, after taking the lease over
+FAILED_MARK = Spec(1, None, 0, (("fail", 7),), False)  # its 8th call: the mark beside the phase
+TAKER_FAILS = Spec(0, None, 0, (("fail", 4),), False)  # its listing, after taking the lease over
 FATES = {"fail": Verdict.FAIL, "lost": Verdict.LOST, "kill": Verdict.KILL}
 
 
@@ -193,7 +193,7 @@ def run_history(
     clock = Clock()
     store = MemoryStore(clock=clock)
     for version in before:
-        publish(builds[version], store, options(False), now=clock())
+        publish(builds[version], store, options(None), now=clock())
         clock.now += timedelta(seconds=10)
     scheduler = Scheduler(store, lambda: frozenset(r.objects) if (r := newest(store)) else frozenset())
     ACTIVE[:] = [scheduler]
@@ -239,7 +239,7 @@ def builds(tmp_path: Path) -> list[Build]:
 
 def clean(result: Build) -> tuple[Release, dict[str, Any]]:
     store = MemoryStore()
-    publish(result, store, options(False))
+    publish(result, store, options(None))
     release = newest(store)
     assert release is not None
     return release, served(store, release)
@@ -267,24 +267,24 @@ def test_concurrent_publishes_and_prunes_with_faults_and_kills_keep_every_promis
     )
     # Found by these histories. A publish whose lease mark failed while its fingerprinted
     # phase wrote beside it gave the lease up without those keys: no later prune knew them.
-    @example([], [Spec(0, False, 0, (), False), Spec(0, False, 1, (), False), FAILED_MARK], [1])
+    @example([], [Spec(0, None, 0, (), False), Spec(0, None, 1, (), False), FAILED_MARK], [1])
     # A publish that took over a failed one's lease wrote a fresh lease, then failed: what
     # the lease owed and listed was lost (and its holder leaked, renewing the lease).
-    @example([], [Spec(0, False, 0, (), False), Spec(1, False, 0, (("fail", 4),), False), TAKER_FAILS], [])
+    @example([], [Spec(0, None, 0, (), False), Spec(1, None, 0, (("fail", 4),), False), TAKER_FAILS], [])
     def history(before: list[int], plan: list[Spec], order: list[int]) -> None:
         store, clock = run_history(builds, before, plan, order)
         last = newest(store)
         version = next((i for i, (r, _) in enumerate(fresh) if last and r.id == last.id), 0)
         result, (release, want) = builds[version], fresh[version]
         clock.now += timedelta(days=1)  # every killed holder's lease has expired
-        publish(result, store, options(False), now=clock())
+        publish(result, store, options(None), now=clock())
         final = newest(store)
         assert final is not None and final.id == release.id
         assert served(store, final) == want
         assert dangling(store) == []
         assert len(store.body(lease_key(PREFIX))) == DONE_SIZE
         clock.now += timedelta(days=1)
-        publish(result, store, options(True), now=clock())
+        publish(result, store, options(0), now=clock())
         left = {k for k in store.objects if "/.cdnpub/" not in k}
         assert left == set(release.objects), "a prune left what no live release names"
 
