@@ -259,7 +259,7 @@ class Holder:
         the lease is not held with conditional writes (--no-lease): then release()."""
         self.stop()
         with self._lock:  # a renewal in flight lands first: the note names the last ETag
-            if not self.conditional or self.lost is not None or not self.etag:
+            if not self.conditional or self.lost is not None or not self.etag or not self.lease.record:
                 return None
             return finished_key(self.prefix, self.etag, self.lease.record)
 

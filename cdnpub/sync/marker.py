@@ -4,7 +4,7 @@ one before the first write to a live URL, and settle it once the release landed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from cdnpub.errors import UserError
@@ -48,17 +48,17 @@ def with_marker(todo: Plan, found: Pending, settings: Settings, warn: Callable[[
                 "to retry it"
             )
     mine = found.keys.get(settings.distribution_id, ()) if settings.distribution_id else ()
-    todo = replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
-    return with_orphans(todo, found)
+    return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
 
 
-def with_orphans(todo: Plan, found: Pending) -> Plan:
+def with_orphans(todo: Plan, found: Pending, named: Collection[str]) -> Plan:
     """A repair of a publish stopped half-way: the keys that publish may have written
-    (found.unsure) and this release does not name go into this release's record
-    (Release.orphans), written even when the release is the same, so that a later prune
-    knows them for cdnpub's own; the lease that listed them is gone once this lands."""
+    (found.unsure) that neither this release nor the newest record (`named`) names go
+    into this release's record (Release.orphans), written even when the release is the
+    same, so that a later prune knows them for cdnpub's own; the lease that listed them
+    is gone once this lands."""
     start = under(todo.prefix)
-    unsure = {k for k in found.unsure if k.startswith(start) and not is_meta_key(k)}
+    unsure = {k for k in found.unsure if k.startswith(start) and not is_meta_key(k) and k not in named}
     orphans = tuple(sorted(unsure - todo.release.objects.keys()))
     if not orphans:
         return todo

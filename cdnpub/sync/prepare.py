@@ -33,7 +33,7 @@ from cdnpub.sync.lease import (
     merge_pending,
     read_lease,
 )
-from cdnpub.sync.marker import read_marker, with_marker
+from cdnpub.sync.marker import read_marker, with_marker, with_orphans
 from cdnpub.sync.pending import Pending
 from cdnpub.sync.plan import (
     History,
@@ -193,7 +193,7 @@ def _planned(
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
-        todo = with_marker(todo, found, settings, warn)
+        todo = with_orphans(with_marker(todo, found, settings, warn), found, last.objects if last else ())
     confirm_kept(todo, store)
     return todo
 
@@ -214,8 +214,11 @@ def _acquire(
     build: Build, store: Store, settings: Settings, seen: RemoteObject | None, wanted: Release, now: datetime,
     owed: Pending | None = None,
 ) -> Holder:  # fmt: skip
+    # A prune deletes after its record lands: its lease names no record, so that it never
+    # reads as finished (Lease.finished) while the deletes are still to come.
+    record = "" if settings.prune_older_than is not None else wanted.key
     return acquire(
-        store, build.prefix, seen, wanted.key, now,
+        store, build.prefix, seen, record, now,
         conditional=settings.lease, seconds=settings.lease_seconds, owed=owed,
     )  # fmt: skip
 

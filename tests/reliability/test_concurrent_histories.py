@@ -35,13 +35,14 @@ from cdnpub.build.fingerprint import build
 from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import LeaseConflict, PrefixBusy, RemoteError, UserError
-from cdnpub.sync.layout import is_record_key, lease_key
-from cdnpub.sync.lease import DONE_SIZE, Holder, _holding
+from cdnpub.sync.layout import is_record_key
+from cdnpub.sync.lease import Holder, _holding
 from cdnpub.sync.memory import MemoryStore
 from cdnpub.sync.publish import publish
 from cdnpub.sync.release import Release, loads
 from cdnpub.sync.settings import Settings
 from tests.support.bucket import FINGERPRINTED, referenced_keys
+from tests.support.lease import lease_free
 from tests.support.stepping import GatedStore, Inline, Publisher, Scheduler, Verdict
 from tests.support.trees import write_tree
 
@@ -181,6 +182,7 @@ def gone(owner: str, where: object = None) -> bool:
 
 FAILED_MARK = Spec(1, None, 0, (("fail", 7),), False)  # its 8th call: the mark beside the phase
 TAKER_FAILS = Spec(0, None, 0, (("fail", 4),), False)  # its listing, after taking the lease over
+PRUNES = Spec(0, 0, 0, (), False)  # a rollback to v0 that prunes with no grace
 FATES = {"fail": Verdict.FAIL, "lost": Verdict.LOST, "kill": Verdict.KILL}
 
 
@@ -271,6 +273,9 @@ def test_concurrent_publishes_and_prunes_with_faults_and_kills_keep_every_promis
     # A publish that took over a failed one's lease wrote a fresh lease, then failed: what
     # the lease owed and listed was lost (and its holder leaked, renewing the lease).
     @example([], [Spec(0, None, 0, (), False), Spec(1, None, 0, (("fail", 4),), False), TAKER_FAILS], [])
+    # A pruning publish's lease read as finished once its record landed (the finish-note
+    # rule): another publish took it over while the prune's deletes were still to come.
+    @example([0, 2], [Spec(0, None, 16, (), False), Spec(0, None, 16, (), False), PRUNES], [])
     def history(before: list[int], plan: list[Spec], order: list[int]) -> None:
         store, clock = run_history(builds, before, plan, order)
         last = newest(store)
@@ -282,7 +287,7 @@ def test_concurrent_publishes_and_prunes_with_faults_and_kills_keep_every_promis
         assert final is not None and final.id == release.id
         assert served(store, final) == want
         assert dangling(store) == []
-        assert len(store.body(lease_key(PREFIX))) == DONE_SIZE
+        assert lease_free(store)  # done, or freed by the finish note beside the record
         clock.now += timedelta(days=1)
         publish(result, store, options(0), now=clock())
         left = {k for k in store.objects if "/.cdnpub/" not in k}
