@@ -10,7 +10,8 @@ moved: list and plan again.
 JSON, one of two forms:
 
     held: {"format": "cdnpub-lease", "version": 1, "state": "held", "owner": "host pid 12 (ci 34)",
-           "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes,
+           "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes ("" for
+           a prune: it writes after its record),
            "pending": {distribution id: [keys]}, "landed": bool, "written": [keys]}
     done: {"format": "cdnpub-lease", "version": 1, "state": "done", "nonce": 32 hex}
 
