@@ -10,7 +10,8 @@ moved: list and plan again.
 JSON, one of two forms:
 
     held: {"format": "cdnpub-lease", "version": 1, "state": "held", "owner": "host pid 12 (ci 34)",
-           "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes,
+           "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes ("" for
+           a prune: it writes after its record),
            "pending": {distribution id: [keys]}, "landed": bool, "written": [keys],
            "operation": "publish" | "rollback"}
     done: {"format": "cdnpub-lease", "version": 1, "state": "done", "nonce": 32 hex}
@@ -233,6 +234,7 @@ class Holder:
         self.records_seen: frozenset[str] = frozenset()  # the record keys of the plan's listing
         self.legacy_marker = False  # an older version's marker was found: removed on landing
         self.stale: tuple[str, ...] = ()  # finish notes of earlier holders: deleted beside update
+        self.intended: tuple[str, ...] = ()  # the keys of the last update, landed or not
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew_loop, name="cdnpub-lease", daemon=True)
@@ -249,6 +251,7 @@ class Holder:
         """Write the lease with `changes` (pending, written), renewed; raises if lost."""
         self.check()
         with self._lock:
+            self.intended = written  # the phase runs beside this write: abandon() keeps them
             renewed = replace(self.lease, expires=self.clock() + timedelta(seconds=self.seconds))
             self._write(replace(renewed, pending=pending, written=written))
 
@@ -268,7 +271,7 @@ class Holder:
         the lease is not held with conditional writes (--no-lease): then release()."""
         self.stop()
         with self._lock:  # a renewal in flight lands first: the note names the last ETag
-            if not self.conditional or self.lost is not None or not self.etag:
+            if not self.conditional or self.lost is not None or not self.etag or not self.lease.record:
                 return None
             return finished_key(self.prefix, self.etag, self.lease.record)
 
@@ -278,12 +281,14 @@ class Holder:
             _holding.remove(self)
 
     def abandon(self) -> None:
-        """A failed publish: the lease stays half-done (its keys kept) but expires now, so
-        the next publish repairs at once instead of waiting. Best effort."""
+        """A failed publish: the lease stays half-done (its keys kept, with those of an
+        update that failed: its phase wrote beside it) but expires now, so the next
+        publish repairs at once instead of waiting. Best effort."""
         self.stop()
         try:
             with self._lock:
-                self._write(replace(self.lease, expires=self.clock()))
+                written = tuple(sorted({*self.lease.written, *self.intended}))
+                self._write(replace(self.lease, expires=self.clock(), written=written))
         except Exception:
             pass
 
@@ -309,15 +314,18 @@ class Holder:
 
 def acquire(
     store: Store, prefix: str, seen: RemoteObject | None, record: str, now: datetime,
-    *, conditional: bool = True, seconds: float = LEASE_SECONDS, operation: Operation = Operation.PUBLISH,
+    *, conditional: bool = True, seconds: float = LEASE_SECONDS, owed: Pending | None = None,
+    operation: Operation = Operation.PUBLISH,
 ) -> Holder:  # fmt: skip
     """Take the lease that the listing saw as `seen` (absent, done or expired: the caller
-    checked), naming the record this publish writes. Raises LeaseConflict when someone
+    checked), naming the record this publish writes and holding `owed` (what a lease
+    taken over owed and listed, merge_pending). Raises LeaseConflict when someone
     moved since the listing; UserError when the store ignores conditional writes (found
     once per prefix: a second If-None-Match: * of the first lease must fail)."""
     lease = Lease(
-        State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record, operation=operation
-    )
+        State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record, owed or Pending(),
+        operation=operation,
+    )  # fmt: skip
     key = lease_key(prefix)
     if not conditional:
         store.put_private(key, dumps(lease), "application/json")

@@ -81,6 +81,11 @@ class Release:
     folders: tuple[str, ...] | None = None
     provenance: Provenance = Provenance()
     restores: Restores | None = None  # written by a rollback only (rollback.py)
+    # Keys a publish killed half-way wrote that this release does not name (a repair
+    # carries them from the lease it took over): cdnpub's own, so that a later prune
+    # deletes them once this record is older than its grace period, instead of leaving
+    # them to --prune-foreign. Not part of the id; older readers ignore the field.
+    orphans: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -120,6 +125,8 @@ def dumps(release: Release) -> bytes:
     }
     if release.folders is not None:
         doc["folders"] = list(release.folders)
+    if release.orphans:
+        doc["orphans"] = sorted(set(release.orphans))
     about = {k: v for k, v in _provenance_doc(release.provenance).items() if v is not None}
     if about:
         doc["provenance"] = about
@@ -145,6 +152,9 @@ def loads(data: bytes, origin: str) -> Release:
         manifest = dict(doc["manifest"])
         _shallow(manifest, MAX_DEPTH)
         folders = doc.get("folders")
+        orphans = doc.get("orphans") or []
+        if not isinstance(orphans, list) or not all(isinstance(k, str) for k in orphans):
+            raise TypeError("orphans must be a list of strings")
         return Release(
             str(doc["id"]),
             created,
@@ -154,6 +164,7 @@ def loads(data: bytes, origin: str) -> Release:
             None if folders is None else tuple(str(f) for f in folders),
             _provenance(doc.get("provenance") or {}),
             _restores(doc.get("restores")),
+            tuple(orphans),
         )
     except RecursionError:
         raise UserError(f"release record {origin} is corrupt (nested too deeply)") from None

@@ -28,7 +28,7 @@ from cdnpub.sync.lease import (
     merge_pending,
     read_lease,
 )
-from cdnpub.sync.marker import marks, read_marker, with_marker
+from cdnpub.sync.marker import marks, read_marker, with_marker, with_orphans
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
 from cdnpub.sync.plan import Blob, Listing, Plan
 from cdnpub.sync.ports import Cdn, Store
@@ -213,11 +213,14 @@ def _prepare(
     todo = rollback_plan(store.bucket, target, known, listing, records[-1].key, now, repair=repair)
     if found is not None:
         todo = with_marker(todo, found, settings, warn)
+        if not repair:  # a new record: it lists what a publish stopped half-way left
+            todo = with_orphans(todo, found, live.objects if live else ())
     if settings.dry_run:
         return _Read(todo, target, live, False), None
     holder = acquire(
         store, prefix, seen, todo.release.key, now,
-        conditional=settings.lease, seconds=settings.lease_seconds, operation=Operation.ROLLBACK,
+        conditional=settings.lease, seconds=settings.lease_seconds, owed=found,
+        operation=Operation.ROLLBACK,
     )  # fmt: skip
     holder.records_seen = frozenset(r.key for r in records)
     holder.legacy_marker = pending_key(prefix) in meta.objects
