@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from cdnpub import __version__
 from cdnpub.aws.clients import Connection
@@ -315,4 +316,7 @@ def rollback_command(destination: str, release: str | None, **values: Any) -> No
         distribution_id=values["distribution_id"],
         manifest=values["manifest"],
     )
-    run_rollback(settings, connection(values), release, values["as_json"])
+    # The default ./cdnpub-manifest.json may be another app's: a rollback that changed
+    # nothing writes only a manifest the user named (flag, CDNPUB_MANIFEST, [tool.cdnpub]).
+    named = click.get_current_context().get_parameter_source("manifest") is not ParameterSource.DEFAULT
+    run_rollback(settings, connection(values), release, values["as_json"], manifest_named=named)

@@ -366,4 +366,11 @@ def rollback_command(release: str | None, **values: Any) -> None:
         distribution_id=target.distribution_id,
         manifest=target.manifest,
     )
-    run_rollback(replace(settings, cdn_domain=target.cdn_domain), connection, release, values["as_json"])
+    # CDN_MANIFEST is the app's own file: written even when the release is live already.
+    run_rollback(
+        replace(settings, cdn_domain=target.cdn_domain),
+        connection,
+        release,
+        values["as_json"],
+        manifest_named=True,
+    )
