@@ -33,6 +33,7 @@ from cdnpub.commands.options import (
     DOCTOR_JSON,
     PUBLISH,
     ROLLBACK,
+    ROLLBACK_MANIFEST,
     distribution_id_option,
     header_rules,
     json_option,
@@ -298,7 +299,7 @@ def diff_command(
 @cli.command("rollback")
 @click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
 @click.argument("release", metavar="[RELEASE]", required=False)
-@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", "manifest", "debug")
+@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", ROLLBACK_MANIFEST, "debug")
 def rollback_command(destination: str, release: str | None, **values: Any) -> None:
     """Make an earlier release of s3://BUCKET[/PREFIX] live again: RELEASE (its id as
     `releases` prints it, or a unique prefix of 4 digits or more; default: the release
