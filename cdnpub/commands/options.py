@@ -258,9 +258,9 @@ def worded(name: str, help: str) -> Callable[[F], F]:
     the help of the command that takes it: a rollback copies, it does not upload."""
 
     def decorate(f: F) -> F:
-        f = _OPTIONS[name](f)
-        f.__click_params__[-1].help = help  # click.option appends its Option
-        return f
+        decorated: Any = _OPTIONS[name](f)
+        decorated.__click_params__[-1].help = help  # click.option appends its Option
+        return decorated  # type: ignore[no-any-return]
 
     return decorate
 
