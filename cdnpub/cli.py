@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from cdnpub import __version__
 from cdnpub.aws.clients import Connection
@@ -32,6 +33,7 @@ from cdnpub.commands.options import (
     DOCTOR_JSON,
     PUBLISH,
     ROLLBACK,
+    ROLLBACK_MANIFEST,
     distribution_id_option,
     header_rules,
     json_option,
@@ -297,7 +299,7 @@ def diff_command(
 @cli.command("rollback")
 @click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
 @click.argument("release", metavar="[RELEASE]", required=False)
-@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", "manifest", "debug")
+@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", ROLLBACK_MANIFEST, "debug")
 def rollback_command(destination: str, release: str | None, **values: Any) -> None:
     """Make an earlier release of s3://BUCKET[/PREFIX] live again: RELEASE (its id as
     `releases` prints it, or a unique prefix of 4 digits or more; default: the release
@@ -315,4 +317,7 @@ def rollback_command(destination: str, release: str | None, **values: Any) -> No
         distribution_id=values["distribution_id"],
         manifest=values["manifest"],
     )
-    run_rollback(settings, connection(values), release, values["as_json"])
+    # The default ./cdnpub-manifest.json may be another app's: a rollback that changed
+    # nothing writes only a manifest the user named (flag, CDNPUB_MANIFEST, [tool.cdnpub]).
+    named = click.get_current_context().get_parameter_source("manifest") is not ParameterSource.DEFAULT
+    run_rollback(settings, connection(values), release, values["as_json"], manifest_named=named)

@@ -253,11 +253,40 @@ PUBLISH = (
 )  # fmt: skip
 
 
-# `rollback`'s own (publish's that apply to it: no build, no prune, never a delete).
+def worded(name: str, help: str) -> Callable[[F], F]:
+    """The option `name`, defined once above (its flag, type, default and variable), with
+    the help of the command that takes it: a rollback copies, it does not upload."""
+
+    def decorate(f: F) -> F:
+        decorated: Any = _OPTIONS[name](f)
+        decorated.__click_params__[-1].help = help  # click.option appends its Option
+        return decorated  # type: ignore[no-any-return]
+
+    return decorate
+
+
+# `rollback`'s own (publish's that apply to it: no build, no prune, never a delete), worded
+# for a rollback where publish's help would say "upload" or "publish".
 ROLLBACK = (
-    "dry_run", "jobs", "as_json", "allow_shrink", "wait", "wait_timeout", "invalidate_threshold",
-    "lease_wait", "lease",
+    "dry_run",
+    worded("jobs", "Concurrent server-side copies (a rollback uploads nothing)."),
+    "as_json",
+    worded("allow_shrink", "Roll back even when the release drops more than half of the paths the live "
+           "release serves, or all of one static folder's (a mistake, usually: the wrong release)."),
+    "wait", "wait_timeout", "invalidate_threshold",
+    worded("lease_wait", "While another publish, prune or rollback holds the prefix, wait this long, "
+           "then exit 75."),
+    worded("lease", "Hold the prefix's lease with conditional writes (one publish or rollback at a "
+           "time). --no-lease: for stores without conditional writes."),
 )  # fmt: skip
+
+
+# `cdnpub rollback --manifest`, worded for it.
+ROLLBACK_MANIFEST = worded(
+    "manifest",
+    "Where to write the manifest of the release made live (once the bucket serves it; when "
+    "nothing changed, only a file named here, by CDNPUB_MANIFEST or [tool.cdnpub]).",
+)
 
 
 def option_names(group: click.Group) -> dict[str, set[str]]:

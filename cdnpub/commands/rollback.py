@@ -42,10 +42,14 @@ def rollback_settings(values: Mapping[str, Any], *, bucket: str, prefix: str, di
     )
 
 
-def run_rollback(settings: Settings, connection: Connection, wanted: str | None, as_json: bool) -> None:
+def run_rollback(
+    settings: Settings, connection: Connection, wanted: str | None, as_json: bool, *, manifest_named: bool
+) -> None:
     """Roll back and tell: progress, the plan (dry run) and the summary, or one JSON
-    document; the release's manifest written once the bucket serves it. A failed
-    invalidation is raised after the report."""
+    document; the release's manifest written once the bucket serves it. When nothing was
+    written (the release is live already), the manifest is written only if the user named
+    the file (`manifest_named`): the default ./cdnpub-manifest.json may be another app's.
+    A failed invalidation is raised after the report."""
     console = Console(stderr=True)
     said: list[str] = []
 
@@ -68,7 +72,8 @@ def run_rollback(settings: Settings, connection: Connection, wanted: str | None,
             done = rollback(store, settings, wanted, cdn, bar, warn)
     report = done.report
     manifest = None
-    if settings.manifest and (report.done is not None or done.already_live) and not settings.dry_run:
+    changed = report.done is not None
+    if settings.manifest and (changed or (done.already_live and manifest_named)) and not settings.dry_run:
         where = f"the manifest of release {done.target.id[:12]}"
         write(from_document(done.target.manifest, where), settings.manifest)
         manifest = settings.manifest
@@ -113,4 +118,6 @@ def rollback_lines(done: Rollback, manifest: str | None) -> list[str]:
     lines = [first, *summary_lines(report)[1:]]
     if manifest:
         lines.append(f"Manifest of that release written to {manifest}: deploy the app that matches it.")
+    elif done.already_live:
+        lines.append("No manifest written: nothing changed (--manifest FILE writes that release's).")
     return lines

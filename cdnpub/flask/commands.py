@@ -53,7 +53,18 @@ from cdnpub.manifest import write
 from cdnpub.sync.settings import Settings, check_bucket, check_prefix
 
 
-class _CdnGroup(ExpectedErrors, AppGroup):
+class _BucketOfTheConfig(AppGroup):
+    """A bucket that does not exist was named by the app's CDN_BUCKET (every command of
+    the group), not by an s3:// URL: the error says so, for every command at once."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NoSuchBucket as err:
+            raise err.named_by("CDN_BUCKET") from err
+
+
+class _CdnGroup(ExpectedErrors, _BucketOfTheConfig):
     def invoke(self, ctx: click.Context) -> Any:
         # The app loads (lazily, in the command) without the manifest these commands write.
         token = writing_manifest.set(True)
@@ -70,9 +81,12 @@ class _CdnGroup(ExpectedErrors, AppGroup):
 _SHARED = "cdnpub.flask.shared"  # ctx.meta: [tool.cdnpub] / CDNPUB_* prefix and manifest
 
 
-def _config(app: Flask) -> AppSettings:
-    """The app's CDN_* config, with the prefix and manifest `cdnpub` would take (shared.py)."""
-    return agreed(app, app_settings(app), click.get_current_context().meta.get(_SHARED, {}))
+def app_config() -> tuple[Flask, AppSettings]:
+    """The current app and its CDN_* config, with the prefix and manifest `cdnpub` would
+    take (shared.py): every command reads the config here, and its bucket, prefix and
+    manifest through `publish_target` from this, so none can miss [tool.cdnpub]."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app, agreed(app, app_settings(app), click.get_current_context().meta.get(_SHARED, {}))
 
 
 # What `cdnpub` takes and `flask cdn` cannot use: the app says it.
@@ -209,8 +223,10 @@ def app_build(
 
 
 def publish_target(config: AppSettings, values: dict[str, Any]) -> tuple[Settings, Connection]:
-    """The app's CDN_* config, under what the flags, CDNPUB_* variables and
-    [tool.cdnpub] say (they win, as everywhere else)."""
+    """The app's CDN_* config (`app_config`), under what the flags, CDNPUB_* variables
+    and [tool.cdnpub] say (they win, as everywhere else). A command that takes none of
+    the publish options (read-only ones, rollback) leaves them out: their absence is None."""
+    values = {**dict.fromkeys(PUBLISH), "distribution_id": None, **values}
     bucket = config.bucket or (LOCAL_BUCKET if values.get("local") else None)
     if not bucket:
         raise UserError(
@@ -255,8 +271,7 @@ _BUILD = tuple(name for name in BUILD if name != "url_path")
 @click.pass_context
 def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **values: Any) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = _config(app)
+    app, settings = app_config()
     result = app_build(app, settings, values, header_rules(ctx))
     print_warnings(result)
     target = settings.manifest
@@ -266,18 +281,14 @@ def build_command(ctx: click.Context, /, out: Path | None, as_json: bool, **valu
 
 
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = _config(app)
+    app, config = app_config()
     sources = static_sources(app, values["exclude"], config.manifest)  # before --local sets anything up
     settings, connection = publish_target(config, dict(values, dry_run=dry_run))
     result = app_build(app, config, values, rules, sources)
     # For the shrink guard: a folder that lost every file, or vanished (a missing blueprint's).
     folders = (*(s.sub for s in sources.sources), *(name for name, _ in sources.missing))
     settings = replace(settings, folders=folders, merged=sources.merged)
-    try:
-        run_publish(result, settings, connection, values["as_json"])
-    except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
-        raise err.named_by("CDN_BUCKET") from err
+    run_publish(result, settings, connection, values["as_json"])
 
 
 _FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)
@@ -309,10 +320,8 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes,
     and what the app's pages point at: CDN_DOMAIN and every key of CDN_MANIFEST
     (read-only). Exit 3 when a check fails, 4 when one could not be made."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = _config(app)
-    # publish_target reads the publish options too (doctor has none): their absence is None.
-    settings, connection = publish_target(config, {**dict.fromkeys(PUBLISH), **values})
+    _, config = app_config()
+    settings, connection = publish_target(config, values)
     # What the pages point at: CDN_DOMAIN (not with --local: the emulator's preview is
     # no alias of its distribution) and the keys CDN_MANIFEST names.
     pages = App(
@@ -324,13 +333,6 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     run_doctor(connection, settings.bucket, settings.prefix, settings.distribution_id, as_json, pages)
 
 
-def _read_target(values: dict[str, Any]) -> tuple[Settings, Connection]:
-    """CDN_BUCKET and CDN_PREFIX's bucket and prefix for a read-only command (it takes
-    no publish option: their absence is None)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return publish_target(_config(app), {**dict.fromkeys(PUBLISH), "distribution_id": None, **values})
-
-
 @cdn_cli.command("releases")
 @options(
     "limit", json_option("Print the releases as one JSON document ({\"releases\": [...]})."),
@@ -340,7 +342,7 @@ def releases_command(limit: int, as_json: bool, markdown: bool, **values: Any) -
     """List the releases published to CDN_BUCKET/CDN_PREFIX, newest first: files, size,
     what changed, which is live (read-only)."""
     form = form_of(as_json, markdown)
-    settings, connection = _read_target(values)
+    settings, connection = publish_target(app_config()[1], values)
     run_releases(connection, settings.bucket, settings.prefix, limit, form)
 
 
@@ -358,11 +360,11 @@ def diff_command(
     """What publishing the app's static folders would change against the live release,
     per file, the biggest growth first; with --no-build (or --to), between two releases."""
     form = form_of(as_json, markdown)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings, connection = _read_target(values)
+    app, config = app_config()
+    settings, connection = publish_target(config, values)
     result = None
     if with_build and to_release is None:
-        result = app_build(app, _config(app), values, header_rules(ctx))
+        result = app_build(app, config, values, header_rules(ctx))
         print_warnings(result)
     run_diff(connection, settings.bucket, settings.prefix, result, from_release, to_release, form)
 
@@ -374,8 +376,7 @@ def rollback_command(release: str | None, **values: Any) -> None:
     """Make an earlier release of CDN_BUCKET/CDN_PREFIX live again: RELEASE (its id, or a
     unique prefix of it; default: the release before the live one); its manifest is
     written where CDN_MANIFEST says, for the app that matches it. Never deletes."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    target, connection = publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), **values})
+    target, connection = publish_target(app_config()[1], values)
     settings = rollback_settings(
         values,
         bucket=target.bucket,
@@ -383,7 +384,11 @@ def rollback_command(release: str | None, **values: Any) -> None:
         distribution_id=target.distribution_id,
         manifest=target.manifest,
     )
-    try:
-        run_rollback(replace(settings, cdn_domain=target.cdn_domain), connection, release, values["as_json"])
-    except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
-        raise err.named_by("CDN_BUCKET") from err
+    # CDN_MANIFEST is the app's own file: written even when the release is live already.
+    run_rollback(
+        replace(settings, cdn_domain=target.cdn_domain),
+        connection,
+        release,
+        values["as_json"],
+        manifest_named=True,
+    )

@@ -18,6 +18,7 @@ from typing import Any
 
 from cdnpub.errors import UserError
 from cdnpub.sync.release import Provenance, Release, Restores
+from cdnpub.text import plural
 
 
 class Change(Enum):
@@ -171,9 +172,21 @@ def pick(record_ids: Sequence[str], wanted: str) -> int:
         raise UserError(f"{wanted!r} is not a release id (at least 4 hex digits, as `releases` prints it)")
     found = [i for i, rid in enumerate(record_ids) if rid.startswith(ref[:SHORT_ID])]
     if not found:
-        raise UserError(f"no release {wanted!r} in the bucket (`releases` lists them)")
+        raise UserError(_none_named(wanted, record_ids))
     named = sorted({record_ids[i] for i in found})
     if len(named) > 1:
         listed = ", ".join(named[:5]) + (f", ... ({len(named) - 5} more)" if len(named) > 5 else "")
         raise UserError(f"{wanted!r} names {len(named)} releases ({listed}): give more of its id")
     return found[0]
+
+
+def _none_named(wanted: str, record_ids: Sequence[str]) -> str:
+    """No record names `wanted`: a typo, or a release pruned (its record goes with it, so it
+    looks like a typo unless the line says how far back the records go)."""
+    if not record_ids:
+        return f"no release {wanted!r}: nothing was published there"
+    return (
+        f"no release {wanted!r} among the {plural(len(record_ids), 'release record')} of the prefix "
+        f"(a release pruned by --prune-older-than goes with its record; the oldest still there is "
+        f"{record_ids[-1]}; `releases` lists them)"
+    )

@@ -43,7 +43,7 @@ from cdnpub.sync.publish import (
     owes_nothing,
     stage,
 )
-from cdnpub.sync.records import record_of, record_short_id, release_at
+from cdnpub.sync.records import first_published, record_of, record_short_id, release_at
 from cdnpub.sync.release import Release
 from cdnpub.sync.rollback import Known, rollback_plan, shrink_of, sources, target_index
 from cdnpub.sync.settings import Settings
@@ -183,7 +183,7 @@ def _prepare(
         index = 0
     else:
         index = target_index([record_short_id(r.key) for r in newest_first], wanted)
-    target = release_at(store, prefix, newest_first, index, warn, wanted)
+    target = first_published(release_at(store, prefix, newest_first, index, warn, wanted), newest_first)
     # Live already, and nothing owed: nothing to do. A lease still held (a publish or
     # rollback stopped half-way, invalidations owed) is settled first, as a publish does.
     repair = live is not None and target.id == live.id

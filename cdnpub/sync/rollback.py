@@ -115,7 +115,9 @@ def rollback_plan(
                 invalidate.append(key)  # a URL that served other bytes or headers
     if missing:
         raise pruned(bucket, target, sorted(set(missing)))
-    restores = target.restores or Restores(target.id, target.created)
+    # When the release was first published: the oldest time its records say (restore.py).
+    first = min([target.created, *([target.restores.created] if target.restores else [])])
+    restores = Restores(target.id, first)
     release = target
     if not repair:
         created = after_newest(newest_key, now).replace(microsecond=0)
