@@ -150,19 +150,22 @@ def remote_count(client: Any, bucket: str) -> int:
 
 def expected_puts(before: Mapping[str, Any], after: Mapping[str, Any]) -> int:
     """What a one-percent change should upload: each asset whose fingerprinted key is new,
-    its plain copy when its bytes changed, one release record, and (when a plain copy the
-    last release served changes) the marker of live URLs about to change, written first."""
+    its plain copy when its bytes changed, one release record, and the lease's three
+    writes (taken beside the first reads, marked beside the fingerprinted phase with the
+    keys this publish writes, freed by a finish note beside the record: no distribution
+    here, so nothing is owed after it)."""
     old, new = before["assets"], after["assets"]
-    puts = 1
-    live_changed = False
+    puts = 1 + LEASE_PUTS
     for path, entry in new.items():
         prior = old.get(path)
         if prior is None or prior["key"] != entry["key"]:
             puts += 1
         if entry["plain_key"] and (prior is None or prior["sha256"] != entry["sha256"]):
             puts += 1
-            live_changed = live_changed or prior is not None
-    return puts + live_changed
+    return puts
+
+
+LEASE_PUTS = 3  # take, mark, finish note (sync/lease.py)
 
 
 def without_plain_copies(tree: Tree, tool: Tool, endpoint: str, counter: RequestCounter, work: Path) -> Run:

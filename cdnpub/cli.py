@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from cdnpub import __version__
 from cdnpub.aws.clients import Connection
@@ -24,7 +25,7 @@ from cdnpub.build.fingerprint import build, from_build
 from cdnpub.build.model import Build, Source
 from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
-from cdnpub.commands.check import check_build, check_target
+from cdnpub.commands.check import check_build, check_target, raise_if_missing
 from cdnpub.commands.local import local_command
 from cdnpub.commands.options import (
     BUILD,
@@ -32,6 +33,8 @@ from cdnpub.commands.options import (
     DOCTOR_DISTRIBUTION_ID,
     DOCTOR_JSON,
     PUBLISH,
+    ROLLBACK,
+    ROLLBACK_MANIFEST,
     distribution_id_option,
     header_rules,
     json_option,
@@ -40,6 +43,7 @@ from cdnpub.commands.options import (
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build, run_face
 from cdnpub.commands.releases import form_of, run_diff, run_releases
+from cdnpub.commands.rollback import rollback_settings, run_rollback
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, connection, publish_settings
 from cdnpub.doctor.model import App
@@ -102,8 +106,7 @@ def build_command(
     print_warnings(result)
     checked = check_build(result, connection(values), target[0]) if target else None
     report_build(result, manifest, out, written, as_json, checked)
-    if checked is not None:
-        checked.raise_if_missing()
+    raise_if_missing(checked)
 
 
 @cli.command("publish")
@@ -296,3 +299,30 @@ def diff_command(
         result = run_build(static_dir, prefix, values, header_rules(ctx))
         print_warnings(result)
     run_diff(connection(values), bucket, prefix, result, from_release, to_release, form)
+
+
+@cli.command("rollback")
+@click.argument("destination", metavar="s3://BUCKET[/PREFIX]")
+@click.argument("release", metavar="[RELEASE]", required=False)
+@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", ROLLBACK_MANIFEST, "debug")
+def rollback_command(destination: str, release: str | None, **values: Any) -> None:
+    """Make an earlier release of s3://BUCKET[/PREFIX] live again: RELEASE (its id as
+    `releases` prints it, or a unique prefix of 4 digits or more; default: the release
+    before the live one). Restores its plain-name copies and headers, writes a new record,
+    invalidates what changed, writes its manifest for the app; never deletes."""
+    bucket, prefix = parse_s3_url(destination)
+    if values["local"]:
+        values.update(
+            local_target(bucket, values["endpoint_url"], values["distribution_id"], not values["dry_run"])
+        )
+    settings = rollback_settings(
+        values,
+        bucket=bucket,
+        prefix=prefix or "static",
+        distribution_id=values["distribution_id"],
+        manifest=values["manifest"],
+    )
+    # The default ./cdnpub-manifest.json may be another app's: a rollback that changed
+    # nothing writes only a manifest the user named (flag, CDNPUB_MANIFEST, [tool.cdnpub]).
+    named = click.get_current_context().get_parameter_source("manifest") is not ParameterSource.DEFAULT
+    run_rollback(settings, connection(values), release, values["as_json"], manifest_named=named)

@@ -33,6 +33,7 @@ from cdnpub.build.model import (
     fingerprinted_pattern,
     hashed_name,
     keeps_name,
+    mounts,
     unhashed_match,
 )
 from cdnpub.build.modulegraph import module_graph
@@ -64,7 +65,7 @@ def build(sources: Sequence[Source], options: BuildOptions = DEFAULT_OPTIONS) ->
     if not nodes:
         folders = ", ".join(s.scan.root for s in sources)
         raise UserError(f"no files to publish in {folders} (empty, or everything is ignored)")
-    by_url = sorted(sources, key=lambda s: len(s.url_path), reverse=True)
+    by_url = mounts(sources)
     if options.progress is not None:
         options.progress.start(len(nodes), sum(n.file.size for n in nodes.values()))
     found: dict[str, list[str]] = {}  # warnings by node, reported in node order

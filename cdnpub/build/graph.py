@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from cdnpub.build.model import Source
+from cdnpub.build.model import Mount, Source
 from cdnpub.build.references import (
     JS_TAIL_BYTES,
     Span,
@@ -66,7 +66,7 @@ def graph_nodes(sources: Sequence[Source]) -> dict[str, Node]:
     return nodes
 
 
-def find_references(node: Node, nodes: dict[str, Node], by_url: list[Source], sheet: list[Span]) -> list[str]:
+def find_references(node: Node, nodes: dict[str, Node], by_url: list[Mount], sheet: list[Span]) -> list[str]:
     """Record the node's references to other files (none for a file that keeps its name:
     it is published as it is); the warnings about those that point at nothing."""
     warnings: list[str] = []
@@ -86,10 +86,7 @@ def find_references(node: Node, nodes: dict[str, Node], by_url: list[Source], sh
         if target is None:
             continue
         if target not in nodes:
-            warnings.append(
-                f"{node.file.fs_path}: {raw!r} points to /{target_url(raw, node)}, "
-                "which is not in the static folder"
-            )
+            warnings.append(_missing(raw, node, target, nodes, by_url))
             continue
         if node.kept and "+" in url_text(raw).split("?", 1)[0].split("#", 1)[0]:
             warnings.append(
@@ -121,6 +118,36 @@ def uncertain_invalidations(nodes: dict[str, Node]) -> list[str]:
     ]
 
 
+def _missing(raw: str, node: Node, target: str, nodes: dict[str, Node], by_url: list[Mount]) -> str:
+    """The warning for a reference to no file of the build, naming what it was resolved
+    against: a relative one within the file's own static folder (as on the CDN, where each
+    folder has a key prefix of its own), so the local URL, which a blueprint may share with
+    the app (no url_prefix, pallets/flask#348), is no proof of a file; if another folder
+    serves that URL locally, say so."""
+    where = f"{node.file.fs_path}: {raw!r}"
+    if not _relative_inside(raw, node):
+        return f"{where} points to /{target_url(raw, node)}, which is not in the static folder"
+    root = node.source.scan.root
+    inside = target.removeprefix(node.source.sub + "/") if node.source.sub else target
+    line = f"{where} points to {inside}, which is not in the static folder {printable(root)}"
+    local = "/" + target_url(raw, node)
+    for mount in by_url:
+        base = "/" + mount.url_path.strip("/")
+        rest = local.lstrip("/") if base == "/" else local.removeprefix(base + "/")
+        other = nodes.get(join_key(mount.sub, rest)) if rest != local else None
+        if mount.source is not node.source and other is not None:
+            return (
+                f"{line} (locally its URL {local} serves {other.file.fs_path}, another static "
+                "folder's file; a relative reference resolves within its own folder, as on the CDN)"
+            )
+    return line
+
+
+def _relative_inside(raw: str, node: Node) -> bool:
+    """A relative reference that stays within the file's own static folder."""
+    return not reference_path(raw)[0].startswith("/") and _stays_inside(raw, node)
+
+
 def _stays_inside(raw: str, node: Node) -> bool:
     """A relative reference that climbs out of the static folder (and maybe back in, by
     the folder's URL name) is only right where that name is the same: not on the CDN."""
@@ -144,7 +171,7 @@ def target_url(raw: str, node: Node) -> str:
     return posixpath.normpath(posixpath.join("/" + posixpath.dirname(node.url), ref)).lstrip("/")
 
 
-def _resolve(raw: str, node: Node, by_url: list[Source]) -> str | None:
+def _resolve(raw: str, node: Node, by_url: list[Mount]) -> str | None:
     """The logical path a reference points to, or None when it is not ours to rewrite."""
     text = url_text(raw)
     if not text or _SKIP.match(text) or text.startswith("?"):
@@ -158,13 +185,16 @@ def _resolve(raw: str, node: Node, by_url: list[Source]) -> str | None:
         if inside != ".." and not inside.startswith("../"):
             return join_key(node.source.sub, inside)
     url = "/" + target_url(raw, node)
-    for source in by_url:
-        base = "/" + source.url_path.strip("/")
+    for mount in by_url:
+        base = "/" + mount.url_path.strip("/")
         if base == "/":
-            return join_key(source.sub, url)
+            return join_key(mount.sub, url)
         if url.startswith(base + "/"):
-            return join_key(source.sub, url[len(base) + 1 :])
-    return url.lstrip("/")  # outside every static folder: reported as missing
+            return join_key(mount.sub, url[len(base) + 1 :])
+    # Outside every static folder: reported as missing. Kept root-relative, so that it can
+    # never be taken for the app's logical path of the same name (/img/x.png is no
+    # /static/img/x.png).
+    return url
 
 
 def _tail(f: SourceFile) -> bytes:

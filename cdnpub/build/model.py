@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from cdnpub.build.scan import LeftOut, Scan
 from cdnpub.errors import UserError
 from cdnpub.manifest import DEFAULT_JS_MODULES, ModuleImports
 from cdnpub.text import printable
+from cdnpub.urls import join_key
 
 HASH_LENGTH = 10
 
@@ -106,6 +107,27 @@ class Source:
     scan: Scan
     url_path: str = "/static"  # local URL of the folder, for root-relative references
     sub: str = ""  # sub-prefix of its keys (a blueprint's name), "" for the app
+    # Other local URLs of folders inside this one (a blueprint whose static folder lies in
+    # the app's): (URL path, the folder's path inside this one), so that a root-relative
+    # reference through that URL finds the one file published.
+    aliases: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A local URL path under which a source's files (from `inside` on) are served."""
+
+    url_path: str
+    sub: str  # the logical prefix those files have (join_key(source.sub, inside))
+    source: Source
+
+
+def mounts(sources: Sequence[Source]) -> list[Mount]:
+    """Every URL path of the sources (their own and their aliases), longest first: the
+    order a root-relative reference is matched in."""
+    found = [Mount(s.url_path, s.sub, s) for s in sources]
+    found += [Mount(url, join_key(s.sub, inside), s) for s in sources for url, inside in s.aliases]
+    return sorted(found, key=lambda m: len(m.url_path), reverse=True)
 
 
 class BuildProgress(Protocol):

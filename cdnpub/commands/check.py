@@ -49,10 +49,11 @@ class Check:
             "publish uploads them and writes the manifest the app should ship"
         )
 
-    def raise_if_missing(self) -> None:
-        """After the report: missing keys end the command with exit 3 (a check failed)."""
-        if self.missing:
-            raise ChecksFailed(self.line())
+
+def raise_if_missing(check: Check | None) -> None:
+    """After the report: missing keys end the command with exit 3 (a check failed)."""
+    if check is not None and check.missing:
+        raise ChecksFailed(check.line())
 
 
 def check_target(url: str, prefix: str) -> tuple[str, str]:

@@ -3,9 +3,8 @@ each option with its help, default and CDNPUB_* variable, and the Settings they 
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,7 +12,7 @@ import click
 
 from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN
 from cdnpub.build.rules import Rule
-from cdnpub.commands.config import PYPROJECT, default_map, read_table, rules_from
+from cdnpub.commands.config import PYPROJECT, check_table, default_map, read_table, rules_from
 from cdnpub.commands.output import debug_callback
 from cdnpub.commands.releases import DEFAULT_LIMIT
 from cdnpub.commands.types import FINGERPRINTED_PATTERN, TEXT, EndpointURL, Finite, Folder
@@ -25,7 +24,6 @@ from cdnpub.sync.invalidation import DEFAULT_THRESHOLD
 from cdnpub.sync.lease import DEFAULT_LEASE_WAIT
 from cdnpub.sync.plan import DEFAULT_MAX_DELETE
 from cdnpub.sync.settings import DEFAULT_JOBS
-from cdnpub.text import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -268,6 +266,42 @@ PUBLISH = (
 )  # fmt: skip
 
 
+def worded(name: str, help: str) -> Callable[[F], F]:
+    """The option `name`, defined once above (its flag, type, default and variable), with
+    the help of the command that takes it: a rollback copies, it does not upload."""
+
+    def decorate(f: F) -> F:
+        decorated: Any = _OPTIONS[name](f)
+        decorated.__click_params__[-1].help = help  # click.option appends its Option
+        return decorated  # type: ignore[no-any-return]
+
+    return decorate
+
+
+# `rollback`'s own (publish's that apply to it: no build, no prune, never a delete), worded
+# for a rollback where publish's help would say "upload" or "publish".
+ROLLBACK = (
+    "dry_run",
+    worded("jobs", "Concurrent server-side copies (a rollback uploads nothing)."),
+    "as_json",
+    worded("allow_shrink", "Roll back even when the release drops more than half of the paths the live "
+           "release serves, or all of one static folder's (a mistake, usually: the wrong release)."),
+    "wait", "wait_timeout", "invalidate_threshold",
+    worded("lease_wait", "While another publish, prune or rollback holds the prefix, wait this long, "
+           "then exit 75."),
+    worded("lease", "Hold the prefix's lease with conditional writes (one publish or rollback at a "
+           "time). --no-lease: for stores without conditional writes."),
+)  # fmt: skip
+
+
+# `cdnpub rollback --manifest`, worded for it.
+ROLLBACK_MANIFEST = worded(
+    "manifest",
+    "Where to write the manifest of the release made live (once the bucket serves it; when "
+    "nothing changed, only a file named here, by CDNPUB_MANIFEST or [tool.cdnpub]).",
+)
+
+
 def option_names(group: click.Group) -> dict[str, set[str]]:
     return {
         name: {p.name for p in cmd.params if p.name and isinstance(p, click.Option)}
@@ -311,53 +345,6 @@ def _params(name: str) -> list[click.Parameter]:
 
     decorated: Any = _OPTIONS[name](holder)
     return list(getattr(decorated, "__click_params__", []))
-
-
-def check_table(table: Mapping[str, Any], groups: Sequence[click.Group], origin: str) -> None:
-    """Each key of [tool.cdnpub] against the option it sets: its TOML type (a flag takes
-    true/false, a number a number, a repeatable option an array), then its value as the
-    flag's would be checked. `prune_older_than = false` is no 0, `manifest = {...}` no name."""
-    params: dict[str, click.Option] = {}
-    for group in groups:
-        for cmd in group.commands.values():
-            for p in cmd.params:
-                if isinstance(p, click.Option) and p.name:
-                    params.setdefault(p.name, p)
-    for key, value in table.items():
-        param = params.get(key.replace("-", "_"))
-        if param is None:
-            continue  # `rules`, or a typo that default_map reports
-        where = f"{origin}: [tool.cdnpub] {key} = {printable(_toml(value))}"
-        expected, ok = _toml_type(param, value)
-        if not ok:
-            raise UserError(f"{where}: must be {expected}")
-        try:
-            for item in value if param.multiple else [value]:
-                param.type.convert(item, param, None)
-        except click.BadParameter as err:
-            raise UserError(f"{where}: {err.format_message()}") from None
-        except UserError as err:
-            raise UserError(f"{where}: {err}") from None
-
-
-def _toml_type(param: click.Option, value: Any) -> tuple[str, bool]:
-    if param.is_flag:
-        return "true or false", isinstance(value, bool)
-    if param.multiple:
-        return "an array of strings", isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if isinstance(param.type, click.IntRange) or param.type is click.INT:
-        return "a whole number", isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(param.type, click.FloatRange) or param.type is click.FLOAT:
-        return "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
-    return "a string", isinstance(value, str)
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)
 
 
 def options(*names: str | Callable[[Any], Any]) -> Callable[[F], F]:

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -99,6 +100,9 @@ def _entry_doc(e: Entry) -> dict[str, Any]:
         "cdnpub": e.provenance.version,
         "folders": None if e.folders is None else list(e.folders),
         "changes": since,
+        "restores": None
+        if e.restores is None
+        else {"id": e.restores.id, "created": e.restores.created.strftime("%Y-%m-%dT%H:%M:%SZ")},
     }
 
 
@@ -109,28 +113,62 @@ def _change_text(d: Diff | None) -> str:
 
 
 def _row(e: Entry) -> list[str]:
+    """The fields of a release, in _HEAD's order; its `live` column marks a rollback's record
+    (ROLLBACK_MARK) in every form."""
     created = e.created.strftime("%Y-%m-%d %H:%M:%SZ")
     revision = (e.provenance.revision or "")[:SHORT_ID]
+    live = ("live" if e.live else "") + (ROLLBACK_MARK if e.restores is not None else "")
     return [e.id[:SHORT_ID], created, str(e.files), human_size(e.bytes), _change_text(e.since),
-            "live" if e.live else "", revision, e.provenance.run or ""]  # fmt: skip
+            live, revision, e.provenance.run or ""]  # fmt: skip
 
 
 _HEAD = ["id", "created", "files", "size", "change", "live", "revision", "run"]
 
 
+# A terminal table fits 80 columns: the run's URL (in the log lines, the Markdown and the
+# JSON) is left out, the revision cut to 7 hex digits (git's short form), the time to the
+# minute, no rules between columns (rich spends 3 columns on each), and the change may
+# wrap between its words: a row stays readable at any width.
+_TABLE_HEAD = ("id", "created", "files", "size", "change", "live", "rev")
+
+
+REVISION_SHORT = 7
+
+
+ROLLBACK_MARK = "↩"  # a record a rollback wrote (the table's caption says so)
+
+
+def _table_row(e: Entry) -> list[str]:
+    row = _row(e)
+    created = e.created.strftime("%Y-%m-%d %H:%M")
+    return [*row[:1], created, *row[2:6], row[6][:REVISION_SHORT]]
+
+
+def _legend(shown: Sequence[Entry]) -> str | None:
+    if any(e.restores is not None for e in shown):
+        return f"{ROLLBACK_MARK}: written by a rollback (the same files as the earlier release)"
+    return None
+
+
 def releases_table(shown: Sequence[Entry], bucket: str, prefix: str) -> Table:
-    table = Table(title=cell(f"Releases of s3://{bucket}/{prefix}"))
-    for name in _HEAD:
-        table.add_column(name, no_wrap=name != "run", overflow="fold")
+    caption = _legend(shown)
+    table = Table(
+        title=cell(f"Releases of s3://{bucket}/{prefix}"), caption=caption,
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
+    )  # fmt: skip
+    for name in _TABLE_HEAD:
+        right = name in ("files", "size")
+        table.add_column(name, no_wrap=name != "change", justify="right" if right else "left")
     for e in shown:
-        table.add_row(*map(cell, _row(e)))
+        table.add_row(*map(cell, _table_row(e)))
     return table
 
 
 def releases_lines(shown: Sequence[Entry], bucket: str, prefix: str) -> list[str]:
     if not shown:
         return [f"no release in s3://{bucket}/{prefix}"]
-    return ["  ".join(v for v in _row(e) if v) for e in shown]
+    # Every field, "-" for an empty one: a column is the same field on every line.
+    return ["  ".join(v or "-" for v in _row(e)) for e in shown]
 
 
 def releases_markdown(shown: Sequence[Entry], bucket: str, prefix: str) -> list[str]:
@@ -142,7 +180,8 @@ def releases_markdown(shown: Sequence[Entry], bucket: str, prefix: str) -> list[
         row = _row(e)
         row[0], row[6] = f"`{row[0]}`", f"`{row[6]}`" if row[6] else ""
         lines.append("| " + " | ".join(_md(v) if i not in (0, 6) else v for i, v in enumerate(row)) + " |")
-    return lines
+    legend = _legend(shown)
+    return [*lines, "", legend] if legend else lines
 
 
 # -- diff -------------------------------------------------------------------------------

@@ -96,6 +96,15 @@ class Sample:
     head: Mapping[str, Any] | None  # HeadObject's answer (and "sha256" if read); None: missing
 
 
+class Unfinished(str, Enum):
+    """What the prefix's lease (or an older version's marker) says of the last writer."""
+
+    NONE = "none"  # free: the last publish or rollback ended
+    RUNNING = "running"  # a publish or rollback holds the lease now
+    HALF_DONE = "half-done"  # one stopped half-way: the next publish repairs it
+    OWED = "owed"  # its record landed, its CloudFront invalidation did not
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
     """What the bucket holds under the prefix, as far as doctor reads it."""
@@ -103,7 +112,8 @@ class Published:
     record_key: str | None = None  # the newest release record's key; None: nothing published
     records: Mapping[str, ObjectRecord] | None = None  # its objects; None: unreadable
     record_error: str = ""
-    pending: bool = False  # a half-done publish's marker is present
+    unfinished: Unfinished = Unfinished.NONE
+    holder: str = ""  # who holds or held the lease (Lease.describe), when it is not free
     samples: tuple[Sample, ...] = ()
 
 

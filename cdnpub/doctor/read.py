@@ -12,6 +12,7 @@ import hashlib
 import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,9 +26,11 @@ from cdnpub.aws.s3 import s3_errors
 from cdnpub.doctor.checks import run_checks
 from cdnpub.doctor.documents import behavior_for, bucket_origins, parse_policy, probe_path
 from cdnpub.doctor.model import App, Diagnosis, Published, Sample, SetUp
+from cdnpub.doctor.unfinished import judge, lease_to_read
 from cdnpub.errors import RemoteError, UserError
 from cdnpub.manifest import read as read_manifest
-from cdnpub.sync.layout import is_record_key, pending_key, releases_prefix
+from cdnpub.sync.layout import is_record_key, meta_prefix
+from cdnpub.sync.plan import RemoteObject
 from cdnpub.sync.release import MAX_RECORD_BYTES, loads
 
 T = TypeVar("T")
@@ -279,27 +282,31 @@ def _config_of(cloudfront: Any, name: str, api: str, policy_id: str) -> Callable
 
 
 def _published(s3: Any, bucket: str, prefix: str, reader: _Reader) -> Published | None:
-    start = releases_prefix(prefix)
+    start = meta_prefix(prefix)
 
-    def listing() -> list[str]:
-        keys = []
+    def listing() -> dict[str, RemoteObject]:
+        found = {}
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=start):
-            keys += [str(o["Key"]) for o in page.get("Contents", [])]
-        return keys
+            for o in page.get("Contents", []):
+                key = str(o["Key"])
+                found[key] = RemoteObject(key, int(o["Size"]), str(o["ETag"]).strip('"'), o["LastModified"])
+        return found
 
-    keys = reader.read("published", "s3:ListBucket", listing)
-    if keys is None:
+    listed = reader.read("published", "s3:ListBucket", listing)
+    if listed is None:
         return None
-    records = sorted(k for k in keys if is_record_key(k, prefix))
-    marker = pending_key(prefix)
-    pending = reader.read(
-        "published",
-        "s3:GetObject",
-        lambda: s3.head_object(Bucket=bucket, Key=marker) is not None,
-        absent=False,
-    )
+    records = sorted(k for k in listed if is_record_key(k, prefix))
+    lease = lease_to_read(listed, prefix)
+    data = None
+    if lease is not None:
+        data = reader.read(
+            "published", "s3:GetObject", lambda: s3.get_object(Bucket=bucket, Key=lease)["Body"].read(1 << 20)
+        )
+    where = f"s3://{bucket}/{lease or ''}"
+    unfinished, holder = judge(listed, prefix, data, where, datetime.now(timezone.utc))
+    base = Published(unfinished=unfinished, holder=holder)
     if not records:
-        return Published(pending=bool(pending))
+        return base
     newest = records[-1]
     # At most one byte past the limit: release.loads refuses a larger record unread.
     data = reader.read(
@@ -308,18 +315,18 @@ def _published(s3: Any, bucket: str, prefix: str, reader: _Reader) -> Published 
         lambda: s3.get_object(Bucket=bucket, Key=newest)["Body"].read(MAX_RECORD_BYTES + 1),
     )
     if data is None:
-        return Published(record_key=newest, record_error="access denied", pending=bool(pending))
+        return replace(base, record_key=newest, record_error="access denied")
     try:
         release = loads(data, f"s3://{bucket}/{newest}")
     except UserError as err:
-        return Published(record_key=newest, record_error=str(err), pending=bool(pending))
+        return replace(base, record_key=newest, record_error=str(err))
     plain = sorted(k for k, r in release.objects.items() if r.plain)
     step = max(1, len(plain) // SAMPLE_SIZE)
     samples = []
     for key in plain[::step][:SAMPLE_SIZE]:
         head = reader.read("published", "s3:GetObject", _sample(s3, bucket, key, release.objects[key].size))
         samples.append(Sample(key, release.objects[key], head))
-    return Published(newest, release.objects, "", bool(pending), tuple(samples))
+    return replace(base, record_key=newest, records=release.objects, samples=tuple(samples))
 
 
 def _sample(s3: Any, bucket: str, key: str, size: int) -> Callable[[], dict[str, Any]]:

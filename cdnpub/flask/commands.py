@@ -1,5 +1,6 @@
-"""`flask cdn build | plan | publish | doctor`: the release step with settings from the app's
-config, every static folder of the app and its blueprints in one release.
+"""`flask cdn build | plan | publish | doctor | releases | diff | rollback`: the release
+step with settings from the app's config, every static folder of the app and its
+blueprints in one release.
 
 Registered through the `flask.commands` entry point, so any app gets them:
 `flask --app myapp cdn publish`.
@@ -22,13 +23,15 @@ from cdnpub.build.fingerprint import build, from_build
 from cdnpub.build.model import Build, Source
 from cdnpub.build.rules import Rule
 from cdnpub.build.scan import scan
-from cdnpub.commands.check import check_build
+from cdnpub.commands.check import check_build, raise_if_missing
+from cdnpub.commands.config import PYPROJECT, read_table
 from cdnpub.commands.options import (
     BUILD,
     CONNECTION,
     DOCTOR_DISTRIBUTION_ID,
     DOCTOR_JSON,
     PUBLISH,
+    ROLLBACK,
     distribution_id_option,
     header_rules,
     json_option,
@@ -37,18 +40,32 @@ from cdnpub.commands.options import (
 )
 from cdnpub.commands.output import ExpectedErrors, print_warnings, report_build
 from cdnpub.commands.releases import form_of, run_diff, run_releases
+from cdnpub.commands.rollback import rollback_settings, run_rollback
 from cdnpub.commands.run import local_target, run_doctor, run_publish
 from cdnpub.commands.values import build_options, publish_settings
 from cdnpub.doctor.model import App
 from cdnpub.errors import NoSuchBucket, UserError
+from cdnpub.flask.folders import merged_into, resolved
 from cdnpub.flask.importmap import unresolved
 from cdnpub.flask.settings import AppSettings, app_settings, writing_manifest
+from cdnpub.flask.shared import agreed, shared_values
 from cdnpub.local.provision import LOCAL_BUCKET
 from cdnpub.manifest import write
 from cdnpub.sync.settings import Settings, check_bucket, check_prefix
 
 
-class _CdnGroup(ExpectedErrors, AppGroup):
+class _BucketOfTheConfig(AppGroup):
+    """A bucket that does not exist was named by the app's CDN_BUCKET (every command of
+    the group), not by an s3:// URL: the error says so, for every command at once."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NoSuchBucket as err:
+            raise err.named_by("CDN_BUCKET") from err
+
+
+class _CdnGroup(ExpectedErrors, _BucketOfTheConfig):
     def invoke(self, ctx: click.Context) -> Any:
         # The app loads (lazily, in the command) without the manifest these commands write.
         token = writing_manifest.set(True)
@@ -59,6 +76,18 @@ class _CdnGroup(ExpectedErrors, AppGroup):
 
     def prepare(self, ctx: click.Context) -> None:
         load_config(ctx, self, _REFUSED)  # [tool.cdnpub] as for `cdnpub`
+        ctx.meta[_SHARED] = shared_values(read_table(Path(PYPROJECT)), PYPROJECT)
+
+
+_SHARED = "cdnpub.flask.shared"  # ctx.meta: [tool.cdnpub] / CDNPUB_* prefix and manifest
+
+
+def app_config() -> tuple[Flask, AppSettings]:
+    """The current app and its CDN_* config, with the prefix and manifest `cdnpub` would
+    take (shared.py): every command reads the config here, and its bucket, prefix and
+    manifest through `publish_target` from this, so none can miss [tool.cdnpub]."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app, agreed(app, app_settings(app), click.get_current_context().meta.get(_SHARED, {}))
 
 
 # What `cdnpub` takes and `flask cdn` cannot use: the app says it.
@@ -83,6 +112,7 @@ class AppFolders:
 
     sources: tuple[Source, ...]
     missing: tuple[tuple[str, str], ...] = ()  # (blueprint name, the folder it declares)
+    merged: tuple[str, ...] = ()  # blueprints whose folder is published as part of another
 
     @property
     def warnings(self) -> list[str]:
@@ -92,6 +122,23 @@ class AppFolders:
         ]
 
 
+def _aliases(sub: str, merged: dict[str, str], urls: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The URL paths of the folders merged into the folder `sub` publishes (a blueprint's
+    static folder inside the app's), with where each lies inside it: a root-relative
+    reference through such a URL is a reference to the one file published. A merged
+    folder's logical prefix starts with its owner's name (merged_into), "" for the app."""
+    owners = {s for s in urls if s and s not in merged}
+
+    def owner(logical: str) -> str:
+        return next((o for o in owners if logical == o or logical.startswith(f"{o}/")), "")
+
+    found = []
+    for name, logical in sorted(merged.items()):
+        if owner(logical) == sub:
+            found.append((urls[name], logical.removeprefix(sub).lstrip("/") if sub else logical))
+    return tuple(found)
+
+
 def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | None = None) -> AppFolders:
     """The app's static folder and each blueprint's, with the URL path Flask serves it
     at (for root-relative references: APPLICATION_ROOT + the static rule, as Flask builds
@@ -99,8 +146,9 @@ def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | Non
     `<name>.static` endpoint uses, dotted for nested blueprints); and the warnings about
     the blueprints whose declared static folder does not exist (left out: Flask serves
     such an app fine, and a library's blueprint is not the user's to fix). The `manifest`
-    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside)."""
-    sources: list[Source] = []
+    is never one of the files it describes (`static_folder=""`, a CDN_MANIFEST inside).
+    A folder declared twice, or inside another, is published once (cdnpub/flask/folders.py)."""
+    found: list[tuple[str, str, str]] = []  # (sub, folder, url_path)
     missing: list[tuple[str, str]] = []
     root = _application_root(app)
     own = () if manifest is None else (manifest,)
@@ -122,11 +170,17 @@ def static_sources(app: Flask, exclude: Sequence[str] = (), manifest: Path | Non
             whose = "the app's" if owner is app else f"the blueprint {sub!r}: its"
             why = "is not a folder" if Path(folder).exists() else "does not exist"
             raise UserError(f"{whose} static_folder {folder} {why}")
-        url_path = root + rule.rule.removesuffix("/<path:filename>") or "/"
-        sources.append(Source(scan(folder, exclude, own), url_path=url_path, sub=sub))
-    if not sources:
+        found.append((sub, str(folder), root + rule.rule.removesuffix("/<path:filename>") or "/"))
+    if not found:
         raise UserError(f"the app {app.name!r} has no static folder to publish")
-    return AppFolders(tuple(sorted(sources, key=lambda s: s.sub)), tuple(missing))
+    merged = merged_into({sub: resolved(folder) for sub, folder, _ in found})
+    urls = {sub: url_path for sub, _, url_path in found}
+    sources = [
+        Source(scan(folder, exclude, own), url_path=url_path, sub=sub, aliases=_aliases(sub, merged, urls))
+        for sub, folder, url_path in sorted(found)
+        if sub not in merged
+    ]
+    return AppFolders(tuple(sources), tuple(missing), tuple(sorted(merged)))
 
 
 def _application_root(app: Flask) -> str:
@@ -170,8 +224,10 @@ def app_build(
 
 
 def publish_target(config: AppSettings, values: dict[str, Any]) -> tuple[Settings, Connection]:
-    """The app's CDN_* config, under what the flags, CDNPUB_* variables and
-    [tool.cdnpub] say (they win, as everywhere else)."""
+    """The app's CDN_* config (`app_config`), under what the flags, CDNPUB_* variables
+    and [tool.cdnpub] say (they win, as everywhere else). A command that takes none of
+    the publish options (read-only ones, rollback) leaves them out: their absence is None."""
+    values = {**dict.fromkeys(PUBLISH), "distribution_id": None, **values}
     bucket = config.bucket or (LOCAL_BUCKET if values.get("local") else None)
     if not bucket:
         raise UserError(
@@ -218,37 +274,27 @@ def build_command(
     ctx: click.Context, /, out: Path | None, as_json: bool, ask_bucket: bool, **values: Any
 ) -> None:
     """Fingerprint the static folders and write the manifest where CDN_MANIFEST says."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings = app_settings(app)
-    if ask_bucket and not settings.bucket:
-        raise UserError("--check-bucket asks CDN_BUCKET, which is not set in the app's config")
+    app, settings = app_config()
+    asked = publish_target(settings, values) if ask_bucket else None  # CDN_BUCKET, before the build
     result = app_build(app, settings, values, header_rules(ctx))
     print_warnings(result)
     target = settings.manifest
     written = export(result, out) if out else 0
     write(from_build(result), target)
-    checked = None
-    if ask_bucket and settings.bucket:
-        conn = Connection(*(values[k] or getattr(settings, k) for k in ("region", "profile", "endpoint_url")))
-        checked = check_build(result, conn, check_bucket(settings.bucket, "CDN_BUCKET"))
+    checked = check_build(result, asked[1], asked[0].bucket) if asked else None
     report_build(result, str(target), out, written, as_json, checked)
-    if checked is not None:
-        checked.raise_if_missing()
+    raise_if_missing(checked)
 
 
 def _run(rules: Sequence[Rule], dry_run: bool, **values: Any) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app_settings(app)
+    app, config = app_config()
     sources = static_sources(app, values["exclude"], config.manifest)  # before --local sets anything up
     settings, connection = publish_target(config, dict(values, dry_run=dry_run))
     result = app_build(app, config, values, rules, sources)
     # For the shrink guard: a folder that lost every file, or vanished (a missing blueprint's).
     folders = (*(s.sub for s in sources.sources), *(name for name, _ in sources.missing))
-    settings = replace(settings, folders=folders)
-    try:
-        run_publish(result, settings, connection, values["as_json"])
-    except NoSuchBucket as err:  # the app's config named it, not an s3:// URL
-        raise err.named_by("CDN_BUCKET") from err
+    settings = replace(settings, folders=folders, merged=sources.merged)
+    run_publish(result, settings, connection, values["as_json"])
 
 
 _FLAGS = (*(name for name in PUBLISH if name != "dry_run"), *CONNECTION, "local", "distribution_id", *_BUILD)
@@ -280,10 +326,8 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     """Check CDN_BUCKET and its CloudFront distribution against what publishing assumes,
     and what the app's pages point at: CDN_DOMAIN and every key of CDN_MANIFEST
     (read-only). Exit 3 when a check fails, 4 when one could not be made."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    config = app_settings(app)
-    # publish_target reads the publish options too (doctor has none): their absence is None.
-    settings, connection = publish_target(config, {**dict.fromkeys(PUBLISH), **values})
+    _, config = app_config()
+    settings, connection = publish_target(config, values)
     # What the pages point at: CDN_DOMAIN (not with --local: the emulator's preview is
     # no alias of its distribution) and the keys CDN_MANIFEST names.
     pages = App(
@@ -295,13 +339,6 @@ def doctor_command(as_json: bool, **values: Any) -> None:
     run_doctor(connection, settings.bucket, settings.prefix, settings.distribution_id, as_json, pages)
 
 
-def _read_target(values: dict[str, Any]) -> tuple[Settings, Connection]:
-    """CDN_BUCKET and CDN_PREFIX's bucket and prefix for a read-only command (it takes
-    no publish option: their absence is None)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return publish_target(app_settings(app), {**dict.fromkeys(PUBLISH), "distribution_id": None, **values})
-
-
 @cdn_cli.command("releases")
 @options(
     "limit", json_option("Print the releases as one JSON document ({\"releases\": [...]})."),
@@ -311,7 +348,7 @@ def releases_command(limit: int, as_json: bool, markdown: bool, **values: Any) -
     """List the releases published to CDN_BUCKET/CDN_PREFIX, newest first: files, size,
     what changed, which is live (read-only)."""
     form = form_of(as_json, markdown)
-    settings, connection = _read_target(values)
+    settings, connection = publish_target(app_config()[1], values)
     run_releases(connection, settings.bucket, settings.prefix, limit, form)
 
 
@@ -329,10 +366,35 @@ def diff_command(
     """What publishing the app's static folders would change against the live release,
     per file, the biggest growth first; with --no-build (or --to), between two releases."""
     form = form_of(as_json, markdown)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    settings, connection = _read_target(values)
+    app, config = app_config()
+    settings, connection = publish_target(config, values)
     result = None
     if with_build and to_release is None:
-        result = app_build(app, app_settings(app), values, header_rules(ctx))
+        result = app_build(app, config, values, header_rules(ctx))
         print_warnings(result)
     run_diff(connection, settings.bucket, settings.prefix, result, from_release, to_release, form)
+
+
+@cdn_cli.command("rollback")
+@click.argument("release", metavar="[RELEASE]", required=False)
+@options(*ROLLBACK, *CONNECTION, "local", "distribution_id", "debug")
+def rollback_command(release: str | None, **values: Any) -> None:
+    """Make an earlier release of CDN_BUCKET/CDN_PREFIX live again: RELEASE (its id, or a
+    unique prefix of it; default: the release before the live one); its manifest is
+    written where CDN_MANIFEST says, for the app that matches it. Never deletes."""
+    target, connection = publish_target(app_config()[1], values)
+    settings = rollback_settings(
+        values,
+        bucket=target.bucket,
+        prefix=target.prefix,
+        distribution_id=target.distribution_id,
+        manifest=target.manifest,
+    )
+    # CDN_MANIFEST is the app's own file: written even when the release is live already.
+    run_rollback(
+        replace(settings, cdn_domain=target.cdn_domain),
+        connection,
+        release,
+        values["as_json"],
+        manifest_named=True,
+    )

@@ -18,6 +18,7 @@ from cdnpub import manifest as _manifest
 from cdnpub.errors import UserError
 from cdnpub.flask import importmap as _importmap
 from cdnpub.flask import vite as _vite
+from cdnpub.flask.folders import Prefixes
 from cdnpub.flask.settings import AppSettings, app_settings, defaults, writing_manifest
 from cdnpub.manifest import Entry
 from cdnpub.urls import normal_name, url_path
@@ -44,8 +45,8 @@ class _State:
     first `cdn_vite_tags`)."""
 
     __slots__ = (
-        "base", "enabled", "entries", "folders", "importmap", "path", "settings", "stamp", "strict",
-        "urls", "vite", "warned",
+        "base", "enabled", "entries", "folders", "importmap", "path", "prefixes", "settings", "stamp",
+        "strict", "urls", "vite", "warned",
     )  # fmt: skip
 
     def __init__(self, settings: AppSettings) -> None:
@@ -61,6 +62,7 @@ class _State:
         self.stamp: _Stamp | None = None
         self.importmap: tuple[Mapping[str, Entry], dict[str, Any]] | None = None
         self.vite: _vite.ManifestFile | None = None
+        self.prefixes = Prefixes()  # a blueprint's folder may be published as part of another
         if self.enabled and not writing_manifest.get():
             self.load()
 
@@ -105,14 +107,14 @@ class _State:
         if absolute == "static":
             if not app.has_static_folder:
                 return None
-            logical, theirs = name, blueprints_file(app, name)
+            logical, theirs = self.prefixes.logical(app, "", name), blueprints_file(app, name)
         else:
             blueprint, _, tail = absolute.rpartition(".")
             # Looked up per miss, not at init_app: blueprints registered later work too.
             bp = app.blueprints.get(blueprint)
             if tail != "static" or bp is None or not bp.has_static_folder:
                 return None
-            logical = f"{blueprint}/{name}"
+            logical = self.prefixes.logical(app, blueprint, name)
         if not theirs and logical not in entries:
             base = self.plain_base(entries, logical)
             if base is not None:  # a folder, or a module id without its `.js`
@@ -182,10 +184,12 @@ def logical_name(filename: Any) -> str:
 
 def blueprints_file(app: Flask, name: str) -> bool:
     """Whether an app static `name` is in fact a blueprint's file: the manifest holds those
-    under the blueprint's name (the build refuses an app folder of that name), and the
-    app's static view would answer it with a 404."""
-    bp = app.blueprints.get(name.split("/", 1)[0]) if "/" in name else None
-    return bp is not None and bp.has_static_folder
+    under the blueprint's name (the build refuses an app folder of that name; not one
+    published as part of another), and the app's static view would answer it with a 404."""
+    top = name.split("/", 1)[0]
+    bp = app.blueprints.get(top) if "/" in name else None
+    state: _State | None = app.extensions.get("cdn")
+    return bp is not None and bp.has_static_folder and (state is None or state.prefixes.of(app, top) == top)
 
 
 def _stamp(path: Path) -> _Stamp | None:
@@ -254,11 +258,9 @@ def cdn_integrity(filename: str, blueprint: str | None = None) -> str:
     state: _State = current_app.extensions["cdn"]
     if not state.enabled:
         return ""
-    name = logical_name(filename)
-    if blueprint:
-        found = state.entry(current_app, f"{blueprint}/{name}")
-    else:
-        found = state.entry(current_app, name, theirs=blueprints_file(current_app, name))
+    app, name = current_app, logical_name(filename)
+    theirs = not blueprint and blueprints_file(app, name)
+    found = state.entry(app, state.prefixes.logical(app, blueprint or "", name), theirs=theirs)
     return found.integrity if found is not None else ""
 
 
@@ -299,7 +301,7 @@ def cdn_modulepreload(
     entries = state.entries
     roots = []
     for name in map(logical_name, (filename, *more)):
-        logical = f"{blueprint}/{name}" if blueprint else name
+        logical = state.prefixes.logical(app, blueprint or "", name)
         if state.entry(app, logical, entries, theirs=not blueprint and blueprints_file(app, name)):
             roots.append(logical)
     paths = _importmap.preload_paths(entries, roots, state.settings.importmap_pins)

@@ -17,7 +17,8 @@ from enum import Enum
 from typing import Any
 
 from cdnpub.errors import UserError
-from cdnpub.sync.release import Provenance, Release
+from cdnpub.sync.release import Provenance, Release, Restores
+from cdnpub.text import plural
 
 
 class Change(Enum):
@@ -89,6 +90,7 @@ class Entry:
     provenance: Provenance
     folders: tuple[str, ...] | None
     since: Diff | None
+    restores: Restores | None = None  # a rollback's record: the release it made live again
 
 
 def files_of(manifest: Mapping[str, Any]) -> dict[str, File]:
@@ -150,6 +152,7 @@ def entries(newest_first: Sequence[Release], live_id: str | None) -> list[Entry]
                 provenance=release.provenance,
                 folders=release.folders,
                 since=since,
+                restores=release.restores,
             )
         )
     return out
@@ -159,16 +162,31 @@ SHORT_ID = 12  # hex digits of an id shown and held in a record's key (layout.re
 
 
 def pick(record_ids: Sequence[str], wanted: str) -> int:
-    """The index in `record_ids` (the 12-hex-digit ids of the records' keys) of the one
-    release `wanted` names: a unique prefix of its id (4 hex digits at least). Longer
-    than 12 digits, the first 12 are matched here; the caller checks the rest against
-    the record. UserError: not an id, no such release, or more than one."""
+    """The index in `record_ids` (the 12-hex-digit ids of the records' keys, newest first)
+    of the release `wanted` names: a unique prefix of its id (4 hex digits at least). A
+    release published again (a rollback) has several records: the newest is named. Longer
+    than 12 digits, the first 12 are matched here; the caller checks the rest against the
+    record. UserError: not an id, no such release, or more than one (listed)."""
     ref = wanted.strip().lower()
     if len(ref) < 4 or any(ch not in "0123456789abcdef" for ch in ref):
         raise UserError(f"{wanted!r} is not a release id (at least 4 hex digits, as `releases` prints it)")
     found = [i for i, rid in enumerate(record_ids) if rid.startswith(ref[:SHORT_ID])]
     if not found:
-        raise UserError(f"no release {wanted!r} in the bucket (`releases` lists them)")
-    if len(found) > 1:
-        raise UserError(f"{wanted!r} names {len(found)} releases: give more of its id")
+        raise UserError(_none_named(wanted, record_ids))
+    named = sorted({record_ids[i] for i in found})
+    if len(named) > 1:
+        listed = ", ".join(named[:5]) + (f", ... ({len(named) - 5} more)" if len(named) > 5 else "")
+        raise UserError(f"{wanted!r} names {len(named)} releases ({listed}): give more of its id")
     return found[0]
+
+
+def _none_named(wanted: str, record_ids: Sequence[str]) -> str:
+    """No record names `wanted`: a typo, or a release pruned (its record goes with it, so it
+    looks like a typo unless the line says how far back the records go)."""
+    if not record_ids:
+        return f"no release {wanted!r}: nothing was published there"
+    return (
+        f"no release {wanted!r} among the {plural(len(record_ids), 'release record')} of the prefix "
+        f"(a release pruned by --prune-older-than goes with its record; the oldest still there is "
+        f"{record_ids[-1]}; `releases` lists them)"
+    )

@@ -3,6 +3,7 @@
     PREFIX/.cdnpub/releases/YYYYMMDDTHHMMSSZ-<12 hex of the release id>.json.gz
     PREFIX/.cdnpub/pending-invalidation.json   (written by versions before the lease; read)
     PREFIX/.cdnpub/lease.json                  (one publish at a time: see lease.py)
+    PREFIX/.cdnpub/finished/<lease ETag>-<record name>   (empty: that lease's publish ended)
 
 The release records sort by time (the newest is the last key of a listing), and the
 marker sits beside them, so one listing of PREFIX/.cdnpub/ sees both. Everything under a
@@ -27,6 +28,9 @@ PENDING_NAME = "pending-invalidation.json"
 
 
 LEASE_NAME = "lease.json"
+
+
+FINISHED_DIR = f"{META_DIR}/finished"
 
 
 _TIME = "%Y%m%dT%H%M%SZ"
@@ -56,6 +60,18 @@ def pending_key(prefix: str) -> str:
 def lease_key(prefix: str) -> str:
     """The lease of the prefix: who publishes it now (see lease.py)."""
     return meta_prefix(prefix) + LEASE_NAME
+
+
+def finished_prefix(prefix: str) -> str:
+    """The folder of finish notes ("static" -> "static/.cdnpub/finished/")."""
+    return f"{under(prefix)}{FINISHED_DIR}/"
+
+
+def finished_key(prefix: str, lease_etag: str, record: str) -> str:
+    """The note that the publish which last wrote the lease as `lease_etag` (an ETag,
+    without quotes) wrote `record` (a record key) as its last write: written beside the
+    record, it stands for the lease's release (see lease.py)."""
+    return f"{finished_prefix(prefix)}{lease_etag}-{record.rsplit('/', 1)[-1]}"
 
 
 def record_key(prefix: str, created: datetime, release_id: str) -> str:
@@ -111,6 +127,13 @@ def after_newest(newest_key: str, now: datetime) -> datetime:
 def is_meta_key(key: str) -> bool:
     """Bookkeeping of some publish (at this prefix or a deeper one), never an asset."""
     return f"/{META_DIR}/" in f"/{key}"
+
+
+def is_lease_bookkeeping(key: str) -> bool:
+    """The lease of some prefix, or a finish note: one publish at a time's own writes
+    (whatever the prefix), not the release's."""
+    at = f"/{key}"
+    return at.endswith(f"/{META_DIR}/{LEASE_NAME}") or f"/{FINISHED_DIR}/" in at
 
 
 def meta_owner(key: str) -> str | None:

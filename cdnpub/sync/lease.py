@@ -10,8 +10,10 @@ moved: list and plan again.
 JSON, one of two forms:
 
     held: {"format": "cdnpub-lease", "version": 1, "state": "held", "owner": "host pid 12 (ci 34)",
-           "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes,
-           "pending": {distribution id: [keys]}, "landed": bool, "written": [keys]}
+           "started": ISO UTC, "expires": ISO UTC, "record": record key this holder writes ("" for
+           a prune: it writes after its record),
+           "pending": {distribution id: [keys]}, "landed": bool, "written": [keys],
+           "operation": "publish" | "rollback"}
     done: {"format": "cdnpub-lease", "version": 1, "state": "done", "nonce": 32 hex}
 
 A `done` lease always has DONE_SIZE bytes (its nonce keeps its ETag new, so no ETag
@@ -19,6 +21,13 @@ comes back), and a held one never has, so the first listing tells a free prefix 
 extra request and the unchanged publish stays two requests. A held lease also stands
 for the pending-invalidation marker (pending.py) of its publish: a held lease past its
 expiry is a publish killed half-way, its `written` keys no record vouches for.
+
+A publish that owes no invalidation does not write `done` after its record (a round
+trip of its own): it writes, beside the record, an empty note
+`.cdnpub/finished/<its lease's ETag>-<record name>` (layout.finished_key). A lease whose
+listed ETag has a note naming a listed record is free: its holder's last write landed
+and the lease has not moved since. The note names the ETag, so a holder that lost the
+lease, or a record that failed, frees nothing. The next holder deletes old notes.
 """
 
 from __future__ import annotations
@@ -28,15 +37,13 @@ import os
 import secrets
 import socket
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import TypeVar
 
-from cdnpub.errors import LeaseConflict, PrefixBusy, UserError
-from cdnpub.sync.layout import lease_key, releases_prefix
+from cdnpub.errors import LeaseConflict, UserError
+from cdnpub.sync.layout import finished_key, finished_prefix, lease_key, releases_prefix
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
 from cdnpub.sync.pending import loads as pending_loads
 from cdnpub.sync.plan import Plan, RemoteObject
@@ -52,6 +59,13 @@ _CI_RUN = ("GITHUB_RUN_ID", "CI_JOB_ID", "BUILD_ID", "CIRCLE_WORKFLOW_ID", "BUIL
 class State(str, Enum):
     HELD = "held"
     DONE = "done"
+
+
+class Operation(str, Enum):
+    """What the holder does: told to the one waiting (a lease without it is a publish's)."""
+
+    PUBLISH = "publish"
+    ROLLBACK = "rollback"
 
 
 def _done_body() -> bytes:
@@ -73,6 +87,7 @@ class Lease:
     record: str = ""
     pending: Pending = field(default_factory=Pending)
     written: tuple[str, ...] = ()
+    operation: Operation = Operation.PUBLISH
 
     def live(self, now: datetime, where: tuple[str, str] | None = None) -> bool:
         """Held by a publish that may still be writing: before its expiry, unless its
@@ -86,10 +101,15 @@ class Lease:
             and not _gone(self.owner, where)
         )
 
+    def finished(self, records: frozenset[str]) -> bool:
+        """Held by a publish whose record (its last write) landed: its writes are done,
+        only what it owes (`pending`) is left; no need to wait it out."""
+        return self.state is State.HELD and bool(self.record) and self.record in records
+
     def describe(self) -> str:
         since = self.started.strftime("%Y-%m-%dT%H:%M:%SZ") if self.started else "?"
         until = self.expires.strftime("%Y-%m-%dT%H:%M:%SZ") if self.expires else "?"
-        return f"{self.owner} since {since}, until {until} unless renewed"
+        return f"a {self.operation.value} by {self.owner} since {since}, until {until} unless renewed"
 
 
 _holding: list[object] = []  # the Holders alive in this process
@@ -119,9 +139,20 @@ def _gone(owner: str, where: tuple[str, str] | None = None) -> bool:
     return False
 
 
-def free_by_listing(seen: RemoteObject | None) -> bool:
-    """Absent or `done`: known from the listing alone."""
-    return seen is None or seen.size == DONE_SIZE
+def free_by_listing(seen: RemoteObject | None, listed: Mapping[str, RemoteObject], prefix: str) -> bool:
+    """Absent, `done`, or finished (a note for its ETag naming a record `listed` holds):
+    known from the listing of PREFIX/.cdnpub/ alone."""
+    if seen is None or seen.size == DONE_SIZE:
+        return True
+    start = finished_prefix(prefix) + seen.etag + "-"
+    records = releases_prefix(prefix)
+    return any(k.startswith(start) and records + k[len(start) :] in listed for k in listed)
+
+
+def finish_notes(listed: Mapping[str, RemoteObject], prefix: str) -> tuple[str, ...]:
+    """The finish notes of the listing: the next holder deletes them (they name ETags the
+    lease no longer has once it is taken)."""
+    return tuple(sorted(k for k in listed if k.startswith(finished_prefix(prefix))))
 
 
 def owner_here() -> str:
@@ -144,6 +175,7 @@ def dumps(lease: Lease) -> bytes:
         "pending": {d: sorted(set(k)) for d, k in sorted(lease.pending.keys.items())},
         "landed": lease.pending.landed,
         "written": sorted(set(lease.written)),
+        "operation": lease.operation.value,
     }
     body = json.dumps(doc, sort_keys=True).encode()
     return body + b" " if len(body) == DONE_SIZE else body
@@ -172,6 +204,7 @@ def loads(data: bytes, origin: str) -> Lease:
             str(doc["record"]),
             pending,
             tuple(written),
+            Operation(doc.get("operation", Operation.PUBLISH.value)),
         )
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise UserError(f"{origin} is corrupt ({err})") from None
@@ -195,10 +228,13 @@ class Holder:
         seconds: float = LEASE_SECONDS, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:  # fmt: skip
         self.store, self.key, self.lease, self.etag = store, lease_key(prefix), lease, etag
+        self.prefix = prefix
         self.conditional, self.seconds, self.clock = conditional, seconds, clock
         self.lost: Exception | None = None
         self.records_seen: frozenset[str] = frozenset()  # the record keys of the plan's listing
         self.legacy_marker = False  # an older version's marker was found: removed on landing
+        self.stale: tuple[str, ...] = ()  # finish notes of earlier holders: deleted beside update
+        self.intended: tuple[str, ...] = ()  # the keys of the last update, landed or not
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew_loop, name="cdnpub-lease", daemon=True)
@@ -215,6 +251,7 @@ class Holder:
         """Write the lease with `changes` (pending, written), renewed; raises if lost."""
         self.check()
         with self._lock:
+            self.intended = written  # the phase runs beside this write: abandon() keeps them
             renewed = replace(self.lease, expires=self.clock() + timedelta(seconds=self.seconds))
             self._write(replace(renewed, pending=pending, written=written))
 
@@ -228,18 +265,30 @@ class Holder:
             else:
                 self._write(replace(self.lease, expires=self.clock(), pending=left, written=()))
 
+    def finish(self) -> str | None:
+        """Stop renewing; the finish note to write beside this holder's record (its last
+        write), which frees the lease as `done` would, a round trip sooner. None when
+        the lease is not held with conditional writes (--no-lease): then release()."""
+        self.stop()
+        with self._lock:  # a renewal in flight lands first: the note names the last ETag
+            if not self.conditional or self.lost is not None or not self.etag or not self.lease.record:
+                return None
+            return finished_key(self.prefix, self.etag, self.lease.record)
+
     def stop(self) -> None:
         self._stop.set()
         if self in _holding:
             _holding.remove(self)
 
     def abandon(self) -> None:
-        """A failed publish: the lease stays half-done (its keys kept) but expires now, so
-        the next publish repairs at once instead of waiting. Best effort."""
+        """A failed publish: the lease stays half-done (its keys kept, with those of an
+        update that failed: its phase wrote beside it) but expires now, so the next
+        publish repairs at once instead of waiting. Best effort."""
         self.stop()
         try:
             with self._lock:
-                self._write(replace(self.lease, expires=self.clock()))
+                written = tuple(sorted({*self.lease.written, *self.intended}))
+                self._write(replace(self.lease, expires=self.clock(), written=written))
         except Exception:
             pass
 
@@ -265,13 +314,18 @@ class Holder:
 
 def acquire(
     store: Store, prefix: str, seen: RemoteObject | None, record: str, now: datetime,
-    *, conditional: bool = True, seconds: float = LEASE_SECONDS,
+    *, conditional: bool = True, seconds: float = LEASE_SECONDS, owed: Pending | None = None,
+    operation: Operation = Operation.PUBLISH,
 ) -> Holder:  # fmt: skip
     """Take the lease that the listing saw as `seen` (absent, done or expired: the caller
-    checked), naming the record this publish writes. Raises LeaseConflict when someone
+    checked), naming the record this publish writes and holding `owed` (what a lease
+    taken over owed and listed, merge_pending). Raises LeaseConflict when someone
     moved since the listing; UserError when the store ignores conditional writes (found
     once per prefix: a second If-None-Match: * of the first lease must fail)."""
-    lease = Lease(State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record)
+    lease = Lease(
+        State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record, owed or Pending(),
+        operation=operation,
+    )  # fmt: skip
     key = lease_key(prefix)
     if not conditional:
         store.put_private(key, dumps(lease), "application/json")
@@ -289,14 +343,6 @@ def acquire(
                 "time per prefix yourself"
             )
     return Holder(store, prefix, lease, etag, seconds=seconds)
-
-
-class LeaseBusy(Exception):
-    """A live lease of another publish: wait and plan again (publish), or PrefixBusy."""
-
-    def __init__(self, lease: Lease) -> None:
-        super().__init__(lease.describe())
-        self.lease = lease
 
 
 def read_lease(store: Store, prefix: str, warn: Callable[[str], None]) -> Lease:
@@ -340,34 +386,3 @@ def recheck_prune(todo: Plan, store: Store, holder: Holder | None) -> tuple[str,
         found = record_of(store, key, todo.prefix, lambda message: None)
         keep.update(found.objects if found is not None else ())
     return tuple(k for k in todo.prune if k not in keep)
-
-
-T = TypeVar("T")
-
-
-def waiting(
-    attempt: Callable[[datetime], T], seconds: float, where: str, now: datetime, warn: Callable[[str], None]
-) -> T:
-    """`attempt(now)` (a publish's planning), again while another publish holds the lease
-    (LeaseBusy; said once), with a backoff of 0.5 s doubling to 10 s, up to `seconds`;
-    then PrefixBusy naming the holder. A lost race for the lease (LeaseConflict: someone
-    wrote since our listing) lists and plans again."""
-    started = time.monotonic()
-    delay, said = 0.5, False
-    while True:
-        try:
-            return attempt(now + timedelta(seconds=time.monotonic() - started))
-        except LeaseBusy as busy:
-            if time.monotonic() - started >= seconds:
-                raise PrefixBusy(
-                    f"another publish holds {where}: {busy.lease.describe()}; nothing was written "
-                    "(try again, or raise --lease-wait)"
-                ) from None
-            if not said:
-                warn(f"waiting up to {seconds:.0f} s for another publish: {busy.lease.describe()}")
-                said = True
-        except LeaseConflict:
-            if time.monotonic() - started >= seconds:
-                raise
-        time.sleep(max(0.0, min(delay, seconds - (time.monotonic() - started))))
-        delay = min(delay * 2, 10.0)

@@ -4,11 +4,11 @@ one before the first write to a live URL, and settle it once the release landed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from cdnpub.errors import UserError
-from cdnpub.sync.layout import pending_key
+from cdnpub.sync.layout import is_meta_key, pending_key
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending, dumps, loads
 from cdnpub.sync.plan import Plan
 from cdnpub.sync.ports import Store
@@ -49,6 +49,20 @@ def with_marker(todo: Plan, found: Pending, settings: Settings, warn: Callable[[
             )
     mine = found.keys.get(settings.distribution_id, ()) if settings.distribution_id else ()
     return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
+
+
+def with_orphans(todo: Plan, found: Pending, named: Collection[str]) -> Plan:
+    """A repair of a publish stopped half-way: the keys that publish may have written
+    (found.unsure) that neither this release nor the newest record (`named`) names go
+    into this release's record (Release.orphans), written even when the release is the
+    same, so that a later prune knows them for cdnpub's own; the lease that listed them
+    is gone once this lands."""
+    start = under(todo.prefix)
+    unsure = {k for k in found.unsure if k.startswith(start) and not is_meta_key(k) and k not in named}
+    orphans = tuple(sorted(unsure - todo.release.objects.keys()))
+    if not orphans:
+        return todo
+    return replace(todo, release=replace(todo.release, orphans=orphans), write_release=True)
 
 
 def marks(todo: Plan, distribution_id: str | None) -> Pending | None:

@@ -117,6 +117,9 @@ class Plan:
     # The wave of each plain action (order.waves): a plain module lands after the plain
     # keys it imports. Empty: one wave.
     plain_waves: tuple[int, ...] = ()
+    # A rollback's (sync/rollback.py): every write is a server-side copy of an object the
+    # bucket holds, so no byte is sent (upload_bytes and Done.uploaded_bytes are 0).
+    from_bucket: bool = False
 
     def plain_in_order(self) -> tuple[tuple[Action, ...], ...]:
         """The plain phase as waves, each written only once the ones before it landed."""
@@ -136,7 +139,7 @@ class Plan:
 
     @property
     def upload_bytes(self) -> int:
-        return sum(a.sent_bytes for a in self.uploads)
+        return 0 if self.from_bucket else sum(a.sent_bytes for a in self.uploads)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -351,8 +354,9 @@ def _reason(
 
 
 def _prune(listing: Listing, release: Release, history: History, rule: Prune) -> tuple[str, ...]:
-    """Objects that an expired release named and no release live within the grace period
-    references, themselves older than `rule.cutoff`; and the records of releases that
+    """Objects that an expired release named (or a record older than `rule.cutoff` lists as
+    a killed publish's orphans) and no release live within the grace period references,
+    themselves older than `rule.cutoff`; and the records of releases that
     were not live in it. What no cdnpub release named (another tool's, a hand upload)
     stays unless `rule.foreign`: cdnpub shares prefixes, and deletes only what it published.
 
@@ -369,6 +373,11 @@ def _prune(listing: Listing, release: Release, history: History, rule: Prune) ->
     mine = under(listing.prefix)
     others = {o for key in listing.objects if (o := meta_owner(key)) is not None and o != mine}
     named = {key for r in expired for key in r.objects}
+    # What a publish killed half-way left and the repairing publish's record carries
+    # (Release.orphans): no page of any release names it, so it goes once that record is
+    # older than the cutoff, live or not.
+    carriers = [*history.recent, *([history.last] if history.last else []), *expired]
+    named |= {key for r in carriers if r.created < cutoff for key in r.orphans}
     doomed: list[str] = []
     doomed_records: set[str] = set()
     for key, obj in listing.objects.items():
@@ -383,6 +392,6 @@ def _prune(listing: Listing, release: Release, history: History, rule: Prune) ->
     # within the grace period): the next prune would no longer know they are cdnpub's.
     gone = set(doomed)
     for r in expired:
-        if any(k in listing.objects and k not in keep and k not in gone for k in r.objects):
+        if any(k in listing.objects and k not in keep and k not in gone for k in (*r.objects, *r.orphans)):
             doomed_records.discard(r.key)
     return tuple(sorted([*doomed, *doomed_records]))

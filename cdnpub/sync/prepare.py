@@ -26,14 +26,14 @@ from cdnpub.sync.layout import (
 from cdnpub.sync.lease import (
     Holder,
     Lease,
-    LeaseBusy,
     State,
     acquire,
+    finish_notes,
     free_by_listing,
     merge_pending,
     read_lease,
 )
-from cdnpub.sync.marker import read_marker, with_marker
+from cdnpub.sync.marker import read_marker, with_marker, with_orphans
 from cdnpub.sync.pending import Pending
 from cdnpub.sync.plan import (
     History,
@@ -53,6 +53,7 @@ from cdnpub.sync.release import Provenance, Release
 from cdnpub.sync.reread import reread_headers
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG, guarded_folders, served_paths, shrink
+from cdnpub.sync.waiting import LeaseBusy
 
 
 def prepare(
@@ -88,6 +89,7 @@ def prepare_held(
     wanted = desired_release(build, manifest, now, settings.plain_copies)
     wanted = replace(wanted, folders=settings.folders, provenance=settings.provenance or Provenance())
     seen = meta.objects.get(lease_key(build.prefix))
+    free = free_by_listing(seen, meta.objects, build.prefix)
     writes = not settings.dry_run
     listing: Future[Listing] | None = None
     taking: Future[Holder] | None = None
@@ -99,9 +101,9 @@ def prepare_held(
         # record decides first, and an unchanged publish stays two requests.
         if not records or not record_is_of(records[-1].key, wanted.id):
             listing = ahead.submit(_listing, build, store, settings)
-            if writes and free_by_listing(seen):  # the lease beside the listing: no round trip more
+            if writes and free:  # the lease beside the listing: no round trip more
                 taking = ahead.submit(_acquire, build, store, settings, seen, wanted, now)
-        if not free_by_listing(seen):
+        if not free:
             held = read_lease(store, build.prefix, warn)
         last = record_of(store, records[-1].key, build.prefix, warn) if records else None
         found = read_marker(store, build.prefix, warn) if pending_key(build.prefix) in meta.objects else None
@@ -109,6 +111,7 @@ def prepare_held(
     if (
         held is not None
         and held.live(now, (store.bucket, lease_key(build.prefix)))
+        and not held.finished(frozenset(r.key for r in records))
         and (writes or not _shortcut_ok(settings, found, last, wanted))
     ):
         if holder is not None:
@@ -136,25 +139,46 @@ def _plan_held(
     holder: Holder | None,
 ) -> tuple[Plan, Holder | None]:
     """prepare_held's second half: the guards and the plan, once the lease is taken (a
-    refusal here gives the lease up: the caller abandons it)."""
-    records, meta, wanted, seen, listing = read
+    refusal here gives the lease up: the caller abandons the one it took, this function
+    the one it takes)."""
     last, found, held = known
-    writes = not settings.dry_run
     if last is not None and not settings.allow_shrink:
         _guard_shrink(last, build, settings, warn)
-    todo = None
     # A marker of a publish that stopped half-way: the bucket may not be what the newest
-    # record says, so compare everything.
-    if _shortcut_ok(settings, found, last, wanted):
-        todo = unchanged(store.bucket, build, last, wanted)
-        if writes and held is not None and holder is None:  # invalidations owed: settle them under the lease
-            holder = _acquire(build, store, settings, seen, wanted, now)
+    # record says, so compare everything (the shortcut only settles invalidations owed).
+    shortcut = _shortcut_ok(settings, found, last, wanted := read[2])
+    if settings.dry_run or holder is not None or (shortcut and held is None):
+        return _planned(build, store, settings, now, warn, read, known, holder, shortcut), holder
+    # Taking over a lease: ours carries what the held one owed and listed at once, so that a
+    # failure before our first update loses none of it.
+    taken = _acquire(build, store, settings, read[3], wanted, now, found)
+    try:
+        return _planned(build, store, settings, now, warn, read, known, taken, shortcut), taken
+    except BaseException:
+        taken.abandon()
+        raise
+
+
+def _planned(
+    build: Build,
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    warn: Callable[[str], None],
+    read: tuple[list[RemoteObject], Listing, Release, RemoteObject | None, Future[Listing] | None],
+    known: tuple[Release | None, Pending | None, Lease | None],
+    holder: Holder | None,
+    shortcut: bool,
+) -> Plan:
+    """The plan: the unchanged one when `shortcut`, else one from the whole listing."""
+    records, meta, wanted, _, listing = read
+    last, found, _ = known
+    todo = unchanged(store.bucket, build, last, wanted) if shortcut else None
     if todo is None:
-        if writes and holder is None:
-            holder = _acquire(build, store, settings, seen, wanted, now)
         if holder is not None:
             holder.records_seen = frozenset(r.key for r in records)
             holder.legacy_marker = pending_key(build.prefix) in meta.objects
+            holder.stale = finish_notes(meta.objects, build.prefix)
         if settings.prune_older_than is not None and found is not None and not found.landed:
             # Live plain copies of that publish may point at objects no record names, and
             # edges may hold them until this publish's invalidation completes.
@@ -170,10 +194,9 @@ def _plan_held(
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
-        todo = with_marker(todo, found, settings, warn)
+        todo = with_orphans(with_marker(todo, found, settings, warn), found, last.objects if last else ())
     confirm_kept(todo, store)
-    todo = reread_headers(todo, build, store, settings.plain_copies, settings.jobs)
-    return todo, holder
+    return reread_headers(todo, build, store, settings.plain_copies, settings.jobs)
 
 
 def _shortcut_ok(settings: Settings, found: Pending | None, last: Release | None, wanted: Release) -> bool:
@@ -189,11 +212,16 @@ def _shortcut_ok(settings: Settings, found: Pending | None, last: Release | None
 
 
 def _acquire(
-    build: Build, store: Store, settings: Settings, seen: RemoteObject | None, wanted: Release, now: datetime
-) -> Holder:
+    build: Build, store: Store, settings: Settings, seen: RemoteObject | None, wanted: Release, now: datetime,
+    owed: Pending | None = None,
+) -> Holder:  # fmt: skip
+    # A prune deletes after its record lands: its lease names no record, so that it never
+    # reads as finished (Lease.finished) while the deletes are still to come.
+    record = "" if settings.prune_older_than is not None else wanted.key
     return acquire(
-        store, build.prefix, seen, wanted.key, now, conditional=settings.lease, seconds=settings.lease_seconds
-    )
+        store, build.prefix, seen, record, now,
+        conditional=settings.lease, seconds=settings.lease_seconds, owed=owed,
+    )  # fmt: skip
 
 
 def confirm_kept(todo: Plan, store: Store) -> None:
@@ -205,7 +233,7 @@ def confirm_kept(todo: Plan, store: Store) -> None:
 
 
 def _guard_shrink(last: Release, build: Build, settings: Settings, warn: Callable[[str], None]) -> None:
-    folders = guarded_folders(settings.folders, last.folders)
+    folders = guarded_folders(settings.folders, last.folders, settings.merged)
     problem = shrink(served_paths(last.manifest), {a.path for a in build.assets}, folders)
     if problem is None:
         return

@@ -27,7 +27,6 @@ from cdnpub.sync.layout import (
 from cdnpub.sync.lease import (
     Holder,
     recheck_prune,
-    waiting,
 )
 from cdnpub.sync.marker import leave, marks, settle
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
@@ -38,6 +37,7 @@ from cdnpub.sync.plan import (
 )
 from cdnpub.sync.ports import Cdn, Store
 from cdnpub.sync.prepare import confirm_kept, prepare, prepare_held
+from cdnpub.sync.waiting import waiting
 
 __all__ = [
     "Done",
@@ -79,6 +79,7 @@ class Done:
     fixed: int = 0
     deleted: int = 0
     release_written: bool = False
+    finished: bool = False  # the lease freed by a finish note beside the record (lease.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +103,15 @@ def execute(
     progress: Progress,
     marker: Pending | None = None,
     holder: Holder | None = None,
+    finish: bool = False,
 ) -> Done:
     """Write the plan phase by phase: the marker (when given, without a lease), every
     fingerprinted key, every plain-name copy, the release record, then the deletes.
     Under a lease (`holder`), the lease takes the marker's place: it is written with the
     pending keys and the keys this publish writes beside the fingerprinted phase, and
-    checked before each later phase. The first failure (RemoteError, or UserError for a
+    checked before each later phase; with `finish` (nothing owed once the record lands),
+    a finish note beside the record frees the lease instead of a write after it. The
+    first failure (RemoteError, or UserError for a
     file changed since the build, or a lost lease) cancels what is not yet running,
     waits for the rest and is raised: no later phase starts, so no live object names a
     missing one, and no record claims a release half written."""
@@ -121,6 +125,8 @@ def execute(
             owed = marker or (todo.pending.adding(NO_DISTRIBUTION, ()) if todo.pending else Pending())
             written = tuple(a.blob.key for a in (*todo.fingerprinted, *todo.plain))
             marking = pool.submit(holder.update, owed, written)
+            if holder.stale:  # earlier holders' finish notes: they name ETags now gone
+                pool.submit(store.delete, holder.stale)
         for name, waves in (("fingerprinted", (todo.fingerprinted,)), ("plain", todo.plain_in_order())):
             _run_phase(pool, name, waves, store, progress)
             actions = [a for wave in waves for a in wave]
@@ -128,12 +134,16 @@ def execute(
                 marking.result()
                 marking = None
             uploaded, nbytes, fixed = _count(actions, uploaded, nbytes, fixed)
+    if todo.from_bucket:  # copies in the bucket: no byte sent
+        nbytes = 0
     if holder is not None:
         holder.check()
+    finished = False
     if todo.write_release:
         stage.set("release")
         progress.phase("release", 1, 0)
-        store.put_private(todo.release.key, dumps(todo.release), "application/gzip")
+        note = holder.finish() if finish and holder is not None and not todo.prune else None
+        finished = _write_release(todo, store, note)
         progress.advance(None, 0)
     prune = recheck_prune(todo, store, holder) if todo.prune else ()
     if prune:
@@ -141,7 +151,24 @@ def execute(
         progress.phase("prune", len(prune), 0)
         store.delete(prune)
         progress.advance(None, 0)
-    return Done(uploaded, nbytes, fixed, len(prune), todo.write_release)
+    return Done(uploaded, nbytes, fixed, len(prune), todo.write_release, finished)
+
+
+def _write_release(todo: Plan, store: Store, note: str | None) -> bool:
+    """The record, and beside it the finish note `note` (when given): whether the note
+    landed. A failed record raises; a failed note leaves the lease to release()."""
+    if note is None:
+        store.put_private(todo.release.key, dumps(todo.release), "application/gzip")
+        return False
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="cdnpub-release") as pool:
+        record = pool.submit(store.put_private, todo.release.key, dumps(todo.release), "application/gzip")
+        noted = pool.submit(store.put_private, note, b"", "application/octet-stream")
+        record.result()
+        try:
+            noted.result()
+        except CdnpubError:
+            return False
+    return True
 
 
 def _count(actions: Sequence[Action], uploaded: int, nbytes: int, fixed: int) -> tuple[int, int, int]:
@@ -250,7 +277,7 @@ def publish(
     started = time.monotonic()
     progress = progress or NoProgress()
     now = now or datetime.now(timezone.utc)
-    cdn_domain = _check_cdn(cdn, store, settings, warn)
+    cdn_domain = check_cdn(cdn, store, settings, warn)
     if settings.dry_run:
         store = DryRunStore(store)
     where = f"s3://{store.bucket}/{lease_key(build.prefix)}"
@@ -262,19 +289,30 @@ def publish(
         planned = invalidation_paths(todo, settings.invalidate_threshold) if cdn else ()
         return Report(todo, None, planned, (), cdn_domain, None, time.monotonic() - started)
     marker = marks(todo, settings.distribution_id)
+    finish = holder is not None and not holder.legacy_marker and owes_nothing(todo, marker, cdn, settings)
     try:
-        done = execute(todo, store, settings.jobs, progress, marker, holder)
+        done = execute(todo, store, settings.jobs, progress, marker, holder, finish)
     except BaseException:
         if holder is not None:
             holder.abandon()
         raise
     stage.set("invalidate")
-    paths, invalidations, error = _land(todo, store, cdn, settings, marker, warn, holder)
+    paths, invalidations, error = land(todo, store, cdn, settings, marker, warn, holder, done.finished)
     stage.set("done")
     return Report(todo, done, paths, invalidations, cdn_domain, error, time.monotonic() - started)
 
 
-def _check_cdn(cdn: Cdn | None, store: Store, settings: Settings, warn: Callable[[str], None]) -> str | None:
+def owes_nothing(todo: Plan, marker: Pending | None, cdn: Cdn | None, settings: Settings) -> bool:
+    """Once its record lands, this publish owes nothing (no invalidation to send, none
+    left from before, no older version's marker to remove): its lease can be freed by a
+    finish note beside the record, a round trip sooner than a `done` after it."""
+    if cdn is not None and invalidation_paths(todo, settings.invalidate_threshold):
+        return False
+    current = marker or todo.pending or Pending()
+    return not current.settled(settings.distribution_id or NO_DISTRIBUTION).keys
+
+
+def check_cdn(cdn: Cdn | None, store: Store, settings: Settings, warn: Callable[[str], None]) -> str | None:
     """The domain viewers use (None without a CDN); fails early, before any write, on a
     wrong distribution id."""
     if cdn is None:
@@ -285,7 +323,7 @@ def _check_cdn(cdn: Cdn | None, store: Store, settings: Settings, warn: Callable
     return settings.cdn_domain or domain
 
 
-def _land(
+def land(
     todo: Plan,
     store: Store,
     cdn: Cdn | None,
@@ -293,9 +331,11 @@ def _land(
     marker: Pending | None,
     warn: Callable[[str], None],
     holder: Holder | None = None,
+    finished: bool = False,
 ) -> tuple[tuple[str, ...], tuple[Invalidation, ...], CdnpubError | None]:
-    """After the writes: invalidate, then settle the marker. (paths, invalidations, the
-    invalidation's error): a failed invalidation keeps the marker for the next publish."""
+    """After the writes: invalidate, then settle the marker (or release the lease, unless
+    a finish note freed it: `finished`). (paths, invalidations, the invalidation's
+    error): a failed invalidation keeps the marker for the next publish."""
     paths: tuple[str, ...] = ()
     invalidations: tuple[Invalidation, ...] = ()
     error: CdnpubError | None = None
@@ -305,6 +345,8 @@ def _land(
         except CdnpubError as err:  # the upload stands; the marker keeps the paths for the next publish
             paths = invalidation_paths(todo, settings.invalidate_threshold)
             error = type(err)(f"{err}; the uploads stand, and the next publish retries the invalidation")
+    if finished:
+        return paths, invalidations, error
     try:
         if holder is None:
             if error is None:

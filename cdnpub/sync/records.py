@@ -5,11 +5,12 @@ references) and before it (what prune may delete). Reads only, through the Store
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from cdnpub.errors import UserError
-from cdnpub.sync.history import pick
-from cdnpub.sync.layout import releases_prefix
+from cdnpub.sync.history import SHORT_ID, pick
+from cdnpub.sync.layout import record_time, releases_prefix
 from cdnpub.sync.plan import RemoteObject
 from cdnpub.sync.ports import Store
 from cdnpub.sync.release import MAX_RECORD_BYTES, Release, loads
@@ -124,3 +125,19 @@ def release_at(
     if wanted is not None and not release.id.startswith(wanted.strip().lower()):
         raise UserError(f"no release {wanted!r} in the bucket (`releases` lists them)")
     return release
+
+
+def first_published(release: Release, records: Sequence[RemoteObject]) -> Release:
+    """`release` (read from the newest record of its id) as first published: `created` the
+    oldest time any record of its id says, the time in a record's key or, for a rollback's
+    record, the time its `restores` names. The newest record of an id is a rollback's or a
+    publish of the same build again: its time says when it was made live, not published."""
+    times = [release.created]
+    if release.restores is not None and release.restores.id == release.id:
+        times.append(release.restores.created)
+    for r in records:
+        name = r.key.rsplit("/", 1)[-1]
+        when = record_time(name)
+        if when is not None and record_short_id(r.key) == release.id[:SHORT_ID]:
+            times.append(when)
+    return replace(release, created=min(times))

@@ -59,6 +59,16 @@ class Provenance:
 
 
 @dataclass(frozen=True, slots=True)
+class Restores:
+    """A rollback's record names the release it made live again: its id (the record's own,
+    as the content is the same) and when that release was first published, so `releases`
+    tells a rollback from a publish of the same build. Not part of the release id."""
+
+    id: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Release:
     id: str  # sha256 of prefix + objects: the same content publishes the same id
     created: datetime
@@ -70,6 +80,12 @@ class Release:
     # app's own), for the shrink guard; who published it.
     folders: tuple[str, ...] | None = None
     provenance: Provenance = Provenance()
+    restores: Restores | None = None  # written by a rollback only (rollback.py)
+    # Keys a publish killed half-way wrote that this release does not name (a repair
+    # carries them from the lease it took over): cdnpub's own, so that a later prune
+    # deletes them once this record is older than its grace period, instead of leaving
+    # them to --prune-foreign. Not part of the id; older readers ignore the field.
+    orphans: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -102,16 +118,20 @@ def dumps(release: Release) -> bytes:
         "format": FORMAT,
         "version": VERSION,
         "id": release.id,
-        "created": release.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": _stamp(release.created),
         "prefix": release.prefix,
         "objects": {k: _record_doc(v) for k, v in release.objects.items()},
         "manifest": release.manifest,
     }
     if release.folders is not None:
         doc["folders"] = list(release.folders)
+    if release.orphans:
+        doc["orphans"] = sorted(set(release.orphans))
     about = {k: v for k, v in _provenance_doc(release.provenance).items() if v is not None}
     if about:
         doc["provenance"] = about
+    if release.restores is not None:
+        doc["restores"] = {"id": release.restores.id, "created": _stamp(release.restores.created)}
     # Compact and gzipped: a record holds every key of the release and is read by
     # every publish, so its size is paid on each run (10x smaller than indented JSON).
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -128,10 +148,13 @@ def loads(data: bytes, origin: str) -> Release:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("version") != VERSION:
             raise ValueError("not a version 1 cdnpub release record")
         objects = {str(k): _record(v) for k, v in doc["objects"].items()}
-        created = datetime.strptime(doc["created"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        created = _time(doc["created"])
         manifest = dict(doc["manifest"])
         _shallow(manifest, MAX_DEPTH)
         folders = doc.get("folders")
+        orphans = doc.get("orphans") or []
+        if not isinstance(orphans, list) or not all(isinstance(k, str) for k in orphans):
+            raise TypeError("orphans must be a list of strings")
         return Release(
             str(doc["id"]),
             created,
@@ -140,6 +163,8 @@ def loads(data: bytes, origin: str) -> Release:
             manifest,
             None if folders is None else tuple(str(f) for f in folders),
             _provenance(doc.get("provenance") or {}),
+            _restores(doc.get("restores")),
+            tuple(orphans),
         )
     except RecursionError:
         raise UserError(f"release record {origin} is corrupt (nested too deeply)") from None
@@ -228,6 +253,21 @@ def _record(doc: Mapping[str, Any]) -> ObjectRecord:
         extra=tuple(sorted((str(k), str(v)) for k, v in doc["headers"].items())),
         plain=bool(doc.get("plain", False)),
     )
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _time(text: Any) -> datetime:
+    return datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def _restores(doc: Any) -> Restores | None:
+    """A rollback's `restores` ({"id", "created"}); None when absent or null."""
+    if doc is None:
+        return None
+    return Restores(str(doc["id"]), _time(doc["created"]))
 
 
 def _provenance_doc(p: Provenance) -> dict[str, str | None]:

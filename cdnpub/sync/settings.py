@@ -69,6 +69,7 @@ class Settings:
     cdn_domain: str | None = None  # what viewers use, when not the distribution's own (the local preview)
     allow_shrink: bool = False  # publish even when the build drops most of the live release (shrink.py)
     folders: tuple[str, ...] = ("",)  # sub-prefixes of the static folders built, "" for the app's
+    merged: tuple[str, ...] = ()  # sub-prefixes now published as part of another folder: not guarded
     provenance: Provenance | None = None  # recorded in the release (sync.provenance); None: unknown
     lease: bool = True  # False (--no-lease): the user serialises publishes; the lease is written plainly
     lease_wait: float = DEFAULT_LEASE_WAIT  # seconds to wait for another publish's lease

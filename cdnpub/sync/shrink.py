@@ -23,12 +23,16 @@ def served_paths(manifest: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(str(p) for p in assets) if isinstance(assets, Mapping) else frozenset()
 
 
-def guarded_folders(built: Collection[str], recorded: Collection[str] | None) -> tuple[str, ...]:
+def guarded_folders(
+    built: Collection[str], recorded: Collection[str] | None, merged: Collection[str] = ()
+) -> tuple[str, ...]:
     """The static folders to guard: those built and those the live release recorded
     (`recorded`; None for a record written before folders were recorded). A publish of
     the app's folder alone over a release that also served blueprint folders guards
-    each blueprint's folder: one whose every path would go is a mistake unless asked."""
-    return tuple(sorted(set(built) | set(recorded or ())))
+    each blueprint's folder: one whose every path would go is a mistake unless asked.
+    Not the `merged` ones: a blueprint whose folder is the app's (or inside another) is
+    published as part of that folder now, not dropped."""
+    return tuple(sorted((set(built) | set(recorded or ())) - set(merged)))
 
 
 def _in_folder(path: str, sub: str, subs: Collection[str]) -> bool:

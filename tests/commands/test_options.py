@@ -293,3 +293,17 @@ def test_debug_is_read_in_one_place(monkeypatch: pytest.MonkeyPatch) -> None:
     assert debug_requested(click.Context(click.Command("x")))
     monkeypatch.setenv("CDNPUB_DEBUG", "off")
     assert not debug_requested(click.Context(click.Command("x")))
+
+
+def test_rollback_has_its_own_help_for_publishs_options_and_publish_keeps_its_own() -> None:
+    """Options are defined once; a rollback words them for itself (it copies, uploads nothing)."""
+    from click.testing import CliRunner
+
+    from cdnpub.cli import cli
+
+    rollback = CliRunner().invoke(cli, ["rollback", "--help"]).output
+    publish = CliRunner().invoke(cli, ["publish", "--help"]).output
+    for said in ("Concurrent uploads", "Publish even when", "after a publish", "another publish holds"):
+        assert said not in " ".join(rollback.split()), said
+    assert "server-side copies" in rollback and "Roll back even when" in rollback
+    assert "Concurrent uploads" in publish and "Publish even when" in " ".join(publish.split())

@@ -25,7 +25,7 @@ from cdnpub.commands.releases import (
 )
 from cdnpub.errors import UserError
 from cdnpub.sync.history import Entry, File, diff, entries
-from cdnpub.sync.release import Provenance, new_release
+from cdnpub.sync.release import Provenance, Restores, new_release
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 OLD = {"js/app.js": File("a", 700_000), "a|b.css": File("b", 10), "gone.png": File("c", 50)}
@@ -86,7 +86,7 @@ def test_the_releases_forms_for_a_log_a_comment_and_a_person() -> None:
     shown = _entries()
     lines = releases_lines(shown, "b", "static")
     assert lines[0].endswith("+0 -0 ~1 (+2.0 KB)  live  " + "ab" * 6 + "  https://ci.example/r/1")
-    assert lines[1] == f"{shown[1].id[:12]}  2026-11-25 12:00:00Z  1  10 B"
+    assert lines[1] == f"{shown[1].id[:12]}  2026-11-25 12:00:00Z  1  10 B  -  -  -  -"
     md = releases_markdown(shown, "b", "static")
     assert md[2] == "| id | created | files | size | change | live | revision | run |"
     assert md[4].startswith(f"| `{shown[0].id[:12]}` |") and "| live | `abababababab` |" in md[4]
@@ -101,3 +101,32 @@ def test_the_releases_forms_for_a_log_a_comment_and_a_person() -> None:
         "changed": 1,
         "bytes": 2048,
     }
+
+
+def test_the_releases_table_fits_80_columns_one_line_a_release() -> None:
+    """The run's URL is left out of the table (the lines, Markdown and JSON keep it), the
+    revision cut to 7 digits: at 80 columns every release is one line with its whole id."""
+    shown = _entries()
+    rolled = replace(shown[0], restores=Restores(shown[1].id, shown[1].created))
+    console = Console(record=True, width=80)
+    console.print(releases_table([rolled, shown[1]], "my-site-assets", "static"))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if line.startswith((shown[0].id[:12], shown[1].id[:12]))]
+    assert len(rows) == 2
+    assert "live↩" in rows[0] and " abababa" in rows[0] and "ci.example" not in "".join(lines)
+    assert "↩: written by a rollback" in lines[-1]
+    assert "+0 -0 ~1 (+2.0 KB)" in rows[0]
+
+
+def test_a_rollbacks_record_is_marked_and_columns_stay_aligned_in_the_log_and_markdown() -> None:
+    """Empty fields are "-" in a CI log (the revision never slides into the change's
+    column), and a rollback's record is marked in the log and the Markdown as in the table."""
+    shown = _entries()
+    rolled = replace(shown[0], restores=Restores(shown[1].id, shown[1].created), since=None)
+    lines = releases_lines([rolled, shown[1]], "b", "static")
+    fields = [line.split("  ") for line in lines]
+    assert {len(f) for f in fields} == {8}
+    assert fields[0][4] == "-" and fields[0][5] == "live↩" and fields[0][6] == "ab" * 6
+    md = releases_markdown([rolled, shown[1]], "b", "static")
+    assert "| live↩ |" in md[4] and md[-1].startswith("↩: written by a rollback")

@@ -1,12 +1,11 @@
 """The JSON Schemas shipped in cdnpub/schemas/ describe what the commands print: each
-`--json` document (build, publish, invalidate, doctor) and the manifest, taken from real
+`--json` document (build, publish, invalidate, doctor, rollback) and the manifest, taken from real
 runs against the emulator. The schemas forbid unknown keys, so a key added or renamed
 without its schema (and a version note) fails here."""
 
 from __future__ import annotations
 
 import json
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,11 @@ import pytest
 
 from tests.support.aws import MotoServer
 from tests.support.cli import publish, run_cli
+from tests.support.schemas import schema, valid
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
-NAMES = ["build", "publish", "invalidate", "doctor", "manifest"]
-
-
-def schema(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(files("cdnpub").joinpath(f"schemas/{name}.schema.json").read_text())
-    return loaded
-
-
-def valid(document: Any, name: str) -> None:
-    jsonschema.Draft202012Validator(schema(name)).validate(document)
+NAMES = ["build", "publish", "invalidate", "doctor", "manifest", "rollback"]
 
 
 @pytest.mark.parametrize("name", NAMES)

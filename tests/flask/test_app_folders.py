@@ -151,3 +151,42 @@ def test_flask_cdn_build_verbose_lists_every_bundler_source(tmp_path: Path) -> N
     assert quiet.exit_code == 0 and quiet.stderr.count("warning") == 1 and "and 1 more" in quiet.stderr
     loud = flask_cdn(app, "build", "--verbose")
     assert loud.exit_code == 0 and "src/C3.js" in loud.stderr and "more" not in loud.stderr
+
+
+# A blueprint without url_prefix: its relative references, and the warning about them.
+
+
+def test_a_missing_relative_reference_of_a_blueprint_sharing_the_apps_url_is_warned_truthfully(
+    tmp_path: Path,
+) -> None:
+    """Blueprint("admin", static_folder="static") without url_prefix: locally both folders
+    answer /static/..., and Flask serves the app's file. The warning names the blueprint's
+    folder, which lacks the file, not "/static/img/x.png is not in the static folder"
+    (the app's folder holds it)."""
+    app = shop(tmp_path / "app")
+    write_tree(tmp_path / "bp/static", {"css/a.css": "a{background:url(../img/logo.png)}"})
+    app.register_blueprint(Blueprint("admin", "bp", root_path=str(tmp_path / "bp"), static_folder="static"))
+    result = flask_cdn(app, "build", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    line = next(w for w in result.stderr.splitlines() if "logo.png" in w)
+    assert f"points to img/logo.png, which is not in the static folder {tmp_path / 'bp/static'}" in line
+    assert f"serves {tmp_path / 'app/static/img/logo.png'}" in line
+    found = assets(tmp_path / "app/build/manifest.json")
+    css = (tmp_path / "out" / found["admin/css/a.css"]["key"].removeprefix("static/")).read_text()
+    assert css == "a{background:url(../img/logo.png)}"  # neither the app's file nor root-relative
+
+
+def test_a_relative_reference_climbing_out_of_a_folder_is_not_taken_for_the_apps_file(
+    tmp_path: Path,
+) -> None:
+    """/admin_static/a.css's `../img/logo.png` is /img/logo.png: no static folder serves it
+    (the app's img/logo.png is /static/img/logo.png), so it stays as written, with a warning."""
+    app = shop(tmp_path / "app")
+    write_tree(tmp_path / "app/admin_static", {"a.css": "a{background:url(../img/logo.png)}"})
+    app.register_blueprint(Blueprint("admin", "shop", static_folder=str(tmp_path / "app/admin_static")))
+    result = flask_cdn(app, "build", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "'../img/logo.png' points to /img/logo.png, which is not in the static folder" in result.stderr
+    found = assets(tmp_path / "app/build/manifest.json")
+    css = (tmp_path / "out" / found["admin/a.css"]["key"].removeprefix("static/")).read_text()
+    assert css == "a{background:url(../img/logo.png)}"

@@ -162,6 +162,6 @@ def test_a_publish_killed_while_another_waits_for_its_lease_is_taken_over_and_th
     # Taken over at once (a gone process of this host), not after the 600 s term.
     assert time.monotonic() - killed < 10
     assert second.returncode == 0, err
-    assert "waiting up to 15 s for another publish" in err and f"pid {first.pid}" in err, err
+    assert "waiting up to 15 s for the prefix's lease: a publish by" in err and f"pid {first.pid}" in err, err
     assert dangling(moto_server, bucket) == []
     assert snapshot(moto_server, bucket) == clean

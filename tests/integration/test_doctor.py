@@ -534,6 +534,21 @@ def test_a_bucket_mistake_is_reported_alone(
     assert findings(moto_server, published, distribution_id) == expected
 
 
+def test_a_publish_that_failed_in_its_plain_phase_is_a_half_done_warning(
+    moto_server: MotoServer, setup: SetUp, published: str, site: Any
+) -> None:
+    # The user's case: the lease says landed false, no old marker, and a sample that
+    # happens to be intact must not make the check pass.
+    distribution_id = setup.build()
+    (site / "css/app.css").write_text("body{color:teal}")
+    moto_server.fail = lambda r: 500 if r.method == "PUT" and r.path.endswith("/static/css/app.css") else None
+    assert publish(site, published, moto_server).exit_code == 1
+    moto_server.fail = lambda r: None
+    result = doctor(moto_server, published, distribution_id)
+    half = next(f for f in json.loads(result.stdout)["findings"] if f["check"] == "published.half-done")
+    assert half["status"] == "warn" and "stopped half-way" in half["why"], half
+
+
 def test_versioning_with_a_noncurrent_expiry_passes(
     moto_server: MotoServer, setup: SetUp, published: str
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from cdnpub.sync.layout import is_lease_bookkeeping
 from tests.support.aws import MotoServer
 from tests.support.bucket import keys
 from tests.support.cli import publish, run_cli
@@ -108,13 +109,15 @@ def test_one_changed_image_uploads_it_and_the_stylesheets_that_reference_it(
     records = [k for k in uploaded if "/.cdnpub/releases/" in k]
     assert len(records) == 1
     # The lease is taken first; it lists the live URLs about to change before the first
-    # plain copy (the pending marker lives in it), and is released at the end.
+    # plain copy (the pending marker lives in it); a finish note beside the record frees it.
     lease = "static/.cdnpub/lease.json"
-    assert uploaded[0] == lease and uploaded[-1] == lease
+    assert uploaded[0] == lease
     marked = [i for i, k in enumerate(uploaded) if k == lease][1]
     first_plain = min(uploaded.index(after[p]["plain_key"]) for p in changed)
     assert marked < first_plain
-    assets = [k for k in uploaded if k != lease]
+    (note,) = [k for k in uploaded if "/.cdnpub/finished/" in k]
+    assert note.endswith(records[0].rsplit("/", 1)[-1]) and set(uploaded[-2:]) == {note, records[0]}
+    assets = [k for k in uploaded if not is_lease_bookkeeping(k)]
     assert sorted(assets[:-1]) == sorted(expected)
     assert assets[-1] == records[0]  # the record goes last
     assert before["img/logo.png"] == after["img/logo.png"]
@@ -186,7 +189,7 @@ def test_failure_in_the_fingerprinted_phase_leaves_no_plain_object_or_release(
     new_keys = set(after) - set(before)
     assert all("/.cdnpub/releases/" not in k for k in new_keys)  # no release record
     assert all(
-        after[k] == before[k] for k in before if not k.endswith("/.cdnpub/lease.json")
+        after[k] == before[k] for k in before if not is_lease_bookkeeping(k)
     )  # no plain-name object changed
     assert not any(r.method == "PUT" and r.path.endswith("/static/css/app.css") for r in sent)
 
@@ -356,7 +359,7 @@ def test_prune_refuses_when_the_live_release_record_cannot_be_read(
     else:
         s3.put_object(Bucket=bucket, Key=newest, Body=record)
     (site / "img/logo.png").write_bytes(b"another logo")
-    stored = set(keys(moto_server, bucket))
+    stored = {k for k in keys(moto_server, bucket) if not is_lease_bookkeeping(k)}
     moto_server.reset_log()
     result = publish(site, bucket, moto_server, "--prune-older-than", "0")
     if record is None:

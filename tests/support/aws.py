@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from cdnpub.local.emulator import Emulator, Request
+from cdnpub.sync.layout import is_lease_bookkeeping
 
 
 def fake_aws_env(mp: pytest.MonkeyPatch, home: Path) -> None:
@@ -54,17 +55,18 @@ class MotoServer:
         return [r for r in self.requests() if r.method in ("PUT", "POST", "DELETE")]
 
     def site_writes(self) -> list[Request]:
-        """The writes but the prefix's lease (`.cdnpub/lease.json`): a publish takes the
+        """The writes but the prefix's lease (`.cdnpub/lease.json`, and the finish notes
+        that free it, `.cdnpub/finished/...`): a publish takes the
         lease beside its first reads, so a refused one has written that and nothing else
         (tests/sync/test_lease.py pins the lease itself)."""
-        return [r for r in self.writes() if not r.path.endswith("/.cdnpub/lease.json")]
+        return [r for r in self.writes() if not is_lease_bookkeeping(r.path)]
 
     def puts(self) -> list[Request]:
         return [r for r in self.requests() if r.method == "PUT"]
 
     def uploads(self) -> list[Request]:
         """PUTs that carry bytes (not CopyObject)."""
-        return [r for r in self.puts() if not r.copy_source and not r.path.endswith("/.cdnpub/lease.json")]
+        return [r for r in self.puts() if not r.copy_source and not is_lease_bookkeeping(r.path)]
 
     def reset_log(self) -> None:
         with self._lock:

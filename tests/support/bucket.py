@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from cdnpub.sync.lease import free_by_listing
+from cdnpub.sync.plan import RemoteObject
 from tests.support.aws import MotoServer
 
 RELEASES = "/.cdnpub/releases/"
@@ -146,8 +148,23 @@ def snapshot(server: MotoServer, bucket: str) -> dict[str, Any]:
             doc.pop("created")
             records.append(doc)
             continue
-        if key.endswith("/.cdnpub/lease.json"):  # a done lease's nonce differs each time: its state counts
-            body = json.dumps({"state": json.loads(body).get("state")}).encode()
+        if "/.cdnpub/finished/" in f"/{key}":  # named by a lease's ETag: what it frees counts
+            continue
+        if key.endswith("/.cdnpub/lease.json"):  # a done lease's nonce differs each time: free or not counts
+            body = json.dumps({"free": lease_free(server, bucket, key)}).encode()
         objects[key] = Stored(body, obj.get("ContentType", ""), obj.get("CacheControl", ""))
     # Sorted by id: two publishes within one second order their records by id, not time.
     return {"objects": objects, "records": sorted(records, key=lambda r: str(r["id"]))}
+
+
+def lease_free(server: MotoServer, bucket: str, key: str) -> bool:
+    """What the next publish's first listing tells of the lease at `key` (lease.py)."""
+    prefix = key[: -len("/.cdnpub/lease.json")]
+    listed: dict[str, RemoteObject] = {}
+    pages = (
+        server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/.cdnpub/")
+    )
+    for page in pages:
+        for o in page.get("Contents", []):
+            listed[o["Key"]] = RemoteObject(o["Key"], o["Size"], o["ETag"].strip('"'), o["LastModified"])
+    return free_by_listing(listed.get(key), listed, prefix)

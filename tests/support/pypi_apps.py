@@ -34,6 +34,25 @@ with app.app_context():
     AppBuilder(app, db.session)
 """
 
+# teilen: a Flask app whose static folder (`teilen/client`, served at /client) is a
+# create-react-app build: `asset-manifest.json` ({"files": ..., "entrypoints": [...]}) and
+# webpack's content-hashed `static/js/main.846640e5.js`, `static/css/main.563ecd1a.css`.
+# Flask and gunicorn are all it needs: it installs in seconds.
+TEILEN = "teilen==0.6.1"
+TEILEN_APP = """
+import contextlib, io, os
+from teilen.app import app_factory
+from teilen.config import AppConfig
+
+class Config(AppConfig):
+    WORKING_DIR = AppConfig.WORKING_DIR  # the current directory: the test's own
+    CDN_MANIFEST = os.path.abspath("cdnpub-manifest.json")  # not in the installed package
+    CDN_BUCKET = "pypi-teilen"
+
+with contextlib.redirect_stdout(io.StringIO()):  # its welcome banner
+    app = app_factory(Config())
+"""
+
 # `flask cdn` without the entry point (cdnpub is not installed in the app's venv).
 RUN = """
 import sys

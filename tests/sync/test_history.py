@@ -83,5 +83,14 @@ def test_pick_refuses_what_names_no_single_release(ref: str, phrase: str) -> Non
         pick(IDS, ref)
 
 
+def test_a_release_no_record_names_says_how_far_back_the_records_go() -> None:
+    """A pruned release's record goes with it: the line says so, with the count and the
+    oldest id still there, so a pruned release does not look like a typo."""
+    with pytest.raises(UserError) as caught:
+        pick(IDS, "ea75")
+    said = str(caught.value)
+    assert "3 release records" in said and "pruned" in said and "9c0d12aaaaaa" in said
+
+
 def _obj() -> ObjectRecord:
     return ObjectRecord("a" * 64, "e", 1, "text/css", "no-cache")

@@ -21,7 +21,7 @@ from cdnpub.build.scan import scan
 from cdnpub.commands.report import document
 from cdnpub.errors import RemoteError
 from cdnpub.sync.dry_run import DryRunStore
-from cdnpub.sync.layout import is_record_key, lease_key, pending_key, releases_prefix
+from cdnpub.sync.layout import is_lease_bookkeeping, is_record_key, lease_key, pending_key, releases_prefix
 from cdnpub.sync.lease import loads as lease_loads
 from cdnpub.sync.memory import Call, MemoryCdn, MemoryStore, Op, nth_write, writes_to
 from cdnpub.sync.plan import blobs
@@ -84,12 +84,12 @@ def run(
 
 def written(calls: list[Call]) -> list[str]:
     """The keys written, but the lease's (bookkeeping pinned by tests/sync/test_lease.py)."""
-    return [k for c in calls for k in c.keys if k != lease_key("static")]
+    return [k for c in calls for k in c.keys if not is_lease_bookkeeping(k)]
 
 
 def bookkept(store: MemoryStore) -> list[Call]:
     """The store's writes but the lease's (bookkeeping pinned by tests/sync/test_lease.py)."""
-    return [c for c in store.writes if lease_key("static") not in c.keys]
+    return [c for c in store.writes if not all(is_lease_bookkeeping(k) for k in c.keys)]
 
 
 def owed(store: MemoryStore) -> dict[str, tuple[str, ...]]:

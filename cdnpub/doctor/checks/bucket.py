@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cdnpub.doctor.documents import UNREADABLE_CLASSES, as_list, rule_covers
-from cdnpub.doctor.model import FAIL, PASS, WARN, Sample, SetUp, Verdict, denied
+from cdnpub.doctor.model import FAIL, PASS, WARN, Sample, SetUp, Unfinished, Verdict, denied
 from cdnpub.doctor.policy import public_statements
 
 _BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -172,18 +172,34 @@ def _judged(setup: SetUp) -> bool:
 
 
 def half_done(setup: SetUp) -> Verdict | None:
+    """What the lease (or an older version's marker) says of the last publish or rollback."""
     if not _judged(setup) or setup.published is None:
         return None
-    if not setup.published.pending:
-        return Verdict(PASS, "no half-done publish")
+    pub = setup.published
     where = f"s3://{setup.bucket}/{setup.prefix}"
-    return Verdict(
-        WARN,
-        "a publish stopped half-way (its marker is still there): some plain-name URLs may be "
-        "stale at the CDN",
-        f"publish again (cdnpub publish STATIC_DIR {where} --distribution-id ID): it repairs "
-        "and invalidates them",
-    )
+    again = f"publish again (cdnpub publish STATIC_DIR {where} --distribution-id ID)"
+    if pub.unfinished is Unfinished.RUNNING:
+        return Verdict(
+            WARN,
+            f"{pub.holder} holds the prefix now: what doctor read may change when it ends",
+            "run doctor again once it ended; if nothing runs, it was stopped: the next publish waits "
+            "out its lease, then repairs",
+        )
+    if pub.unfinished is Unfinished.HALF_DONE:
+        return Verdict(
+            WARN,
+            f"a publish or rollback stopped half-way ({pub.holder}): some plain-name URLs may hold "
+            "another release's bytes or be stale at the CDN",
+            f"{again}: it compares every object, repairs and invalidates them",
+        )
+    if pub.unfinished is Unfinished.OWED:
+        return Verdict(
+            WARN,
+            f"the last release landed but its CloudFront invalidation did not ({pub.holder}): "
+            "plain-name URLs may be stale at the CDN",
+            f"{again}: it sends the invalidation it owes",
+        )
+    return Verdict(PASS, "no half-done publish")
 
 
 def sample(setup: SetUp) -> Verdict | None:
