@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cdnpub.aws.clients import Connection, s3_client
-from cdnpub.aws.s3 import S3Store
+from cdnpub.aws.s3 import S3Store, s3_errors
 from cdnpub.build.fingerprint import from_build
 from cdnpub.build.model import Build
 from cdnpub.commands.output import cell
@@ -29,6 +29,7 @@ from cdnpub.sync.ports import Store
 from cdnpub.sync.records import named_index, read_releases, records_newest_first, release_at
 from cdnpub.sync.release import Release
 from cdnpub.text import human_size, plural, printable, redact
+from cdnpub.urls import under
 
 DEFAULT_LIMIT = 20  # releases listed: each is one GET of its record
 
@@ -71,13 +72,26 @@ def _store(connection: Connection, bucket: str) -> Store:
 def run_releases(connection: Connection, bucket: str, prefix: str, limit: int, form: Form) -> None:
     """List the newest `limit` releases: one listing, then one GET per record (and one
     more, for the change of the oldest one shown)."""
-    store = _store(connection, bucket)
+    client = s3_client(connection, 4)
+    store = S3Store(client, bucket)
     records = records_newest_first(store, prefix)
+    if not records:
+        _hint_empty(client, bucket, prefix)
     read = read_releases(store, prefix, records[: limit + 1], _warn)
     live = read[0].id if read and records and read[0].key == records[0].key else None
     shown = entries(read, live)[:limit]
     _emit(form, releases_document(shown), releases_table(shown, bucket, prefix),
           releases_lines(shown, bucket, prefix), releases_markdown(shown, bucket, prefix))  # fmt: skip
+
+
+def _hint_empty(client: Any, bucket: str, prefix: str) -> None:
+    """No record: when nothing at all is under the prefix (one listing of one key), a
+    mistyped prefix is likelier than a site never published; say so on stderr. The exit
+    stays 0: a CI job that runs before the first publish must not fail."""
+    with s3_errors(bucket):
+        found = client.list_objects_v2(Bucket=bucket, Prefix=under(prefix), MaxKeys=1).get("KeyCount", 0)
+    if not found:
+        _warn(f"nothing at all under s3://{bucket}/{under(prefix)}: is the prefix right?")
 
 
 def releases_document(shown: Sequence[Entry]) -> dict[str, Any]:

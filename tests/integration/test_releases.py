@@ -69,6 +69,16 @@ def test_releases_of_an_empty_prefix_is_an_empty_list(bucket: str, moto_server: 
     assert _json(run_cli("releases", *_args(bucket, moto_server, "--json"))) == {"releases": []}
     lines = run_cli("releases", *_args(bucket, moto_server))
     assert lines.exit_code == 0 and "no release in" in lines.stdout
+    assert "nothing at all under" in lines.stderr and "is the prefix right?" in lines.stderr
+
+
+def test_a_prefix_with_files_but_no_release_says_no_release_without_the_prefix_hint(
+    bucket: str, moto_server: MotoServer
+) -> None:
+    moto_server.client().put_object(Bucket=bucket, Key="static/hand-made.css", Body=b"a{}")
+    lines = run_cli("releases", *_args(bucket, moto_server))
+    assert lines.exit_code == 0 and "no release in" in lines.stdout
+    assert "is the prefix right?" not in lines.stderr
 
 
 def test_diff_of_a_build_against_the_live_release_sorted_by_growth(
