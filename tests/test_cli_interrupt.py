@@ -15,7 +15,7 @@ from cdnpub.aws.s3 import S3Store
 from cdnpub.commands.output import interrupted_line
 from tests.support.aws import MotoServer
 from tests.support.bucket import dangling, keys, newest_release
-from tests.support.cli import one_line_error, publish, run_main
+from tests.support.cli import one_line_error, publish, run_cli, run_main
 
 pytestmark = pytest.mark.usefixtures("isolated")
 
@@ -156,3 +156,28 @@ def test_the_rerun_after_the_fingerprinted_step_says_it_finishes_and_fixes_no_he
     again = publish(site, bucket, moto_server)
     assert again.exit_code == 0 and "up to date" in again.stdout
     assert "half-way" not in again.stdout
+
+
+def test_ctrl_c_during_a_rollback_says_what_a_rollback_left_and_the_same_command_finishes_it(
+    site: Path, bucket: str, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(site, bucket, moto_server)
+    (site / "css/app.css").write_text("body{color:teal}")
+    publish(site, bucket, moto_server)
+    real = S3Store.copy
+
+    def copy(self: S3Store, blob: Any, source: str) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(S3Store, "copy", copy)
+    args = ("rollback", f"s3://{bucket}/static", "--endpoint-url", moto_server.url)
+    one_line_error(
+        run_cli(*args),
+        130,
+        "interrupted (Ctrl-C) during the plain step",
+        "some plain-name copies were restored",
+        "run the same command again to finish it",
+    )
+    monkeypatch.setattr(S3Store, "copy", real)
+    assert run_cli(*args).exit_code == 0
+    assert dangling(moto_server, bucket) == []

@@ -213,3 +213,14 @@ def refuse_coding(rule: Rule, path: str, coding: str | None) -> None:
         "browsers check the decoded body; publish the file uncompressed (CloudFront compresses "
         "on the fly) or drop the header"
     )
+
+
+_DIRECTIVE = re.compile(r"(?:^|,)\s*(s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.I)
+
+
+def shared_cache_seconds(cache_control: str) -> int | None:
+    """How long a shared cache (a CDN's edge) may serve a response without asking again,
+    by its Cache-Control: `s-maxage` when given, else `max-age` (RFC 9111, 5.2.2.10 and
+    5.2.2.1); None when it names neither."""
+    found = {name.lower(): int(value) for name, value in _DIRECTIVE.findall(cache_control)}
+    return found.get("s-maxage", found.get("max-age"))

@@ -65,7 +65,8 @@ class ExpectedErrors:
             if debug_requested(ctx):
                 click.echo(printable_lines(traceback.format_exc()), err=True)
             code = 128 + (err.signal if isinstance(err, Terminated) else signal.SIGINT)
-            click.echo(f"cdnpub: {interrupted_line(stage.get(), code)}", err=True)
+            rolling = ctx.invoked_subcommand == "rollback"
+            click.echo(f"cdnpub: {interrupted_line(stage.get(), code, rolling)}", err=True)
             ctx.exit(code)
 
 
@@ -160,13 +161,29 @@ LANDED = {
 }
 
 
-def interrupted_line(where: str, code: int) -> str:
+# The same for a rollback (cdnpub.sync.restore runs publish's steps): it uploads nothing,
+# its fingerprinted step copies headers back in place, its plain step restores by copy.
+ROLLED = {
+    **LANDED,
+    "read": "nothing was written; the live site is unchanged",
+    "fingerprinted": "some fingerprinted objects got the earlier release's headers back; no "
+    "plain-name copy changed yet: the live site is unchanged",
+    "plain": "some plain-name copies were restored, each naming objects that are there; no new "
+    "release record yet: the live site is consistent",
+    "release": "every copy landed; the new release record may not be written: the live site is consistent",
+    "done": "the rollback is complete; the manifest may not be written",
+}
+
+
+def interrupted_line(where: str, code: int, rollback: bool = False) -> str:
     """The one line an interrupt prints (after `cdnpub: `): the signal, the step, what
-    landed, and that the same command finishes the publish (it recognises what is there)."""
+    landed, and that the same command finishes the publish or `rollback` (it recognises
+    what is there)."""
     name = "SIGTERM" if code == 128 + signal.SIGTERM else "Ctrl-C"
     step = f" during the {where} step" if where else ""
     again = "; run the same command again to finish it" if where else ""
-    return f"interrupted ({name}){step}: {LANDED.get(where, LANDED[''])}{again}"
+    landed = ROLLED if rollback else LANDED
+    return f"interrupted ({name}){step}: {landed.get(where, landed[''])}{again}"
 
 
 def show_error(err: CdnpubError) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -31,8 +31,10 @@ class LineProgress:
     the lock; `clock` (seconds, monotonic) is injectable for tests."""
 
     def __init__(
-        self, out: TextIO = sys.stderr, every: float = 10.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+        self, out: TextIO = sys.stderr, every: float = 10.0, clock: Callable[[], float] = time.monotonic,
+        verbs: Mapping[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        self.verbs = dict(verbs or {})  # phase -> what its count is ("to write" unless said)
         self.out = out
         self.every = every
         self.clock = clock
@@ -48,7 +50,7 @@ class LineProgress:
             self.done = self.done_bytes = 0
             self.started = self.said = self.clock()
         size = f" ({human_size(total_bytes)})" if total_bytes else ""
-        self._say(f"{name}: {total} to write{size}")
+        self._say(f"{name}: {total} {self.verbs.get(name, 'to write')}{size}")
 
     def streamed(self, key: str, nbytes: int) -> None:
         """Bytes of a big upload on their way (S3Store.on_bytes): a line when one is due."""

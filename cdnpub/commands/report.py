@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
+from cdnpub.build.rules import shared_cache_seconds
 from cdnpub.build.scan import LeftOut
 from cdnpub.commands.output import cell, left_out_document, left_out_line
 from cdnpub.sync.plan import Action, Plan
@@ -44,6 +45,23 @@ def plan_table(todo: Plan) -> Table:
     return table
 
 
+def uninvalidated_line(todo: Plan) -> str:
+    """Changed plain-name URLs and no distribution to invalidate them: how long a CDN in
+    front of the bucket may still serve their old bytes (their shared-cache lifetime)."""
+    ages = [
+        age
+        for key in todo.invalidate
+        if (record := todo.release.objects.get(key)) is not None
+        and (age := shared_cache_seconds(record.cache_control)) is not None
+    ]
+    longest = f"up to {max(ages)} s (their Cache-Control)" if ages else "until their cache expires"
+    return (
+        f"No distribution given, nothing invalidated: if a CDN serves this bucket, "
+        f"{plural(len(todo.invalidate), 'changed plain-name URL')} may serve old bytes for {longest}; "
+        "--distribution-id (CDN_DISTRIBUTION_ID) invalidates them."
+    )
+
+
 def summary_lines(report: Report, left_out: Sequence[LeftOut] = ()) -> list[str]:
     """The summary for a person; `left_out` the build's secrets kept off the CDN."""
     todo, done = report.plan, report.done
@@ -76,6 +94,8 @@ def summary_lines(report: Report, left_out: Sequence[LeftOut] = ()) -> list[str]
     if report.cdn_domain and done is not None:
         lines.append(f"CDN domain: {report.cdn_domain} (the app's CDN_DOMAIN).")
     paths = plural(len(report.invalidation_paths), "path")
+    if report.cdn_domain is None and todo.invalidate and done is not None:
+        lines.append(uninvalidated_line(todo))
     if report.invalidation_error is not None:
         lines.append(f"Could not invalidate {paths} on {report.cdn_domain} (see below): {_some(report)}.")
     elif report.invalidation_paths:

@@ -42,6 +42,11 @@ def rollback_settings(values: Mapping[str, Any], *, bucket: str, prefix: str, di
     )
 
 
+# A rollback's phases in its words: the fingerprinted phase copies headers back in place,
+# the plain one restores plain-name copies by server-side copy (no byte is sent).
+ROLLBACK_VERBS = {"fingerprinted": "to copy in place (headers)", "plain": "to restore by copy"}
+
+
 def run_rollback(
     settings: Settings, connection: Connection, wanted: str | None, as_json: bool, *, manifest_named: bool
 ) -> None:
@@ -66,7 +71,8 @@ def run_rollback(
         else None
     )
     if as_json or not console.is_terminal:
-        done = rollback(store, settings, wanted, cdn, LineProgress() if not as_json else None, warn)
+        lines = LineProgress(verbs=ROLLBACK_VERBS)
+        done = rollback(store, settings, wanted, cdn, lines if not as_json else None, warn)
     else:
         with BarProgress(console) as bar:
             done = rollback(store, settings, wanted, cdn, bar, warn)

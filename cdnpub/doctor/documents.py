@@ -16,7 +16,7 @@ from cdnpub.aws.managed_policies import (
     ORIGIN_REQUEST_POLICIES_WITH_ORIGIN,
     CacheSettings,
 )
-from cdnpub.build.rules import SHORT_MAX_AGE, YEAR
+from cdnpub.build.rules import SHORT_MAX_AGE, YEAR, shared_cache_seconds
 from cdnpub.doctor import policy as policy_rules
 from cdnpub.sync.release import ObjectRecord
 from cdnpub.urls import under
@@ -226,15 +226,12 @@ def cache_settings(
     )
 
 
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-maxage|max-age)\s*=\s*(\d+)", re.I)
-
-
 def plain_max_age(records: Mapping[str, ObjectRecord] | None) -> int:
-    """The shortest max-age the newest release gives a plain-name copy."""
+    """The shortest time a CDN may keep a plain-name copy of the newest release."""
     ages = [
-        int(m.group(1))
+        age
         for r in (records or {}).values()
-        if r.plain and (m := _MAX_AGE.search(r.cache_control))
+        if r.plain and (age := shared_cache_seconds(r.cache_control)) is not None
     ]
     return min(ages) if ages else DEFAULT_PLAIN_MAX_AGE
 

@@ -128,7 +128,7 @@ def execute(
             if holder.stale:  # earlier holders' finish notes: they name ETags now gone
                 pool.submit(store.delete, holder.stale)
         for name, waves in (("fingerprinted", (todo.fingerprinted,)), ("plain", todo.plain_in_order())):
-            _run_phase(pool, name, waves, store, progress)
+            _run_phase(pool, name, waves, store, progress, todo.from_bucket)
             actions = [a for wave in waves for a in wave]
             if marking is not None:  # must land before the first plain write
                 marking.result()
@@ -186,14 +186,17 @@ def _run_phase(
     waves: Sequence[Sequence[Action]],
     store: Store,
     progress: Progress,
+    from_bucket: bool = False,
 ) -> None:
     """One phase, wave after wave (the plain phase's order.waves; one wave otherwise),
-    each wave's actions `pool`'s size at a time."""
+    each wave's actions `pool`'s size at a time. `from_bucket`: a rollback's copies, which
+    send no byte (the progress counts none)."""
     actions = [a for wave in waves for a in wave]
     if not actions:
         return
     stage.set(name)
-    progress.phase(name, len(actions), sum(a.sent_bytes for a in actions))
+    sent = 0 if from_bucket else sum(a.sent_bytes for a in actions)  # a copy in the bucket sends none
+    progress.phase(name, len(actions), sent)
 
     def run(action: Action) -> None:
         blob = action.blob
@@ -204,7 +207,7 @@ def _run_phase(
             store.copy(blob, blob.key)
         else:
             store.upload(blob)
-        progress.advance(action, action.sent_bytes)
+        progress.advance(action, 0 if from_bucket else action.sent_bytes)
 
     for wave in waves:
         _run_wave(pool, run, wave)

@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from cdnpub.commands.progress import BarProgress, LineProgress
+from cdnpub.commands.rollback import ROLLBACK_VERBS
 from tests.support.aws import MotoServer
 
 
@@ -86,3 +87,11 @@ def test_a_publish_without_a_terminal_ends_each_phase_with_a_line(
     assert lines[0].startswith("fingerprinted: ") and lines[0].endswith(" to write (341 B)"), lines
     assert lines[1].startswith("fingerprinted: done, ") and " in " in lines[1], lines
     assert any(line.startswith("release: done, 1/1") for line in lines), lines
+
+
+def test_a_rollbacks_lines_say_copies_not_writes() -> None:
+    out = io.StringIO()
+    lines = LineProgress(out=out, verbs=ROLLBACK_VERBS)
+    lines.phase("plain", 3, 0)
+    lines.phase("release", 1, 0)
+    assert out.getvalue().splitlines() == ["plain: 3 to restore by copy", "release: 1 to write"]

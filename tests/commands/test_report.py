@@ -76,3 +76,28 @@ def test_plan_table_folds_the_release_key_in_a_narrow_terminal(site: Build) -> N
 def test_summary_of_a_publish_names_the_cdn_domain(site: Build) -> None:
     lines = summary_lines(report_with(first_plan(site), ()))
     assert "CDN domain: d111111abcdef8.cloudfront.net (the app's CDN_DOMAIN)." in lines
+
+
+def _two_publishes(tmp_path: Path) -> tuple[Report, Report]:
+    from cdnpub.sync.memory import MemoryStore
+    from cdnpub.sync.publish import publish
+    from cdnpub.sync.settings import Settings
+
+    store = MemoryStore()
+    settings = Settings(bucket=store.bucket, prefix="static", jobs=2)
+    files: dict[str, str | bytes] = {"css/app.css": "a{}", "robots.txt": "x"}
+    first = publish(
+        build([Source(scan(write_tree(tmp_path / "v1", files)))], BuildOptions()), store, settings
+    )
+    files["css/app.css"] = "a{color:red}"
+    second = publish(
+        build([Source(scan(write_tree(tmp_path / "v2", files)))], BuildOptions()), store, settings
+    )
+    return first, second
+
+
+def test_without_a_distribution_a_changed_plain_url_gets_a_line_on_its_cache_lifetime(tmp_path: Path) -> None:
+    first, second = _two_publishes(tmp_path)
+    assert not any("No distribution given" in line for line in summary_lines(first))  # nothing was live
+    (line,) = [x for x in summary_lines(second) if "No distribution given" in x]
+    assert "1 changed plain-name URL may serve old bytes for up to 300 s" in line
