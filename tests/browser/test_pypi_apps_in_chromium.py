@@ -49,22 +49,32 @@ def fab_site(moto_server: MotoServer, tmp_path: Path) -> Iterator[tuple[str, str
         published = flask_cdn(python, tmp_path, "publish", "--local", "--endpoint-url", moto_server.url)
         assert published.returncode == 0, published.stderr[-2000:]
         port = free_port()
-        server = subprocess.Popen(
-            [str(python), "-c", SERVE, preview.domain, str(port)], cwd=tmp_path, env=app_env(),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        log = tmp_path / "app.log"
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [str(python), "-c", SERVE, preview.domain, str(port)], cwd=tmp_path, env=app_env(),
+                stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
-            for _ in range(300):  # the app's start: up to 30 s
-                try:
-                    urllib.request.urlopen(url + "/", timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            _wait_until_up(url, server, log)
             yield url, preview.url
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """The app answers: up to 120 s on a loaded machine (its start imports SQLAlchemy and
+    makes its database); an app that exited, or never answered, fails with its log."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the app never answered at {url}: {log.read_text(errors='replace')[-2000:]}")
 
 
 def test_flask_appbuilder_loads_every_asset_from_the_cdn(browser: Any, fab_site: tuple[str, str]) -> None:
