@@ -34,7 +34,7 @@ class LineProgress:
         self, out: TextIO = sys.stderr, every: float = 10.0, clock: Callable[[], float] = time.monotonic,
         verbs: Mapping[str, str] | None = None,
     ) -> None:  # fmt: skip
-        self.verbs = dict(verbs or {})  # phase -> what its count is ("to write" unless said)
+        self.verbs = {"prune": "to delete", **(verbs or {})}  # phase -> what its count is ("to write")
         self.out = out
         self.every = every
         self.clock = clock

@@ -37,23 +37,23 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from enum import Enum
 
-from cdnpub.errors import LeaseConflict, UserError
+from cdnpub.errors import LeaseConflict, PrefixBusy, UserError
+from cdnpub.sync.identity import machine_here, owner_here
 from cdnpub.sync.layout import finished_key, finished_prefix, lease_key, releases_prefix
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
 from cdnpub.sync.pending import loads as pending_loads
-from cdnpub.sync.plan import Plan, RemoteObject
+from cdnpub.sync.plan import RemoteObject
 from cdnpub.sync.ports import Store
-from cdnpub.sync.records import record_of
 
 LEASE_SECONDS = 600.0  # a holder renews every third of it; past it, a holder is taken for dead
 DEFAULT_LEASE_WAIT = 600.0  # --lease-wait: how long a publish waits for the holder
 _FORMAT = "cdnpub-lease"
-_CI_RUN = ("GITHUB_RUN_ID", "CI_JOB_ID", "BUILD_ID", "CIRCLE_WORKFLOW_ID", "BUILDKITE_BUILD_ID")
 
 
 class State(str, Enum):
@@ -88,17 +88,20 @@ class Lease:
     pending: Pending = field(default_factory=Pending)
     written: tuple[str, ...] = ()
     operation: Operation = Operation.PUBLISH
+    machine: str = ""  # machine_here() of the holder: its pid means something only there
 
     def live(self, now: datetime, where: tuple[str, str] | None = None) -> bool:
         """Held by a publish that may still be writing: before its expiry, unless its
-        holder is a process of this host that is gone (killed: no need to wait it out).
+        holder is a process of this very machine (same boot, same pid namespace) that is
+        gone (killed: no need to wait it out). A holder elsewhere (another runner, a
+        container sharing the hostname but not the pids) is waited out to its expiry.
         `where` (bucket, lease key): the lease read, so that a lease of this very process
         counts as held only while a holder of this process holds that one."""
         return (
             self.state is State.HELD
             and self.expires is not None
             and now < self.expires
-            and not _gone(self.owner, where)
+            and not (self.machine == machine_here() and _gone(self.owner, where))
         )
 
     def finished(self, records: frozenset[str]) -> bool:
@@ -155,12 +158,6 @@ def finish_notes(listed: Mapping[str, RemoteObject], prefix: str) -> tuple[str, 
     return tuple(sorted(k for k in listed if k.startswith(finished_prefix(prefix))))
 
 
-def owner_here() -> str:
-    """host pid N (ci RUN): who holds a lease, for the message of the one waiting."""
-    run = next((f" (ci {os.environ[n]})" for n in _CI_RUN if os.environ.get(n)), "")
-    return f"{socket.gethostname()} pid {os.getpid()}{run}"
-
-
 def dumps(lease: Lease) -> bytes:
     if lease.state is State.DONE:
         return _done_body()
@@ -176,6 +173,7 @@ def dumps(lease: Lease) -> bytes:
         "landed": lease.pending.landed,
         "written": sorted(set(lease.written)),
         "operation": lease.operation.value,
+        "machine": lease.machine,
     }
     body = json.dumps(doc, sort_keys=True).encode()
     return body + b" " if len(body) == DONE_SIZE else body
@@ -205,6 +203,7 @@ def loads(data: bytes, origin: str) -> Lease:
             pending,
             tuple(written),
             Operation(doc.get("operation", Operation.PUBLISH.value)),
+            str(doc.get("machine", "")),
         )
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise UserError(f"{origin} is corrupt ({err})") from None
@@ -231,6 +230,7 @@ class Holder:
         self.prefix = prefix
         self.conditional, self.seconds, self.clock = conditional, seconds, clock
         self.lost: Exception | None = None
+        self.confirmed = time.monotonic()  # when the lease was last written (taken or renewed)
         self.records_seen: frozenset[str] = frozenset()  # the record keys of the plan's listing
         self.legacy_marker = False  # an older version's marker was found: removed on landing
         self.stale: tuple[str, ...] = ()  # finish notes of earlier holders: deleted beside update
@@ -242,9 +242,18 @@ class Holder:
         _holding.append(self)
 
     def check(self) -> None:
+        """Before each write: raises PrefixBusy (exit 75) once the lease was lost (a renewal
+        failed), or when it was not renewed for two thirds of its term (this process was
+        paused: a frozen VM, a stopped container; another publish may have taken it over
+        meanwhile, so nothing more may be written: fencing by the holder's own clock)."""
+        quiet = time.monotonic() - self.confirmed
+        if self.lost is None and self.conditional and quiet > self.seconds * 2 / 3:
+            self.lost = TimeoutError(f"not renewed for {quiet:.0f} s")
         if self.lost is not None:
-            raise UserError(
-                f"lost the lease s3://{self.store.bucket}/{self.key} ({self.lost}); nothing more was written"
+            raise PrefixBusy(
+                f"lost the lease s3://{self.store.bucket}/{self.key} ({self.lost}): another publish or "
+                "rollback may hold it now; stopped before writing more (the next publish repairs "
+                "what this one wrote)"
             )
 
     def update(self, pending: Pending, written: tuple[str, ...]) -> None:
@@ -299,6 +308,7 @@ class Holder:
         else:
             self.store.put_private(self.key, body, "application/json")
         self.lease = lease
+        self.confirmed = time.monotonic()
 
     def _renew_loop(self) -> None:
         while not self._stop.wait(self.seconds / 3):
@@ -324,7 +334,7 @@ def acquire(
     once per prefix: a second If-None-Match: * of the first lease must fail)."""
     lease = Lease(
         State.HELD, owner_here(), now, now + timedelta(seconds=seconds), record, owed or Pending(),
-        operation=operation,
+        operation=operation, machine=machine_here(),
     )  # fmt: skip
     key = lease_key(prefix)
     if not conditional:
@@ -347,13 +357,22 @@ def acquire(
 
 def read_lease(store: Store, prefix: str, warn: Callable[[str], None]) -> Lease:
     """The lease the listing saw held; a corrupt one counts as a holder killed half-way
-    (its keys unknown: every object is compared)."""
+    (its keys unknown: every object is compared). Its keys outside `prefix` (or climbing
+    out of it) are dropped with a warning, as an old marker's are: a lease is anyone's
+    file, and its keys become invalidations, comparisons and orphans to prune."""
     key = lease_key(prefix)
     try:
-        return loads(store.get_bytes(key), f"s3://{store.bucket}/{key}")
+        lease = loads(store.get_bytes(key), f"s3://{store.bucket}/{key}")
     except UserError as err:
         warn(f"{err}; taking it for a publish stopped half-way")
         return Lease(State.HELD, "unknown", expires=datetime.min.replace(tzinfo=timezone.utc))
+    pending, dropped = lease.pending.within(prefix)
+    written, strays = Pending({NO_DISTRIBUTION: lease.written}).within(prefix)
+    if dropped or strays:
+        first = sorted({*dropped, *strays})
+        warn(f"s3://{store.bucket}/{key} names {len(first)} keys outside {prefix or 'the bucket'}/ "
+             f"(first {first[0]!r}); ignoring them")  # fmt: skip
+    return replace(lease, pending=pending, written=written.keys.get(NO_DISTRIBUTION, ()))
 
 
 def merge_pending(found: Pending | None, held: Lease) -> Pending:
@@ -366,23 +385,3 @@ def merge_pending(found: Pending | None, held: Lease) -> Pending:
     if held.written:
         merged = merged.adding(NO_DISTRIBUTION, held.written)
     return merged
-
-
-def recheck_prune(todo: Plan, store: Store, holder: Holder | None) -> tuple[str, ...]:
-    """The prune as planned, less what a record written since the plan's listing names
-    (a rollback that reused old objects): under the lease there is none, unless a
-    holder was taken for dead while alive, or publishes run with --no-lease."""
-    if holder is not None:
-        holder.check()
-    seen = holder.records_seen if holder is not None else frozenset()
-    now = store.listing(todo.prefix, within=releases_prefix(todo.prefix)).release_keys()
-    newer = [
-        o.key for o in now if o.key not in seen and o.key != todo.release.key and o.key not in todo.prune
-    ]
-    if holder is None or not newer:
-        return todo.prune
-    keep: set[str] = set(newer)
-    for key in newer:
-        found = record_of(store, key, todo.prefix, lambda message: None)
-        keep.update(found.objects if found is not None else ())
-    return tuple(k for k in todo.prune if k not in keep)

@@ -4,13 +4,15 @@ one before the first write to a live URL, and settle it once the release landed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
+from cdnpub.build.model import DEFAULT_FINGERPRINTED_PATTERN
 from cdnpub.errors import UserError
 from cdnpub.sync.layout import is_meta_key, pending_key
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending, dumps, loads
-from cdnpub.sync.plan import Plan
+from cdnpub.sync.plan import Plan, RemoteObject
 from cdnpub.sync.ports import Store
 from cdnpub.sync.settings import Settings
 from cdnpub.urls import under
@@ -51,18 +53,40 @@ def with_marker(todo: Plan, found: Pending, settings: Settings, warn: Callable[[
     return replace(todo, invalidate=tuple(sorted({*todo.invalidate, *mine})), pending=found)
 
 
-def with_orphans(todo: Plan, found: Pending, named: Collection[str]) -> Plan:
+def with_orphans(
+    todo: Plan, found: Pending, named: Collection[str], listed: Mapping[str, RemoteObject]
+) -> Plan:
     """A repair of a publish stopped half-way: the keys that publish may have written
     (found.unsure) that neither this release nor the newest record (`named`) names go
     into this release's record (Release.orphans), written even when the release is the
     same, so that a later prune knows them for cdnpub's own; the lease that listed them
-    is gone once this lands."""
+    is gone once this lands. Only what that publish surely wrote: a content-named key, or
+    a plain name holding the bytes of one of those (its plain copy: `listed`, the
+    prefix's listing, tells by ETag); another tool's file at a name it meant to write
+    but never reached stays."""
     start = under(todo.prefix)
-    unsure = {k for k in found.unsure if k.startswith(start) and not is_meta_key(k) and k not in named}
-    orphans = tuple(sorted(unsure - todo.release.objects.keys()))
+    unsure = {
+        k
+        for k in found.unsure
+        if k.startswith(start) and not is_meta_key(k) and k not in named and k not in todo.release.objects
+    }
+    hashed = {k for k in unsure if _content_named(k)}
+    copies = {listed[k].etag for k in hashed if k in listed}
+    plain = {k for k in unsure - hashed if k in listed and listed[k].etag in copies}
+    orphans = tuple(sorted(hashed | plain))
     if not orphans:
         return todo
     return replace(todo, release=replace(todo.release, orphans=orphans), write_release=True)
+
+
+_CONTENT_NAMED = re.compile(DEFAULT_FINGERPRINTED_PATTERN)
+
+
+def _content_named(key: str) -> bool:
+    """A name with a content hash in it (cdnpub's own `.HASH.`, a bundler's): one no other
+    tool's file has. A plain name the stopped publish meant to write may be another
+    tool's file it never reached (a hand upload at `docs/guide.txt`): never an orphan."""
+    return _CONTENT_NAMED.search(key.rsplit("/", 1)[-1]) is not None
 
 
 def marks(todo: Plan, distribution_id: str | None) -> Pending | None:

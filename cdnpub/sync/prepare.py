@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -174,6 +174,7 @@ def _planned(
     records, meta, wanted, _, listing = read
     last, found, _ = known
     todo = unchanged(store.bucket, build, last, wanted) if shortcut else None
+    objects: Mapping[str, RemoteObject] = {}  # the prefix's listing, when made
     if todo is None:
         if holder is not None:
             holder.records_seen = frozenset(r.key for r in records)
@@ -186,15 +187,21 @@ def _planned(
             settings = replace(settings, prune_older_than=None)
         history = History(
             last=last,
-            last_written=records[-1].last_modified if records and last is not None else None,
+            # --verify trusts no time: an object written before the record by a writer that
+            # overlapped it (a lease taken over from a paused holder) is compared by its ETag.
+            last_written=records[-1].last_modified
+            if records and last is not None and not settings.verify
+            else None,
             unsure=found.unsure if found is not None else frozenset(),
         )
         listed = listing.result() if listing is not None else _listing(build, store, settings)
         todo = _full_plan(build, store, settings, now, warn, records, history, wanted, listed)
+        objects = listed.objects
     if settings.dry_run and len(todo.prune) > settings.max_delete:
         warn(f"pruning would delete {len(todo.prune)} objects, more than --max-delete {settings.max_delete}")
     if found is not None:
-        todo = with_orphans(with_marker(todo, found, settings, warn), found, last.objects if last else ())
+        named = last.objects if last else ()
+        todo = with_orphans(with_marker(todo, found, settings, warn), found, named, objects)
     confirm_kept(todo, store)
     return reread_headers(todo, build, store, settings.plain_copies, settings.jobs)
 

@@ -26,7 +26,6 @@ from cdnpub.sync.layout import (
 )
 from cdnpub.sync.lease import (
     Holder,
-    recheck_prune,
 )
 from cdnpub.sync.marker import leave, marks, settle
 from cdnpub.sync.pending import NO_DISTRIBUTION, Pending
@@ -37,6 +36,7 @@ from cdnpub.sync.plan import (
 )
 from cdnpub.sync.ports import Cdn, Store
 from cdnpub.sync.prepare import confirm_kept, prepare, prepare_held
+from cdnpub.sync.recheck import recheck_prune
 from cdnpub.sync.waiting import waiting
 
 __all__ = [
@@ -128,7 +128,8 @@ def execute(
             if holder.stale:  # earlier holders' finish notes: they name ETags now gone
                 pool.submit(store.delete, holder.stale)
         for name, waves in (("fingerprinted", (todo.fingerprinted,)), ("plain", todo.plain_in_order())):
-            _run_phase(pool, name, waves, store, progress, todo.from_bucket)
+            guard = holder.check if holder is not None else None
+            _run_phase(pool, name, waves, store, progress, todo.from_bucket, guard)
             actions = [a for wave in waves for a in wave]
             if marking is not None:  # must land before the first plain write
                 marking.result()
@@ -187,10 +188,12 @@ def _run_phase(
     store: Store,
     progress: Progress,
     from_bucket: bool = False,
+    guard: Callable[[], None] | None = None,
 ) -> None:
     """One phase, wave after wave (the plain phase's order.waves; one wave otherwise),
     each wave's actions `pool`'s size at a time. `from_bucket`: a rollback's copies, which
-    send no byte (the progress counts none)."""
+    send no byte (the progress counts none). `guard` runs before each write (the lease
+    still held: Holder.check)."""
     actions = [a for wave in waves for a in wave]
     if not actions:
         return
@@ -199,6 +202,8 @@ def _run_phase(
     progress.phase(name, len(actions), sent)
 
     def run(action: Action) -> None:
+        if guard is not None:
+            guard()
         blob = action.blob
         # Plain-name copies are uploaded, not copied from the fingerprinted key: a
         # server-side copy of a multipart object gets a single-part ETag, which the next

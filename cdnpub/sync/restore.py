@@ -217,7 +217,7 @@ def _prepare(
     if found is not None:
         todo = with_marker(todo, found, settings, warn)
         if not repair:  # a new record: it lists what a publish stopped half-way left
-            todo = with_orphans(todo, found, live.objects if live else ())
+            todo = with_orphans(todo, found, live.objects if live else (), listing.objects)
     if settings.dry_run:
         return _Read(todo, target, live, False), None
     holder = acquire(

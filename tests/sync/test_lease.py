@@ -4,9 +4,11 @@ that keeps what a record written since its listing names."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +16,10 @@ from cdnpub.build.fingerprint import build
 from cdnpub.build.model import Build, BuildOptions, Source
 from cdnpub.build.scan import scan
 from cdnpub.errors import PrefixBusy, UserError
-from cdnpub.sync.layout import lease_key
-from cdnpub.sync.lease import DONE_SIZE, Lease, State, dumps, loads
+from cdnpub.sync import lease as lease_module
+from cdnpub.sync.identity import machine_here
+from cdnpub.sync.layout import lease_key, releases_prefix
+from cdnpub.sync.lease import DONE_SIZE, LEASE_SECONDS, Lease, State, dumps, loads
 from cdnpub.sync.memory import MemoryStore, Op
 from cdnpub.sync.pending import Pending
 from cdnpub.sync.publish import Report, publish
@@ -144,3 +148,46 @@ def test_a_prune_keeps_what_a_record_written_since_its_listing_names(tmp_path: P
     v3 = site(tmp_path / "v3", {**SITE, "r.txt": "v3"})
     run(v3, store, clock[0], lease=False, prune_older_than=timedelta(days=1))
     assert old in store.objects  # the rollback's record names it: kept
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(("machine", "live"), [(machine_here(), False), ("other-boot/4026531836", True)])
+def test_a_gone_pid_frees_the_lease_only_on_the_holders_own_machine(machine: str, live: bool) -> None:
+    # Two containers sharing a host name but not their pids (Docker --uts=host, Kubernetes
+    # hostNetwork): a pid this one cannot see may run there, and the lease is waited out.
+    owner = f"{socket.gethostname()} pid {_dead_pid()}"
+    lease = Lease(State.HELD, owner, T0, T0 + timedelta(hours=1), "r", Pending(), (), machine=machine)
+    assert lease.live(T0 + timedelta(minutes=1)) is live
+    assert loads(dumps(lease), "x").machine == machine
+
+
+class PausedAtFirstPlainWrite(MemoryStore):
+    """The publishing process is frozen (SIGSTOP, a paused VM) for longer than the lease's
+    term right as its plain phase starts: its own clock says the lease was not renewed."""
+
+    plain = ""
+
+    def upload(self, blob: Any) -> None:
+        if blob.key == self.plain:
+            for holder in list(lease_module._holding):
+                holder.confirmed -= 2 * LEASE_SECONDS  # type: ignore[attr-defined]
+        super().upload(blob)
+
+
+def test_a_holder_paused_past_its_term_stops_before_its_next_write_and_exits_75(tmp_path: Path) -> None:
+    store = PausedAtFirstPlainWrite(clock=lambda: T0)
+    v1, v2 = site(tmp_path / "v1", SITE), site(tmp_path / "v2", {**SITE, "r.txt": "r2"})
+    run(v1, store)
+    store.plain = next(a.plain_key for a in v2.assets if a.path == "r.txt") or ""
+    with pytest.raises(PrefixBusy, match="lost the lease .*not renewed") as err:
+        run(v2, store, T0 + timedelta(minutes=1), jobs=1)
+    assert err.value.exit_code == 75
+    assert not [k for k in store.objects if k.startswith(releases_prefix("static")) and "2026" in k][1:]

@@ -152,3 +152,49 @@ def test_a_takeover_that_fails_before_its_first_update_keeps_what_the_lease_owed
     store.fail = None
     run(v1, store, T0 + timedelta(hours=2), distribution_id=None)
     assert left in loads(store.body(newest_record(store)), "r").orphans
+
+
+def test_another_tools_file_at_a_name_the_killed_publish_meant_to_write_is_no_orphan(tmp_path: Path) -> None:
+    # new.txt: the killed build's new file. A hand upload sits at its plain name, which the
+    # publish never reached; only the fingerprinted copy it wrote is an orphan.
+    clock = [T0]
+    store = KilledAtFirstPlainWrite(clock=lambda: clock[0])
+    v1, v2 = site(tmp_path / "v1", V1), site(tmp_path / "v2", V2)
+    run(v1, store, T0)
+    store.put_private("static/new.txt", b"HAND UPLOADED", "text/plain")
+    clock[0] = T0 + timedelta(hours=1)
+    store.armed = True
+    with pytest.raises(Killed):
+        run(v2, store, clock[0])
+    store.armed = store.dead = False
+    store.clock = lambda: T0 + timedelta(hours=2)
+    run(v1, store, T0 + timedelta(hours=2))  # the repair
+    carried = set(loads(store.body(newest_record(store)), "r").orphans)
+    assert "static/new.txt" not in carried and any("new." in k for k in carried)
+    store.clock = lambda: T0 + timedelta(hours=3)
+    run(v1, store, T0 + timedelta(hours=3), prune_older_than=timedelta(0))
+    assert store.body("static/new.txt") == b"HAND UPLOADED"
+
+
+def test_a_lease_naming_keys_outside_the_prefix_has_them_dropped_with_a_warning(tmp_path: Path) -> None:
+    store = MemoryStore(clock=lambda: T0)
+    v1 = site(tmp_path / "v1", V1)
+    run(v1, store, T0)
+    store.put_private("other/keep.css", b"keep", "text/css")
+    owed = Pending({"": ("static/../other/keep.css", "/etc/passwd")})
+    lease = Lease(
+        State.HELD, "ci-host pid 7", T0, T0, "r", owed, ("other/keep.css", "static/../other/keep.css")
+    )
+    store.put_private(lease_key("static"), lease_dumps(lease), "application/json")
+    warned: list[str] = []
+    chosen = Settings(bucket=store.bucket, prefix="static", jobs=1, lease_wait=0)
+    publish(
+        v1,
+        store,
+        replace(chosen, prune_older_than=timedelta(0)),
+        warn=warned.append,
+        now=T0 + timedelta(hours=1),
+    )
+    publish(v1, store, replace(chosen, prune_older_than=timedelta(0)), now=T0 + timedelta(hours=2))
+    assert any("keys outside static/" in w for w in warned), warned
+    assert store.body("other/keep.css") == b"keep"
