@@ -75,3 +75,11 @@ def test_publish_dry_run_then_real_then_invalidate_and_doctor(
     document = json.loads(doctor.stdout)
     assert document["findings"]
     valid(document, "doctor")
+
+
+def test_the_doctor_schema_knows_every_group_and_status_the_checks_report() -> None:
+    from cdnpub.doctor.model import Group, Status
+
+    item = schema("doctor")["properties"]["findings"]["items"]["properties"]
+    assert set(item["group"]["enum"]) == {g.value for g in Group}
+    assert set(item["status"]["enum"]) >= {s.value for s in Status}
