@@ -102,9 +102,10 @@ def build_command(
     target = check_target(check, check_prefix(prefix, "--prefix")) if check else None
     result = run_build(static_dir, prefix, dict(values, manifest=manifest), header_rules(ctx))
     written = export(result, out) if out is not None else 0
-    write(from_build(result), manifest)
     print_warnings(result)
     checked = check_build(result, connection(values), target[0]) if target else None
+    if checked is None or not checked.missing:  # a manifest naming missing keys is never shipped
+        write(from_build(result), manifest)
     report_build(result, manifest, out, written, as_json, checked)
     raise_if_missing(checked)
 

@@ -17,7 +17,8 @@ from cdnpub.text import plural
 # What a build without --check says: it wrote a manifest of keys it never uploaded.
 SHIP_NOTE = (
     "Nothing was uploaded: ship the app the manifest that publish writes once the bucket "
-    "holds these files (--check asks the bucket which it holds)."
+    "holds these files (a check of the bucket asks which it holds: cdnpub build --check, "
+    "flask cdn build --check-bucket)."
 )
 
 
@@ -46,7 +47,8 @@ class Check:
         return (
             f"{len(self.missing)} of {plural(self.keys, 'key')} the manifest names are not in {where} "
             f"(first: {self.missing[0]}): an app shipped with it would point at missing files; "
-            "publish uploads them and writes the manifest the app should ship"
+            "publish uploads them and writes the manifest the app should ship (this one was not "
+            "written: the manifest there is left as it was)"
         )
 
 

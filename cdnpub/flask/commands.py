@@ -2,8 +2,7 @@
 step with settings from the app's config, every static folder of the app and its
 blueprints in one release.
 
-Registered through the `flask.commands` entry point, so any app gets them:
-`flask --app myapp cdn publish`.
+Registered through the `flask.commands` entry point: `flask --app myapp cdn publish`.
 """
 
 from __future__ import annotations
@@ -280,8 +279,9 @@ def build_command(
     print_warnings(result)
     target = settings.manifest
     written = export(result, out) if out else 0
-    write(from_build(result), target)
     checked = check_build(result, asked[1], asked[0].bucket) if asked else None
+    if checked is None or not checked.missing:  # CDN_MANIFEST keeps what publish wrote
+        write(from_build(result), target)
     report_build(result, str(target), out, written, as_json, checked)
     raise_if_missing(checked)
 

@@ -27,7 +27,8 @@ def test_a_build_without_check_says_publish_writes_the_manifest_to_ship(site: Pa
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == (
         "Nothing was uploaded: ship the app the manifest that publish writes once the bucket "
-        "holds these files (--check asks the bucket which it holds)."
+        "holds these files (a check of the bucket asks which it holds: cdnpub build --check, "
+        "flask cdn build --check-bucket)."
     )
 
 
@@ -40,6 +41,18 @@ def test_check_against_a_bucket_that_lacks_the_keys_exits_3_naming_them_and_writ
     )
     assert "publish uploads them and writes the manifest the app should ship" in result.stderr
     assert [r.method for r in moto_server.requests()] == ["GET"]  # one listing, no write
+    assert not (site.parent / "m.json").exists()  # a manifest naming missing keys: never written
+
+
+def test_a_failed_check_leaves_the_manifest_publish_wrote(
+    moto_server: MotoServer, bucket: str, site: Path
+) -> None:
+    manifest = site.parent / "m.json"
+    assert publish(site, bucket, moto_server, "--manifest", str(manifest)).exit_code == 0
+    shipped = manifest.read_bytes()
+    result = _build(site, "--prefix", "elsewhere", "--check", f"s3://{bucket}/elsewhere",
+                    "--endpoint-url", moto_server.url)  # fmt: skip
+    assert result.exit_code == 3 and manifest.read_bytes() == shipped
 
 
 def test_check_after_a_publish_says_the_bucket_holds_them_all(
