@@ -72,7 +72,7 @@ def run_rollback(
     )
     if as_json or not console.is_terminal:
         lines = LineProgress(verbs=ROLLBACK_VERBS)
-        done = rollback(store, settings, wanted, cdn, lines if not as_json else None, warn)
+        done = rollback(store, settings, wanted, cdn, lines, warn)  # stderr, --json or not
     else:
         with BarProgress(console) as bar:
             done = rollback(store, settings, wanted, cdn, bar, warn)

@@ -92,7 +92,7 @@ def run_publish(result: Build, settings: Settings, connection: Connection, as_js
     if settings.distribution_id:
         cdn = CloudFront(_watched(cloudfront_client(connection), hush), settings.distribution_id)
     if as_json or hush or not console.is_terminal:
-        lines = LineProgress() if not (as_json or hush) else None
+        lines = LineProgress() if not hush else None  # stderr: --json keeps stdout to itself
         store.on_bytes = lines.streamed if lines is not None else None
         report = publish(result, store, settings, cdn, lines, warn)
     else:
