@@ -476,3 +476,12 @@ def test_a_failover_origin_group_is_followed_to_its_primary(
     assert not_passed(setup) == expected
     checks = {f.check for f in run_checks(setup)}
     assert ({"caching.cache-policy", "cross-origin.cors"} <= checks) is (not expected)
+
+
+def test_a_fix_line_under_flask_names_flask_cdn_publish_not_one_folders_publish() -> None:
+    from cdnpub.doctor.checks.bucket import publish_command
+    from cdnpub.doctor.model import App
+
+    flask_face = good(app=App(manifest="m.json", publish="flask cdn publish"))
+    assert publish_command(flask_face, "--verify") == "flask cdn publish --verify"
+    assert publish_command(good()).startswith("cdnpub publish STATIC_DIR s3://")

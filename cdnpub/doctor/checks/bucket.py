@@ -153,13 +153,13 @@ def release_record(setup: SetUp) -> Verdict | None:
         return Verdict(
             WARN,
             f"no release record under {where}: nothing published there yet",
-            f"cdnpub publish STATIC_DIR {where}",
+            publish_command(setup),
         )
     if pub.records is None:
         return Verdict(
             FAIL,
             f"the newest release record {pub.record_key} cannot be read: {pub.record_error}",
-            f"publish again (cdnpub publish STATIC_DIR {where} --verify) to write a new one",
+            f"publish again ({publish_command(setup, '--verify')}) to write a new one",
         )
     return Verdict(PASS, f"newest release record {pub.record_key} is readable")
 
@@ -171,13 +171,21 @@ def _judged(setup: SetUp) -> bool:
     return "published" not in setup.denied and pub is not None and pub.record_key is not None
 
 
+def publish_command(setup: SetUp, *flags: str) -> str:
+    """The face's own publish command for a fix line: `flask cdn publish` under Flask (a
+    `cdnpub publish` of one folder would drop the blueprints' files), else cdnpub's."""
+    base = setup.app.publish if setup.app is not None else ""
+    if not base.startswith("flask"):
+        base = f"cdnpub publish STATIC_DIR s3://{setup.bucket}/{setup.prefix}"
+    return " ".join((base, *flags))
+
+
 def half_done(setup: SetUp) -> Verdict | None:
     """What the lease (or an older version's marker) says of the last publish or rollback."""
     if not _judged(setup) or setup.published is None:
         return None
     pub = setup.published
-    where = f"s3://{setup.bucket}/{setup.prefix}"
-    again = f"publish again (cdnpub publish STATIC_DIR {where} --distribution-id ID)"
+    again = f"publish again ({publish_command(setup, '--distribution-id ID')})"
     if pub.unfinished is Unfinished.RUNNING:
         return Verdict(
             WARN,
@@ -208,12 +216,11 @@ def sample(setup: SetUp) -> Verdict | None:
     samples = setup.published.samples
     bad = [s for s in samples if _sample_problem(s)]
     if bad:
-        where = f"s3://{setup.bucket}/{setup.prefix}"
         return Verdict(
             FAIL,
             f"{len(bad)} of {len(samples)} sampled plain-name objects differ from the release record: "
             f"{bad[0].key} {_sample_problem(bad[0])}",
-            f"cdnpub publish STATIC_DIR {where} --verify (re-uploads what differs)",
+            f"{publish_command(setup, '--verify')} (re-uploads what differs)",
         )
     if samples:
         return Verdict(PASS, f"{len(samples)} sampled plain-name objects match the record")
