@@ -156,7 +156,12 @@ class _Config:
         return self.defaults[key] if value is None or value == "" else value
 
     def text(self, key: str) -> str | None:
+        """A string. CDN_BUCKET's whole number is taken as its digits: an all-digit bucket
+        name is one S3 allows, and app.config.from_prefixed_env() reads
+        FLASK_CDN_BUCKET=123456 as JSON, an int."""
         value = self.get(key)
+        if key == "CDN_BUCKET" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if value is not None and not isinstance(value, str):
             raise _wrong(key, "a string", value)
         if value and not value.strip():

@@ -150,3 +150,12 @@ def test_another_extensions_cdn_keys_are_left_alone(tmp_path: Path) -> None:
     """Flask-CDN's own keys (an app moving over) and keys far from any of ours pass."""
     app = app_with(tmp_path, CDN_ENDPOINTS=["static"], CDN_TIMESTAMP=True, CDN_DEBUG=False, CDN_URL_MAP={})
     assert app_settings(app).https is True
+
+
+def test_an_all_digit_bucket_name_from_the_environment_is_its_digits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FLASK_CDN_BUCKET=123456 through app.config.from_prefixed_env() is the int 123456.
+    monkeypatch.chdir(tmp_path)
+    app = app_with(tmp_path / "a", CDN_BUCKET=123456)
+    assert app_settings(app).bucket == "123456"
