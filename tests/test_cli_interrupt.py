@@ -104,6 +104,12 @@ def test_every_later_step_says_what_landed(where: str, phrase: str) -> None:
     assert phrase in line and line.endswith("run the same command again to finish it")
 
 
+def test_an_interrupt_while_waiting_for_another_publishs_lease_has_nothing_to_finish() -> None:
+    line = interrupted_line("wait", 143)
+    assert "waiting for another publish's lease; nothing was written" in line
+    assert "run the same command again" not in line
+
+
 def test_flask_cdn_publish_says_the_same_and_exits_130(
     tmp_path: Path, bucket: str, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

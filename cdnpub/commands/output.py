@@ -25,7 +25,7 @@ from cdnpub.build.scan import LeftOut
 from cdnpub.commands.check import SHIP_NOTE, Check
 from cdnpub.commands.verbosity import say
 from cdnpub.errors import CdnpubError
-from cdnpub.sync.publish import stage
+from cdnpub.sync.stage import stage
 from cdnpub.text import human_size, plural, printable, printable_lines
 
 
@@ -149,6 +149,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 LANDED = {
     "": "nothing was written; the live site is unchanged",
     "read": "nothing of the release was written; the live site is unchanged",
+    "wait": "it was waiting for another publish's lease; nothing was written",
     "fingerprinted": "some new fingerprinted objects were uploaded, nothing references them yet: "
     "the live site is unchanged",
     "plain": "every fingerprinted object landed and some plain-name copies were replaced, each "
@@ -181,7 +182,7 @@ def interrupted_line(where: str, code: int, rollback: bool = False) -> str:
     what is there)."""
     name = "SIGTERM" if code == 128 + signal.SIGTERM else "Ctrl-C"
     step = f" during the {where} step" if where else ""
-    again = "; run the same command again to finish it" if where else ""
+    again = "; run the same command again to finish it" if where not in ("", "wait") else ""
     landed = ROLLED if rollback else LANDED
     return f"interrupted ({name}){step}: {landed.get(where, landed[''])}{again}"
 

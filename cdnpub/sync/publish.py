@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
@@ -49,12 +48,8 @@ __all__ = [
 ]  # prepare: the benches, confirm_kept: tests
 from cdnpub.sync.release import dumps
 from cdnpub.sync.settings import Settings
+from cdnpub.sync.stage import stage
 from cdnpub.urls import invalidation_path, under
-
-# The step a publish of this context is in, for the line an interrupt prints (what landed):
-# "" before any publish, "read", the execute phases ("fingerprinted", "plain", "release",
-# "prune"), "invalidate", then "done" once publish() returned.
-stage: ContextVar[str] = ContextVar("cdnpub_publish_stage", default="")
 
 
 class Progress(Protocol):

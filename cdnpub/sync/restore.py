@@ -41,13 +41,13 @@ from cdnpub.sync.publish import (
     invalidation_paths,
     land,
     owes_nothing,
-    stage,
 )
 from cdnpub.sync.records import first_published, record_of, record_short_id, release_at
 from cdnpub.sync.release import Release
 from cdnpub.sync.rollback import Known, rollback_plan, shrink_of, sources, target_index
 from cdnpub.sync.settings import Settings
 from cdnpub.sync.shrink import SHRINK_FLAG
+from cdnpub.sync.stage import stage
 from cdnpub.sync.waiting import LeaseBusy, waiting
 
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from cdnpub.errors import LeaseConflict, PrefixBusy
 from cdnpub.sync.lease import Lease
+from cdnpub.sync.stage import stage
 
 
 class LeaseBusy(Exception):
@@ -50,5 +51,7 @@ def waiting(
                     f"another publish or rollback took {where} first; nothing was written "
                     "(try again, or raise --lease-wait)"
                 ) from None
+        stage.set("wait")  # an interrupt now: nothing of this one was written
         time.sleep(max(0.0, min(delay, seconds - (time.monotonic() - started))))
+        stage.set("read")
         delay = min(delay * 2, 10.0)
