@@ -99,7 +99,8 @@ def timestamp(value: Any) -> datetime:
 
 def retries() -> Any:
     """botocore's standard mode: backoff with jitter on throttling, 5xx and dropped
-    connections; AWS_MAX_ATTEMPTS (the variable botocore documents) sets the attempts."""
+    connections; AWS_MAX_ATTEMPTS (the variable botocore documents) sets the attempts,
+    the first one included, as botocore reads it (1: no retry)."""
     value = os.environ.get("AWS_MAX_ATTEMPTS", "5")
     try:
         attempts = int(value)
@@ -107,7 +108,7 @@ def retries() -> Any:
         attempts = 0
     if attempts < 1:
         raise UserError(f"AWS_MAX_ATTEMPTS={value!r}: must be a whole number of at least 1")
-    return {"mode": "standard", "max_attempts": attempts}
+    return {"mode": "standard", "total_max_attempts": attempts}
 
 
 def s3_client(conn: Connection, jobs: int) -> S3Client:

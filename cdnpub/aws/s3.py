@@ -315,7 +315,7 @@ class S3Store:
             botocore.exceptions.ReadTimeoutError,
             botocore.exceptions.ConnectionClosedError,
         )
-        attempts = retries()["max_attempts"]
+        attempts = retries()["total_max_attempts"]
         with s3_errors(self.bucket, key):
             for attempt in range(1, attempts + 1):
                 try:

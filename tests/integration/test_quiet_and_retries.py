@@ -96,7 +96,7 @@ def test_each_retry_is_one_line_naming_the_request_the_attempt_and_why(
     retries = sorted(line for line in result.stderr.splitlines() if line.startswith("retrying "))
     assert len(retries) == 4, repr(result.stderr)  # two files, each a fingerprinted and a plain copy
     assert retries[0].startswith(f"retrying PutObject /{bucket}/static/")
-    assert all(line.endswith(" (retry 1 of 5): SlowDown") for line in retries), retries
+    assert all(line.endswith(" (retry 1 of 4): SlowDown") for line in retries), retries
 
 
 def test_quiet_hides_the_retries(moto_server: MotoServer, bucket: str, warned: Path) -> None:
