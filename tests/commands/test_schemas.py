@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
 
 from tests.support.aws import MotoServer
 from tests.support.cli import publish, run_cli
+from tests.support.cloudfront import create_distribution
 from tests.support.schemas import schema, valid
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -28,20 +28,7 @@ def test_each_schema_is_a_valid_schema(name: str) -> None:
 
 @pytest.fixture
 def distribution(moto_server: MotoServer, bucket: str) -> str:
-    origin = {
-        "Id": "s3",
-        "DomainName": f"{bucket}.s3.amazonaws.com",
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-    }
-    config: dict[str, Any] = {
-        "CallerReference": f"schemas-{bucket}",
-        "Comment": "",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
-    }
-    made = moto_server.client("cloudfront").create_distribution(DistributionConfig=config)
-    return str(made["Distribution"]["Id"])
+    return create_distribution(moto_server, bucket)
 
 
 def test_build_and_its_manifest(site: Path, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import Result
@@ -12,24 +11,8 @@ from click.testing import Result
 from tests.support.aws import MotoServer
 from tests.support.bucket import keys
 from tests.support.cli import publish, run_cli
+from tests.support.cloudfront import create_distribution
 from tests.support.sites import INTEGRATION_SITE as SITE
-
-
-def create_distribution(server: MotoServer, bucket: str) -> str:
-    cf = server.client("cloudfront")
-    origin = {
-        "Id": "s3",
-        "DomainName": f"{bucket}.s3.amazonaws.com",
-        "S3OriginConfig": {"OriginAccessIdentity": ""},
-    }
-    config: dict[str, Any] = {
-        "CallerReference": bucket,
-        "Comment": "test",
-        "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [origin]},
-        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0},
-    }
-    return str(cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"])
 
 
 @pytest.fixture

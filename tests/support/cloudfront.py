@@ -1,5 +1,5 @@
 """A CloudFront distribution on the moto server in front of a bucket, and the paths of
-the invalidations it received: for tests outside test_invalidation.py (rollback)."""
+the invalidations it received."""
 
 from __future__ import annotations
 
