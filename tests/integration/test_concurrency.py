@@ -6,36 +6,20 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.aws import MotoServer
+from tests.support.processes import publish_process
 from tests.support.trees import write_tree
 
 SITE = {"css/a.css": "a{color:red}", "js/app.js": "console.log(1)", "robots.txt": "User-agent: *"}
-REPO = Path(__file__).resolve().parents[2]
 
 
 def start(site: Path, bucket: str, server: MotoServer, *extra: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    args = [
-        "publish",
-        str(site),
-        f"s3://{bucket}/static",
-        "--endpoint-url",
-        server.url,
-        "--jobs",
-        "4",
-        *extra,
-    ]
-    return subprocess.Popen(
-        [sys.executable, "-c", "from cdnpub.cli import main; main()", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    return publish_process(site, bucket, server, *extra, one_try=False)
 
 
 def test_moto_honours_conditional_puts(moto_server: MotoServer, bucket: str) -> None:

@@ -8,7 +8,6 @@ import hashlib
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -20,29 +19,16 @@ from cdnpub.local.emulator import Request
 from tests.support.aws import MotoServer
 from tests.support.bucket import bucket_writes, dangling, listing, newest_release, snapshot
 from tests.support.cli import publish
+from tests.support.processes import publish_process
 from tests.support.trees import write_tree
 
-REPO = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-c", "from cdnpub.cli import main; main()"]
 SITE = {"css/a.css": "a{color:red}", "js/app.js": "console.log(1)", "robots.txt": "User-agent: *"}
 LEASE = "/.cdnpub/lease.json"
 
 
 def start(site: Path, bucket: str, server: MotoServer, *extra: str) -> subprocess.Popen[str]:
-    """`cdnpub publish SITE s3://BUCKET/static` in a child process (one try per request:
-    a killed or refused request is not retried behind the test's back)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_MAX_ATTEMPTS": "1"}
-    args = [
-        "publish",
-        str(site),
-        f"s3://{bucket}/static",
-        "--endpoint-url",
-        server.url,
-        "--jobs",
-        "4",
-        *extra,
-    ]
-    return subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """`cdnpub publish SITE s3://BUCKET/static` in a child process, one try per request."""
+    return publish_process(site, bucket, server, *extra)
 
 
 def plain_bytes_are_the_newest_records(server: MotoServer, bucket: str) -> dict[str, str]:

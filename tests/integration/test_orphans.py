@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +15,9 @@ from cdnpub.local.emulator import Request
 from tests.support.aws import MotoServer
 from tests.support.bucket import FINGERPRINTED, dangling, keys, newest_release
 from tests.support.cli import publish
+from tests.support.processes import publish_process
 from tests.support.trees import write_tree
 
-REPO = Path(__file__).resolve().parents[2]
 SITE = {"css/a.css": "a{background:url(../img/p.png)}", "img/p.png": "p1", "robots.txt": "User-agent: *"}
 
 
@@ -51,12 +49,7 @@ def test_a_prune_after_the_repair_deletes_what_a_killed_publish_left(
     assert publish(a, bucket, moto_server).exit_code == 0
     before = keys(moto_server, bucket)
     pid = kill_at_first_plain_put(moto_server, bucket)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_MAX_ATTEMPTS": "1"}
-    args = ["publish", str(b), f"s3://{bucket}/static", "--endpoint-url", moto_server.url, "--jobs", "4"]
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from cdnpub.cli import main; main()", *args],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    child = publish_process(b, bucket, moto_server)
     pid[0] = child.pid
     child.communicate(timeout=60)
     assert child.returncode == -signal.SIGKILL

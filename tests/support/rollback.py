@@ -5,25 +5,19 @@ by the rollback tests that race or kill real processes."""
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.support.aws import MotoServer
 from tests.support.bucket import newest_release
+from tests.support.processes import cdnpub_process
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def start(server: MotoServer, *args: str) -> subprocess.Popen[str]:
     """`cdnpub ARGS --endpoint-url URL --jobs 4` in a process of its own, no retries."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "AWS_MAX_ATTEMPTS": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-c", "from cdnpub.cli import main; main()", *args,
-         "--endpoint-url", server.url, "--jobs", "4"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    return cdnpub_process(server, *args)
 
 
 def mismatches(server: MotoServer, bucket: str) -> list[str]:
